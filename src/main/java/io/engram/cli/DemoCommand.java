@@ -1,0 +1,282 @@
+package io.engram.cli;
+
+import io.engram.app.PipelineRunner;
+import io.engram.demo.SensorSimulator;
+import io.engram.embedded.EmbeddedKafka;
+import io.engram.errors.BadInputException;
+import io.engram.monitoring.MetricsServer;
+import io.engram.topology.JsonSerde;
+import io.engram.topology.PipelineConfig;
+import io.engram.topology.SensorPrediction;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.LocalTime;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Properties;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code engram demo}: everything on an embedded broker. Feeds built-in sensor streams with injected
+ * anomalies through the real pipeline and prints alerts as they arrive, then a summary.
+ */
+@Command(name = "demo", mixinStandardHelpOptions = true,
+        description = {"Run the sensor anomaly pipeline end to end on an in-process Kafka broker.",
+            "Feeds built-in sensor streams (5-minute readings, replayed fast) with injected anomalies",
+            "of different kinds, prints each alert as it happens and a summary at the end.",
+            "Prints the broker's address so that `engram tail` can watch the topics meanwhile."})
+public final class DemoCommand implements Callable<Integer> {
+    @Option(names = "--seconds", description = "Stop after this many seconds (default: run until Ctrl-C).")
+    Integer seconds;
+
+    @Option(names = "--streams", defaultValue = "6", description = "Number of sensor streams, 1-6 (default: ${DEFAULT-VALUE}).")
+    int streams;
+
+    @Option(names = "--rate", defaultValue = "50", description = "Readings per second per stream (default: ${DEFAULT-VALUE}).")
+    int rate;
+
+    @Option(names = "--config", defaultValue = "topology/sensor-anomaly.yaml", description = "Pipeline definition (default: ${DEFAULT-VALUE}).")
+    Path config;
+
+    @Option(names = "--port", defaultValue = "0", description = "Broker port (default: a free one).")
+    int port;
+
+    private static final long INTERVAL_MS = 300_000;
+    private static final long START_MS = 1_767_225_600_000L; // 2026-01-01T00:00:00Z
+    private static final DateTimeFormatter CLOCK = DateTimeFormatter.ofPattern("HH:mm:ss");
+
+    @Override
+    public Integer call() throws Exception {
+        PipelineConfig cfg = PipelineConfig.load(Home.resolve(config)).withApplicationId("engram-demo");
+        int n = Math.max(1, Math.min(SensorSimulator.MAX_STREAMS, streams));
+        long warmup = cfg.scoring().warmupSteps();
+        SensorSimulator sim = new SensorSimulator(n, 42, warmup + 100, 400);
+
+        AtomicBoolean running = new AtomicBoolean(true);
+        CountDownLatch finished = new CountDownLatch(1);
+        Thread hook = new Thread(() -> {
+            running.set(false);
+            try {
+                finished.await(90, TimeUnit.SECONDS);
+            } catch (InterruptedException ignored) {
+                Thread.currentThread().interrupt();
+            }
+        }, "engram-demo-shutdown");
+        Runtime.getRuntime().addShutdownHook(hook);
+
+        Path stateDir = Files.createTempDirectory("engram-demo-state-");
+        EmbeddedKafka kafka = null;
+        PipelineRunner runner = null;
+        MetricsServer http = null;
+        Thread feeder = null;
+        try {
+            long t0 = System.nanoTime();
+            kafka = EmbeddedKafka.start(port, null, false);
+            String bootstrap = kafka.bootstrapServers();
+            System.out.printf("engram demo: Kafka broker at %s (started in %.1f s)%n", bootstrap, (System.nanoTime() - t0) / 1e9);
+            System.out.printf("  watch it:  ./engram tail --topic %s --bootstrap-servers %s%n", cfg.topics().anomalies(), bootstrap);
+
+            PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+            http = startMetrics(registry, cfg.metricsPort());
+            runner = PipelineRunner.start(cfg, bootstrap, stateDir, registry, true);
+            if (!runner.awaitRunning(Duration.ofSeconds(60))) {
+                System.err.println("engram demo: the pipeline did not start (state " + runner.streams().state() + ")");
+                return 1;
+            }
+            System.out.printf("  pipeline:  %s, model %s; metrics at http://localhost:%d/metrics%n", cfg.name(),
+                    cfg.modelManifest().getFileName(), http.port());
+            System.out.printf("  feeding %d streams at %d readings/s each (5-minute readings); alerts start after %d readings of warm-up%n",
+                    n, rate, warmup);
+            System.out.println(seconds == null ? "  press Ctrl-C to stop" : "  stopping after " + seconds + " s");
+            System.out.println();
+
+            AtomicLong sent = new AtomicLong();
+            long[] stepsSent = new long[n];
+            final String input = cfg.topics().input();
+            final PipelineRunner pipeline = runner;
+            feeder = new Thread(() -> feed(bootstrap, input, sim, running, sent, stepsSent), "engram-demo-feeder");
+            feeder.start();
+
+            long deadline = seconds == null ? Long.MAX_VALUE : System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
+            List<Alert> alerts = watch(bootstrap, cfg.topics().anomalies(), sim, running, deadline);
+            running.set(false);
+            feeder.join(10_000);
+            summary(sim, alerts, stepsSent, pipeline, warmup);
+            return 0;
+        } finally {
+            running.set(false);
+            if (feeder != null) {
+                feeder.join(10_000);
+            }
+            if (runner != null) {
+                runner.close();
+            }
+            if (http != null) {
+                http.close();
+            }
+            if (kafka != null) {
+                kafka.close();
+            }
+            deleteQuietly(stateDir);
+            finished.countDown();
+            try {
+                Runtime.getRuntime().removeShutdownHook(hook);
+            } catch (IllegalStateException ignored) {
+                // already shutting down (Ctrl-C)
+            }
+        }
+    }
+
+    private static MetricsServer startMetrics(PrometheusMeterRegistry registry, int port) throws java.io.IOException {
+        try {
+            return new MetricsServer(registry, "0.0.0.0", port);
+        } catch (java.net.BindException e) {
+            return new MetricsServer(registry, "0.0.0.0", 0);
+        }
+    }
+
+    private void feed(String bootstrap, String topic, SensorSimulator sim, AtomicBoolean running, AtomicLong sent, long[] stepsSent) {
+        Properties p = new Properties();
+        p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
+        p.put(ProducerConfig.LINGER_MS_CONFIG, 5);
+        try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(p, new StringSerializer(), new ByteArraySerializer())) {
+            // A few bad records first, to show the dead-letter path: they never stop the pipeline.
+            producer.send(new ProducerRecord<>(topic, "demo-bad-input", "this is not JSON".getBytes(StandardCharsets.UTF_8)));
+            producer.send(new ProducerRecord<>(topic, "demo-bad-input", "{\"ts\": 1, \"values\": [1.0, 2.0]}".getBytes(StandardCharsets.UTF_8)));
+            producer.send(new ProducerRecord<>(topic, null, "{\"ts\": 1, \"value\": 3.0}".getBytes(StandardCharsets.UTF_8)));
+            long step = 0;
+            long start = System.nanoTime();
+            while (running.get()) {
+                long ts = START_MS + step * INTERVAL_MS;
+                for (int i = 0; i < sim.streams(); i++) {
+                    double v = sim.next(i);
+                    String json = String.format(Locale.ROOT, "{\"ts\":%d,\"values\":[%.6f]}", ts, v);
+                    producer.send(new ProducerRecord<>(topic, null, ts, sim.name(i), json.getBytes(StandardCharsets.UTF_8)));
+                    stepsSent[i] = step + 1;
+                    sent.incrementAndGet();
+                }
+                step++;
+                long due = start + step * 1_000_000_000L / Math.max(1, rate);
+                long wait = due - System.nanoTime();
+                if (wait > 0) {
+                    try {
+                        TimeUnit.NANOSECONDS.sleep(wait);
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                        return;
+                    }
+                }
+            }
+            producer.flush();
+        }
+    }
+
+    private record Alert(String stream, long step, SensorSimulator.Injection injection) {}
+
+    private List<Alert> watch(String bootstrap, String topic, SensorSimulator sim, AtomicBoolean running, long deadline) {
+        Properties p = new Properties();
+        p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        p.put(ConsumerConfig.GROUP_ID_CONFIG, "engram-demo-watch");
+        p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+        p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+        List<Alert> alerts = new ArrayList<>();
+        JsonSerde<SensorPrediction> serde = new JsonSerde<>(SensorPrediction.class);
+        try (KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(p, new StringDeserializer(),
+                new org.apache.kafka.common.serialization.ByteArrayDeserializer())) {
+            consumer.subscribe(List.of(topic));
+            while (running.get() && System.nanoTime() < deadline) {
+                for (ConsumerRecord<String, byte[]> r : consumer.poll(Duration.ofMillis(200))) {
+                    SensorPrediction a = serde.deserialize(topic, r.value());
+                    SensorSimulator.Injection inj = matching(sim, a.stream(), a.step());
+                    alerts.add(new Alert(a.stream(), a.step(), inj));
+                    double forecast = a.forecast() == null ? Double.NaN : a.forecast()[0];
+                    System.out.printf(Locale.ROOT, "%s  ANOMALY  %-20s step %5d  value %10.3f  forecast %10.3f  score %.3f  %s%n",
+                            LocalTime.now().format(CLOCK), a.stream(), a.step(), a.values()[0], forecast, a.score(),
+                            inj == null ? "(no injected anomaly here: false alarm)"
+                                    : "<- injected " + inj.kind().name().toLowerCase(Locale.ROOT).replace('_', ' ')
+                                            + " at step " + inj.step());
+                }
+            }
+        }
+        return alerts;
+    }
+
+    /** The injection an alert at {@code step} belongs to: inside it or up to 20 steps after. */
+    private static SensorSimulator.Injection matching(SensorSimulator sim, String stream, long step) {
+        for (SensorSimulator.Injection inj : sim.injections()) {
+            if (inj.stream().equals(stream) && step >= inj.step() && step <= inj.step() + inj.length() + 20) {
+                return inj;
+            }
+        }
+        return null;
+    }
+
+    private static void summary(SensorSimulator sim, List<Alert> alerts, long[] stepsSent, PipelineRunner runner, long warmup) {
+        long readings = 0;
+        int injected = 0;
+        int detected = 0;
+        Map<SensorSimulator.Injection, Boolean> seen = new HashMap<>();
+        for (Alert a : alerts) {
+            if (a.injection() != null) {
+                seen.put(a.injection(), true);
+            }
+        }
+        for (int i = 0; i < sim.streams(); i++) {
+            readings += stepsSent[i];
+            for (SensorSimulator.Injection inj : sim.injections()) {
+                // Count injections whose detection window has fully passed.
+                if (inj.stream().equals(sim.name(i)) && inj.step() + inj.length() + 20 < stepsSent[i]) {
+                    injected++;
+                    if (seen.containsKey(inj)) {
+                        detected++;
+                    }
+                }
+            }
+        }
+        long falseAlarms = alerts.stream().filter(a -> a.injection() == null).count();
+        double dead = 0;
+        for (BadInputException.Reason r : BadInputException.Reason.values()) {
+            dead += runner.metrics().deadLetterCount(r);
+        }
+        System.out.println();
+        System.out.println("engram demo summary");
+        System.out.printf("  readings sent:        %d over %d streams (%d warm-up readings per stream)%n", readings, sim.streams(), warmup);
+        System.out.printf("  readings processed:   %.0f%n", runner.metrics().processedCount());
+        System.out.printf("  injected anomalies:   %d (whose detection window has passed)%n", injected);
+        System.out.printf("  detected:             %d%n", detected);
+        System.out.printf("  alerts:               %d (%d false alarms)%n", alerts.size(), falseAlarms);
+        System.out.printf("  dead letters:         %.0f (bad records sent on purpose: 3)%n", dead);
+    }
+
+    private static void deleteQuietly(Path dir) {
+        try (var walk = Files.walk(dir)) {
+            walk.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+        } catch (java.io.IOException ignored) {
+            // temp dir
+        }
+    }
+}

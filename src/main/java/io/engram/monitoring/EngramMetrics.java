@@ -1,0 +1,79 @@
+package io.engram.monitoring;
+
+import io.engram.errors.BadInputException;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import io.micrometer.core.instrument.binder.MeterBinder;
+import java.util.EnumMap;
+import java.util.Map;
+
+/**
+ * Engram's own meters for one pipeline, registered once in {@link #bindTo}. Names are dotted
+ * lowercase with base units; tags are bounded (pipeline name, a fixed reason code) and never carry a
+ * stream, sensor or camera id. Thread-safe: Micrometer meters are.
+ */
+public final class EngramMetrics implements MeterBinder {
+    private final String pipeline;
+    private Counter processed;
+    private Counter anomalies;
+    private Timer step;
+    private final Map<BadInputException.Reason, Counter> deadLetters = new EnumMap<>(BadInputException.Reason.class);
+
+    public EngramMetrics(String pipeline) {
+        this.pipeline = pipeline;
+    }
+
+    /** A metrics instance bound to a throw-away registry, for tests and tools that do not export. */
+    public static EngramMetrics unbound(String pipeline) {
+        EngramMetrics m = new EngramMetrics(pipeline);
+        m.bindTo(new io.micrometer.core.instrument.simple.SimpleMeterRegistry());
+        return m;
+    }
+
+    @Override
+    public synchronized void bindTo(MeterRegistry registry) {
+        processed = Counter.builder("engram.records.processed")
+                .description("Input records stepped through the recurrent model")
+                .tag("pipeline", pipeline).register(registry);
+        anomalies = Counter.builder("engram.anomalies")
+                .description("Anomaly alerts emitted (after repeat suppression)")
+                .tag("pipeline", pipeline).register(registry);
+        step = Timer.builder("engram.model.step")
+                .description("Time of one recurrent model step (ONNX Runtime)")
+                .tag("pipeline", pipeline).register(registry);
+        for (BadInputException.Reason r : BadInputException.Reason.values()) {
+            deadLetters.put(r, Counter.builder("engram.dead.letters")
+                    .description("Records sent to the dead-letter topic, by reason")
+                    .tag("pipeline", pipeline).tag("reason", r.code()).register(registry));
+        }
+    }
+
+    public String pipeline() {
+        return pipeline;
+    }
+
+    public void processed() {
+        processed.increment();
+    }
+
+    public void anomaly() {
+        anomalies.increment();
+    }
+
+    public Timer stepTimer() {
+        return step;
+    }
+
+    public void deadLetter(BadInputException.Reason reason) {
+        deadLetters.get(reason).increment();
+    }
+
+    public double deadLetterCount(BadInputException.Reason reason) {
+        return deadLetters.get(reason).count();
+    }
+
+    public double processedCount() {
+        return processed.count();
+    }
+}

@@ -1,0 +1,215 @@
+package io.engram.topology;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import io.engram.anomaly.ScoringConfig;
+import io.engram.errors.ConfigException;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Iterator;
+import java.util.Set;
+
+/**
+ * A pipeline definition from {@code topology/*.yaml}: topics, model, scoring, state and processing
+ * settings. Immutable. {@link #load(Path)} validates every key and names the file and the key in
+ * every error; unknown keys are errors too, since a typo would otherwise silently use a default.
+ */
+public record PipelineConfig(
+        Path file,
+        String name,
+        String applicationId,
+        Topics topics,
+        Path modelManifest,
+        ScoringConfig scoring,
+        String stateStore,
+        OutOfOrder outOfOrder,
+        String guarantee,
+        long commitIntervalMs,
+        int threads,
+        int metricsPort) {
+
+    /** What to do with a record older than the stream's last stepped record. */
+    public enum OutOfOrder {
+        /** Dead-letter it with reason out-of-order and count it: a step never goes back in time. */
+        DROP,
+        /** Step it anyway, in arrival order. */
+        PROCESS
+    }
+
+    public PipelineConfig withApplicationId(String id) {
+        return new PipelineConfig(file, name, id, topics, modelManifest, scoring, stateStore, outOfOrder, guarantee,
+                commitIntervalMs, threads, metricsPort);
+    }
+
+    public PipelineConfig withTopics(Topics t) {
+        return new PipelineConfig(file, name, applicationId, t, modelManifest, scoring, stateStore, outOfOrder, guarantee,
+                commitIntervalMs, threads, metricsPort);
+    }
+
+    public PipelineConfig withMetricsPort(int port) {
+        return new PipelineConfig(file, name, applicationId, topics, modelManifest, scoring, stateStore, outOfOrder,
+                guarantee, commitIntervalMs, threads, port);
+    }
+
+    public PipelineConfig withOutOfOrder(OutOfOrder o) {
+        return new PipelineConfig(file, name, applicationId, topics, modelManifest, scoring, stateStore, o,
+                guarantee, commitIntervalMs, threads, metricsPort);
+    }
+
+    public PipelineConfig withThreads(int n) {
+        return new PipelineConfig(file, name, applicationId, topics, modelManifest, scoring, stateStore, outOfOrder,
+                guarantee, commitIntervalMs, n, metricsPort);
+    }
+
+    public PipelineConfig withScoring(ScoringConfig s) {
+        return new PipelineConfig(file, name, applicationId, topics, modelManifest, s, stateStore, outOfOrder,
+                guarantee, commitIntervalMs, threads, metricsPort);
+    }
+
+    public static PipelineConfig load(Path path) {
+        Path file = path.toAbsolutePath().normalize();
+        if (!Files.isRegularFile(file)) {
+            throw new ConfigException("Pipeline file not found: " + file
+                    + ". Fix: pass --config with an existing file, e.g. topology/sensor-anomaly.yaml.");
+        }
+        JsonNode root;
+        try {
+            root = new ObjectMapper(new YAMLFactory()).readTree(file.toFile());
+        } catch (IOException e) {
+            throw new ConfigException("Pipeline file " + file + " is not valid YAML: " + e.getMessage().split("\n")[0]
+                    + ". Fix the syntax (compare with topology/sensor-anomaly.yaml).", e);
+        }
+        if (root == null || !root.isObject()) {
+            throw new ConfigException("Pipeline file " + file + " is empty or not a YAML mapping."
+                    + " Fix: start from topology/sensor-anomaly.yaml.");
+        }
+        V v = new V(file);
+        v.known(root, "", Set.of("name", "application_id", "topics", "model", "scoring", "state", "processing", "metrics"));
+        String name = v.text(root, "name", null);
+        String appId = v.text(root, "application_id", "engram-" + name);
+
+        JsonNode t = v.section(root, "topics");
+        v.known(t, "topics.", Set.of("input", "predictions", "anomalies", "dead_letter", "partitions", "replication_factor"));
+        Topics d = Topics.DEFAULTS;
+        Topics topics = new Topics(
+                v.text(t, "input", d.input()), v.text(t, "predictions", d.predictions()),
+                v.text(t, "anomalies", d.anomalies()), v.text(t, "dead_letter", d.deadLetter()),
+                (int) v.integer(t, "partitions", d.partitions(), 1, 10_000),
+                (short) v.integer(t, "replication_factor", d.replicationFactor(), -1, 32));
+
+        JsonNode m = v.section(root, "model");
+        v.known(m, "model.", Set.of("manifest"));
+        String manifest = v.text(m, "manifest", null);
+        Path manifestPath = file.getParent().resolve(manifest).normalize();
+
+        JsonNode s = v.section(root, "scoring");
+        v.known(s, "scoring.", Set.of("short_alpha", "long_alpha", "warmup_steps", "threshold", "suppress_steps", "raw_clip"));
+        ScoringConfig sd = ScoringConfig.DEFAULTS;
+        ScoringConfig scoring;
+        try {
+            scoring = new ScoringConfig(
+                    v.number(s, "short_alpha", sd.shortAlpha()), v.number(s, "long_alpha", sd.longAlpha()),
+                    v.integer(s, "warmup_steps", sd.warmupSteps(), 0, Long.MAX_VALUE),
+                    v.number(s, "threshold", sd.threshold()),
+                    v.integer(s, "suppress_steps", sd.suppressSteps(), 0, Long.MAX_VALUE),
+                    v.number(s, "raw_clip", sd.rawClip()));
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException("Pipeline file " + file + ": " + e.getMessage() + ". Fix the scoring section.");
+        }
+
+        JsonNode st = v.section(root, "state");
+        v.known(st, "state.", Set.of("store", "out_of_order"));
+        String store = v.text(st, "store", "sensor-rnn-state");
+        String ooo = v.text(st, "out_of_order", "drop");
+        OutOfOrder outOfOrder;
+        try {
+            outOfOrder = OutOfOrder.valueOf(ooo.toUpperCase(java.util.Locale.ROOT));
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException("Pipeline file " + file + ": state.out_of_order '" + ooo
+                    + "' is not one of drop, process. Fix that key.");
+        }
+
+        JsonNode p = v.section(root, "processing");
+        v.known(p, "processing.", Set.of("guarantee", "commit_interval_ms", "threads"));
+        String guarantee = v.text(p, "guarantee", "exactly_once_v2");
+        if (!Set.of("exactly_once_v2", "at_least_once").contains(guarantee)) {
+            throw new ConfigException("Pipeline file " + file + ": processing.guarantee '" + guarantee
+                    + "' must be exactly_once_v2 or at_least_once.");
+        }
+        long commit = v.integer(p, "commit_interval_ms", 100, 1, 3_600_000);
+        int threads = (int) v.integer(p, "threads", 1, 1, 256);
+
+        JsonNode mt = v.section(root, "metrics");
+        v.known(mt, "metrics.", Set.of("port"));
+        int port = (int) v.integer(mt, "port", 9464, 0, 65535);
+
+        return new PipelineConfig(file, name, appId, topics, manifestPath, scoring, store, outOfOrder, guarantee, commit,
+                threads, port);
+    }
+
+    /** Validation helper: every message names the file and the key. */
+    private record V(Path file) {
+        ConfigException error(String key, String what) {
+            return new ConfigException("Pipeline file " + file + ": '" + key + "' " + what
+                    + ". Fix that key (see topology/sensor-anomaly.yaml and docs/configuration.md).");
+        }
+
+        void known(JsonNode node, String prefix, Set<String> keys) {
+            for (Iterator<String> it = node.fieldNames(); it.hasNext(); ) {
+                String k = it.next();
+                if (!keys.contains(k)) {
+                    throw error(prefix + k, "is not a known key (known: " + keys + ")");
+                }
+            }
+        }
+
+        JsonNode section(JsonNode root, String key) {
+            JsonNode n = root.get(key);
+            if (n == null || n.isNull()) {
+                return new ObjectMapper().createObjectNode();
+            }
+            if (!n.isObject()) {
+                throw error(key, "must be a mapping");
+            }
+            return n;
+        }
+
+        String text(JsonNode n, String key, String dflt) {
+            JsonNode v = n.get(key);
+            if (v == null || v.isNull()) {
+                if (dflt == null) {
+                    throw error(key, "is required");
+                }
+                return dflt;
+            }
+            if (!v.isTextual() || v.asText().isBlank()) {
+                throw error(key, "must be a non-empty string");
+            }
+            return v.asText();
+        }
+
+        double number(JsonNode n, String key, double dflt) {
+            JsonNode v = n.get(key);
+            if (v == null || v.isNull()) {
+                return dflt;
+            }
+            if (!v.isNumber()) {
+                throw error(key, "must be a number");
+            }
+            return v.asDouble();
+        }
+
+        long integer(JsonNode n, String key, long dflt, long min, long max) {
+            JsonNode v = n.get(key);
+            if (v == null || v.isNull()) {
+                return dflt;
+            }
+            if (!v.isIntegralNumber() || v.asLong() < min || v.asLong() > max) {
+                throw error(key, "must be an integer in [" + min + ", " + max + "]");
+            }
+            return v.asLong();
+        }
+    }
+}

@@ -1,0 +1,162 @@
+package io.engram.topology;
+
+import io.engram.anomaly.AnomalyScorer;
+import io.engram.errors.BadInputException;
+import io.engram.errors.BadInputException.Reason;
+import io.engram.model.ModelManifest;
+import io.engram.model.Normalizer;
+import io.engram.model.StepModel;
+import io.engram.model.Stepper;
+import io.engram.monitoring.EngramMetrics;
+import io.engram.state.StreamState;
+import org.apache.kafka.streams.processor.api.Processor;
+import org.apache.kafka.streams.processor.api.ProcessorContext;
+import org.apache.kafka.streams.processor.api.Record;
+import org.apache.kafka.streams.state.KeyValueStore;
+
+/**
+ * The stateful recurrent step: for each reading it fetches the stream's {@link StreamState}, scores
+ * the reading against the forecast made at the previous step, advances the model exactly one step,
+ * stores the new state and emits a prediction (and an anomaly when the scorer alerts). Bad records
+ * are thrown as {@link BadInputException} so that Kafka Streams' processing exception handler
+ * dead-letters them; the state is untouched in that case.
+ *
+ * <p>One instance per task, created by {@link SensorTopology}'s supplier; it owns its
+ * {@link Stepper} (native buffers), which {@link #close()} releases. The {@link StepModel} is shared
+ * and owned by the caller. With a {@code null} model the step is skipped (output 0, the forecast is
+ * the running mean): the baseline that measures the model's cost.
+ */
+public final class SensorProcessor implements Processor<String, byte[], String, SensorPrediction> {
+    private final ModelManifest manifest;
+    private final StepModel model;
+    private final AnomalyScorer scorer;
+    private final PipelineConfig.OutOfOrder outOfOrder;
+    private final String storeName;
+    private final EngramMetrics metrics;
+    private final String predictionsNode;
+    private final String anomaliesNode;
+    private final Normalizer normalizer;
+    private final int channels;
+    private final float[] x;
+    private final float[] y;
+
+    private ProcessorContext<String, SensorPrediction> context;
+    private KeyValueStore<String, StreamState> store;
+    private Stepper stepper;
+
+    public SensorProcessor(ModelManifest manifest, StepModel model, AnomalyScorer scorer, PipelineConfig.OutOfOrder outOfOrder,
+            String storeName, EngramMetrics metrics, String predictionsNode, String anomaliesNode) {
+        this.manifest = manifest;
+        this.model = model;
+        this.scorer = scorer;
+        this.outOfOrder = outOfOrder;
+        this.storeName = storeName;
+        this.metrics = metrics;
+        this.predictionsNode = predictionsNode;
+        this.anomaliesNode = anomaliesNode;
+        this.normalizer = new Normalizer(manifest.preprocessing());
+        this.channels = manifest.input().size();
+        this.x = new float[channels];
+        this.y = new float[manifest.output().size()];
+    }
+
+    @Override
+    public void init(ProcessorContext<String, SensorPrediction> context) {
+        this.context = context;
+        this.store = context.getStateStore(storeName);
+        this.stepper = model == null ? null : model.newStepper(1);
+    }
+
+    @Override
+    public void process(Record<String, byte[]> record) {
+        String key = record.key();
+        if (key == null) {
+            throw new BadInputException(Reason.NULL_KEY, "record has no key; the key must be the stream id");
+        }
+        if (record.value() == null) {
+            throw new BadInputException(Reason.NULL_VALUE, "record has no value (tombstone) for stream " + key);
+        }
+        // Parsed here rather than in the source's deserializer so that every bad record takes one
+        // path: a BadInputException to the processing exception handler, which dead-letters it.
+        SensorReading reading = SensorReadingSerde.parse(record.value());
+        double[] values = reading.values();
+        if (values.length != channels) {
+            throw new BadInputException(Reason.WRONG_VALUE_COUNT, "stream " + key + " sent " + values.length
+                    + " values but model " + manifest.id() + " takes " + channels);
+        }
+        long eventTime = reading.ts() != null ? reading.ts() : record.timestamp();
+
+        StreamState s = store.get(key);
+        if (s == null || !belongsToModel(s)) {
+            s = StreamState.fresh(manifest.id(), manifest.version(), manifest.stateCompat(), channels, manifest.stateFloats());
+        }
+        if (s.steps > 0 && eventTime < s.lastEventTime && outOfOrder == PipelineConfig.OutOfOrder.DROP) {
+            throw new BadInputException(Reason.OUT_OF_ORDER, "stream " + key + " reading at " + eventTime
+                    + " is older than the last stepped reading at " + s.lastEventTime + " (state.out_of_order: drop)");
+        }
+
+        long n = s.steps;
+        double[] forecast = n > 0 ? s.forecast.clone() : null;
+        double[] error = n > 0 ? new double[channels] : null;
+        double raw = 0;
+        double[] stats = new double[2];
+        for (int c = 0; c < channels; c++) {
+            double v = values[c];
+            if (n > 0) {
+                error[c] = v - forecast[c];
+                raw += Math.abs(error[c]) / normalizer.scale(s.mean[c], s.var[c]);
+            }
+            x[c] = (float) normalizer.normalize(v, n, s.mean[c], s.var[c]);
+            stats[0] = s.mean[c];
+            stats[1] = s.var[c];
+            normalizer.update(v, n, stats);
+            s.mean[c] = stats[0];
+            s.var[c] = stats[1];
+        }
+        if (stepper != null) {
+            long t0 = System.nanoTime();
+            stepper.step(x, s.hidden, y);
+            metrics.stepTimer().record(System.nanoTime() - t0, java.util.concurrent.TimeUnit.NANOSECONDS);
+        }
+        for (int c = 0; c < channels; c++) {
+            s.forecast[c] = normalizer.denormalize(stepper != null ? y[c] : 0.0, s.mean[c], s.var[c]);
+        }
+        s.steps = n + 1;
+        s.lastEventTime = Math.max(eventTime, n > 0 ? s.lastEventTime : eventTime);
+
+        AnomalyScorer.Score score = n > 0 ? scorer.score(s, raw / channels) : new AnomalyScorer.Score(0, 0.5, 0, false);
+        store.put(key, s);
+        metrics.processed();
+
+        SensorPrediction p = new SensorPrediction(key, eventTime, n, s.modelId, s.modelVersion, values, forecast, error,
+                s.forecast.clone(), score.raw(), score.likelihood(), score.score(), score.anomaly());
+        context.forward(new Record<>(key, p, eventTime, record.headers()), predictionsNode);
+        if (score.anomaly()) {
+            metrics.anomaly();
+            context.forward(new Record<>(key, p, eventTime, record.headers()), anomaliesNode);
+        }
+    }
+
+    /** State carries on under the same model, or under one that declares the same state layout. */
+    private boolean belongsToModel(StreamState s) {
+        if (s.modelId.equals(manifest.id()) && s.modelVersion.equals(manifest.version())
+                && s.hidden.length == manifest.stateFloats() && s.channels() == channels) {
+            return true;
+        }
+        if (!manifest.stateCompat().isEmpty() && manifest.stateCompat().equals(s.stateCompat)
+                && s.hidden.length == manifest.stateFloats() && s.channels() == channels) {
+            s.modelId = manifest.id();
+            s.modelVersion = manifest.version();
+            return true;
+        }
+        return false;
+    }
+
+    @Override
+    public void close() {
+        if (stepper != null) {
+            stepper.close();
+            stepper = null;
+        }
+    }
+}

@@ -1,0 +1,104 @@
+package io.engram.anomaly;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.engram.state.StreamState;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+
+class AnomalyScorerTest {
+    private static final ScoringConfig CFG = new ScoringConfig(0.2, 0.001, 300, 0.5, 300, 20.0);
+
+    /** Feeds raw scores the way the processor does (steps counted first) and returns the outcomes. */
+    private static AnomalyScorer.Score[] feed(AnomalyScorer scorer, StreamState s, double[] raws) {
+        AnomalyScorer.Score[] out = new AnomalyScorer.Score[raws.length];
+        for (int i = 0; i < raws.length; i++) {
+            s.steps++;
+            out[i] = scorer.score(s, raws[i]);
+        }
+        return out;
+    }
+
+    private static double[] noise(int n, double scale, long seed) {
+        SplittableRandom r = new SplittableRandom(seed);
+        double[] d = new double[n];
+        for (int i = 0; i < n; i++) d[i] = Math.abs(r.nextGaussian()) * scale;
+        return d;
+    }
+
+    @Test
+    void upperTailMatchesKnownNormalQuantiles() {
+        assertEquals(0.5, AnomalyScorer.upperTail(0), 1e-7);
+        assertEquals(0.0227501, AnomalyScorer.upperTail(2), 1e-6);
+        assertEquals(2.8665e-7, AnomalyScorer.upperTail(5), 1e-9);
+        assertEquals(0.9772499, AnomalyScorer.upperTail(-2), 1e-6);
+    }
+
+    @Test
+    void aSpikeAfterWarmupAlertsOnceAndQuietDataDoesNot() {
+        AnomalyScorer scorer = new AnomalyScorer(CFG);
+        StreamState s = StreamState.fresh("m", "1", "", 1, 4);
+        s.steps = 1;
+        double[] raws = noise(1000, 0.8, 1);
+        for (int i = 600; i < 606; i++) raws[i] = 12.0;
+        AnomalyScorer.Score[] out = feed(scorer, s, raws);
+        int alerts = 0;
+        for (int i = 0; i < out.length; i++) {
+            if (out[i].anomaly()) {
+                alerts++;
+                assertTrue(i >= 600 && i < 620, "alert at " + i + " is not at the spike");
+            }
+        }
+        assertEquals(1, alerts, "one incident gives one alert");
+        assertTrue(out[601].score() > 0.9, "score in the spike: " + out[601].score());
+        for (int i = 350; i < 590; i++) {
+            assertTrue(out[i].score() < CFG.threshold(), "no alert level on noise at " + i + ": " + out[i].score());
+        }
+    }
+
+    @Test
+    void noAlertDuringWarmupEvenForAHugeError() {
+        AnomalyScorer scorer = new AnomalyScorer(CFG);
+        StreamState s = StreamState.fresh("m", "1", "", 1, 4);
+        double[] raws = noise(300, 0.5, 2);
+        raws[200] = 20;
+        for (AnomalyScorer.Score sc : feed(scorer, s, raws)) {
+            assertFalse(sc.anomaly());
+        }
+    }
+
+    @Test
+    void theLikelihoodAdaptsToEachStreamsOwnErrorLevel() {
+        // A stream whose errors are always large is not anomalous for being large; a step up is.
+        AnomalyScorer scorer = new AnomalyScorer(CFG);
+        StreamState noisy = StreamState.fresh("m", "1", "", 1, 4);
+        AnomalyScorer.Score[] out = feed(scorer, noisy, noise(800, 5.0, 3));
+        double max = 0;
+        for (int i = 400; i < 800; i++) max = Math.max(max, out[i].score());
+        assertTrue(max < CFG.threshold(), "steady large errors stay below the alert level: " + max);
+    }
+
+    @Test
+    void aSecondIncidentAfterAQuietSuppressionWindowAlertsAgain() {
+        AnomalyScorer scorer = new AnomalyScorer(new ScoringConfig(0.2, 0.001, 10, 0.5, 100, 20.0));
+        StreamState s = StreamState.fresh("m", "1", "", 1, 4);
+        double[] raws = noise(1200, 0.5, 4);
+        raws[400] = 15.0;
+        raws[450] = 15.0; // same incident: within 100 steps of the last high score
+        raws[900] = 15.0; // a new incident
+        AnomalyScorer.Score[] out = feed(scorer, s, raws);
+        java.util.List<Integer> alerts = new java.util.ArrayList<>();
+        for (int i = 0; i < out.length; i++) if (out[i].anomaly()) alerts.add(i);
+        assertEquals(java.util.List.of(400, 900), alerts);
+    }
+
+    @Test
+    void theScoreNeverSaturatesSoStrongerAnomaliesScoreHigher() {
+        double a = AnomalyScorer.scoreOf(AnomalyScorer.logUpperTail(8));
+        double b = AnomalyScorer.scoreOf(AnomalyScorer.logUpperTail(30));
+        assertTrue(b > a && b < 1.0, a + " " + b);
+        assertEquals(0.5, AnomalyScorer.scoreOf(Math.log(1e-6)), 1e-12, "one in a million scores 0.5");
+    }
+}

@@ -1,0 +1,142 @@
+package io.engram.app;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.engram.embedded.EmbeddedKafka;
+import io.engram.errors.DeadLetterHandler;
+import io.engram.monitoring.MetricsServer;
+import io.engram.topology.JsonSerde;
+import io.engram.topology.PipelineConfig;
+import io.engram.topology.SensorPrediction;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.SplittableRandom;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The sensor pipeline on a real in-process KRaft broker, with exactly-once processing and RocksDB state. */
+class SensorPipelineIT {
+    static EmbeddedKafka kafka;
+    static final JsonSerde<SensorPrediction> SERDE = new JsonSerde<>(SensorPrediction.class);
+
+    @TempDir
+    Path stateDir;
+
+    @BeforeAll
+    static void startBroker() {
+        kafka = EmbeddedKafka.start();
+    }
+
+    @AfterAll
+    static void stopBroker() {
+        kafka.close();
+    }
+
+    private static PipelineConfig config(String suffix) {
+        PipelineConfig c = PipelineConfig.load(Path.of("topology/sensor-anomaly.yaml"));
+        var t = c.topics();
+        return c.withApplicationId("it-" + suffix).withTopics(new io.engram.topology.Topics(t.input() + "-" + suffix,
+                t.predictions() + "-" + suffix, t.anomalies() + "-" + suffix, t.deadLetter() + "-" + suffix, 2, (short) 1));
+    }
+
+    private static String scrape(int port) throws Exception {
+        HttpResponse<String> r = HttpClient.newHttpClient().send(
+                HttpRequest.newBuilder(URI.create("http://localhost:" + port + "/metrics")).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertEquals(200, r.statusCode());
+        return r.body();
+    }
+
+    @Test
+    void readingsBecomePredictionsAlertsAndDeadLettersExactlyOnceWithMetrics() throws Exception {
+        PipelineConfig cfg = config("e2e");
+        PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+        String bootstrap = kafka.bootstrapServers();
+        try (PipelineRunner runner = PipelineRunner.start(cfg, bootstrap, stateDir, registry, true);
+                MetricsServer http = new MetricsServer(registry, "localhost", 0);
+                KafkaProducer<byte[], byte[]> producer = KafkaTestClient.producer(bootstrap)) {
+            assertTrue(runner.awaitRunning(Duration.ofSeconds(60)), "pipeline running");
+            String in = cfg.topics().input();
+            SplittableRandom r = new SplittableRandom(5);
+            int steps = 700;
+            for (int i = 0; i < steps; i++) {
+                for (int s = 0; s < 3; s++) {
+                    double v = 10 * s + 5 + Math.sin(2 * Math.PI * i / 60.0) + 0.05 * r.nextGaussian();
+                    if (s == 1 && i == 500) {
+                        v += 15;
+                    }
+                    producer.send(KafkaTestClient.reading(in, "sensor-" + s, 60_000L * i, v));
+                }
+                if (i == 100) {
+                    producer.send(new ProducerRecord<>(in, "sensor-0".getBytes(StandardCharsets.UTF_8), "{oops".getBytes(StandardCharsets.UTF_8)));
+                }
+            }
+            producer.flush();
+
+            List<ConsumerRecord<byte[], byte[]>> preds = KafkaTestClient.readCommitted(bootstrap, cfg.topics().predictions(), 3 * steps, Duration.ofSeconds(120));
+            assertEquals(3 * steps, preds.size(), "one prediction per good reading");
+            for (int s = 0; s < 3; s++) {
+                String key = "sensor-" + s;
+                List<Long> order = preds.stream().filter(p -> new String(p.key(), StandardCharsets.UTF_8).equals(key))
+                        .map(p -> SERDE.deserialize("t", p.value()).step()).toList();
+                for (int i = 0; i < steps; i++) {
+                    assertEquals(i, order.get(i), key + ": steps in order, no gaps or duplicates");
+                }
+            }
+            List<ConsumerRecord<byte[], byte[]>> alerts = KafkaTestClient.readCommitted(bootstrap, cfg.topics().anomalies(), 1, Duration.ofSeconds(30));
+            assertTrue(alerts.stream().map(a -> SERDE.deserialize("t", a.value()))
+                    .anyMatch(a -> a.stream().equals("sensor-1") && a.step() == 500), "the injected spike alerts");
+            List<ConsumerRecord<byte[], byte[]>> dead = KafkaTestClient.readCommitted(bootstrap, cfg.topics().deadLetter(), 1, Duration.ofSeconds(30));
+            assertEquals(1, dead.size());
+            assertEquals("not-json", new String(dead.get(0).headers().lastHeader(DeadLetterHandler.H_REASON).value(), StandardCharsets.UTF_8));
+            assertEquals("{oops", new String(dead.get(0).value(), StandardCharsets.UTF_8));
+
+            String metrics = scrape(http.port());
+            assertTrue(metrics.contains("engram_records_processed_total{pipeline=\"sensor-anomaly\"} 2100.0"), metrics);
+            assertTrue(metrics.contains("engram_dead_letters_total{pipeline=\"sensor-anomaly\",reason=\"not-json\"} 1.0"), metrics);
+            assertTrue(metrics.contains("engram_model_step_seconds_count{pipeline=\"sensor-anomaly\"} 2100"), metrics);
+            assertTrue(metrics.contains("kafka_stream"), "Kafka Streams' own metrics are bound");
+        }
+    }
+
+    @Test
+    void aRestartedPipelineContinuesEachStreamFromItsStoredState() throws Exception {
+        PipelineConfig cfg = config("restart");
+        String bootstrap = kafka.bootstrapServers();
+        String in = cfg.topics().input();
+        try (KafkaProducer<byte[], byte[]> producer = KafkaTestClient.producer(bootstrap)) {
+            try (PipelineRunner runner = PipelineRunner.start(cfg, bootstrap, stateDir, registry(), true)) {
+                assertTrue(runner.awaitRunning(Duration.ofSeconds(60)));
+                for (int i = 0; i < 50; i++) producer.send(KafkaTestClient.reading(in, "k", 1000L * i, i % 7));
+                producer.flush();
+                assertEquals(50, KafkaTestClient.readCommitted(bootstrap, cfg.topics().predictions(), 50, Duration.ofSeconds(60)).size());
+            }
+            try (PipelineRunner runner = PipelineRunner.start(cfg, bootstrap, stateDir, registry(), true)) {
+                assertTrue(runner.awaitRunning(Duration.ofSeconds(60)));
+                for (int i = 50; i < 60; i++) producer.send(KafkaTestClient.reading(in, "k", 1000L * i, i % 7));
+                producer.flush();
+                List<ConsumerRecord<byte[], byte[]>> all = KafkaTestClient.readCommitted(bootstrap, cfg.topics().predictions(), 60, Duration.ofSeconds(60));
+                assertEquals(60, all.size());
+                assertEquals(59, SERDE.deserialize("t", all.get(59).value()).step(), "state carried across the restart");
+            }
+        }
+    }
+
+    private static io.micrometer.core.instrument.MeterRegistry registry() {
+        return new io.micrometer.core.instrument.simple.SimpleMeterRegistry();
+    }
+}

@@ -1,0 +1,73 @@
+package io.engram.tools;
+
+import io.engram.anomaly.ScoringConfig;
+import io.engram.app.PipelineRunner;
+import io.engram.model.ModelManifest;
+import io.engram.model.StepModel;
+import io.engram.monitoring.EngramMetrics;
+import io.engram.topology.JsonSerde;
+import io.engram.topology.PipelineConfig;
+import io.engram.topology.SensorPrediction;
+import io.engram.topology.SensorTopology;
+import java.io.BufferedWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.LocalDateTime;
+import java.time.ZoneOffset;
+import java.util.List;
+import java.util.Locale;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.apache.kafka.streams.TopologyTestDriver;
+
+/**
+ * Development tool, not a test: runs NAB files through the sensor topology in a TopologyTestDriver
+ * (no broker, so a parameter sweep is fast) and writes NAB result files. The released figure comes
+ * from {@code engram nab}, on the real broker. Usage: NabTune DATA_DIR OUT_DIR shortAlpha longAlpha suppress
+ */
+public final class NabTune {
+    public static void main(String[] args) throws Exception {
+        Path data = Path.of(args[0]);
+        Path out = Path.of(args[1]);
+        PipelineConfig base = PipelineConfig.load(Path.of("topology/sensor-anomaly.yaml"));
+        ScoringConfig d = base.scoring();
+        ScoringConfig sc = new ScoringConfig(Double.parseDouble(args[2]), Double.parseDouble(args[3]), d.warmupSteps(), d.threshold(),
+                Long.parseLong(args[4]), d.rawClip());
+        PipelineConfig cfg = base.withScoring(sc).withOutOfOrder(PipelineConfig.OutOfOrder.PROCESS);
+        ModelManifest m = ModelManifest.load(args.length > 5 ? Path.of(args[5]) : cfg.modelManifest());
+        List<Path> files;
+        try (var w = Files.walk(data)) {
+            files = w.filter(f -> f.toString().endsWith(".csv")).sorted().toList();
+        }
+        JsonSerde<SensorPrediction> serde = new JsonSerde<>(SensorPrediction.class);
+        long t0 = System.nanoTime();
+        try (StepModel model = StepModel.load(m)) {
+            for (Path f : files) {
+                Path state = Files.createTempDirectory("nabtune");
+                EngramMetrics metrics = EngramMetrics.unbound("t");
+                try (TopologyTestDriver drv = new TopologyTestDriver(SensorTopology.build(cfg, m, model, metrics),
+                        PipelineRunner.streamsProperties(cfg, "x:1", state, metrics))) {
+                    var in = drv.createInputTopic(cfg.topics().input(), new StringSerializer(), new StringSerializer());
+                    var outT = drv.createOutputTopic(cfg.topics().predictions(), new StringDeserializer(), serde);
+                    List<String> lines = Files.readAllLines(f);
+                    String rel = data.relativize(f).toString();
+                    Path o = out.resolve(rel);
+                    Files.createDirectories(o.getParent());
+                    try (BufferedWriter w = Files.newBufferedWriter(o, StandardCharsets.UTF_8)) {
+                        w.write("timestamp,value,anomaly_score\n");
+                        for (int i = 1; i < lines.size(); i++) {
+                            String[] parts = lines.get(i).split(",");
+                            long ts = LocalDateTime.parse(parts[0].trim().replace(' ', 'T')).toInstant(ZoneOffset.UTC).toEpochMilli();
+                            in.pipeInput("s", "{\"ts\":" + ts + ",\"values\":[" + parts[1].trim() + "]}", ts);
+                            SensorPrediction p = outT.readValue();
+                            double s = io.engram.app.NabReplay.nabScore(p);
+                            w.write(parts[0] + "," + parts[1] + "," + String.format(Locale.ROOT, "%.8f", s) + "\n");
+                        }
+                    }
+                }
+            }
+        }
+        System.err.printf("NabTune: %d files in %.1f s%n", files.size(), (System.nanoTime() - t0) / 1e9);
+    }
+}

@@ -11,8 +11,11 @@ import picocli.CommandLine.Option;
 
 /** {@code engram bench sensors}: throughput report (a benchmark, never a test assertion). */
 @Command(name = "bench", mixinStandardHelpOptions = true,
-        description = {"Measure sensor pipeline throughput on an in-process broker: the full pipeline beside the same",
-            "topology with the model call removed, same broker, same input, same run. Prints records/s and the ratio."})
+        description = {"Measure sensor pipeline throughput, with and without the model call.",
+            "",
+            "Runs the full pipeline on an in-process broker beside the same topology with the model call",
+            "removed: same broker, same input, same run, alternating passes. Prints records/s and the ratio.",
+            "A benchmark, not a test: the numbers depend on the machine."})
 public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--records", defaultValue = "200000", description = "Records per pass (default: ${DEFAULT-VALUE}).")
     int records;

@@ -45,6 +45,7 @@ import picocli.CommandLine.Option;
  */
 @Command(name = "demo", mixinStandardHelpOptions = true,
         description = {"Run the sensor anomaly pipeline end to end on an in-process Kafka broker.",
+            "",
             "Feeds built-in sensor streams (5-minute readings, replayed fast) with injected anomalies",
             "of different kinds, prints each alert as it happens and a summary at the end.",
             "Prints the broker's address so that `engram tail` can watch the topics meanwhile."})

@@ -9,8 +9,10 @@ import picocli.CommandLine.Option;
 
 /** {@code engram nab}: replays NAB-format CSVs through the real topology and writes NAB result files. */
 @Command(name = "nab", mixinStandardHelpOptions = true,
-        description = {"Replay every NAB-format CSV (timestamp,value) under --data through the real pipeline on an",
-            "in-process broker, one stream per file with fresh state, and write --out/<category>/<name>.csv",
+        description = {"Score the Numenta Anomaly Benchmark: replay NAB CSVs through the real pipeline.",
+            "",
+            "Replays every NAB-format CSV (timestamp,value) under --data through the real pipeline on an",
+            "in-process broker, one stream per file with fresh state, and writes --out/<category>/<name>.csv",
             "with columns timestamp,value,anomaly_score (score in [0,1], one row per input row, same order).",
             "One parameter set (the pipeline's) for all files; no look-ahead.",
             "Score the result with NAB's scorer, e.g. python3 ../shared/tools/nab_score.py."})

@@ -14,7 +14,7 @@ import picocli.CommandLine.Option;
 
 /** {@code engram run}: one pipeline against any Kafka cluster, until stopped. */
 @Command(name = "run", mixinStandardHelpOptions = true,
-        description = {"Run a pipeline (topology/*.yaml) against a Kafka cluster until Ctrl-C.",
+        description = {"Run a pipeline (topology/*.yaml) against a Kafka cluster until Ctrl-C.", "",
             "Creates the pipeline's topics if they are missing; serves Prometheus metrics on /metrics."})
 public final class RunCommand implements Callable<Integer> {
     @Option(names = "--config", defaultValue = "topology/sensor-anomaly.yaml",

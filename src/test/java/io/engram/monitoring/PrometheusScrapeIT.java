@@ -1,0 +1,144 @@
+package io.engram.monitoring;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.engram.app.KafkaTestClient;
+import io.engram.app.PipelineRunner;
+import io.engram.embedded.EmbeddedKafka;
+import io.engram.topology.PipelineConfig;
+import io.engram.topology.Topics;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.io.File;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.URLEncoder;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A real Prometheus server (Debian's package; .ci/run installs it) scrapes a running pipeline's
+ * /metrics and loads the shipped alert rules: the metric names, labels and values that the
+ * dashboards and rules use are what Prometheus actually stores.
+ */
+class PrometheusScrapeIT {
+    @TempDir
+    Path tmp;
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    static String prometheusBinary() {
+        String env = System.getenv("PROMETHEUS");
+        if (env != null && new File(env).canExecute()) {
+            return env;
+        }
+        for (String dir : System.getenv("PATH").split(File.pathSeparator)) {
+            File f = new File(dir, "prometheus");
+            if (f.canExecute()) {
+                return f.getPath();
+            }
+        }
+        throw new AssertionError("Prometheus is not installed: run `apt-get install prometheus` (as .ci/run does) or set PROMETHEUS");
+    }
+
+    private static int freePort() throws Exception {
+        try (ServerSocket s = new ServerSocket(0)) {
+            return s.getLocalPort();
+        }
+    }
+
+    private static JsonNode api(int port, String path) throws Exception {
+        HttpResponse<String> r = HttpClient.newHttpClient().send(
+                HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path)).timeout(Duration.ofSeconds(5)).build(),
+                HttpResponse.BodyHandlers.ofString());
+        return JSON.readTree(r.body());
+    }
+
+    private static double query(int port, String promql) throws Exception {
+        JsonNode result = api(port, "/api/v1/query?query=" + URLEncoder.encode(promql, StandardCharsets.UTF_8)).path("data").path("result");
+        return result.isEmpty() ? Double.NaN : result.get(0).path("value").get(1).asDouble();
+    }
+
+    @Test
+    void prometheusScrapesTheCountersAndLoadsTheShippedAlertRules() throws Exception {
+        String binary = prometheusBinary();
+        PipelineConfig base = PipelineConfig.load(Path.of("topology/sensor-anomaly.yaml"));
+        Topics t = base.topics();
+        PipelineConfig cfg = base.withApplicationId("it-prometheus").withTopics(new Topics(t.input() + "-prom",
+                t.predictions() + "-prom", t.anomalies() + "-prom", t.deadLetter() + "-prom", 1, (short) 1));
+        PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+        int promPort = freePort();
+        Process prometheus = null;
+        try (EmbeddedKafka kafka = EmbeddedKafka.start();
+                PipelineRunner runner = PipelineRunner.start(cfg, kafka.bootstrapServers(), tmp.resolve("state"), registry, true);
+                MetricsServer http = new MetricsServer(registry, "127.0.0.1", 0);
+                KafkaProducer<byte[], byte[]> producer = KafkaTestClient.producer(kafka.bootstrapServers())) {
+            assertTrue(runner.awaitRunning(Duration.ofSeconds(60)));
+            for (int i = 0; i < 120; i++) {
+                producer.send(KafkaTestClient.reading(cfg.topics().input(), "p", 1000L * i, Math.sin(i / 7.0)));
+            }
+            producer.send(new org.apache.kafka.clients.producer.ProducerRecord<>(cfg.topics().input(),
+                    "p".getBytes(StandardCharsets.UTF_8), "garbage".getBytes(StandardCharsets.UTF_8)));
+            producer.flush();
+
+            Path config = tmp.resolve("prometheus.yml");
+            Files.writeString(config, "global: {scrape_interval: 1s, evaluation_interval: 1s}\n"
+                    + "rule_files: ['" + Path.of("monitoring/alerts.yml").toAbsolutePath() + "']\n"
+                    + "scrape_configs:\n  - job_name: engram\n    static_configs: [{targets: ['127.0.0.1:" + http.port() + "']}]\n");
+            prometheus = new ProcessBuilder(binary, "--config.file=" + config, "--storage.tsdb.path=" + tmp.resolve("tsdb"),
+                    "--web.listen-address=127.0.0.1:" + promPort)
+                    .redirectErrorStream(true).redirectOutput(tmp.resolve("prometheus.log").toFile()).start();
+
+            double processed = Double.NaN;
+            double dead = Double.NaN;
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
+            while (System.nanoTime() < deadline && !(processed == 120 && dead == 1)) {
+                Thread.sleep(500);
+                assertTrue(prometheus.isAlive(), () -> "Prometheus exited: " + read(tmp.resolve("prometheus.log")));
+                try {
+                    processed = query(promPort, "engram_records_processed_total{pipeline=\"sensor-anomaly\"}");
+                    dead = query(promPort, "engram_dead_letters_total{pipeline=\"sensor-anomaly\",reason=\"not-json\"}");
+                } catch (java.io.IOException notUpYet) {
+                    // Prometheus is still starting
+                }
+            }
+            assertEquals(120.0, processed, "records processed, as stored by Prometheus");
+            assertEquals(1.0, dead, "dead letters by reason, as stored by Prometheus");
+            assertTrue(query(promPort, "engram_model_step_seconds_count") >= 120);
+
+            JsonNode groups = api(promPort, "/api/v1/rules").path("data").path("groups");
+            assertEquals("engram", groups.get(0).path("name").asText());
+            java.util.List<String> names = new java.util.ArrayList<>();
+            groups.get(0).path("rules").forEach(r -> names.add(r.path("name").asText()));
+            assertTrue(names.containsAll(java.util.List.of("EngramDeadLetters", "EngramStalled", "EngramAnomalyStorm", "EngramSlowModelStep")), names.toString());
+            groups.get(0).path("rules").forEach(r -> assertEquals("ok", r.path("health").asText(), r.toString()));
+        } finally {
+            if (prometheus != null) {
+                prometheus.destroy();
+                if (!prometheus.waitFor(10, TimeUnit.SECONDS)) {
+                    prometheus.destroyForcibly();
+                }
+            }
+        }
+    }
+
+    private static String read(Path p) {
+        try {
+            return Files.readString(p);
+        } catch (java.io.IOException e) {
+            return "(no log)";
+        }
+    }
+}

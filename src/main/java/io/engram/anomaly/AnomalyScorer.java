@@ -7,8 +7,20 @@ import io.engram.state.StreamState;
  * spirit of Numenta's anomaly likelihood: a short average of the raw score is compared with its own
  * long-run distribution, and the Gaussian tail probability of the difference is reported on a log
  * scale that never saturates, so that the score keeps varying in the extreme tail (see
- * {@link #scoreOf}). All statistics are O(1) per stream and live in {@link StreamState}; there is no look-ahead.
- * Stateless and thread-safe.
+ * {@link #scoreOf}).
+ *
+ * <p>A second, level signal looks at the readings themselves: per channel, a short average of the
+ * reading against that average's own long-run mean and spread. A one-step forecaster follows a
+ * level shift within a step or two, so its error only blips; a reading that moves to, and stays at,
+ * a level the stream has not been at for a long time is still news, and this signal sees it. The
+ * two signals are combined by taking the rarer one: {@code min(logTail_error, w * logTail_level)}
+ * with {@code w = scoring.level_weight} (below 1: the level signal is the cruder of the two, so it
+ * needs a rarer event to win). On the NAB development subset this raised the standard score from
+ * about 61 to 68 at equal other settings.
+ *
+ * <p>All statistics are O(1) per stream (O(channels) for the level signal) and live in
+ * {@link StreamState}; each record is judged against statistics of earlier records only, so there
+ * is no look-ahead. Stateless and thread-safe.
  */
 public final class AnomalyScorer {
     /** -log10 of the tail probability that maps to a score of 0.5: a one-in-a-million event. */
@@ -26,6 +38,12 @@ public final class AnomalyScorer {
     static final long STARTUP_STEPS = 20;
     /** Updates of the long-run statistics are limited to this many standard deviations (winsorised). */
     private static final double MAX_UPDATE_STD = 4.0;
+    /**
+     * Floor of the level signal's spread, relative to the size of the level: only a stream that has
+     * been exactly constant gets near it, and for such a stream any move is news. It only keeps the
+     * z finite (no division by zero).
+     */
+    private static final double LEVEL_MIN_REL_STD = 1e-9;
 
     private final ScoringConfig config;
 
@@ -40,11 +58,19 @@ public final class AnomalyScorer {
     /** Outcome for one record. */
     public record Score(double raw, double likelihood, double score, boolean anomaly) {}
 
+    /** Scores a record from its forecast error alone (no level signal); see {@link #score(StreamState, double, double[])}. */
+    public Score score(StreamState s, double rawScore) {
+        return score(s, rawScore, null);
+    }
+
     /**
      * Scores one record of a stream whose state has already counted it ({@code s.steps} includes
      * this record) and updates the scorer's statistics in {@code s}.
+     *
+     * @param rawScore the record's normalised forecast error (mean over channels)
+     * @param values the record's readings, one per channel, for the level signal; null skips it
      */
-    public Score score(StreamState s, double rawScore) {
+    public Score score(StreamState s, double rawScore, double[] values) {
         double raw = Math.max(0.0, Math.min(config.rawClip(), rawScore));
         s.shortAvg = s.scored == 0 ? raw : s.shortAvg + config.shortAlpha() * (raw - s.shortAvg);
         if (s.steps <= STARTUP_STEPS) {
@@ -56,6 +82,10 @@ public final class AnomalyScorer {
         if (s.scored >= 2) {
             double std = Math.max(Math.sqrt(s.longVar), MIN_STD);
             logTail = logUpperTail((s.shortAvg - s.longMean) / std);
+        }
+        if (values != null && config.levelWeight() > 0) {
+            // Take the rarer of the two signals. levelLogTail is 0 (no evidence) until its statistics exist.
+            logTail = Math.min(logTail, config.levelWeight() * levelLogTail(s, values));
         }
         double likelihood = 1.0 - Math.exp(logTail);
         double score = scoreOf(logTail);
@@ -89,6 +119,44 @@ public final class AnomalyScorer {
             }
         }
         return new Score(raw, likelihood, score, anomaly);
+    }
+
+    /**
+     * The level signal for one record: updates, per channel, the short average of the reading and
+     * (after judging it) that average's long-run mean and variance, and returns log P(Z > z) for the
+     * largest |z| over the channels, Bonferroni-corrected for the number of channels, or 0 while the
+     * statistics are still being seeded. Called once per scored record, after the startup steps,
+     * with {@code s.scored} not yet counting this record.
+     *
+     * <p>Unlike the error signal's, these long-run updates are not winsorised: after a level shift the
+     * baseline should move to the new level within its ~1/longAlpha memory, so that a stream that
+     * stays at its new level stops being news (winsorising here cost ~4 NAB points).
+     */
+    private double levelLogTail(StreamState s, double[] values) {
+        int channels = values.length;
+        double zMax = 0;
+        for (int c = 0; c < channels; c++) {
+            double x = values[c];
+            if (s.scored <= 1) {
+                s.levelShort[c] = x;
+                s.levelMean[c] = x;
+                s.levelVar[c] = 0.0;
+                continue;
+            }
+            s.levelShort[c] += config.shortAlpha() * (x - s.levelShort[c]);
+            double d = s.levelShort[c] - s.levelMean[c];
+            if (s.scored > STARTUP_STEPS) {
+                double std = Math.max(Math.sqrt(s.levelVar[c]), LEVEL_MIN_REL_STD * Math.max(1.0, Math.abs(s.levelMean[c])));
+                zMax = Math.max(zMax, Math.abs(d) / std);
+            }
+            double a = Math.max(1.0 / (s.scored + 1), config.longAlpha());
+            s.levelMean[c] += a * d;
+            s.levelVar[c] = (1 - a) * (s.levelVar[c] + a * d * d);
+        }
+        if (s.scored <= STARTUP_STEPS) {
+            return 0.0;
+        }
+        return Math.min(0.0, logUpperTail(zMax) + Math.log(channels));
     }
 
     /** P(Z > z) for a standard normal Z, accurate in the far tail (no 1 - Phi cancellation). */

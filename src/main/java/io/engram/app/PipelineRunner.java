@@ -4,11 +4,14 @@ import io.engram.embedded.EmbeddedKafka;
 import io.engram.errors.ConfigException;
 import io.engram.errors.DeadLetterHandler;
 import io.engram.model.ModelManifest;
+import io.engram.model.EncoderModel;
 import io.engram.model.StepModel;
 import io.engram.monitoring.EngramMetrics;
 import io.engram.topology.PipelineConfig;
 import io.engram.topology.SensorTopology;
 import io.engram.topology.Topics;
+import io.engram.video.VideoPipelineConfig;
+import io.engram.video.VideoTopology;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.binder.kafka.KafkaStreamsMetrics;
 import java.nio.file.Path;
@@ -31,8 +34,8 @@ import org.apache.kafka.streams.Topology;
  * group, so a restart does not wait out the session timeout) and is idempotent.
  */
 public final class PipelineRunner implements AutoCloseable {
-    private final PipelineConfig config;
-    private final StepModel model;
+    private final String name;
+    private final java.util.List<AutoCloseable> models;
     private final KafkaStreams streams;
     private final EngramMetrics metrics;
     private final KafkaStreamsMetrics streamsMetrics;
@@ -44,10 +47,11 @@ public final class PipelineRunner implements AutoCloseable {
      * @param withModel false runs the baseline with the model call removed (benchmarks only)
      */
     public static PipelineRunner start(PipelineConfig config, String bootstrap, Path stateDir, MeterRegistry registry, boolean withModel) {
-        checkReachable(bootstrap);
+        // Local problems (manifest, model file) first: they need no broker to be found.
         ModelManifest manifest = ModelManifest.load(config.modelManifest());
         StepModel model = StepModel.load(manifest);
         try {
+            checkReachable(bootstrap);
             Topics t = config.topics();
             EmbeddedKafka.createTopics(bootstrap, t.partitions(), t.replicationFactor(), t.input(), t.predictions(),
                     t.anomalies(), t.deadLetter());
@@ -55,19 +59,53 @@ public final class PipelineRunner implements AutoCloseable {
             metrics.bindTo(registry);
             Topology topology = SensorTopology.build(config, manifest, withModel ? model : null, metrics);
             KafkaStreams streams = new KafkaStreams(topology, streamsProperties(config, bootstrap, stateDir, metrics));
-            KafkaStreamsMetrics km = new KafkaStreamsMetrics(streams);
-            km.bindTo(registry);
-            streams.start();
-            return new PipelineRunner(config, model, streams, metrics, km);
+            return start(config.name(), streams, metrics, registry, java.util.List.of(model));
         } catch (RuntimeException e) {
             model.close();
             throw e;
         }
     }
 
-    private PipelineRunner(PipelineConfig config, StepModel model, KafkaStreams streams, EngramMetrics metrics, KafkaStreamsMetrics km) {
-        this.config = config;
-        this.model = model;
+    /** Runs a video activity pipeline: frames -> CNN features -> recurrent classifier. */
+    public static PipelineRunner startVideo(VideoPipelineConfig config, String bootstrap, Path stateDir, MeterRegistry registry) {
+        EncoderModel encoder = EncoderModel.load(ModelManifest.load(config.encoderManifest()), 1);
+        StepModel classifier;
+        try {
+            classifier = StepModel.load(ModelManifest.load(config.modelManifest()));
+        } catch (RuntimeException e) {
+            encoder.close();
+            throw e;
+        }
+        try {
+            checkReachable(bootstrap);
+            VideoPipelineConfig.Topics t = config.topics();
+            EmbeddedKafka.createTopics(bootstrap, t.partitions(), t.replicationFactor(), t.frames(), t.features(),
+                    t.predictions(), t.events(), t.deadLetter());
+            EngramMetrics metrics = new EngramMetrics(config.name());
+            metrics.bindTo(registry);
+            Topology topology = VideoTopology.build(config, encoder, classifier, metrics);
+            Properties props = streamsProperties(config.applicationId(), config.guarantee(), config.commitIntervalMs(),
+                    config.threads(), t.replicationFactor(), t.deadLetter(), bootstrap, stateDir, metrics);
+            return start(config.name(), new KafkaStreams(topology, props), metrics, registry, java.util.List.of(classifier, encoder));
+        } catch (RuntimeException e) {
+            classifier.close();
+            encoder.close();
+            throw e;
+        }
+    }
+
+    private static PipelineRunner start(String name, KafkaStreams streams, EngramMetrics metrics, MeterRegistry registry,
+            java.util.List<AutoCloseable> models) {
+        KafkaStreamsMetrics km = new KafkaStreamsMetrics(streams);
+        km.bindTo(registry);
+        streams.start();
+        return new PipelineRunner(name, models, streams, metrics, km);
+    }
+
+    private PipelineRunner(String name, java.util.List<AutoCloseable> models, KafkaStreams streams, EngramMetrics metrics,
+            KafkaStreamsMetrics km) {
+        this.name = name;
+        this.models = models;
         this.streams = streams;
         this.metrics = metrics;
         this.streamsMetrics = km;
@@ -75,18 +113,25 @@ public final class PipelineRunner implements AutoCloseable {
 
     /** The Kafka Streams settings of a pipeline; shared with the TopologyTestDriver tests. */
     public static Properties streamsProperties(PipelineConfig config, String bootstrap, Path stateDir, EngramMetrics metrics) {
+        return streamsProperties(config.applicationId(), config.guarantee(), config.commitIntervalMs(), config.threads(),
+                config.topics().replicationFactor(), config.topics().deadLetter(), bootstrap, stateDir, metrics);
+    }
+
+    /** The Kafka Streams settings every Engram pipeline shares. */
+    public static Properties streamsProperties(String applicationId, String guarantee, long commitIntervalMs, int threads,
+            short replicationFactor, String deadLetterTopic, String bootstrap, Path stateDir, EngramMetrics metrics) {
         Properties p = new Properties();
-        p.put(StreamsConfig.APPLICATION_ID_CONFIG, config.applicationId());
+        p.put(StreamsConfig.APPLICATION_ID_CONFIG, applicationId);
         p.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
-        p.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, config.guarantee());
-        p.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, config.commitIntervalMs());
-        p.put(StreamsConfig.NUM_STREAM_THREADS_CONFIG, config.threads());
+        p.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, guarantee);
+        p.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, commitIntervalMs);
+        p.put(StreamsConfig.NUM_STREAM_THREADS_CONFIG, threads);
         p.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.toString());
-        p.put(StreamsConfig.REPLICATION_FACTOR_CONFIG, (int) config.topics().replicationFactor());
+        p.put(StreamsConfig.REPLICATION_FACTOR_CONFIG, (int) replicationFactor);
         p.put(StreamsConfig.DESERIALIZATION_EXCEPTION_HANDLER_CLASS_CONFIG, DeadLetterHandler.class);
         p.put(StreamsConfig.PROCESSING_EXCEPTION_HANDLER_CLASS_CONFIG, DeadLetterHandler.class);
         p.put(StreamsConfig.PRODUCTION_EXCEPTION_HANDLER_CLASS_CONFIG, DeadLetterHandler.class);
-        p.put(DeadLetterHandler.DEAD_LETTER_TOPIC, config.topics().deadLetter());
+        p.put(DeadLetterHandler.DEAD_LETTER_TOPIC, deadLetterTopic);
         p.put(DeadLetterHandler.METRICS, metrics);
         p.put(StreamsConfig.consumerPrefix(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG), "earliest");
         p.put(StreamsConfig.producerPrefix(ProducerConfig.LINGER_MS_CONFIG), 5);
@@ -117,8 +162,8 @@ public final class PipelineRunner implements AutoCloseable {
         return metrics;
     }
 
-    public PipelineConfig config() {
-        return config;
+    public String name() {
+        return name;
     }
 
     /** Waits until Kafka Streams is RUNNING; false on timeout or failure. */
@@ -148,7 +193,13 @@ public final class PipelineRunner implements AutoCloseable {
                     .withTimeout(Duration.ofSeconds(30)));
         } finally {
             streamsMetrics.close();
-            model.close();
+            for (AutoCloseable m : models) {
+                try {
+                    m.close();
+                } catch (Exception e) {
+                    // closing native sessions at shutdown: nothing left to save
+                }
+            }
         }
     }
 }

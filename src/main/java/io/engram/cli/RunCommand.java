@@ -3,6 +3,7 @@ package io.engram.cli;
 import io.engram.app.PipelineRunner;
 import io.engram.monitoring.MetricsServer;
 import io.engram.topology.PipelineConfig;
+import io.engram.video.VideoPipelineConfig;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.nio.file.Path;
@@ -15,6 +16,7 @@ import picocli.CommandLine.Option;
 /** {@code engram run}: one pipeline against any Kafka cluster, until stopped. */
 @Command(name = "run", mixinStandardHelpOptions = true,
         description = {"Run a pipeline (topology/*.yaml) against a Kafka cluster until Ctrl-C.", "",
+            "The file's type picks the pipeline: sensor anomaly detection (default) or video-activity.",
             "Creates the pipeline's topics if they are missing; serves Prometheus metrics on /metrics."})
 public final class RunCommand implements Callable<Integer> {
     @Option(names = "--config", defaultValue = "topology/sensor-anomaly.yaml",
@@ -36,17 +38,49 @@ public final class RunCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        PipelineConfig cfg = PipelineConfig.load(config);
-        if (metricsPort != null) {
-            cfg = cfg.withMetricsPort(metricsPort);
-        }
-        if (applicationId != null) {
-            cfg = cfg.withApplicationId(applicationId);
-        }
+        Path file = Home.resolve(config);
         PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-        MetricsServer http = cfg.metricsPort() > 0 ? new MetricsServer(registry, "0.0.0.0", cfg.metricsPort()) : null;
+        String name;
+        String summary;
+        int port;
+        java.util.function.Supplier<PipelineRunner> start;
+        if (VideoPipelineConfig.isVideo(file)) {
+            VideoPipelineConfig v = VideoPipelineConfig.load(file);
+            if (metricsPort != null) {
+                v = v.withMetricsPort(metricsPort);
+            }
+            if (applicationId != null) {
+                v = v.withApplicationId(applicationId);
+            }
+            VideoPipelineConfig vc = v;
+            name = vc.name();
+            port = vc.metricsPort();
+            summary = String.format("%s -> %s -> %s, %s; dead letters -> %s", vc.topics().frames(), vc.topics().features(),
+                    vc.topics().predictions(), vc.topics().events(), vc.topics().deadLetter());
+            start = () -> PipelineRunner.startVideo(vc, bootstrap, stateDir, registry);
+        } else {
+            PipelineConfig c = PipelineConfig.load(file);
+            if (metricsPort != null) {
+                c = c.withMetricsPort(metricsPort);
+            }
+            if (applicationId != null) {
+                c = c.withApplicationId(applicationId);
+            }
+            PipelineConfig sc = c;
+            name = sc.name();
+            port = sc.metricsPort();
+            summary = String.format("%s -> %s, %s; dead letters -> %s", sc.topics().input(), sc.topics().predictions(),
+                    sc.topics().anomalies(), sc.topics().deadLetter());
+            start = () -> PipelineRunner.start(sc, bootstrap, stateDir, registry, true);
+        }
+        return runUntilStopped(name, summary, port, registry, start);
+    }
+
+    private Integer runUntilStopped(String name, String summary, int port, PrometheusMeterRegistry registry,
+            java.util.function.Supplier<PipelineRunner> start) throws Exception {
+        MetricsServer http = port > 0 ? new MetricsServer(registry, "0.0.0.0", port) : null;
         CountDownLatch stop = new CountDownLatch(1);
-        try (PipelineRunner runner = PipelineRunner.start(cfg, bootstrap, stateDir, registry, true)) {
+        try (PipelineRunner runner = start.get()) {
             Thread hook = new Thread(() -> {
                 runner.close();
                 stop.countDown();
@@ -54,14 +88,12 @@ public final class RunCommand implements Callable<Integer> {
             Runtime.getRuntime().addShutdownHook(hook);
             runner.streams().setStateListener((now, before) -> {
                 if (now == org.apache.kafka.streams.KafkaStreams.State.ERROR) {
-                    System.err.println("engram: pipeline " + runner.config().name() + " failed; see the log above");
+                    System.err.println("engram: pipeline " + runner.name() + " failed; see the log above");
                     stop.countDown();
                 }
             });
             if (runner.awaitRunning(Duration.ofMinutes(2))) {
-                System.out.printf("engram: pipeline %s running (application id %s) on %s: %s -> %s, %s; dead letters -> %s%n",
-                        cfg.name(), cfg.applicationId(), bootstrap, cfg.topics().input(), cfg.topics().predictions(),
-                        cfg.topics().anomalies(), cfg.topics().deadLetter());
+                System.out.printf("engram: pipeline %s running on %s: %s%n", name, bootstrap, summary);
                 if (http != null) {
                     System.out.printf("engram: metrics at http://localhost:%d/metrics%n", http.port());
                 }

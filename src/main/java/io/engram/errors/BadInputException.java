@@ -20,6 +20,11 @@ public final class BadInputException extends RuntimeException {
         NULL_VALUE("null-value"),
         OUT_OF_ORDER("out-of-order"),
         TOO_LARGE("too-large"),
+        CORRUPT_IMAGE("corrupt-image"),
+        UNSUPPORTED_CONTENT_TYPE("unsupported-content-type"),
+        EMPTY_FRAME("empty-frame"),
+        FRAME_SIZE_CHANGED("frame-size-changed"),
+        BAD_FEATURES("bad-features"),
         PROCESSING_ERROR("processing-error");
 
         private final String code;

@@ -38,6 +38,13 @@ public final class DeadLetterHandler implements DeserializationExceptionHandler,
     public static final String H_OFFSET = "engram.error.offset";
     public static final String H_STAGE = "engram.error.stage";
 
+    public static final String H_VALUE_DROPPED = "engram.error.value.dropped.bytes";
+    /**
+     * A dead letter must fit the producer's request limit (1 MB by default) with its headers: a
+     * value above this is not copied, and {@link #H_VALUE_DROPPED} says how large it was.
+     */
+    static final int MAX_COPIED_VALUE = 900_000;
+
     private static final Logger LOG = LoggerFactory.getLogger(DeadLetterHandler.class);
 
     private String topic;
@@ -107,6 +114,10 @@ public final class DeadLetterHandler implements DeserializationExceptionHandler,
         h.add(H_PARTITION, utf8(Integer.toString(ctx.partition())));
         h.add(H_OFFSET, utf8(Long.toString(ctx.offset())));
         h.add(H_STAGE, utf8(stage));
+        if (value != null && value.length > MAX_COPIED_VALUE) {
+            h.add(H_VALUE_DROPPED, utf8(Integer.toString(value.length)));
+            value = null;
+        }
         return new ProducerRecord<>(topic, null, ctx.timestamp() >= 0 ? ctx.timestamp() : null, key, value, h);
     }
 

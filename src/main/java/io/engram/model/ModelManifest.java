@@ -27,6 +27,9 @@ import java.util.Locale;
  * @param state the state pairs, in manifest order
  * @param preprocessing how raw readings become model inputs
  * @param stateCompat models with the same non-empty value may take over each other's state
+ * @param image for {@code task: encode}: the frame geometry and normalisation; else null
+ * @param labels for {@code task: classify}: the class names, one per output; else empty
+ * @param encoder for a classifier over frame features: the encoder id it was trained on; else ""
  * @param manifestPath where this manifest was read from
  */
 public record ModelManifest(
@@ -40,7 +43,13 @@ public record ModelManifest(
         List<StatePair> state,
         Preprocessing preprocessing,
         String stateCompat,
+        Image image,
+        List<String> labels,
+        String encoder,
         Path manifestPath) {
+
+    /** Geometry and normalisation of an encoder's input frame: {@code x = (v/255 - mean) / std}. */
+    public record Image(int channels, int height, int width, double mean, double std) {}
 
     /** A 2-D float tensor {@code [batch, size]}. */
     public record Tensor(String name, int size) {}
@@ -59,6 +68,7 @@ public record ModelManifest(
 
     public ModelManifest {
         state = List.copyOf(state);
+        labels = List.copyOf(labels);
     }
 
     /** Total floats of recurrent state, over all pairs. */
@@ -102,10 +112,12 @@ public record ModelManifest(
         }
         Tensor input = r.tensor(root, "input");
         Tensor output = r.tensor(root, "output");
+        String task = root.path("task").asText("forecast");
         List<StatePair> pairs = new ArrayList<>();
         JsonNode st = root.get("state");
-        if (st == null || !st.isArray() || st.isEmpty()) {
-            throw r.error("'state' must list at least one {input, output, size} pair");
+        boolean stateless = "encode".equals(task);
+        if (st == null || !st.isArray() || (st.isEmpty() && !stateless)) {
+            throw r.error("'state' must list at least one {input, output, size} pair (an encoder has state: [])");
         }
         for (JsonNode p : st) {
             pairs.add(new StatePair(r.text(p, "input"), r.text(p, "output"), r.positiveInt(p, "size")));
@@ -124,12 +136,32 @@ public record ModelManifest(
                 throw r.error("preprocessing.type '" + type + "' is unknown; use ewm-standardize or none");
             }
         }
-        String task = root.path("task").asText("forecast");
         if ("forecast".equals(task) && pre.standardize() && input.size() != output.size()) {
             throw r.error("a forecast model with ewm-standardize needs input.size == output.size (one forecast per channel)");
         }
+        Image image = null;
+        if ("encode".equals(task)) {
+            JsonNode im = root.get("image");
+            if (im == null || !im.isObject()) {
+                throw r.error("an encoder needs 'image: {channels, height, width, mean, std}'");
+            }
+            image = new Image(r.positiveInt(im, "channels"), r.positiveInt(im, "height"), r.positiveInt(im, "width"),
+                    r.number(im, "mean"), r.number(im, "std"));
+            if (image.channels() * image.height() * image.width() != input.size() || !(image.std() > 0)) {
+                throw r.error("input.size must equal channels*height*width and image.std must be > 0");
+            }
+        }
+        List<String> labels = new ArrayList<>();
+        JsonNode lb = root.get("labels");
+        if (lb != null && lb.isArray()) {
+            lb.forEach(n -> labels.add(n.asText()));
+        }
+        if ("classify".equals(task) && labels.size() != output.size()) {
+            throw r.error("a classifier needs one label per output (" + output.size() + "), has " + labels.size());
+        }
         return new ModelManifest(id, version, onnx, root.path("architecture").asText("other"), task,
-                input, output, pairs, pre, root.path("state_compat").asText(""), path);
+                input, output, pairs, pre, root.path("state_compat").asText(""), image, labels,
+                root.path("encoder").asText(""), path);
     }
 
     /** Small helper so every validation error names the manifest file. */

@@ -18,6 +18,8 @@ public final class EngramMetrics implements MeterBinder {
     private Counter processed;
     private Counter anomalies;
     private Timer step;
+    private Timer encode;
+    private Counter activityChanges;
     private final Map<BadInputException.Reason, Counter> deadLetters = new EnumMap<>(BadInputException.Reason.class);
 
     public EngramMetrics(String pipeline) {
@@ -42,6 +44,12 @@ public final class EngramMetrics implements MeterBinder {
         step = Timer.builder("engram.model.step")
                 .description("Time of one recurrent model step (ONNX Runtime)")
                 .tag("pipeline", pipeline).register(registry);
+        activityChanges = Counter.builder("engram.activity.changes")
+                .description("Activity events: a camera's top label changed")
+                .tag("pipeline", pipeline).register(registry);
+        encode = Timer.builder("engram.frame.encode")
+                .description("Time to decode, preprocess and encode one frame with the CNN")
+                .tag("pipeline", pipeline).register(registry);
         for (BadInputException.Reason r : BadInputException.Reason.values()) {
             deadLetters.put(r, Counter.builder("engram.dead.letters")
                     .description("Records sent to the dead-letter topic, by reason")
@@ -63,6 +71,14 @@ public final class EngramMetrics implements MeterBinder {
 
     public Timer stepTimer() {
         return step;
+    }
+
+    public void activityChange() {
+        activityChanges.increment();
+    }
+
+    public Timer encodeTimer() {
+        return encode;
     }
 
     public void deadLetter(BadInputException.Reason reason) {

@@ -34,6 +34,12 @@ public final class StreamState {
     public double longVar;
     /** Scorer: steps that fed the long-run statistics. */
     public long scored;
+    /** Scorer, level signal, per channel: short exponential average of the reading. */
+    public double[] levelShort;
+    /** Scorer, level signal, per channel: long-run mean of {@link #levelShort}. */
+    public double[] levelMean;
+    /** Scorer, level signal, per channel: long-run variance of {@link #levelShort}. */
+    public double[] levelVar;
     /** Step of the last alert, or -1. */
     public long lastAlertStep = -1;
     /** Last step whose score reached the alert threshold, or -1 (for repeat suppression). */
@@ -49,6 +55,9 @@ public final class StreamState {
         s.var = new double[channels];
         s.forecast = new double[channels];
         s.hidden = new float[stateFloats];
+        s.levelShort = new double[channels];
+        s.levelMean = new double[channels];
+        s.levelVar = new double[channels];
         return s;
     }
 
@@ -67,6 +76,8 @@ public final class StreamState {
                 && Arrays.equals(hidden, s.hidden)
                 && Double.compare(shortAvg, s.shortAvg) == 0 && Double.compare(longMean, s.longMean) == 0
                 && Double.compare(longVar, s.longVar) == 0 && scored == s.scored
+                && Arrays.equals(levelShort, s.levelShort) && Arrays.equals(levelMean, s.levelMean)
+                && Arrays.equals(levelVar, s.levelVar)
                 && lastAlertStep == s.lastAlertStep && lastAboveStep == s.lastAboveStep;
     }
 

@@ -21,6 +21,7 @@ import org.apache.kafka.common.serialization.Serializer;
  * int     hidden floats H, H x float hidden
  * double  shortAvg, longMean, longVar
  * long    scored, lastAlertStep, lastAboveStep
+ * C x double levelShort, C x double levelMean, C x double levelVar
  * </pre>
  *
  * Strict: null in, null out; anything else that does not parse is a {@link SerializationException}.
@@ -39,7 +40,7 @@ public final class StreamStateSerde implements Serde<StreamState>, Serializer<St
         byte[] ver = s.modelVersion.getBytes(StandardCharsets.UTF_8);
         byte[] compat = s.stateCompat.getBytes(StandardCharsets.UTF_8);
         int c = s.channels();
-        int size = 1 + 12 + id.length + ver.length + compat.length + 16 + 4 + c * 24 + 4 + s.hidden.length * 4 + 24 + 24;
+        int size = 1 + 12 + id.length + ver.length + compat.length + 16 + 4 + c * 24 + 4 + s.hidden.length * 4 + 24 + 24 + c * 24;
         ByteBuffer b = ByteBuffer.allocate(size);
         b.put(FORMAT_VERSION);
         b.putInt(id.length).put(id).putInt(ver.length).put(ver).putInt(compat.length).put(compat);
@@ -52,6 +53,9 @@ public final class StreamStateSerde implements Serde<StreamState>, Serializer<St
         for (float v : s.hidden) b.putFloat(v);
         b.putDouble(s.shortAvg).putDouble(s.longMean).putDouble(s.longVar);
         b.putLong(s.scored).putLong(s.lastAlertStep).putLong(s.lastAboveStep);
+        for (double v : s.levelShort) b.putDouble(v);
+        for (double v : s.levelMean) b.putDouble(v);
+        for (double v : s.levelVar) b.putDouble(v);
         return b.array();
     }
 
@@ -86,6 +90,9 @@ public final class StreamStateSerde implements Serde<StreamState>, Serializer<St
             s.scored = b.getLong();
             s.lastAlertStep = b.getLong();
             s.lastAboveStep = b.getLong();
+            s.levelShort = doubles(b, c);
+            s.levelMean = doubles(b, c);
+            s.levelVar = doubles(b, c);
             if (b.hasRemaining()) {
                 throw new SerializationException("stream state has " + b.remaining() + " trailing bytes");
             }

@@ -70,23 +70,9 @@ public record PipelineConfig(
 
     public static PipelineConfig load(Path path) {
         Path file = path.toAbsolutePath().normalize();
-        if (!Files.isRegularFile(file)) {
-            throw new ConfigException("Pipeline file not found: " + file
-                    + ". Fix: pass --config with an existing file, e.g. topology/sensor-anomaly.yaml.");
-        }
-        JsonNode root;
-        try {
-            root = new ObjectMapper(new YAMLFactory()).readTree(file.toFile());
-        } catch (IOException e) {
-            throw new ConfigException("Pipeline file " + file + " is not valid YAML: " + e.getMessage().split("\n")[0]
-                    + ". Fix the syntax (compare with topology/sensor-anomaly.yaml).", e);
-        }
-        if (root == null || !root.isObject()) {
-            throw new ConfigException("Pipeline file " + file + " is empty or not a YAML mapping."
-                    + " Fix: start from topology/sensor-anomaly.yaml.");
-        }
-        V v = new V(file);
-        v.known(root, "", Set.of("name", "application_id", "topics", "model", "scoring", "state", "processing", "metrics"));
+        JsonNode root = ConfigReader.read(file);
+        ConfigReader v = new ConfigReader(file);
+        v.known(root, "", Set.of("type", "name", "application_id", "topics", "model", "scoring", "state", "processing", "metrics"));
         String name = v.text(root, "name", null);
         String appId = v.text(root, "application_id", "engram-" + name);
 
@@ -105,7 +91,8 @@ public record PipelineConfig(
         Path manifestPath = file.getParent().resolve(manifest).normalize();
 
         JsonNode s = v.section(root, "scoring");
-        v.known(s, "scoring.", Set.of("short_alpha", "long_alpha", "warmup_steps", "threshold", "suppress_steps", "raw_clip"));
+        v.known(s, "scoring.", Set.of("short_alpha", "long_alpha", "warmup_steps", "threshold", "suppress_steps", "raw_clip",
+                "level_weight"));
         ScoringConfig sd = ScoringConfig.DEFAULTS;
         ScoringConfig scoring;
         try {
@@ -114,7 +101,8 @@ public record PipelineConfig(
                     v.integer(s, "warmup_steps", sd.warmupSteps(), 0, Long.MAX_VALUE),
                     v.number(s, "threshold", sd.threshold()),
                     v.integer(s, "suppress_steps", sd.suppressSteps(), 0, Long.MAX_VALUE),
-                    v.number(s, "raw_clip", sd.rawClip()));
+                    v.number(s, "raw_clip", sd.rawClip()),
+                    v.number(s, "level_weight", sd.levelWeight()));
         } catch (IllegalArgumentException e) {
             throw new ConfigException("Pipeline file " + file + ": " + e.getMessage() + ". Fix the scoring section.");
         }
@@ -147,69 +135,5 @@ public record PipelineConfig(
 
         return new PipelineConfig(file, name, appId, topics, manifestPath, scoring, store, outOfOrder, guarantee, commit,
                 threads, port);
-    }
-
-    /** Validation helper: every message names the file and the key. */
-    private record V(Path file) {
-        ConfigException error(String key, String what) {
-            return new ConfigException("Pipeline file " + file + ": '" + key + "' " + what
-                    + ". Fix that key (see topology/sensor-anomaly.yaml and docs/configuration.md).");
-        }
-
-        void known(JsonNode node, String prefix, Set<String> keys) {
-            for (Iterator<String> it = node.fieldNames(); it.hasNext(); ) {
-                String k = it.next();
-                if (!keys.contains(k)) {
-                    throw error(prefix + k, "is not a known key (known: " + keys + ")");
-                }
-            }
-        }
-
-        JsonNode section(JsonNode root, String key) {
-            JsonNode n = root.get(key);
-            if (n == null || n.isNull()) {
-                return new ObjectMapper().createObjectNode();
-            }
-            if (!n.isObject()) {
-                throw error(key, "must be a mapping");
-            }
-            return n;
-        }
-
-        String text(JsonNode n, String key, String dflt) {
-            JsonNode v = n.get(key);
-            if (v == null || v.isNull()) {
-                if (dflt == null) {
-                    throw error(key, "is required");
-                }
-                return dflt;
-            }
-            if (!v.isTextual() || v.asText().isBlank()) {
-                throw error(key, "must be a non-empty string");
-            }
-            return v.asText();
-        }
-
-        double number(JsonNode n, String key, double dflt) {
-            JsonNode v = n.get(key);
-            if (v == null || v.isNull()) {
-                return dflt;
-            }
-            if (!v.isNumber()) {
-                throw error(key, "must be a number");
-            }
-            return v.asDouble();
-        }
-
-        long integer(JsonNode n, String key, long dflt, long min, long max) {
-            JsonNode v = n.get(key);
-            if (v == null || v.isNull()) {
-                return dflt;
-            }
-            if (!v.isIntegralNumber() || v.asLong() < min || v.asLong() > max) {
-                throw error(key, "must be an integer in [" + min + ", " + max + "]");
-            }
-            return v.asLong();
-        }
     }
 }

@@ -124,7 +124,7 @@ public final class SensorProcessor implements Processor<String, byte[], String, 
         s.steps = n + 1;
         s.lastEventTime = Math.max(eventTime, n > 0 ? s.lastEventTime : eventTime);
 
-        AnomalyScorer.Score score = n > 0 ? scorer.score(s, raw / channels) : new AnomalyScorer.Score(0, 0.5, 0, false);
+        AnomalyScorer.Score score = n > 0 ? scorer.score(s, raw / channels, values) : new AnomalyScorer.Score(0, 0.5, 0, false);
         store.put(key, s);
         metrics.processed();
 

@@ -9,7 +9,7 @@ import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 
 class AnomalyScorerTest {
-    private static final ScoringConfig CFG = new ScoringConfig(0.2, 0.001, 300, 0.5, 300, 20.0);
+    private static final ScoringConfig CFG = new ScoringConfig(0.2, 0.001, 300, 0.5, 300, 20.0, 0.8);
 
     /** Feeds raw scores the way the processor does (steps counted first) and returns the outcomes. */
     private static AnomalyScorer.Score[] feed(AnomalyScorer scorer, StreamState s, double[] raws) {
@@ -82,7 +82,7 @@ class AnomalyScorerTest {
 
     @Test
     void aSecondIncidentAfterAQuietSuppressionWindowAlertsAgain() {
-        AnomalyScorer scorer = new AnomalyScorer(new ScoringConfig(0.2, 0.001, 10, 0.5, 100, 20.0));
+        AnomalyScorer scorer = new AnomalyScorer(new ScoringConfig(0.2, 0.001, 10, 0.5, 100, 20.0, 0.8));
         StreamState s = StreamState.fresh("m", "1", "", 1, 4);
         double[] raws = noise(1200, 0.5, 4);
         raws[400] = 15.0;
@@ -92,6 +92,80 @@ class AnomalyScorerTest {
         java.util.List<Integer> alerts = new java.util.ArrayList<>();
         for (int i = 0; i < out.length; i++) if (out[i].anomaly()) alerts.add(i);
         assertEquals(java.util.List.of(400, 900), alerts);
+    }
+
+    /**
+     * Feeds readings and the raw scores a one-step forecaster would give them: it follows the series
+     * with one step of lag, so its error is the step-to-step change in units of the noise.
+     */
+    private static AnomalyScorer.Score[] feedReadings(AnomalyScorer scorer, StreamState s, double[] values, double noise) {
+        AnomalyScorer.Score[] out = new AnomalyScorer.Score[values.length];
+        for (int i = 0; i < values.length; i++) {
+            s.steps++;
+            double raw = i == 0 ? 0 : Math.abs(values[i] - values[i - 1]) / noise;
+            out[i] = scorer.score(s, raw, new double[] {values[i]});
+        }
+        return out;
+    }
+
+    private static double[] noisyLevel(int n, double level, double noise, long seed) {
+        SplittableRandom r = new SplittableRandom(seed);
+        double[] v = new double[n];
+        for (int i = 0; i < n; i++) v[i] = level + noise * r.nextGaussian();
+        return v;
+    }
+
+    @Test
+    void aLevelShiftThatTheForecastErrorMissesIsDetectedByTheLevelSignal() {
+        // A ramp to a new level, 0.3 noise-sigmas per step: the one-step forecast error never stands
+        // out from the noise, but after ~30 steps the stream sits 8 sigmas above anywhere it has been.
+        double[] v = noisyLevel(1200, 10.0, 1.0, 5);
+        for (int i = 700; i < v.length; i++) v[i] += Math.min(8.0, 0.3 * (i - 700));
+        AnomalyScorer.Score[] with = feedReadings(new AnomalyScorer(CFG), StreamState.fresh("m", "1", "", 1, 4), v, 1.0);
+        ScoringConfig off = new ScoringConfig(0.2, 0.001, 300, 0.5, 300, 20.0, 0.0);
+        AnomalyScorer.Score[] without = feedReadings(new AnomalyScorer(off), StreamState.fresh("m", "1", "", 1, 4), v, 1.0);
+        int first = -1;
+        for (int i = 0; i < with.length; i++) {
+            if (with[i].anomaly()) {
+                assertTrue(first < 0, "one incident, one alert; second alert at " + i);
+                first = i;
+            }
+            assertFalse(without[i].anomaly(), "the forecast error alone does not see the ramp (alert at " + i + ")");
+        }
+        assertTrue(first >= 700 && first < 760, "level shift alert at " + first);
+    }
+
+    @Test
+    void aSteadyNoisyStreamDoesNotTripTheLevelSignal() {
+        // Wide noise around a fixed level, and a slow drift far inside the noise: no alert anywhere.
+        double[] v = noisyLevel(4000, 50.0, 5.0, 6);
+        for (int i = 0; i < v.length; i++) v[i] += 2.0 * Math.sin(i / 500.0);
+        AnomalyScorer.Score[] out = feedReadings(new AnomalyScorer(CFG), StreamState.fresh("m", "1", "", 1, 4), v, 5.0);
+        for (int i = 0; i < out.length; i++) {
+            assertFalse(out[i].anomaly(), "alert on steady noise at " + i + ": " + out[i].score());
+        }
+    }
+
+    @Test
+    void theLevelSignalTakesTheWorstChannelWithoutLookingAhead() {
+        // Two channels, a shift in the second only; the score at a step must not depend on later readings.
+        AnomalyScorer scorer = new AnomalyScorer(CFG);
+        double[] a = noisyLevel(900, 0.0, 1.0, 7);
+        double[] b = noisyLevel(900, 100.0, 1.0, 8);
+        for (int i = 700; i < b.length; i++) b[i] += 10.0;
+        StreamState s1 = StreamState.fresh("m", "1", "", 2, 4);
+        StreamState s2 = StreamState.fresh("m", "1", "", 2, 4);
+        double[] scores = new double[b.length];
+        for (int i = 0; i < b.length; i++) {
+            s1.steps++;
+            scores[i] = scorer.score(s1, 0.5, new double[] {a[i], b[i]}).score();
+        }
+        assertTrue(scores[702] >= CFG.threshold(), "shift in one channel: " + scores[702]);
+        for (int i = 0; i < 700; i++) {
+            // Replaying only the prefix gives the same scores: nothing after step i was used.
+            s2.steps++;
+            assertEquals(scores[i], scorer.score(s2, 0.5, new double[] {a[i], b[i]}).score(), 0.0, "step " + i);
+        }
     }
 
     @Test

@@ -27,6 +27,9 @@ class StreamStateSerdeTest {
         s.scored = 12344;
         s.lastAlertStep = 999;
         s.lastAboveStep = 1003;
+        s.levelShort = new double[] {1.55, -2.1};
+        s.levelMean = new double[] {1.5, -2.2};
+        s.levelVar = new double[] {0.02, 0.5};
         return s;
     }
 
@@ -38,6 +41,9 @@ class StreamStateSerdeTest {
         StreamState back = serde.deserialize("t", bytes);
         assertEquals(s, back);
         assertArrayEquals(s.hidden, back.hidden);
+        assertArrayEquals(s.levelShort, back.levelShort);
+        assertArrayEquals(s.levelMean, back.levelMean);
+        assertArrayEquals(s.levelVar, back.levelVar);
         assertEquals("gru-h64-v1", back.stateCompat);
     }
 

@@ -25,6 +25,9 @@ import org.apache.kafka.streams.TopologyTestDriver;
  * Development tool, not a test: runs NAB files through the sensor topology in a TopologyTestDriver
  * (no broker, so a parameter sweep is fast) and writes NAB result files. The released figure comes
  * from {@code engram nab}, on the real broker. Usage: NabTune DATA_DIR OUT_DIR shortAlpha longAlpha suppress
+ * [levelWeight [MANIFEST]] (other scoring settings from topology/sensor-anomaly.yaml). Besides NAB's
+ * three columns each row carries the pipeline's raw score, score, alert flag, forecast and error
+ * (NAB's scorer ignores extra columns), for offline analysis; -DrawClip=X overrides raw_clip.
  */
 public final class NabTune {
     public static void main(String[] args) throws Exception {
@@ -33,9 +36,10 @@ public final class NabTune {
         PipelineConfig base = PipelineConfig.load(Path.of("topology/sensor-anomaly.yaml"));
         ScoringConfig d = base.scoring();
         ScoringConfig sc = new ScoringConfig(Double.parseDouble(args[2]), Double.parseDouble(args[3]), d.warmupSteps(), d.threshold(),
-                Long.parseLong(args[4]), d.rawClip());
+                Long.parseLong(args[4]), Double.parseDouble(System.getProperty("rawClip", String.valueOf(d.rawClip()))),
+                args.length > 5 ? Double.parseDouble(args[5]) : d.levelWeight());
         PipelineConfig cfg = base.withScoring(sc).withOutOfOrder(PipelineConfig.OutOfOrder.PROCESS);
-        ModelManifest m = ModelManifest.load(args.length > 5 ? Path.of(args[5]) : cfg.modelManifest());
+        ModelManifest m = ModelManifest.load(args.length > 6 ? Path.of(args[6]) : cfg.modelManifest());
         List<Path> files;
         try (var w = Files.walk(data)) {
             files = w.filter(f -> f.toString().endsWith(".csv")).sorted().toList();
@@ -55,14 +59,14 @@ public final class NabTune {
                     Path o = out.resolve(rel);
                     Files.createDirectories(o.getParent());
                     try (BufferedWriter w = Files.newBufferedWriter(o, StandardCharsets.UTF_8)) {
-                        w.write("timestamp,value,anomaly_score\n");
+                        w.write("timestamp,value,anomaly_score,raw,score,alert,forecast,error\n");
                         for (int i = 1; i < lines.size(); i++) {
                             String[] parts = lines.get(i).split(",");
                             long ts = LocalDateTime.parse(parts[0].trim().replace(' ', 'T')).toInstant(ZoneOffset.UTC).toEpochMilli();
                             in.pipeInput("s", "{\"ts\":" + ts + ",\"values\":[" + parts[1].trim() + "]}", ts);
                             SensorPrediction p = outT.readValue();
                             double s = io.engram.app.NabReplay.nabScore(p);
-                            w.write(parts[0] + "," + parts[1] + "," + String.format(Locale.ROOT, "%.8f", s) + "\n");
+                            w.write(parts[0] + "," + parts[1] + "," + String.format(Locale.ROOT, "%.8f,%.9g,%.8f,%d,%.9g,%.9g", s, p.rawScore(), p.score(), p.anomaly() ? 1 : 0, p.forecast() == null ? 0.0 : p.forecast()[0], p.error() == null ? 0.0 : p.error()[0]) + "\n");
                         }
                     }
                 }

@@ -1,0 +1,29 @@
+package io.engram.state;
+
+/**
+ * What Engram keeps per camera (or any sequence) for a recurrent classifier between two records:
+ * the model's state pairs, the step count, the last event time and frame sequence, and the label
+ * last reported (to emit an event when it changes). Mutable and owned by the processor that fetched
+ * it, for one record. Serialised by {@link ClassifierStateSerde}.
+ */
+public final class ClassifierState {
+    public String modelId;
+    public String modelVersion;
+    public String stateCompat;
+    public long steps;
+    public long lastEventTime = Long.MIN_VALUE;
+    public long lastSequence = -1;
+    /** Index of the label reported for the last frame, or -1 before the first. */
+    public int lastLabel = -1;
+    /** All state pairs of the model, concatenated in manifest order. */
+    public float[] hidden;
+
+    public static ClassifierState fresh(String modelId, String modelVersion, String stateCompat, int stateFloats) {
+        ClassifierState s = new ClassifierState();
+        s.modelId = modelId;
+        s.modelVersion = modelVersion;
+        s.stateCompat = stateCompat;
+        s.hidden = new float[stateFloats];
+        return s;
+    }
+}

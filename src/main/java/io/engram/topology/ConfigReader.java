@@ -1,0 +1,98 @@
+package io.engram.topology;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import io.engram.errors.ConfigException;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Iterator;
+import java.util.Set;
+
+/**
+ * Reads and validates a pipeline YAML file: every message names the file, the key and the fix, and
+ * unknown keys are errors (a typo would otherwise silently fall back to a default). Stateless.
+ */
+public record ConfigReader(Path file) {
+    /** Parses the file as a YAML mapping. */
+    public static JsonNode read(Path file) {
+        if (!Files.isRegularFile(file)) {
+            throw new ConfigException("Pipeline file not found: " + file
+                    + ". Fix: pass --config with an existing file, e.g. topology/sensor-anomaly.yaml.");
+        }
+        JsonNode root;
+        try {
+            root = new ObjectMapper(new YAMLFactory()).readTree(file.toFile());
+        } catch (IOException e) {
+            throw new ConfigException("Pipeline file " + file + " is not valid YAML: " + e.getMessage().split("\n")[0]
+                    + ". Fix the syntax (compare with the files in topology/).", e);
+        }
+        if (root == null || !root.isObject()) {
+            throw new ConfigException("Pipeline file " + file + " is empty or not a YAML mapping."
+                    + " Fix: start from a file in topology/.");
+        }
+        return root;
+    }
+
+    public ConfigException error(String key, String what) {
+        return new ConfigException("Pipeline file " + file + ": '" + key + "' " + what
+                + ". Fix that key (see the files in topology/ and docs/configuration.md).");
+    }
+
+    public void known(JsonNode node, String prefix, Set<String> keys) {
+        for (Iterator<String> it = node.fieldNames(); it.hasNext(); ) {
+            String k = it.next();
+            if (!keys.contains(k)) {
+                throw error(prefix + k, "is not a known key (known: " + keys + ")");
+            }
+        }
+    }
+
+    public JsonNode section(JsonNode root, String key) {
+        JsonNode n = root.get(key);
+        if (n == null || n.isNull()) {
+            return new ObjectMapper().createObjectNode();
+        }
+        if (!n.isObject()) {
+            throw error(key, "must be a mapping");
+        }
+        return n;
+    }
+
+    public String text(JsonNode n, String key, String dflt) {
+        JsonNode v = n.get(key);
+        if (v == null || v.isNull()) {
+            if (dflt == null) {
+                throw error(key, "is required");
+            }
+            return dflt;
+        }
+        if (!v.isTextual() || v.asText().isBlank()) {
+            throw error(key, "must be a non-empty string");
+        }
+        return v.asText();
+    }
+
+    public double number(JsonNode n, String key, double dflt) {
+        JsonNode v = n.get(key);
+        if (v == null || v.isNull()) {
+            return dflt;
+        }
+        if (!v.isNumber()) {
+            throw error(key, "must be a number");
+        }
+        return v.asDouble();
+    }
+
+    public long integer(JsonNode n, String key, long dflt, long min, long max) {
+        JsonNode v = n.get(key);
+        if (v == null || v.isNull()) {
+            return dflt;
+        }
+        if (!v.isIntegralNumber() || v.asLong() < min || v.asLong() > max) {
+            throw error(key, "must be an integer in [" + min + ", " + max + "]");
+        }
+        return v.asLong();
+    }
+}

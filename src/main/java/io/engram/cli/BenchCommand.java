@@ -1,6 +1,8 @@
 package io.engram.cli;
 
 import io.engram.app.SensorBenchmark;
+import io.engram.app.VideoBenchmark;
+import io.engram.video.VideoPipelineConfig;
 import io.engram.topology.PipelineConfig;
 import java.nio.file.Path;
 import java.util.List;
@@ -9,12 +11,15 @@ import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-/** {@code engram bench sensors}: throughput report (a benchmark, never a test assertion). */
+/** {@code engram bench}: throughput reports for both pipelines (a benchmark, never a test assertion). */
 @Command(name = "bench", mixinStandardHelpOptions = true,
-        description = {"Measure sensor pipeline throughput, with and without the model call.",
+        description = {"Measure pipeline throughput on an in-process broker.",
             "",
-            "Runs the full pipeline on an in-process broker beside the same topology with the model call",
-            "removed: same broker, same input, same run, alternating passes. Prints records/s and the ratio.",
+            "Sensors (default): the full pipeline beside the same topology with the model call removed:",
+            "same broker, same input, same run, alternating passes. Prints records/s and the ratio.",
+            "Video (--video): frames/s through JPEG decode + CNN + GRU for 320x240 input, beside the raw",
+            "ONNX Runtime throughput of the same encoder on already-decoded frames in the same run; then",
+            "frame-timestamp-to-prediction latency (p50, p99) at half of the maximum frame rate.",
             "A benchmark, not a test: the numbers depend on the machine."})
 public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--records", defaultValue = "200000", description = "Records per pass (default: ${DEFAULT-VALUE}).")
@@ -29,8 +34,28 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--config", defaultValue = "topology/sensor-anomaly.yaml", description = "Pipeline definition (default: ${DEFAULT-VALUE}).")
     Path config;
 
+    @Option(names = "--video", description = "Benchmark the video pipeline instead (topology/video-activity.yaml unless --config names another).")
+    boolean video;
+
+    @Option(names = "--frames", defaultValue = "2000", description = "Video: frames for the throughput passes (default: ${DEFAULT-VALUE}).")
+    int frames;
+
+    @Option(names = "--latency-seconds", defaultValue = "20", description = "Video: seconds of live traffic for the latency pass (default: ${DEFAULT-VALUE}).")
+    int latencySeconds;
+
     @Override
     public Integer call() throws Exception {
+        if (video) {
+            Path file = Home.resolve(config.toString().equals("topology/sensor-anomaly.yaml") ? Path.of("topology/video-activity.yaml") : config);
+            VideoPipelineConfig cfg = VideoPipelineConfig.load(file);
+            System.err.printf("engram bench --video: %d frames of 320x240 JPEG, pipeline %s%n", frames, cfg.name());
+            VideoBenchmark.Report r = VideoBenchmark.run(cfg, Home.resolve(Path.of("models/activity/clip")), frames, latencySeconds);
+            System.out.printf(Locale.ROOT, "video pipeline: %.1f frames/s (decode + CNN + GRU, in-process broker); raw encoder %.1f frames/s: ratio %.2f%n",
+                    r.pipelineFps(), r.rawEncoderFps(), r.pipelineFps() / r.rawEncoderFps());
+            System.out.printf(Locale.ROOT, "latency at %.1f frames/s (half the maximum): p50 %.0f ms, p99 %.0f ms over %d frames%n",
+                    r.latencyRateFps(), r.p50Ms(), r.p99Ms(), r.latencySamples());
+            return 0;
+        }
         PipelineConfig cfg = PipelineConfig.load(Home.resolve(config));
         System.err.printf("engram bench: %,d records over %,d streams, %d rounds, pipeline %s%n", records, streams, rounds, cfg.name());
         List<SensorBenchmark.Pass> passes = SensorBenchmark.run(cfg, streams, records, rounds);

@@ -2,14 +2,18 @@ package io.engram.cli;
 
 import io.engram.app.PipelineRunner;
 import io.engram.demo.SensorSimulator;
+import io.engram.demo.VideoDemo;
 import io.engram.embedded.EmbeddedKafka;
 import io.engram.errors.BadInputException;
 import io.engram.monitoring.MetricsServer;
 import io.engram.topology.JsonSerde;
 import io.engram.topology.PipelineConfig;
 import io.engram.topology.SensorPrediction;
+import io.engram.video.VideoPipelineConfig;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -41,14 +45,19 @@ import picocli.CommandLine.Option;
 
 /**
  * {@code engram demo}: everything on an embedded broker. Feeds built-in sensor streams with injected
- * anomalies through the real pipeline and prints alerts as they arrive, then a summary.
+ * anomalies through the sensor pipeline and the bundled sample clips through the video activity
+ * pipeline, prints alerts and activity changes as they arrive, then a summary.
  */
 @Command(name = "demo", mixinStandardHelpOptions = true,
-        description = {"Run the sensor anomaly pipeline end to end on an in-process Kafka broker.",
+        description = {"Run Engram's pipelines end to end on an in-process Kafka broker.",
             "",
-            "Feeds built-in sensor streams (5-minute readings, replayed fast) with injected anomalies",
-            "of different kinds, prints each alert as it happens and a summary at the end.",
-            "Prints the broker's address so that `engram tail` can watch the topics meanwhile."})
+            "Sensors: feeds built-in sensor streams (5-minute readings, replayed fast) with injected",
+            "anomalies of different kinds and prints each alert as it happens.",
+            "Video: plays the sample clips in ingest/samples/video/ as live cameras (looped, real time)",
+            "through the CNN + GRU activity pipeline and prints each camera's activity changes, with",
+            "the clip's true motion beside them.",
+            "Prints a summary at the end, and the broker's address so that `engram tail` can watch",
+            "the topics meanwhile."})
 public final class DemoCommand implements Callable<Integer> {
     @Option(names = "--seconds", description = "Stop after this many seconds (default: run until Ctrl-C).")
     Integer seconds;
@@ -64,6 +73,18 @@ public final class DemoCommand implements Callable<Integer> {
 
     @Option(names = "--port", defaultValue = "0", description = "Broker port (default: a free one).")
     int port;
+
+    @Option(names = "--no-video", description = "Run the sensor pipeline only.")
+    boolean noVideo;
+
+    @Option(names = "--video-config", defaultValue = "topology/video-activity.yaml", description = "Video pipeline definition (default: ${DEFAULT-VALUE}).")
+    Path videoConfig;
+
+    @Option(names = "--video-fps", defaultValue = "10", description = "Frames per second per sample camera (default: ${DEFAULT-VALUE}).")
+    double videoFps;
+
+    private static final Path VIDEO_SAMPLES = Path.of("ingest/samples/video");
+    private static final ObjectMapper JSON = new ObjectMapper();
 
     private static final long INTERVAL_MS = 300_000;
     private static final long START_MS = 1_767_225_600_000L; // 2026-01-01T00:00:00Z
@@ -91,6 +112,7 @@ public final class DemoCommand implements Callable<Integer> {
         Path stateDir = Files.createTempDirectory("engram-demo-state-");
         EmbeddedKafka kafka = null;
         PipelineRunner runner = null;
+        VideoDemo video = null;
         MetricsServer http = null;
         Thread feeder = null;
         try {
@@ -111,6 +133,20 @@ public final class DemoCommand implements Callable<Integer> {
                     cfg.modelManifest().getFileName(), http.port());
             System.out.printf("  feeding %d streams at %d readings/s each (5-minute readings); alerts start after %d readings of warm-up%n",
                     n, rate, warmup);
+            if (!noVideo) {
+                VideoPipelineConfig vc = VideoPipelineConfig.load(Home.resolve(videoConfig)).withApplicationId("engram-demo-video");
+                List<VideoDemo.Camera> cams = VideoDemo.cameras(Home.resolve(VIDEO_SAMPLES));
+                video = VideoDemo.start(vc, cams, bootstrap, stateDir, registry, videoFps);
+                if (!video.runner().awaitRunning(Duration.ofSeconds(60))) {
+                    System.err.println("engram demo: the video pipeline did not start (state " + video.runner().streams().state() + ")");
+                    return 1;
+                }
+                System.out.printf("  video:     %s, %d sample cameras (%s) at %.0f frames/s, CNN %s + GRU %s%n", vc.name(), cams.size(),
+                        String.join(", ", cams.stream().map(VideoDemo.Camera::id).toList()), videoFps,
+                        vc.encoderManifest().getFileName(), vc.modelManifest().getFileName());
+                System.out.printf("  watch it:  ./engram tail --topic %s --bootstrap-servers %s%n", vc.topics().events(), bootstrap);
+                video.startFeeding();
+            }
             System.out.println(seconds == null ? "  press Ctrl-C to stop" : "  stopping after " + seconds + " s");
             System.out.println();
 
@@ -122,15 +158,21 @@ public final class DemoCommand implements Callable<Integer> {
             feeder.start();
 
             long deadline = seconds == null ? Long.MAX_VALUE : System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
-            List<Alert> alerts = watch(bootstrap, cfg.topics().anomalies(), sim, running, deadline);
+            List<Alert> alerts = watch(bootstrap, cfg.topics().anomalies(), sim, video, running, deadline);
             running.set(false);
             feeder.join(10_000);
             summary(sim, alerts, stepsSent, pipeline, warmup);
+            if (video != null) {
+                videoSummary(video);
+            }
             return 0;
         } finally {
             running.set(false);
             if (feeder != null) {
                 feeder.join(10_000);
+            }
+            if (video != null) {
+                video.close();
             }
             if (runner != null) {
                 runner.close();
@@ -198,7 +240,7 @@ public final class DemoCommand implements Callable<Integer> {
 
     private record Alert(String stream, long step, SensorSimulator.Injection injection) {}
 
-    private List<Alert> watch(String bootstrap, String topic, SensorSimulator sim, AtomicBoolean running, long deadline) {
+    private List<Alert> watch(String bootstrap, String topic, SensorSimulator sim, VideoDemo video, AtomicBoolean running, long deadline) {
         Properties p = new Properties();
         p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
         p.put(ConsumerConfig.GROUP_ID_CONFIG, "engram-demo-watch");
@@ -208,9 +250,18 @@ public final class DemoCommand implements Callable<Integer> {
         JsonSerde<SensorPrediction> serde = new JsonSerde<>(SensorPrediction.class);
         try (KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(p, new StringDeserializer(),
                 new org.apache.kafka.common.serialization.ByteArrayDeserializer())) {
-            consumer.subscribe(List.of(topic));
+            List<String> topics = new ArrayList<>(List.of(topic));
+            if (video != null) {
+                topics.add(video.config().topics().events());
+                topics.add(video.config().topics().predictions());
+            }
+            consumer.subscribe(topics);
             while (running.get() && System.nanoTime() < deadline) {
                 for (ConsumerRecord<String, byte[]> r : consumer.poll(Duration.ofMillis(200))) {
+                    if (video != null && !r.topic().equals(topic)) {
+                        onVideo(video, r);
+                        continue;
+                    }
                     SensorPrediction a = serde.deserialize(topic, r.value());
                     SensorSimulator.Injection inj = matching(sim, a.stream(), a.step());
                     alerts.add(new Alert(a.stream(), a.step(), inj));
@@ -224,6 +275,42 @@ public final class DemoCommand implements Callable<Integer> {
             }
         }
         return alerts;
+    }
+
+    /** Scores every activity prediction against the clip's truth; prints every activity change. */
+    private static void onVideo(VideoDemo video, ConsumerRecord<String, byte[]> r) {
+        JsonNode n;
+        try {
+            n = JSON.readTree(r.value());
+        } catch (java.io.IOException e) {
+            return; // our own pipeline's JSON; nothing else writes these topics in the demo
+        }
+        String camera = n.path("camera").asText();
+        long seq = n.path("frame_seq").asLong();
+        String label = n.path("label").asText();
+        if (r.topic().equals(video.config().topics().predictions())) {
+            video.score(camera, seq, label);
+            return;
+        }
+        VideoDemo.Camera cam = video.camera(camera);
+        String truth = cam == null ? null : cam.truthAt(seq);
+        String previous = n.path("previous_label").isNull() ? "(start)" : n.path("previous_label").asText();
+        System.out.printf(Locale.ROOT, "%s  ACTIVITY %-20s frame %5d  %-13s -> %-13s p %.2f  %s%n",
+                LocalTime.now().format(CLOCK), camera, seq, previous, label, n.path("probability").asDouble(),
+                truth == null ? "" : "(true motion: " + truth + ")");
+    }
+
+    private static void videoSummary(VideoDemo video) {
+        System.out.printf("  video frames sent:    %d over %d cameras%n", video.framesSent(), video.cameras().size());
+        System.out.printf("  video frames processed: %.0f%n", video.runner().metrics().processedCount());
+        long scored = 0;
+        long correct = 0;
+        for (long[] s : video.scores().values()) {
+            scored += s[0];
+            correct += s[1];
+        }
+        System.out.printf(Locale.ROOT, "  activity accuracy:    %.1f%% of %d frames (frames %d+ after a change of the true motion)%n",
+                scored == 0 ? 0.0 : 100.0 * correct / scored, scored, VideoDemo.SCORE_AFTER_CHANGE);
     }
 
     /** The injection an alert at {@code step} belongs to: inside it or up to 20 steps after. */

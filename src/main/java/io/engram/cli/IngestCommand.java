@@ -12,9 +12,10 @@ import picocli.CommandLine.Spec;
         description = {"Replay recorded data into a Kafka topic.",
             "",
             "Writes records in the format Engram's pipelines read.",
-            "See `engram ingest sensors --help` for CSV sensor series.",
+            "See `engram ingest sensors --help` for CSV sensor series and",
+            "`engram ingest video --help` for video files, RTSP cameras, V4L2 devices and image directories.",
             ""},
-        subcommands = {IngestSensorsCommand.class})
+        subcommands = {IngestSensorsCommand.class, IngestVideoCommand.class})
 public final class IngestCommand implements Runnable {
     @Spec
     CommandSpec spec;

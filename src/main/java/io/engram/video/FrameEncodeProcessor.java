@@ -77,15 +77,8 @@ public final class FrameEncodeProcessor implements Processor<String, byte[], Str
             throw new BadInputException(Reason.TOO_LARGE, "camera " + camera + " sent a frame of " + bytes.length
                     + " bytes, over encoder.max_frame_bytes " + maxFrameBytes);
         }
-        BufferedImage img = pre.decode(bytes, header(record.headers(), H_CONTENT_TYPE));
-        long shape = ((long) img.getWidth() << 32) | img.getHeight();
-        Long known = shapes.get(camera);
-        if (known == null) {
-            shapes.put(camera, shape);
-        } else if (known != shape) {
-            throw new BadInputException(Reason.FRAME_SIZE_CHANGED, "camera " + camera + " sent a " + img.getWidth() + "x"
-                    + img.getHeight() + " frame; its earlier frames were " + (known >>> 32) + "x" + (known & 0xffffffffL));
-        }
+        // Every check that can refuse the frame comes before the camera's frame size is stored:
+        // a refused first frame must not fix the size its good frames are held to.
         long seq = -1;
         String s = header(record.headers(), H_SEQ);
         if (s != null) {
@@ -96,6 +89,15 @@ public final class FrameEncodeProcessor implements Processor<String, byte[], Str
             }
         }
         long t0 = System.nanoTime();
+        BufferedImage img = pre.decode(bytes, header(record.headers(), H_CONTENT_TYPE));
+        long shape = ((long) img.getWidth() << 32) | img.getHeight();
+        Long known = shapes.get(camera);
+        if (known == null) {
+            shapes.put(camera, shape);
+        } else if (known != shape) {
+            throw new BadInputException(Reason.FRAME_SIZE_CHANGED, "camera " + camera + " sent a " + img.getWidth() + "x"
+                    + img.getHeight() + " frame; its earlier frames were " + (known >>> 32) + "x" + (known & 0xffffffffL));
+        }
         pre.toInput(img, pixels);
         float[] features = new float[encoder.manifest().output().size()];
         batch.encode(pixels, features);

@@ -47,6 +47,17 @@ public final class VideoTopology {
             throw new ConfigException("Pipeline " + config.file() + ": the classifier takes " + classifier.manifest().input().size()
                     + " features but the encoder emits " + encoder.manifest().output().size() + ". Fix: pair models trained together.");
         }
+        String want = classifier.manifest().encoder();
+        if (!want.isEmpty() && !want.equals(encoder.manifest().id())) {
+            throw new ConfigException("Pipeline " + config.file() + ": model " + classifier.manifest().manifestPath()
+                    + " was trained on features of encoder '" + want + "' but the pipeline's encoder is '" + encoder.manifest().id()
+                    + "' (" + encoder.manifest().manifestPath() + "). Fix: point encoder.manifest at " + want + "'s manifest.");
+        }
+        if (encoder.manifest().image().channels() != 1) {
+            throw new ConfigException("Encoder " + encoder.manifest().manifestPath() + " declares image.channels "
+                    + encoder.manifest().image().channels() + "; Engram's frame preprocessing feeds grayscale frames. Fix: export a"
+                    + " 1-channel encoder (image [batch, 1, H, W]).");
+        }
         VideoPipelineConfig.Topics t = config.topics();
         FramePreprocessor pre = new FramePreprocessor(encoder.manifest().image(), config.maxPixels());
         StoreBuilder<KeyValueStore<String, Long>> shapes = Stores.keyValueStoreBuilder(

@@ -1,0 +1,156 @@
+package io.engram.video;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.engram.app.PipelineRunner;
+import io.engram.errors.DeadLetterHandler;
+import io.engram.model.EncoderModel;
+import io.engram.model.ModelManifest;
+import io.engram.model.StepModel;
+import io.engram.monitoring.EngramMetrics;
+import java.awt.image.BufferedImage;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.kafka.common.header.internals.RecordHeaders;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.apache.kafka.streams.TestInputTopic;
+import org.apache.kafka.streams.TestOutputTopic;
+import org.apache.kafka.streams.TopologyTestDriver;
+import org.apache.kafka.streams.test.TestRecord;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The video topology in a TopologyTestDriver with the real CNN encoder and activity GRU. */
+class VideoTopologyTest {
+    static final Path MODELS = Path.of("models/activity");
+    static final ObjectMapper JSON = new ObjectMapper();
+
+    @TempDir
+    Path stateDir;
+
+    VideoPipelineConfig config;
+    EncoderModel encoder;
+    StepModel classifier;
+    TopologyTestDriver driver;
+    TestInputTopic<String, byte[]> frames;
+    TestOutputTopic<String, byte[]> features;
+    TestOutputTopic<String, String> predictions;
+    TestOutputTopic<String, String> events;
+    TestOutputTopic<byte[], byte[]> dead;
+
+    @BeforeEach
+    void start() {
+        config = VideoPipelineConfig.load(Path.of("topology/video-activity.yaml"));
+        encoder = EncoderModel.load(ModelManifest.load(config.encoderManifest()), 1);
+        classifier = StepModel.load(ModelManifest.load(config.modelManifest()));
+        EngramMetrics metrics = EngramMetrics.unbound(config.name());
+        driver = new TopologyTestDriver(VideoTopology.build(config, encoder, classifier, metrics),
+                PipelineRunner.streamsProperties(config.applicationId(), config.guarantee(), config.commitIntervalMs(), 1,
+                        (short) 1, config.topics().deadLetter(), "ttd:9092", stateDir, metrics));
+        VideoPipelineConfig.Topics t = config.topics();
+        frames = driver.createInputTopic(t.frames(), new StringSerializer(), new ByteArraySerializer());
+        features = driver.createOutputTopic(t.features(), new StringDeserializer(), new ByteArrayDeserializer());
+        predictions = driver.createOutputTopic(t.predictions(), new StringDeserializer(), new StringDeserializer());
+        events = driver.createOutputTopic(t.events(), new StringDeserializer(), new StringDeserializer());
+        dead = driver.createOutputTopic(t.deadLetter(), new ByteArrayDeserializer(), new ByteArrayDeserializer());
+    }
+
+    @AfterEach
+    void stop() {
+        driver.close();
+        classifier.close();
+        encoder.close();
+    }
+
+    void send(String camera, byte[] bytes, String contentType, long seq, long ts) {
+        RecordHeaders h = new RecordHeaders();
+        if (contentType != null) {
+            h.add(FrameEncodeProcessor.H_CONTENT_TYPE, contentType.getBytes(StandardCharsets.UTF_8));
+        }
+        h.add(FrameEncodeProcessor.H_SEQ, Long.toString(seq).getBytes(StandardCharsets.UTF_8));
+        frames.pipeInput(new TestRecord<>(camera, bytes, h, ts));
+    }
+
+    @Test
+    void aClipThroughTheLivePipelineEqualsPyTorchOfflineTo1e4PerClass() throws Exception {
+        JsonNode g = JSON.readTree(MODELS.resolve("golden/activity-clip.json").toFile());
+        int n = g.get("frames").asInt();
+        List<String> labels = classifier.manifest().labels();
+        for (int i = 0; i < n; i++) {
+            byte[] png = Files.readAllBytes(MODELS.resolve(String.format("clip/frame-%05d.png", i)));
+            send("cam-1", png, "image/png", i, 1_000_000L + 100L * i);
+        }
+        FeatureRecordSerde fs = new FeatureRecordSerde();
+        List<TestRecord<String, byte[]>> feats = features.readRecordsToList();
+        assertEquals(n, feats.size());
+        for (int i = 0; i < n; i++) {
+            FeatureRecord f = fs.deserialize("t", feats.get(i).value());
+            assertEquals(i, f.sequence());
+            for (int j = 0; j < f.values().length; j++) {
+                assertEquals(g.get("features").get(i).get(j).asDouble(), f.values()[j], 1e-4, "frame " + i + " feature " + j);
+            }
+        }
+        List<String> preds = predictions.readValuesToList();
+        assertEquals(n, preds.size());
+        int changes = 0;
+        String last = null;
+        for (int i = 0; i < n; i++) {
+            JsonNode p = JSON.readTree(preds.get(i));
+            assertEquals(i, p.get("frame_seq").asLong());
+            assertEquals(1_000_000L + 100L * i, p.get("event_time").asLong());
+            int best = 0;
+            for (int c = 0; c < labels.size(); c++) {
+                double expected = g.get("probs").get(i).get(c).asDouble();
+                assertEquals(expected, p.get("probabilities").get(labels.get(c)).asDouble(), 1e-4, "frame " + i + " " + labels.get(c));
+                if (expected > g.get("probs").get(i).get(best).asDouble()) {
+                    best = c;
+                }
+            }
+            assertEquals(labels.get(best), p.get("label").asText());
+            if (!labels.get(best).equals(last)) {
+                changes++;
+                last = labels.get(best);
+            }
+        }
+        List<String> ev = events.readValuesToList();
+        assertEquals(changes, ev.size(), "one activity event per change of the top label");
+        assertTrue(ev.size() >= 2, "the clip has label changes");
+    }
+
+    private static String reason(TestRecord<byte[], byte[]> r) {
+        return new String(r.headers().lastHeader(DeadLetterHandler.H_REASON).value(), StandardCharsets.UTF_8);
+    }
+
+    @Test
+    void badFramesAreDeadLetteredWithTheirReasonsAndGoodFramesGoOn() throws Exception {
+        BufferedImage img = new BufferedImage(64, 64, BufferedImage.TYPE_BYTE_GRAY);
+        byte[] png = FramePreprocessorTest.encode(img, "png");
+        byte[] jpeg = FramePreprocessorTest.encode(new BufferedImage(64, 64, BufferedImage.TYPE_INT_RGB), "jpeg");
+        byte[] small = FramePreprocessorTest.encode(new BufferedImage(32, 32, BufferedImage.TYPE_BYTE_GRAY), "png");
+        send("cam", png, "image/png", 0, 1000);
+        send("cam", java.util.Arrays.copyOf(jpeg, jpeg.length / 3), "image/jpeg", 1, 1100);
+        send("cam", png, "image/gif", 2, 1200);
+        send("cam", new byte[0], "image/png", 3, 1300);
+        send("cam", new byte[config.maxFrameBytes() + 1], "image/jpeg", 4, 1400);
+        send("cam", small, "image/png", 5, 1500);
+        send(null, png, "image/png", 6, 1600);
+        send("cam", jpeg, "image/jpeg", 7, 1700);
+        List<String> reasons = new ArrayList<>();
+        dead.readRecordsToList().forEach(r -> reasons.add(reason(r)));
+        assertEquals(List.of("corrupt-image", "unsupported-content-type", "empty-frame", "too-large", "frame-size-changed", "null-key"), reasons);
+        List<String> preds = predictions.readValuesToList();
+        assertEquals(2, preds.size(), "the good frames before and after the bad ones are processed");
+        assertEquals(7, JSON.readTree(preds.get(1)).get("frame_seq").asLong());
+    }
+}

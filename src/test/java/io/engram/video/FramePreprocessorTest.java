@@ -64,6 +64,43 @@ class FramePreprocessorTest {
     }
 
     @Test
+    void rasterFastPathsGiveExactlyTheColourModelsValues() {
+        // Camera-sized colour frames in the layouts ImageIO decodes into take a raster fast path;
+        // TYPE_INT_BGR goes through getRGB. Both must give the same input, bit for bit.
+        java.util.Random rnd = new java.util.Random(7);
+        for (int type : new int[] {BufferedImage.TYPE_3BYTE_BGR, BufferedImage.TYPE_INT_RGB, BufferedImage.TYPE_INT_ARGB,
+                BufferedImage.TYPE_BYTE_GRAY}) {
+            for (int[] size : new int[][] {{320, 240}, {16, 16}, {13, 9}}) {
+                BufferedImage fast = new BufferedImage(size[0], size[1], type);
+                for (int y = 0; y < size[1]; y++) {
+                    for (int x = 0; x < size[0]; x++) {
+                        fast.setRGB(x, y, 0xff000000 | rnd.nextInt(1 << 24));
+                    }
+                }
+                BufferedImage slow = new BufferedImage(size[0], size[1], BufferedImage.TYPE_INT_BGR);
+                for (int y = 0; y < size[1]; y++) {
+                    for (int x = 0; x < size[0]; x++) {
+                        int p = fast.getRGB(x, y);
+                        slow.setRGB(x, y, p);
+                    }
+                }
+                if (type == BufferedImage.TYPE_BYTE_GRAY) {
+                    // getRGB of a gray image is colour-managed; the contract reads the stored samples.
+                    int[] samples = fast.getRaster().getSamples(0, 0, size[0], size[1], 0, (int[]) null);
+                    assertArrayEquals(samples, FramePreprocessor.gray(fast));
+                    continue;
+                }
+                assertArrayEquals(FramePreprocessor.gray(slow), FramePreprocessor.gray(fast), "type " + type);
+                float[] a = new float[16];
+                float[] b = new float[16];
+                pre.toInput(fast, a);
+                pre.toInput(slow, b);
+                assertArrayEquals(b, a, "type " + type + " " + size[0] + "x" + size[1]);
+            }
+        }
+    }
+
+    @Test
     void badFramesHaveTheirReasons() throws Exception {
         byte[] png = encode(gray(4, 4, new int[16]), "png");
         assertEquals(Reason.CORRUPT_IMAGE, assertThrows(BadInputException.class,

@@ -2,8 +2,9 @@ package io.engram.state;
 
 /**
  * What Engram keeps per camera (or any sequence) for a recurrent classifier between two records:
- * the model's state pairs, the step count, the last event time and frame sequence, and the label
- * last reported (to emit an event when it changes). Mutable and owned by the processor that fetched
+ * the model's state pairs, the step count, the last event time and frame sequence, the top label of
+ * the last frame with how many frames in a row it has been on top, and the label last announced on
+ * the events topic. Mutable and owned by the processor that fetched
  * it, for one record. Serialised by {@link ClassifierStateSerde}.
  */
 public final class ClassifierState {
@@ -13,8 +14,12 @@ public final class ClassifierState {
     public long steps;
     public long lastEventTime = Long.MIN_VALUE;
     public long lastSequence = -1;
-    /** Index of the label reported for the last frame, or -1 before the first. */
+    /** Index of the top label of the last frame, or -1 before the first. */
     public int lastLabel = -1;
+    /** Frames in a row, up to the last, whose top label was {@link #lastLabel}. */
+    public int run;
+    /** Index of the label last announced as an activity event, or -1 before the first. */
+    public int announced = -1;
     /** All state pairs of the model, concatenated in manifest order. */
     public float[] hidden;
 

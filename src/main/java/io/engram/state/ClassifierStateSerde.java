@@ -9,13 +9,14 @@ import org.apache.kafka.common.serialization.Serde;
 import org.apache.kafka.common.serialization.Serializer;
 
 /**
- * Binary format of {@link ClassifierState} (big-endian): byte format version (1); model id, model
+ * Binary format of {@link ClassifierState} (big-endian): byte format version (2); model id, model
  * version, state compat (each int length + UTF-8); long steps; long last event time; long last
- * sequence; int last label; int H; H x float hidden. Strict: null in, null out; malformed bytes are a
- * {@link SerializationException}.
+ * sequence; int last label; int run; int announced label; int H; H x float hidden. Version 1 (no run,
+ * no announced label: every change was announced) is still read, as run 1 and announced = last
+ * label. Strict: null in, null out; malformed bytes are a {@link SerializationException}.
  */
 public final class ClassifierStateSerde implements Serde<ClassifierState>, Serializer<ClassifierState>, Deserializer<ClassifierState> {
-    public static final byte FORMAT_VERSION = 1;
+    public static final byte FORMAT_VERSION = 2;
 
     @Override
     public byte[] serialize(String topic, ClassifierState s) {
@@ -25,9 +26,10 @@ public final class ClassifierStateSerde implements Serde<ClassifierState>, Seria
         byte[] id = s.modelId.getBytes(StandardCharsets.UTF_8);
         byte[] ver = s.modelVersion.getBytes(StandardCharsets.UTF_8);
         byte[] compat = s.stateCompat.getBytes(StandardCharsets.UTF_8);
-        ByteBuffer b = ByteBuffer.allocate(1 + 12 + id.length + ver.length + compat.length + 24 + 8 + 4 * s.hidden.length);
+        ByteBuffer b = ByteBuffer.allocate(1 + 12 + id.length + ver.length + compat.length + 24 + 16 + 4 * s.hidden.length);
         b.put(FORMAT_VERSION).putInt(id.length).put(id).putInt(ver.length).put(ver).putInt(compat.length).put(compat);
-        b.putLong(s.steps).putLong(s.lastEventTime).putLong(s.lastSequence).putInt(s.lastLabel).putInt(s.hidden.length);
+        b.putLong(s.steps).putLong(s.lastEventTime).putLong(s.lastSequence).putInt(s.lastLabel).putInt(s.run).putInt(s.announced)
+                .putInt(s.hidden.length);
         for (float v : s.hidden) {
             b.putFloat(v);
         }
@@ -42,7 +44,7 @@ public final class ClassifierStateSerde implements Serde<ClassifierState>, Seria
         try {
             ByteBuffer b = ByteBuffer.wrap(data);
             byte v = b.get();
-            if (v != FORMAT_VERSION) {
+            if (v != FORMAT_VERSION && v != 1) {
                 throw new SerializationException("classifier state format version " + v + " is not supported");
             }
             ClassifierState s = new ClassifierState();
@@ -53,6 +55,13 @@ public final class ClassifierStateSerde implements Serde<ClassifierState>, Seria
             s.lastEventTime = b.getLong();
             s.lastSequence = b.getLong();
             s.lastLabel = b.getInt();
+            if (v == 1) {
+                s.run = s.lastLabel < 0 ? 0 : 1;
+                s.announced = s.lastLabel;
+            } else {
+                s.run = b.getInt();
+                s.announced = b.getInt();
+            }
             int h = b.getInt();
             if (h < 0 || 4L * h != b.remaining()) {
                 throw new SerializationException("classifier state has " + b.remaining() + " bytes for " + h + " hidden floats");

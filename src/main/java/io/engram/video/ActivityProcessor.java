@@ -19,7 +19,8 @@ import org.apache.kafka.streams.state.KeyValueStore;
 /**
  * The recurrent classifier over frame features: per camera, steps the model exactly once per
  * feature record with the camera's stored state, emits the activity after this frame on the
- * predictions sink, and an event on the events sink when the top label changes. Bad feature records
+ * predictions sink, and an event on the events sink when a new top label has held for
+ * {@code eventMinFrames} frames in a row. Bad feature records
  * (wrong format, dimension or encoder) and frames older than the camera's last one are thrown as
  * {@link BadInputException} for the dead-letter handler; the state is untouched then.
  *
@@ -30,6 +31,7 @@ public final class ActivityProcessor implements Processor<String, byte[], String
     private final StepModel model;
     private final String storeName;
     private final boolean dropOutOfOrder;
+    private final int eventMinFrames;
     private final EngramMetrics metrics;
     private final String predictionsNode;
     private final String eventsNode;
@@ -39,12 +41,16 @@ public final class ActivityProcessor implements Processor<String, byte[], String
     private KeyValueStore<String, ClassifierState> store;
     private Stepper stepper;
 
-    public ActivityProcessor(StepModel model, String storeName, boolean dropOutOfOrder, EngramMetrics metrics,
+    /**
+     * @param eventMinFrames frames in a row a new top label must hold before it is announced on the events sink
+     */
+    public ActivityProcessor(StepModel model, String storeName, boolean dropOutOfOrder, int eventMinFrames, EngramMetrics metrics,
             String predictionsNode, String eventsNode) {
         this.manifest = model.manifest();
         this.model = model;
         this.storeName = storeName;
         this.dropOutOfOrder = dropOutOfOrder;
+        this.eventMinFrames = eventMinFrames;
         this.metrics = metrics;
         this.predictionsNode = predictionsNode;
         this.eventsNode = eventsNode;
@@ -100,11 +106,18 @@ public final class ActivityProcessor implements Processor<String, byte[], String
             }
         }
         long step = s.steps;
-        int previous = s.lastLabel;
+        int previous = s.announced;
         s.steps = step + 1;
         s.lastEventTime = Math.max(t, s.lastEventTime);
         s.lastSequence = f.sequence();
+        s.run = best == s.lastLabel ? s.run + 1 : 1;
         s.lastLabel = best;
+        // An activity is announced once it has been the top label for eventMinFrames frames in a
+        // row: a one-frame flicker between two likely labels is not an event.
+        boolean announce = best != s.announced && s.run >= eventMinFrames;
+        if (announce) {
+            s.announced = best;
+        }
         store.put(camera, s);
         metrics.processed();
 
@@ -115,7 +128,7 @@ public final class ActivityProcessor implements Processor<String, byte[], String
         String label = manifest.labels().get(best);
         context.forward(new Record<>(camera, new ActivityPrediction(camera, t, f.sequence(), step, label, probs[best], all,
                 f.encoder(), s.modelId, s.modelVersion), t), predictionsNode);
-        if (best != previous) {
+        if (announce) {
             metrics.activityChange();
             context.forward(new Record<>(camera, new ActivityEvent(camera, t, f.sequence(), step, label, probs[best],
                     previous < 0 ? null : manifest.labels().get(previous), s.modelId, s.modelVersion), t), eventsNode);

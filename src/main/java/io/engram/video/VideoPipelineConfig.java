@@ -22,6 +22,7 @@ public record VideoPipelineConfig(
         String shapeStore,
         String stateStore,
         boolean dropOutOfOrder,
+        int eventMinFrames,
         String guarantee,
         long commitIntervalMs,
         int threads,
@@ -35,17 +36,17 @@ public record VideoPipelineConfig(
 
     public VideoPipelineConfig withApplicationId(String id) {
         return new VideoPipelineConfig(file, name, id, topics, encoderManifest, maxFrameBytes, maxPixels, modelManifest,
-                shapeStore, stateStore, dropOutOfOrder, guarantee, commitIntervalMs, threads, metricsPort);
+                shapeStore, stateStore, dropOutOfOrder, eventMinFrames, guarantee, commitIntervalMs, threads, metricsPort);
     }
 
     public VideoPipelineConfig withTopics(Topics t) {
         return new VideoPipelineConfig(file, name, applicationId, t, encoderManifest, maxFrameBytes, maxPixels, modelManifest,
-                shapeStore, stateStore, dropOutOfOrder, guarantee, commitIntervalMs, threads, metricsPort);
+                shapeStore, stateStore, dropOutOfOrder, eventMinFrames, guarantee, commitIntervalMs, threads, metricsPort);
     }
 
     public VideoPipelineConfig withMetricsPort(int port) {
         return new VideoPipelineConfig(file, name, applicationId, topics, encoderManifest, maxFrameBytes, maxPixels,
-                modelManifest, shapeStore, stateStore, dropOutOfOrder, guarantee, commitIntervalMs, threads, port);
+                modelManifest, shapeStore, stateStore, dropOutOfOrder, eventMinFrames, guarantee, commitIntervalMs, threads, port);
     }
 
     /** True when the YAML file declares {@code type: video-activity}. */
@@ -58,7 +59,7 @@ public record VideoPipelineConfig(
         Path file = path.toAbsolutePath().normalize();
         JsonNode root = ConfigReader.read(file);
         ConfigReader v = new ConfigReader(file);
-        v.known(root, "", Set.of("type", "name", "application_id", "topics", "encoder", "model", "state", "processing", "metrics"));
+        v.known(root, "", Set.of("type", "name", "application_id", "topics", "encoder", "model", "state", "events", "processing", "metrics"));
         if (!TYPE.equals(v.text(root, "type", ""))) {
             throw v.error("type", "must be " + TYPE + " for a video pipeline");
         }
@@ -84,6 +85,9 @@ public record VideoPipelineConfig(
         if (!Set.of("drop", "process").contains(ooo)) {
             throw v.error("state.out_of_order", "must be drop or process");
         }
+        JsonNode ev = v.section(root, "events");
+        v.known(ev, "events.", Set.of("min_frames"));
+        int minFrames = (int) v.integer(ev, "min_frames", 3, 1, 10_000);
         JsonNode p = v.section(root, "processing");
         v.known(p, "processing.", Set.of("guarantee", "commit_interval_ms", "threads"));
         String guarantee = v.text(p, "guarantee", "exactly_once_v2");
@@ -94,7 +98,7 @@ public record VideoPipelineConfig(
         v.known(mt, "metrics.", Set.of("port"));
         return new VideoPipelineConfig(file, name, appId, topics, encoder, maxBytes, maxPixels, model,
                 v.text(st, "shape_store", "camera-frame-shape"), v.text(st, "store", "activity-rnn-state"), "drop".equals(ooo),
-                guarantee, v.integer(p, "commit_interval_ms", 100, 1, 3_600_000), (int) v.integer(p, "threads", 1, 1, 256),
+                minFrames, guarantee, v.integer(p, "commit_interval_ms", 100, 1, 3_600_000), (int) v.integer(p, "threads", 1, 1, 256),
                 (int) v.integer(mt, "port", 9465, 0, 65535));
     }
 }

@@ -79,7 +79,7 @@ public final class VideoTopology {
         ProcessorSupplier<String, byte[], String, Object> step = new ProcessorSupplier<>() {
             @Override
             public Processor<String, byte[], String, Object> get() {
-                return new ActivityProcessor(classifier, config.stateStore(), config.dropOutOfOrder(), metrics, PREDICTIONS_SINK, EVENTS_SINK);
+                return new ActivityProcessor(classifier, config.stateStore(), config.dropOutOfOrder(), config.eventMinFrames(), metrics, PREDICTIONS_SINK, EVENTS_SINK);
             }
 
             @Override

@@ -47,13 +47,44 @@ class FeatureRecordSerdeTest {
         s.lastEventTime = 123;
         s.lastSequence = 8;
         s.lastLabel = 3;
+        s.run = 2;
+        s.announced = 1;
         s.hidden[5] = 0.25f;
         ClassifierState back = cs.deserialize("t", cs.serialize("t", s));
+        assertEquals(ClassifierStateSerde.FORMAT_VERSION, cs.serialize("t", s)[0]);
         assertEquals(9, back.steps);
         assertEquals(3, back.lastLabel);
+        assertEquals(2, back.run);
+        assertEquals(1, back.announced);
         assertEquals(8, back.lastSequence);
         assertArrayEquals(s.hidden, back.hidden);
         byte[] b = cs.serialize("t", s);
         assertThrows(SerializationException.class, () -> cs.deserialize("t", Arrays.copyOf(b, b.length - 3)));
+        byte[] future = b.clone();
+        future[0] = 99;
+        assertThrows(SerializationException.class, () -> cs.deserialize("t", future));
+    }
+
+    @Test
+    void classifierStateOfFormatVersion1IsReadAsAnnouncedAtItsLastLabel() {
+        // Version 1 had no run and no announced label (every change was announced): the same
+        // bytes as version 2 without those two ints.
+        ClassifierStateSerde cs = new ClassifierStateSerde();
+        ClassifierState s = ClassifierState.fresh("activity-gru", "1.0.0", "c", 4);
+        s.steps = 5;
+        s.lastLabel = 2;
+        s.hidden[1] = 0.5f;
+        byte[] v2 = cs.serialize("t", s);
+        int fixed = v2.length - 4 - 4 * 4 - 8; // before run, announced, H and the floats
+        byte[] v1 = new byte[v2.length - 8];
+        System.arraycopy(v2, 0, v1, 0, fixed);
+        System.arraycopy(v2, fixed + 8, v1, fixed, v2.length - fixed - 8);
+        v1[0] = 1;
+        ClassifierState back = cs.deserialize("t", v1);
+        assertEquals(5, back.steps);
+        assertEquals(2, back.lastLabel);
+        assertEquals(1, back.run);
+        assertEquals(2, back.announced);
+        assertArrayEquals(s.hidden, back.hidden);
     }
 }

@@ -54,7 +54,7 @@ public final class PipelineRunner implements AutoCloseable {
             checkReachable(bootstrap);
             Topics t = config.topics();
             EmbeddedKafka.createTopics(bootstrap, t.partitions(), t.replicationFactor(), t.input(), t.predictions(),
-                    t.anomalies(), t.deadLetter());
+                    t.anomalies(), t.deadLetter(), t.stateEvents());
             EngramMetrics metrics = new EngramMetrics(config.name());
             metrics.bindTo(registry);
             Topology topology = SensorTopology.build(config, manifest, withModel ? model : null, metrics);
@@ -80,12 +80,13 @@ public final class PipelineRunner implements AutoCloseable {
             checkReachable(bootstrap);
             VideoPipelineConfig.Topics t = config.topics();
             EmbeddedKafka.createTopics(bootstrap, t.partitions(), t.replicationFactor(), t.frames(), t.features(),
-                    t.predictions(), t.events(), t.deadLetter());
+                    t.predictions(), t.events(), t.deadLetter(), t.stateEvents());
             EngramMetrics metrics = new EngramMetrics(config.name());
             metrics.bindTo(registry);
             Topology topology = VideoTopology.build(config, encoder, classifier, metrics);
             Properties props = streamsProperties(config.applicationId(), config.guarantee(), config.commitIntervalMs(),
                     config.threads(), t.replicationFactor(), t.deadLetter(), bootstrap, stateDir, metrics);
+            props.put(StreamsConfig.NUM_STANDBY_REPLICAS_CONFIG, config.standbyReplicas());
             return start(config.name(), new KafkaStreams(topology, props), metrics, registry, java.util.List.of(classifier, encoder));
         } catch (RuntimeException e) {
             classifier.close();
@@ -113,8 +114,12 @@ public final class PipelineRunner implements AutoCloseable {
 
     /** The Kafka Streams settings of a pipeline; shared with the TopologyTestDriver tests. */
     public static Properties streamsProperties(PipelineConfig config, String bootstrap, Path stateDir, EngramMetrics metrics) {
-        return streamsProperties(config.applicationId(), config.guarantee(), config.commitIntervalMs(), config.threads(),
+        Properties p = streamsProperties(config.applicationId(), config.guarantee(), config.commitIntervalMs(), config.threads(),
                 config.topics().replicationFactor(), config.topics().deadLetter(), bootstrap, stateDir, metrics);
+        // Warm copies of other instances' state: a failover resumes from a nearly current store
+        // instead of replaying the whole changelog.
+        p.put(StreamsConfig.NUM_STANDBY_REPLICAS_CONFIG, config.standbyReplicas());
+        return p;
     }
 
     /** The Kafka Streams settings every Engram pipeline shares. */

@@ -48,7 +48,7 @@ public final class SensorBenchmark {
                     PipelineConfig cfg = base.withApplicationId("engram-bench" + suffix)
                             .withMetricsPort(0)
                             .withTopics(new Topics(input, t.predictions() + suffix, t.anomalies() + suffix, t.deadLetter() + suffix,
-                                    t.partitions(), (short) 1));
+                                    t.stateEvents() + suffix, t.partitions(), (short) 1));
                     Path state = Files.createTempDirectory("engram-bench-");
                     long t0 = System.nanoTime();
                     try (PipelineRunner r = PipelineRunner.start(cfg, bootstrap, state, new SimpleMeterRegistry(), withModel)) {

@@ -149,7 +149,7 @@ public final class VideoBenchmark {
             double rate = pipelineFps / 2;
             VideoPipelineConfig live = base.withApplicationId("engram-video-latency-" + UUID.randomUUID()).withMetricsPort(0)
                     .withTopics(new VideoPipelineConfig.Topics("lat-frames", "lat-features", "lat-predictions", "lat-events",
-                            "lat-dead", base.topics().partitions(), (short) 1));
+                            "lat-dead", "lat-state-events", base.topics().partitions(), (short) 1));
             Path state2 = Files.createTempDirectory("engram-video-lat-");
             List<Double> latencies = new ArrayList<>();
             try (PipelineRunner r = PipelineRunner.startVideo(live, bootstrap, state2, new SimpleMeterRegistry());

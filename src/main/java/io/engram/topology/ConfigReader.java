@@ -95,4 +95,22 @@ public record ConfigReader(Path file) {
         }
         return v.asLong();
     }
+
+    /** The lifecycle keys of a {@code state:} section (both pipelines): gap, idle expiry. */
+    public io.engram.state.StatePolicy statePolicy(JsonNode st) {
+        io.engram.state.StatePolicy d = io.engram.state.StatePolicy.DEFAULTS;
+        String gap = text(st, "on_gap", d.onGap().yaml());
+        io.engram.state.StatePolicy.GapAction action;
+        if (gap.equals("reset")) {
+            action = io.engram.state.StatePolicy.GapAction.RESET;
+        } else if (gap.equals("carry")) {
+            action = io.engram.state.StatePolicy.GapAction.CARRY;
+        } else {
+            throw error("state.on_gap", "must be reset or carry");
+        }
+        return new io.engram.state.StatePolicy(
+                integer(st, "max_gap_ms", d.maxGapMs(), 0, Long.MAX_VALUE), action,
+                integer(st, "idle_ttl_ms", d.idleTtlMs(), 0, Long.MAX_VALUE),
+                integer(st, "idle_scan_interval_ms", d.idleScanIntervalMs(), 1, Long.MAX_VALUE));
+    }
 }

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import io.engram.anomaly.ScoringConfig;
 import io.engram.errors.ConfigException;
+import io.engram.state.StatePolicy;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -28,7 +29,9 @@ public record PipelineConfig(
         String guarantee,
         long commitIntervalMs,
         int threads,
-        int metricsPort) {
+        int metricsPort,
+        StatePolicy statePolicy,
+        int standbyReplicas) {
 
     /** What to do with a record older than the stream's last stepped record. */
     public enum OutOfOrder {
@@ -40,32 +43,37 @@ public record PipelineConfig(
 
     public PipelineConfig withApplicationId(String id) {
         return new PipelineConfig(file, name, id, topics, modelManifest, scoring, stateStore, outOfOrder, guarantee,
-                commitIntervalMs, threads, metricsPort);
+                commitIntervalMs, threads, metricsPort, statePolicy, standbyReplicas);
     }
 
     public PipelineConfig withTopics(Topics t) {
         return new PipelineConfig(file, name, applicationId, t, modelManifest, scoring, stateStore, outOfOrder, guarantee,
-                commitIntervalMs, threads, metricsPort);
+                commitIntervalMs, threads, metricsPort, statePolicy, standbyReplicas);
     }
 
     public PipelineConfig withMetricsPort(int port) {
         return new PipelineConfig(file, name, applicationId, topics, modelManifest, scoring, stateStore, outOfOrder,
-                guarantee, commitIntervalMs, threads, port);
+                guarantee, commitIntervalMs, threads, port, statePolicy, standbyReplicas);
     }
 
     public PipelineConfig withOutOfOrder(OutOfOrder o) {
         return new PipelineConfig(file, name, applicationId, topics, modelManifest, scoring, stateStore, o,
-                guarantee, commitIntervalMs, threads, metricsPort);
+                guarantee, commitIntervalMs, threads, metricsPort, statePolicy, standbyReplicas);
     }
 
     public PipelineConfig withThreads(int n) {
         return new PipelineConfig(file, name, applicationId, topics, modelManifest, scoring, stateStore, outOfOrder,
-                guarantee, commitIntervalMs, n, metricsPort);
+                guarantee, commitIntervalMs, n, metricsPort, statePolicy, standbyReplicas);
     }
 
     public PipelineConfig withScoring(ScoringConfig s) {
         return new PipelineConfig(file, name, applicationId, topics, modelManifest, s, stateStore, outOfOrder,
-                guarantee, commitIntervalMs, threads, metricsPort);
+                guarantee, commitIntervalMs, threads, metricsPort, statePolicy, standbyReplicas);
+    }
+
+    public PipelineConfig withStatePolicy(StatePolicy p) {
+        return new PipelineConfig(file, name, applicationId, topics, modelManifest, scoring, stateStore, outOfOrder,
+                guarantee, commitIntervalMs, threads, metricsPort, p, standbyReplicas);
     }
 
     public static PipelineConfig load(Path path) {
@@ -77,11 +85,13 @@ public record PipelineConfig(
         String appId = v.text(root, "application_id", "engram-" + name);
 
         JsonNode t = v.section(root, "topics");
-        v.known(t, "topics.", Set.of("input", "predictions", "anomalies", "dead_letter", "partitions", "replication_factor"));
+        v.known(t, "topics.", Set.of("input", "predictions", "anomalies", "dead_letter", "state_events", "partitions",
+                "replication_factor"));
         Topics d = Topics.DEFAULTS;
         Topics topics = new Topics(
                 v.text(t, "input", d.input()), v.text(t, "predictions", d.predictions()),
                 v.text(t, "anomalies", d.anomalies()), v.text(t, "dead_letter", d.deadLetter()),
+                v.text(t, "state_events", d.stateEvents()),
                 (int) v.integer(t, "partitions", d.partitions(), 1, 10_000),
                 (short) v.integer(t, "replication_factor", d.replicationFactor(), -1, 32));
 
@@ -108,7 +118,8 @@ public record PipelineConfig(
         }
 
         JsonNode st = v.section(root, "state");
-        v.known(st, "state.", Set.of("store", "out_of_order"));
+        v.known(st, "state.", Set.of("store", "out_of_order", "max_gap_ms", "on_gap", "idle_ttl_ms", "idle_scan_interval_ms"));
+        StatePolicy policy = v.statePolicy(st);
         String store = v.text(st, "store", "sensor-rnn-state");
         String ooo = v.text(st, "out_of_order", "drop");
         OutOfOrder outOfOrder;
@@ -120,7 +131,7 @@ public record PipelineConfig(
         }
 
         JsonNode p = v.section(root, "processing");
-        v.known(p, "processing.", Set.of("guarantee", "commit_interval_ms", "threads"));
+        v.known(p, "processing.", Set.of("guarantee", "commit_interval_ms", "threads", "standby_replicas"));
         String guarantee = v.text(p, "guarantee", "exactly_once_v2");
         if (!Set.of("exactly_once_v2", "at_least_once").contains(guarantee)) {
             throw new ConfigException("Pipeline file " + file + ": processing.guarantee '" + guarantee
@@ -128,12 +139,13 @@ public record PipelineConfig(
         }
         long commit = v.integer(p, "commit_interval_ms", 100, 1, 3_600_000);
         int threads = (int) v.integer(p, "threads", 1, 1, 256);
+        int standbys = (int) v.integer(p, "standby_replicas", 0, 0, 32);
 
         JsonNode mt = v.section(root, "metrics");
         v.known(mt, "metrics.", Set.of("port"));
         int port = (int) v.integer(mt, "port", 9464, 0, 65535);
 
         return new PipelineConfig(file, name, appId, topics, manifestPath, scoring, store, outOfOrder, guarantee, commit,
-                threads, port);
+                threads, port, policy, standbys);
     }
 }

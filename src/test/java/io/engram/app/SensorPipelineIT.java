@@ -49,8 +49,7 @@ class SensorPipelineIT {
     private static PipelineConfig config(String suffix) {
         PipelineConfig c = PipelineConfig.load(Path.of("topology/sensor-anomaly.yaml"));
         var t = c.topics();
-        return c.withApplicationId("it-" + suffix).withTopics(new io.engram.topology.Topics(t.input() + "-" + suffix,
-                t.predictions() + "-" + suffix, t.anomalies() + "-" + suffix, t.deadLetter() + "-" + suffix, 2, (short) 1));
+        return c.withApplicationId("it-" + suffix).withTopics(t.withSuffix("-" + suffix).withPartitions(2));
     }
 
     private static String scrape(int port) throws Exception {

@@ -77,7 +77,7 @@ class PrometheusScrapeIT {
         PipelineConfig base = PipelineConfig.load(Path.of("topology/sensor-anomaly.yaml"));
         Topics t = base.topics();
         PipelineConfig cfg = base.withApplicationId("it-prometheus").withTopics(new Topics(t.input() + "-prom",
-                t.predictions() + "-prom", t.anomalies() + "-prom", t.deadLetter() + "-prom", 1, (short) 1));
+                t.predictions() + "-prom", t.anomalies() + "-prom", t.deadLetter() + "-prom", t.stateEvents() + "-prom", 1, (short) 1));
         PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         int promPort = freePort();
         Process prometheus = null;

@@ -21,6 +21,8 @@ public final class EngramMetrics implements MeterBinder {
     private Timer encode;
     private Counter activityChanges;
     private final Map<BadInputException.Reason, Counter> deadLetters = new EnumMap<>(BadInputException.Reason.class);
+    private final Map<String, Counter> resets = new java.util.HashMap<>();
+    private Counter expired;
 
     public EngramMetrics(String pipeline) {
         this.pipeline = pipeline;
@@ -49,6 +51,15 @@ public final class EngramMetrics implements MeterBinder {
                 .tag("pipeline", pipeline).register(registry);
         encode = Timer.builder("engram.frame.encode")
                 .description("Time to decode, preprocess and encode one frame with the CNN")
+                .tag("pipeline", pipeline).register(registry);
+        for (String reason : java.util.List.of(io.engram.state.StateEvent.GAP, io.engram.state.StateEvent.CONTROL,
+                io.engram.state.StateEvent.MODEL_CHANGED)) {
+            resets.put(reason, Counter.builder("engram.state.resets")
+                    .description("Streams whose state was reset (announced on the state-events topic), by reason")
+                    .tag("pipeline", pipeline).tag("reason", reason).register(registry));
+        }
+        expired = Counter.builder("engram.state.expired")
+                .description("Idle streams whose state was deleted (state.idle_ttl_ms)")
                 .tag("pipeline", pipeline).register(registry);
         for (BadInputException.Reason r : BadInputException.Reason.values()) {
             deadLetters.put(r, Counter.builder("engram.dead.letters")
@@ -87,6 +98,23 @@ public final class EngramMetrics implements MeterBinder {
 
     public double deadLetterCount(BadInputException.Reason reason) {
         return deadLetters.get(reason).count();
+    }
+
+    /** Counts a state reset; {@code reason} is one of the {@link io.engram.state.StateEvent} reset reasons. */
+    public void stateReset(String reason) {
+        resets.get(reason).increment();
+    }
+
+    public double stateResetCount(String reason) {
+        return resets.get(reason).count();
+    }
+
+    public void stateExpired() {
+        expired.increment();
+    }
+
+    public double stateExpiredCount() {
+        return expired.count();
     }
 
     public double processedCount() {

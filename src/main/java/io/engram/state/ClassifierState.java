@@ -7,7 +7,27 @@ package io.engram.state;
  * the events topic. Mutable and owned by the processor that fetched
  * it, for one record. Serialised by {@link ClassifierStateSerde}.
  */
-public final class ClassifierState {
+public final class ClassifierState implements StoredState {
+    @Override
+    public long steps() {
+        return steps;
+    }
+
+    @Override
+    public long lastEventTime() {
+        return lastEventTime;
+    }
+
+    @Override
+    public String modelId() {
+        return modelId;
+    }
+
+    @Override
+    public String modelVersion() {
+        return modelVersion;
+    }
+
     public String modelId;
     public String modelVersion;
     public String stateCompat;

@@ -9,7 +9,27 @@ import java.util.Arrays;
  * the duration of one record; it is written back before the next record of the stream is read.
  * Serialised by {@link StreamStateSerde} in a versioned binary format.
  */
-public final class StreamState {
+public final class StreamState implements StoredState {
+    @Override
+    public long steps() {
+        return steps;
+    }
+
+    @Override
+    public long lastEventTime() {
+        return lastEventTime;
+    }
+
+    @Override
+    public String modelId() {
+        return modelId;
+    }
+
+    @Override
+    public String modelVersion() {
+        return modelVersion;
+    }
+
     public String modelId;
     public String modelVersion;
     /** Models with equal non-empty compat strings can take over each other's hidden state. */

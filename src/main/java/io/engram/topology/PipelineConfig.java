@@ -71,6 +71,11 @@ public record PipelineConfig(
                 guarantee, commitIntervalMs, threads, metricsPort, statePolicy, standbyReplicas);
     }
 
+    public PipelineConfig withModelManifest(Path manifest) {
+        return new PipelineConfig(file, name, applicationId, topics, manifest, scoring, stateStore, outOfOrder,
+                guarantee, commitIntervalMs, threads, metricsPort, statePolicy, standbyReplicas);
+    }
+
     public PipelineConfig withStatePolicy(StatePolicy p) {
         return new PipelineConfig(file, name, applicationId, topics, modelManifest, scoring, stateStore, outOfOrder,
                 guarantee, commitIntervalMs, threads, metricsPort, p, standbyReplicas);

@@ -8,6 +8,8 @@ import io.engram.model.Normalizer;
 import io.engram.model.StepModel;
 import io.engram.model.Stepper;
 import io.engram.monitoring.EngramMetrics;
+import io.engram.state.StateEvent;
+import io.engram.state.StateLifecycle;
 import io.engram.state.StreamState;
 import org.apache.kafka.streams.processor.api.Processor;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
@@ -19,14 +21,18 @@ import org.apache.kafka.streams.state.KeyValueStore;
  * the reading against the forecast made at the previous step, advances the model exactly one step,
  * stores the new state and emits a prediction (and an anomaly when the scorer alerts). Bad records
  * are thrown as {@link BadInputException} so that Kafka Streams' processing exception handler
- * dead-letters them; the state is untouched in that case.
+ * dead-letters them; the state is untouched in that case. Its {@link StateLifecycle} expires idle
+ * streams, resets streams after long gaps or under an incompatible model, and obeys control records
+ * ({@code engram.control: reset}), announcing each on the state-events sink.
  *
  * <p>One instance per task, created by {@link SensorTopology}'s supplier; it owns its
  * {@link Stepper} (native buffers), which {@link #close()} releases. The {@link StepModel} is shared
  * and owned by the caller. With a {@code null} model the step is skipped (output 0, the forecast is
  * the running mean): the baseline that measures the model's cost.
  */
-public final class SensorProcessor implements Processor<String, byte[], String, SensorPrediction> {
+public final class SensorProcessor implements Processor<String, byte[], String, Object> {
+    private static final com.fasterxml.jackson.databind.ObjectMapper JSON = new com.fasterxml.jackson.databind.ObjectMapper();
+
     private final ModelManifest manifest;
     private final StepModel model;
     private final AnomalyScorer scorer;
@@ -35,17 +41,19 @@ public final class SensorProcessor implements Processor<String, byte[], String, 
     private final EngramMetrics metrics;
     private final String predictionsNode;
     private final String anomaliesNode;
+    private final StateLifecycle lifecycle;
     private final Normalizer normalizer;
     private final int channels;
     private final float[] x;
     private final float[] y;
 
-    private ProcessorContext<String, SensorPrediction> context;
+    private ProcessorContext<String, Object> context;
     private KeyValueStore<String, StreamState> store;
     private Stepper stepper;
 
     public SensorProcessor(ModelManifest manifest, StepModel model, AnomalyScorer scorer, PipelineConfig.OutOfOrder outOfOrder,
-            String storeName, EngramMetrics metrics, String predictionsNode, String anomaliesNode) {
+            String storeName, EngramMetrics metrics, String predictionsNode, String anomaliesNode, StateLifecycle lifecycle) {
+        this.lifecycle = lifecycle;
         this.manifest = manifest;
         this.model = model;
         this.scorer = scorer;
@@ -61,9 +69,10 @@ public final class SensorProcessor implements Processor<String, byte[], String, 
     }
 
     @Override
-    public void init(ProcessorContext<String, SensorPrediction> context) {
+    public void init(ProcessorContext<String, Object> context) {
         this.context = context;
         this.store = context.getStateStore(storeName);
+        lifecycle.init(context, store);
         this.stepper = model == null ? null : model.newStepper(1);
     }
 
@@ -76,6 +85,17 @@ public final class SensorProcessor implements Processor<String, byte[], String, 
         if (record.value() == null) {
             throw new BadInputException(Reason.NULL_VALUE, "record has no value (tombstone) for stream " + key);
         }
+        String control = control(record);
+        if (control != null) {
+            if (!control.equals(StateLifecycle.RESET_COMMAND)) {
+                throw new BadInputException(Reason.BAD_FIELD, "control record for stream " + key + " asks for '" + control
+                        + "'; the only control is " + StateLifecycle.RESET_COMMAND);
+            }
+            StreamState old = store.get(key);
+            store.delete(key);
+            lifecycle.reset(context, key, old, StateEvent.CONTROL, record.timestamp(), null, null);
+            return;
+        }
         // Parsed here rather than in the source's deserializer so that every bad record takes one
         // path: a BadInputException to the processing exception handler, which dead-letters it.
         SensorReading reading = SensorReadingSerde.parse(record.value());
@@ -87,12 +107,18 @@ public final class SensorProcessor implements Processor<String, byte[], String, 
         long eventTime = reading.ts() != null ? reading.ts() : record.timestamp();
 
         StreamState s = store.get(key);
-        if (s == null || !belongsToModel(s)) {
-            s = StreamState.fresh(manifest.id(), manifest.version(), manifest.stateCompat(), channels, manifest.stateFloats());
+        if (s != null) {
+            boolean belongs = belongsToModel(s);
+            if (belongs && s.steps > 0 && eventTime < s.lastEventTime && outOfOrder == PipelineConfig.OutOfOrder.DROP) {
+                throw new BadInputException(Reason.OUT_OF_ORDER, "stream " + key + " reading at " + eventTime
+                        + " is older than the last stepped reading at " + s.lastEventTime + " (state.out_of_order: drop)");
+            }
+            if (!lifecycle.before(context, key, s, eventTime, belongs, manifest.id(), manifest.version())) {
+                s = null;
+            }
         }
-        if (s.steps > 0 && eventTime < s.lastEventTime && outOfOrder == PipelineConfig.OutOfOrder.DROP) {
-            throw new BadInputException(Reason.OUT_OF_ORDER, "stream " + key + " reading at " + eventTime
-                    + " is older than the last stepped reading at " + s.lastEventTime + " (state.out_of_order: drop)");
+        if (s == null) {
+            s = StreamState.fresh(manifest.id(), manifest.version(), manifest.stateCompat(), channels, manifest.stateFloats());
         }
 
         long n = s.steps;
@@ -126,6 +152,7 @@ public final class SensorProcessor implements Processor<String, byte[], String, 
 
         AnomalyScorer.Score score = n > 0 ? scorer.score(s, raw / channels, values) : new AnomalyScorer.Score(0, 0.5, 0, false);
         store.put(key, s);
+        lifecycle.stepped(eventTime);
         metrics.processed();
 
         SensorPrediction p = new SensorPrediction(key, eventTime, n, s.modelId, s.modelVersion, values, forecast, error,
@@ -134,6 +161,28 @@ public final class SensorProcessor implements Processor<String, byte[], String, 
         if (score.anomaly()) {
             metrics.anomaly();
             context.forward(new Record<>(key, p, eventTime, record.headers()), anomaliesNode);
+        }
+    }
+
+    /**
+     * The command of a control record: the {@value StateLifecycle#CONTROL_HEADER} header, or a JSON
+     * value {@code {"control": "reset"}} (for producers that cannot set headers). Null for data.
+     */
+    private static String control(Record<String, byte[]> record) {
+        String h = StateLifecycle.control(record.headers());
+        if (h != null) {
+            return h;
+        }
+        byte[] v = record.value();
+        // Cheap test first: a reading never has a "control" field, so only such records are parsed twice.
+        if (v.length > 200 || !new String(v, java.nio.charset.StandardCharsets.UTF_8).contains("\"control\"")) {
+            return null;
+        }
+        try {
+            com.fasterxml.jackson.databind.JsonNode n = JSON.readTree(v);
+            return n != null && n.isObject() && n.has("control") ? n.get("control").asText("") : null;
+        } catch (java.io.IOException e) {
+            return null; // not JSON: the reading parser gives the dead letter its reason
         }
     }
 

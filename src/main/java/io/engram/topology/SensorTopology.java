@@ -5,6 +5,7 @@ import io.engram.errors.ConfigException;
 import io.engram.model.ModelManifest;
 import io.engram.model.StepModel;
 import io.engram.monitoring.EngramMetrics;
+import io.engram.state.StateLifecycle;
 import io.engram.state.StreamState;
 import io.engram.state.StreamStateSerde;
 import java.util.Set;
@@ -23,7 +24,8 @@ import org.apache.kafka.streams.state.Stores;
  *
  * <pre>
  * sensor-readings --(source)--> sensor-rnn-step [store] --> sensor-predictions
- *                                                      \--> sensor-anomalies (alerts only)
+ *                                                      |--> sensor-anomalies (alerts only)
+ *                                                      \--> sensor-state-events (resets, expiries)
  * </pre>
  */
 public final class SensorTopology {
@@ -31,6 +33,7 @@ public final class SensorTopology {
     public static final String STEP = "sensor-rnn-step";
     public static final String PREDICTIONS_SINK = "sensor-predictions-sink";
     public static final String ANOMALIES_SINK = "sensor-anomalies-sink";
+    public static final String STATE_EVENTS_SINK = "sensor-state-events-sink";
 
     private SensorTopology() {}
 
@@ -47,24 +50,31 @@ public final class SensorTopology {
         AnomalyScorer scorer = new AnomalyScorer(config.scoring());
         StoreBuilder<KeyValueStore<String, StreamState>> store = Stores.keyValueStoreBuilder(
                 Stores.persistentKeyValueStore(config.stateStore()), Serdes.String(), new StreamStateSerde());
-        ProcessorSupplier<String, byte[], String, SensorPrediction> supplier = new ProcessorSupplier<>() {
+        StoreBuilder<KeyValueStore<String, Long>> clock = StateLifecycle.clockStore(clockStore(config));
+        ProcessorSupplier<String, byte[], String, Object> supplier = new ProcessorSupplier<>() {
             @Override
-            public Processor<String, byte[], String, SensorPrediction> get() {
+            public Processor<String, byte[], String, Object> get() {
                 return new SensorProcessor(manifest, model, scorer, config.outOfOrder(), config.stateStore(), metrics,
-                        PREDICTIONS_SINK, ANOMALIES_SINK);
+                        PREDICTIONS_SINK, ANOMALIES_SINK, new StateLifecycle(config.statePolicy(), metrics, STATE_EVENTS_SINK, clockStore(config)));
             }
 
             @Override
             public Set<StoreBuilder<?>> stores() {
-                return Set.of(store);
+                return Set.of(store, clock);
             }
         };
-        JsonSerde<SensorPrediction> out = new JsonSerde<>(SensorPrediction.class);
+        JsonSerde<Object> out = new JsonSerde<>(Object.class);
         Topology t = new Topology();
         t.addSource(SOURCE, Serdes.String().deserializer(), Serdes.ByteArray().deserializer(), topics.input());
         t.addProcessor(STEP, supplier, SOURCE);
         t.addSink(PREDICTIONS_SINK, topics.predictions(), Serdes.String().serializer(), out, STEP);
         t.addSink(ANOMALIES_SINK, topics.anomalies(), Serdes.String().serializer(), out, STEP);
+        t.addSink(STATE_EVENTS_SINK, topics.stateEvents(), Serdes.String().serializer(), out, STEP);
         return t;
+    }
+
+    /** The name of the lifecycle clock's store: the state store's name + {@code -clock}. */
+    public static String clockStore(PipelineConfig config) {
+        return config.stateStore() + "-clock";
     }
 }

@@ -7,6 +7,8 @@ import io.engram.model.StepModel;
 import io.engram.model.Stepper;
 import io.engram.monitoring.EngramMetrics;
 import io.engram.state.ClassifierState;
+import io.engram.state.StateEvent;
+import io.engram.state.StateLifecycle;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -32,6 +34,7 @@ public final class ActivityProcessor implements Processor<String, byte[], String
     private final String storeName;
     private final boolean dropOutOfOrder;
     private final int eventMinFrames;
+    private final StateLifecycle lifecycle;
     private final EngramMetrics metrics;
     private final String predictionsNode;
     private final String eventsNode;
@@ -45,7 +48,8 @@ public final class ActivityProcessor implements Processor<String, byte[], String
      * @param eventMinFrames frames in a row a new top label must hold before it is announced on the events sink
      */
     public ActivityProcessor(StepModel model, String storeName, boolean dropOutOfOrder, int eventMinFrames, EngramMetrics metrics,
-            String predictionsNode, String eventsNode) {
+            String predictionsNode, String eventsNode, StateLifecycle lifecycle) {
+        this.lifecycle = lifecycle;
         this.manifest = model.manifest();
         this.model = model;
         this.storeName = storeName;
@@ -62,6 +66,7 @@ public final class ActivityProcessor implements Processor<String, byte[], String
         this.context = context;
         this.store = context.getStateStore(storeName);
         this.stepper = model.newStepper(1);
+        lifecycle.init(context, store);
     }
 
     @Override
@@ -69,6 +74,17 @@ public final class ActivityProcessor implements Processor<String, byte[], String
         String camera = record.key();
         if (camera == null) {
             throw new BadInputException(Reason.NULL_KEY, "feature record has no key; the key must be the camera id");
+        }
+        String control = StateLifecycle.control(record.headers());
+        if (control != null) {
+            if (!control.equals(StateLifecycle.RESET_COMMAND)) {
+                throw new BadInputException(Reason.BAD_FIELD, "control record for camera " + camera + " asks for '" + control
+                        + "'; the only control is " + StateLifecycle.RESET_COMMAND);
+            }
+            ClassifierState old = store.get(camera);
+            store.delete(camera);
+            lifecycle.reset(context, camera, old, StateEvent.CONTROL, record.timestamp(), null, null);
+            return;
         }
         FeatureRecord f;
         try {
@@ -89,12 +105,18 @@ public final class ActivityProcessor implements Processor<String, byte[], String
         }
         long t = record.timestamp();
         ClassifierState s = store.get(camera);
-        if (s == null || !belongsToModel(s)) {
-            s = ClassifierState.fresh(manifest.id(), manifest.version(), manifest.stateCompat(), manifest.stateFloats());
+        if (s != null) {
+            boolean belongs = belongsToModel(s);
+            if (belongs && dropOutOfOrder && s.steps > 0 && t < s.lastEventTime) {
+                throw new BadInputException(Reason.OUT_OF_ORDER, "camera " + camera + " frame at " + t
+                        + " is older than the last stepped frame at " + s.lastEventTime);
+            }
+            if (!lifecycle.before(context, camera, s, t, belongs, manifest.id(), manifest.version())) {
+                s = null;
+            }
         }
-        if (dropOutOfOrder && s.steps > 0 && t < s.lastEventTime) {
-            throw new BadInputException(Reason.OUT_OF_ORDER, "camera " + camera + " frame at " + t
-                    + " is older than the last stepped frame at " + s.lastEventTime);
+        if (s == null) {
+            s = ClassifierState.fresh(manifest.id(), manifest.version(), manifest.stateCompat(), manifest.stateFloats());
         }
         long t0 = System.nanoTime();
         stepper.step(f.values(), s.hidden, probs);
@@ -119,6 +141,7 @@ public final class ActivityProcessor implements Processor<String, byte[], String
             s.announced = best;
         }
         store.put(camera, s);
+        lifecycle.stepped(t);
         metrics.processed();
 
         Map<String, Double> all = new LinkedHashMap<>();

@@ -4,6 +4,7 @@ import io.engram.errors.BadInputException;
 import io.engram.errors.BadInputException.Reason;
 import io.engram.model.EncoderModel;
 import io.engram.monitoring.EngramMetrics;
+import io.engram.state.StateLifecycle;
 import java.awt.image.BufferedImage;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.TimeUnit;
@@ -68,6 +69,18 @@ public final class FrameEncodeProcessor implements Processor<String, byte[], Str
         String camera = record.key();
         if (camera == null) {
             throw new BadInputException(Reason.NULL_KEY, "frame has no key; the key must be the camera id");
+        }
+        String control = StateLifecycle.control(record.headers());
+        if (control != null) {
+            if (!control.equals(StateLifecycle.RESET_COMMAND)) {
+                throw new BadInputException(Reason.BAD_FIELD, "control record for camera " + camera + " asks for '" + control
+                        + "'; the only control is " + StateLifecycle.RESET_COMMAND);
+            }
+            // A reset also forgets the camera's frame size, so a camera can change resolution. The
+            // command goes on to the classifier stage as an empty feature record with its headers.
+            shapes.delete(camera);
+            context.forward(new Record<>(camera, new FeatureRecord(encoderRef, -1, new float[0]), record.timestamp(), record.headers()));
+            return;
         }
         byte[] bytes = record.value();
         if (bytes == null || bytes.length == 0) {

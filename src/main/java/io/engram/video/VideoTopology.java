@@ -6,6 +6,7 @@ import io.engram.model.StepModel;
 import io.engram.monitoring.EngramMetrics;
 import io.engram.state.ClassifierState;
 import io.engram.state.ClassifierStateSerde;
+import io.engram.state.StateLifecycle;
 import io.engram.topology.JsonSerde;
 import java.util.Set;
 import org.apache.kafka.common.serialization.Serdes;
@@ -24,7 +25,8 @@ import org.apache.kafka.streams.state.Stores;
  * <pre>
  * video-frames --> frame-encode [camera-frame-shape] --> frame-features
  * frame-features --> activity-rnn-step [activity-rnn-state] --> activity-predictions
- *                                                        \--> activity-events (label changes)
+ *                                                        |--> activity-events (activity changes)
+ *                                                        \--> video-state-events (resets, expiries)
  * </pre>
  */
 public final class VideoTopology {
@@ -35,6 +37,7 @@ public final class VideoTopology {
     public static final String STEP = "activity-rnn-step";
     public static final String PREDICTIONS_SINK = "activity-predictions-sink";
     public static final String EVENTS_SINK = "activity-events-sink";
+    public static final String STATE_EVENTS_SINK = "video-state-events-sink";
 
     private VideoTopology() {}
 
@@ -76,15 +79,17 @@ public final class VideoTopology {
                 return Set.of(shapes);
             }
         };
+        StoreBuilder<KeyValueStore<String, Long>> clock = StateLifecycle.clockStore(config.stateStore() + "-clock");
         ProcessorSupplier<String, byte[], String, Object> step = new ProcessorSupplier<>() {
             @Override
             public Processor<String, byte[], String, Object> get() {
-                return new ActivityProcessor(classifier, config.stateStore(), config.dropOutOfOrder(), config.eventMinFrames(), metrics, PREDICTIONS_SINK, EVENTS_SINK);
+                return new ActivityProcessor(classifier, config.stateStore(), config.dropOutOfOrder(), config.eventMinFrames(), metrics, PREDICTIONS_SINK, EVENTS_SINK,
+                        new StateLifecycle(config.statePolicy(), metrics, STATE_EVENTS_SINK, config.stateStore() + "-clock"));
             }
 
             @Override
             public Set<StoreBuilder<?>> stores() {
-                return Set.of(state);
+                return Set.of(state, clock);
             }
         };
         JsonSerde<Object> json = new JsonSerde<>(Object.class);
@@ -96,6 +101,7 @@ public final class VideoTopology {
         topo.addProcessor(STEP, step, FEATURES_SOURCE);
         topo.addSink(PREDICTIONS_SINK, t.predictions(), Serdes.String().serializer(), json, STEP);
         topo.addSink(EVENTS_SINK, t.events(), Serdes.String().serializer(), json, STEP);
+        topo.addSink(STATE_EVENTS_SINK, t.stateEvents(), Serdes.String().serializer(), json, STEP);
         return topo;
     }
 }

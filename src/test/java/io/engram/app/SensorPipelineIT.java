@@ -135,6 +135,55 @@ class SensorPipelineIT {
         }
     }
 
+    @Test
+    void aNewModelVersionIsPickedUpOnRestartCompatibleStateCarriesOnIncompatibleStateIsResetWithARecord() throws Exception {
+        PipelineConfig base = config("upgrade");
+        String bootstrap = kafka.bootstrapServers();
+        String in = base.topics().input();
+        // 1.1.0 of the GRU: the same ONNX file and state layout (state_compat), a new version.
+        Path gru = Path.of("models/sensor-forecaster/sensor-gru.yaml").toAbsolutePath();
+        Path upgraded = stateDir.resolveSibling(stateDir.getFileName() + "-gru-1.1.0.yaml");
+        java.nio.file.Files.writeString(upgraded, java.nio.file.Files.readString(gru)
+                .replace("version: \"1.0.0\"", "version: \"1.1.0\"")
+                .replace("file: sensor-gru.onnx", "file: " + gru.resolveSibling("sensor-gru.onnx")));
+        Path lstm = Path.of("models/sensor-forecaster/sensor-lstm.yaml").toAbsolutePath();
+        int n = 0;
+        try (KafkaProducer<byte[], byte[]> producer = KafkaTestClient.producer(bootstrap)) {
+            for (Path manifest : List.of(gru, upgraded, lstm)) {
+                try (PipelineRunner runner = PipelineRunner.start(base.withModelManifest(manifest), bootstrap, stateDir, registry(), true)) {
+                    assertTrue(runner.awaitRunning(Duration.ofSeconds(60)));
+                    for (int i = n; i < n + 20; i++) {
+                        producer.send(KafkaTestClient.reading(in, "a", 1000L * i, i % 5));
+                        producer.send(KafkaTestClient.reading(in, "b", 1000L * i, i % 3));
+                    }
+                    producer.flush();
+                    n += 20;
+                    assertEquals(2 * n, KafkaTestClient.readCommitted(bootstrap, base.topics().predictions(), 2 * n, Duration.ofSeconds(60)).size());
+                }
+            }
+        }
+        List<ConsumerRecord<byte[], byte[]>> all = KafkaTestClient.readCommitted(bootstrap, base.topics().predictions(), 120, Duration.ofSeconds(30));
+        java.util.Map<String, List<SensorPrediction>> byKey = new java.util.TreeMap<>();
+        for (ConsumerRecord<byte[], byte[]> r : all) {
+            byKey.computeIfAbsent(new String(r.key(), StandardCharsets.UTF_8), k -> new java.util.ArrayList<>()).add(SERDE.deserialize("t", r.value()));
+        }
+        for (List<SensorPrediction> p : byKey.values()) {
+            assertEquals(60, p.size());
+            assertEquals(20, p.get(20).step(), "1.1.0 carries on the 1.0.0 state: same state_compat");
+            assertEquals("1.1.0", p.get(20).modelVersion());
+            assertEquals(39, p.get(39).step());
+            assertEquals(0, p.get(40).step(), "the LSTM cannot use the GRU's state: the stream starts afresh");
+            assertEquals("sensor-forecaster-lstm", p.get(40).modelId());
+        }
+        List<ConsumerRecord<byte[], byte[]>> events = KafkaTestClient.readCommitted(bootstrap, base.topics().stateEvents(), 2, Duration.ofSeconds(30));
+        assertEquals(2, events.size(), "one reset record per stream, for the incompatible model only");
+        for (ConsumerRecord<byte[], byte[]> e : events) {
+            String json = new String(e.value(), StandardCharsets.UTF_8);
+            assertTrue(json.contains("\"reason\":\"model-changed\"") && json.contains("\"model_version\":\"1.1.0\"")
+                    && json.contains("\"new_model_id\":\"sensor-forecaster-lstm\"") && json.contains("\"steps\":40"), json);
+        }
+    }
+
     private static io.micrometer.core.instrument.MeterRegistry registry() {
         return new io.micrometer.core.instrument.simple.SimpleMeterRegistry();
     }

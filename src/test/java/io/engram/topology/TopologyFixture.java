@@ -27,6 +27,7 @@ final class TopologyFixture implements AutoCloseable {
     final TestOutputTopic<String, SensorPrediction> predictions;
     final TestOutputTopic<String, SensorPrediction> anomalies;
     final TestOutputTopic<byte[], byte[]> deadLetters;
+    final TestOutputTopic<String, String> stateEvents;
     private final Path stateDir;
 
     TopologyFixture(String manifest) throws Exception {
@@ -47,6 +48,7 @@ final class TopologyFixture implements AutoCloseable {
         predictions = driver.createOutputTopic(t.predictions(), new StringDeserializer(), serde);
         anomalies = driver.createOutputTopic(t.anomalies(), new StringDeserializer(), serde);
         deadLetters = driver.createOutputTopic(t.deadLetter(), new ByteArrayDeserializer(), new ByteArrayDeserializer());
+        stateEvents = driver.createOutputTopic(t.stateEvents(), new StringDeserializer(), new StringDeserializer());
     }
 
     void send(String key, long ts, double... values) {
@@ -58,9 +60,19 @@ final class TopologyFixture implements AutoCloseable {
         sendRaw(key, sb.toString(), ts);
     }
 
+    void sendControl(String key, String command, long ts) {
+        org.apache.kafka.common.header.internals.RecordHeaders h = new org.apache.kafka.common.header.internals.RecordHeaders();
+        h.add(io.engram.state.StateLifecycle.CONTROL_HEADER, command.getBytes(StandardCharsets.UTF_8));
+        input.pipeInput(new org.apache.kafka.streams.test.TestRecord<>(key.getBytes(StandardCharsets.UTF_8), new byte[0], h, ts));
+    }
+
     void sendRaw(String key, String value, long ts) {
         input.pipeInput(key == null ? null : key.getBytes(StandardCharsets.UTF_8),
                 value == null ? null : value.getBytes(StandardCharsets.UTF_8), ts);
+    }
+
+    Path stateDir() {
+        return stateDir;
     }
 
     KeyValueStore<String, StreamState> store() {

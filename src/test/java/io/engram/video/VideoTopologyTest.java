@@ -48,6 +48,7 @@ class VideoTopologyTest {
     TestOutputTopic<String, String> predictions;
     TestOutputTopic<String, String> events;
     TestOutputTopic<byte[], byte[]> dead;
+    TestOutputTopic<String, String> stateEvents;
 
     @BeforeEach
     void start() {
@@ -64,6 +65,7 @@ class VideoTopologyTest {
         predictions = driver.createOutputTopic(t.predictions(), new StringDeserializer(), new StringDeserializer());
         events = driver.createOutputTopic(t.events(), new StringDeserializer(), new StringDeserializer());
         dead = driver.createOutputTopic(t.deadLetter(), new ByteArrayDeserializer(), new ByteArrayDeserializer());
+        stateEvents = driver.createOutputTopic(t.stateEvents(), new StringDeserializer(), new StringDeserializer());
     }
 
     @AfterEach
@@ -164,5 +166,44 @@ class VideoTopologyTest {
         List<String> preds = predictions.readValuesToList();
         assertEquals(2, preds.size(), "the good frames before and after the bad ones are processed");
         assertEquals(7, JSON.readTree(preds.get(1)).get("frame_seq").asLong());
+    }
+
+    @Test
+    void aControlRecordOnTheFramesTopicResetsTheCameraAndForgetsItsFrameSize() throws Exception {
+        byte[] png64 = FramePreprocessorTest.encode(new BufferedImage(64, 64, BufferedImage.TYPE_BYTE_GRAY), "png");
+        byte[] png128 = FramePreprocessorTest.encode(new BufferedImage(128, 128, BufferedImage.TYPE_BYTE_GRAY), "png");
+        for (int i = 0; i < 5; i++) {
+            send("cam", png64, "image/png", i, 1000 + 100L * i);
+        }
+        RecordHeaders h = new RecordHeaders();
+        h.add(io.engram.state.StateLifecycle.CONTROL_HEADER, "reset".getBytes(StandardCharsets.UTF_8));
+        frames.pipeInput(new TestRecord<>("cam", new byte[0], h, 1500L));
+        send("cam", png128, "image/png", 6, 1600); // a new resolution is accepted after the reset
+        List<String> preds = predictions.readValuesToList();
+        assertEquals(6, preds.size());
+        assertEquals(0, JSON.readTree(preds.get(5)).get("step").asLong(), "the camera starts afresh");
+        List<String> ev = stateEvents.readValuesToList();
+        assertEquals(1, ev.size());
+        JsonNode e = JSON.readTree(ev.get(0));
+        assertEquals("cam", e.get("stream").asText());
+        assertEquals("control", e.get("reason").asText());
+        assertEquals(5, e.get("steps").asLong());
+        assertTrue(dead.isEmpty(), "neither the control record nor the new frame size is an error");
+    }
+
+    @Test
+    void aCameraSilentForLongerThanMaxGapStartsAfreshWithAnAnnouncedReset() throws Exception {
+        assertTrue(config.statePolicy().maxGapMs() > 0, "the shipped video pipeline resets after a gap");
+        byte[] png = FramePreprocessorTest.encode(new BufferedImage(64, 64, BufferedImage.TYPE_BYTE_GRAY), "png");
+        for (int i = 0; i < 5; i++) {
+            send("cam", png, "image/png", i, 1000 + 100L * i);
+        }
+        long later = 1400 + config.statePolicy().maxGapMs() + 1;
+        send("cam", png, "image/png", 5, later);
+        List<String> preds = predictions.readValuesToList();
+        assertEquals(0, JSON.readTree(preds.get(5)).get("step").asLong());
+        JsonNode e = JSON.readTree(stateEvents.readValuesToList().get(0));
+        assertEquals("gap", e.get("reason").asText());
+        assertEquals(later, e.get("event_time").asLong());
     }
 }

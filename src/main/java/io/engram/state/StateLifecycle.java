@@ -3,32 +3,30 @@ package io.engram.state;
 import io.engram.monitoring.EngramMetrics;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
-import org.apache.kafka.common.serialization.Serdes;
+import java.util.Map;
 import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.processor.PunctuationType;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
 import org.apache.kafka.streams.processor.api.Record;
 import org.apache.kafka.streams.state.KeyValueIterator;
 import org.apache.kafka.streams.state.KeyValueStore;
-import org.apache.kafka.streams.state.StoreBuilder;
-import org.apache.kafka.streams.state.Stores;
 
 /**
- * The life of the per-stream state in one task, shared by the sensor and video processors: idle
- * streams expire, long gaps in event time reset a stream (or not, per {@link StatePolicy}), state
- * left by an incompatible model is reset, and a control record resets a stream on demand. Every
- * reset and expiry is announced as a {@link StateEvent} on the state-events sink and counted; none
- * is silent.
+ * The life of the per-stream state in one task, shared by the sensor and video processors: long
+ * gaps in event time reset a stream (or not, per {@link StatePolicy}), state left by an
+ * incompatible model is reset, a control record resets a stream on demand, and streams that stop
+ * sending are expired. Every reset and expiry is announced as a {@link StateEvent} on the
+ * state-events sink and counted; none is silent.
  *
- * <p>Determinism: everything is decided in event time, against the task's <em>lifecycle clock</em>:
- * the latest event time of a record the task has stepped, kept in a small changelogged store so that
- * it survives restarts and failovers. It is not Kafka Streams' stream time, which any record moves,
- * a bad one too: one record with a wild timestamp must not expire every stream of a partition. An
- * idle stream is expired either by the periodic scan or, if its next record comes first, by
- * {@link #before}; both emit the same {@code expired} record (its event time is the logical expiry
- * time, not the scan's), and the clock only moves forward, so however the scans fall in time (they
- * run on the wall clock, every {@code idle_scan_interval_ms}) each stream gets the same records.
+ * <p>Resets are decided in event time, from the stream's own records, so they are a pure function
+ * of the input: a replay, restart or failover gives the same records. Expiry is the one exception,
+ * on purpose: "idle" means no record for {@code idle_ttl_ms} of processing (wall-clock) time, so
+ * that replaying old data, or streams from different periods through one partition, never expires
+ * anything that is being fed. A scan every {@code idle_scan_interval_ms} deletes the idle streams.
+ * When each stream was last fed is kept in memory only; after a restart or failover every stream
+ * in the store starts a fresh lease (expiry can come later, never earlier, than the TTL says).
  *
  * <p>One instance per processor (task); used on the task's thread only.
  */
@@ -40,29 +38,18 @@ public final class StateLifecycle {
     public static final String CONTROL_HEADER = "engram.control";
     public static final String RESET_COMMAND = "reset";
 
-    private static final String CLOCK_KEY = "clock";
-
     private final StatePolicy policy;
     private final EngramMetrics metrics;
     private final String sink;
-    private final String clockStoreName;
-    private KeyValueStore<String, Long> clockStore;
-    private long clock = Long.MIN_VALUE;
+    /** Wall-clock ms at which each stream was last stepped (or first seen by this instance). */
+    private final Map<String, Long> fed = new HashMap<>();
+    private ProcessorContext<String, Object> context;
 
-    /**
-     * @param sink the name of the state-events sink node
-     * @param clockStoreName the store of the lifecycle clock (see {@link #clockStore}), connected to the processor
-     */
-    public StateLifecycle(StatePolicy policy, EngramMetrics metrics, String sink, String clockStoreName) {
+    /** @param sink the name of the state-events sink node */
+    public StateLifecycle(StatePolicy policy, EngramMetrics metrics, String sink) {
         this.policy = policy;
         this.metrics = metrics;
         this.sink = sink;
-        this.clockStoreName = clockStoreName;
-    }
-
-    /** The persistent, changelogged store of the lifecycle clock: one entry per task. */
-    public static StoreBuilder<KeyValueStore<String, Long>> clockStore(String name) {
-        return Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(name), Serdes.String(), Serdes.Long());
     }
 
     public StatePolicy policy() {
@@ -79,96 +66,82 @@ public final class StateLifecycle {
     }
 
     /**
-     * Call from the processor's {@code init}: reads the task's lifecycle clock and, when
-     * {@code state.idle_ttl_ms} is set, schedules the idle scan: every {@code idle_scan_interval_ms}
-     * of wall-clock time, the streams idle at the lifecycle clock are deleted from {@code store} and
-     * announced.
+     * Call from the processor's {@code init}: when {@code state.idle_ttl_ms} is set, schedules the
+     * idle scan of {@code store} every {@code idle_scan_interval_ms} of wall-clock time.
      */
     public <S extends StoredState> void init(ProcessorContext<String, Object> context, KeyValueStore<String, S> store) {
-        clockStore = context.getStateStore(clockStoreName);
-        Long c = clockStore.get(CLOCK_KEY);
-        clock = c == null ? Long.MIN_VALUE : c;
+        this.context = context;
         if (policy.idleTtlMs() == 0) {
             return;
         }
         context.schedule(Duration.ofMillis(policy.idleScanIntervalMs()), PunctuationType.WALL_CLOCK_TIME,
-                wallClock -> expireIdle(context, store));
+                now -> expireIdle(store, now));
     }
 
-    /** The latest event time this task has stepped (the lifecycle clock); Long.MIN_VALUE before the first. */
-    public long clock() {
-        return clock;
-    }
-
-    /** Call after a record at {@code eventTime} was stepped: advances the lifecycle clock. */
-    public void stepped(long eventTime) {
-        if (eventTime > clock) {
-            clock = eventTime;
-            clockStore.put(CLOCK_KEY, clock);
+    /** Call after a record of {@code key} was stepped: the stream is fed. */
+    public void stepped(String key) {
+        if (policy.idleTtlMs() > 0) {
+            fed.put(key, context.currentSystemTimeMs());
         }
     }
 
-    /** Deletes and announces every stream of {@code store} idle at the lifecycle clock; returns how many. */
-    public <S extends StoredState> int expireIdle(ProcessorContext<String, Object> context, KeyValueStore<String, S> store) {
-        if (policy.idleTtlMs() == 0 || clock == Long.MIN_VALUE) {
-            return 0;
-        }
-        long streamTime = clock;
+    /**
+     * Deletes and announces every stream of {@code store} not fed for {@code idle_ttl_ms} before
+     * {@code now} (wall clock); returns how many.
+     */
+    public <S extends StoredState> int expireIdle(KeyValueStore<String, S> store, long now) {
         List<KeyValue<String, S>> idle = new ArrayList<>();
         try (KeyValueIterator<String, S> it = store.all()) {
             while (it.hasNext()) {
                 KeyValue<String, S> kv = it.next();
-                if (policy.idle(kv.value.lastEventTime(), streamTime)) {
+                Long last = fed.putIfAbsent(kv.key, now); // first seen by this instance: a fresh lease
+                if (last != null && policy.idle(last, now)) {
                     idle.add(kv);
                 }
             }
         }
         for (KeyValue<String, S> kv : idle) {
             store.delete(kv.key);
-            expired(context, kv.key, kv.value);
+            fed.remove(kv.key);
+            StoredState s = kv.value;
+            metrics.stateExpired();
+            context.forward(new Record<>(kv.key, new StateEvent(kv.key, StateEvent.EXPIRED, StateEvent.IDLE, s.lastEventTime(),
+                    s.steps(), s.lastEventTime(), s.modelId(), s.modelVersion(), null, null), s.lastEventTime()), sink);
         }
         return idle.size();
     }
 
-    private void expired(ProcessorContext<String, Object> context, String key, StoredState s) {
-        metrics.stateExpired();
-        long at = s.lastEventTime() + policy.idleTtlMs();
-        context.forward(new Record<>(key, new StateEvent(key, StateEvent.EXPIRED, StateEvent.IDLE, at, s.steps(),
-                s.lastEventTime(), s.modelId(), s.modelVersion(), null, null), at), sink);
-    }
-
     /**
      * Decides, before a record at {@code eventTime} is stepped, whether the stream's stored state
-     * {@code s} goes on. Returns true when it does; false when it expired or was reset (the record is
-     * then stepped from a fresh state), after announcing why. Call it after the record has passed
-     * every check that can dead-letter it, so that a refused record changes nothing.
+     * {@code s} goes on. Returns true when it does; false when it was reset (the record is then
+     * stepped from a fresh state), after announcing why. Call it after the record has passed every
+     * check that can dead-letter it, so that a refused record changes nothing.
      *
      * @param belongsToModel whether {@code s} was written by the current model or one with the same
      *     declared state layout ({@code state_compat})
      */
-    public boolean before(ProcessorContext<String, Object> context, String key, StoredState s, long eventTime,
-            boolean belongsToModel, String modelId, String modelVersion) {
-        if (policy.idle(s.lastEventTime(), Math.max(eventTime, clock))) {
-            expired(context, key, s);
-            return false;
-        }
+    public boolean before(String key, StoredState s, long eventTime, boolean belongsToModel, String modelId, String modelVersion) {
         if (!belongsToModel) {
-            reset(context, key, s, StateEvent.MODEL_CHANGED, eventTime, modelId, modelVersion);
+            reset(key, s, StateEvent.MODEL_CHANGED, eventTime, modelId, modelVersion);
             return false;
         }
         if (s.steps() > 0 && policy.resetsAfterGap(s.lastEventTime(), eventTime)) {
-            reset(context, key, s, StateEvent.GAP, eventTime, null, null);
+            reset(key, s, StateEvent.GAP, eventTime, null, null);
             return false;
         }
         return true;
     }
 
     /** Announces a reset of {@code key}'s state ({@code s} may be null: there was none). */
-    public void reset(ProcessorContext<String, Object> context, String key, StoredState s, String reason, long eventTime,
-            String newModelId, String newModelVersion) {
+    public void reset(String key, StoredState s, String reason, long eventTime, String newModelId, String newModelVersion) {
         metrics.stateReset(reason);
         context.forward(new Record<>(key, new StateEvent(key, StateEvent.RESET, reason, eventTime, s == null ? 0 : s.steps(),
                 s == null ? null : s.lastEventTime(), s == null ? null : s.modelId(), s == null ? null : s.modelVersion(),
                 newModelId, newModelVersion), eventTime), sink);
+    }
+
+    /** Call when the processor deletes {@code key}'s state itself (a control reset). */
+    public void forget(String key) {
+        fed.remove(key);
     }
 }

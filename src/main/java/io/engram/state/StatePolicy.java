@@ -6,15 +6,14 @@ import java.util.Locale;
  * How a pipeline's per-stream state lives and dies: the lifecycle keys of a pipeline YAML's
  * {@code state:} section, shared by the sensor and video pipelines. Immutable.
  *
- * <p>All times are event time (the records' timestamps), never the wall clock: what happens to a
- * stream's state is then a pure function of its input, so a replay, a restart or a failover gives
- * the same output.
+ * <p>Gaps are measured in event time (the records' timestamps), so resets are a pure function of
+ * the input; idleness is measured in processing (wall-clock) time, so that replayed or historical
+ * data never expires a stream that is being fed (see {@link StateLifecycle}).
  *
  * @param maxGapMs a gap in a stream's event time longer than this triggers {@code onGap}; 0 = no limit
  * @param onGap what a gap longer than {@code maxGapMs} does to the stream's state
- * @param idleTtlMs a stream whose last record is this much older than the newest record its task has
- *     seen (the task's stream time) is deleted from the store; 0 = never
- * @param idleScanIntervalMs how often, in stream time, the store is scanned for idle streams
+ * @param idleTtlMs a stream that has had no record for this long (wall clock) is deleted from the store; 0 = never
+ * @param idleScanIntervalMs how often (wall clock) the store is scanned for idle streams
  */
 public record StatePolicy(long maxGapMs, GapAction onGap, long idleTtlMs, long idleScanIntervalMs) {
     /** What a long gap in event time does. */
@@ -29,7 +28,7 @@ public record StatePolicy(long maxGapMs, GapAction onGap, long idleTtlMs, long i
         }
     }
 
-    /** No gap limit; idle streams deleted after 7 days of event time, scanned every minute of stream time. */
+    /** No gap limit; idle streams deleted after 7 days without a record, scanned every minute. */
     public static final StatePolicy DEFAULTS = new StatePolicy(0, GapAction.RESET, 7L * 24 * 3600 * 1000, 60_000);
 
     public StatePolicy {
@@ -44,8 +43,8 @@ public record StatePolicy(long maxGapMs, GapAction onGap, long idleTtlMs, long i
         return onGap == GapAction.RESET && maxGapMs > 0 && eventTime - lastEventTime > maxGapMs;
     }
 
-    /** True when a stream last updated at {@code lastEventTime} is idle at stream time {@code streamTime}. */
-    public boolean idle(long lastEventTime, long streamTime) {
-        return idleTtlMs > 0 && streamTime - lastEventTime > idleTtlMs;
+    /** True when a stream last fed at wall-clock {@code lastFedMs} is idle at wall-clock {@code nowMs}. */
+    public boolean idle(long lastFedMs, long nowMs) {
+        return idleTtlMs > 0 && nowMs - lastFedMs > idleTtlMs;
     }
 }

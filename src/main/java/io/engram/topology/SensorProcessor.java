@@ -93,7 +93,8 @@ public final class SensorProcessor implements Processor<String, byte[], String, 
             }
             StreamState old = store.get(key);
             store.delete(key);
-            lifecycle.reset(context, key, old, StateEvent.CONTROL, record.timestamp(), null, null);
+            lifecycle.forget(key);
+            lifecycle.reset(key, old, StateEvent.CONTROL, record.timestamp(), null, null);
             return;
         }
         // Parsed here rather than in the source's deserializer so that every bad record takes one
@@ -113,7 +114,7 @@ public final class SensorProcessor implements Processor<String, byte[], String, 
                 throw new BadInputException(Reason.OUT_OF_ORDER, "stream " + key + " reading at " + eventTime
                         + " is older than the last stepped reading at " + s.lastEventTime + " (state.out_of_order: drop)");
             }
-            if (!lifecycle.before(context, key, s, eventTime, belongs, manifest.id(), manifest.version())) {
+            if (!lifecycle.before(key, s, eventTime, belongs, manifest.id(), manifest.version())) {
                 s = null;
             }
         }
@@ -152,7 +153,7 @@ public final class SensorProcessor implements Processor<String, byte[], String, 
 
         AnomalyScorer.Score score = n > 0 ? scorer.score(s, raw / channels, values) : new AnomalyScorer.Score(0, 0.5, 0, false);
         store.put(key, s);
-        lifecycle.stepped(eventTime);
+        lifecycle.stepped(key);
         metrics.processed();
 
         SensorPrediction p = new SensorPrediction(key, eventTime, n, s.modelId, s.modelVersion, values, forecast, error,

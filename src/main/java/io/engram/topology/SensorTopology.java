@@ -50,17 +50,16 @@ public final class SensorTopology {
         AnomalyScorer scorer = new AnomalyScorer(config.scoring());
         StoreBuilder<KeyValueStore<String, StreamState>> store = Stores.keyValueStoreBuilder(
                 Stores.persistentKeyValueStore(config.stateStore()), Serdes.String(), new StreamStateSerde());
-        StoreBuilder<KeyValueStore<String, Long>> clock = StateLifecycle.clockStore(clockStore(config));
         ProcessorSupplier<String, byte[], String, Object> supplier = new ProcessorSupplier<>() {
             @Override
             public Processor<String, byte[], String, Object> get() {
                 return new SensorProcessor(manifest, model, scorer, config.outOfOrder(), config.stateStore(), metrics,
-                        PREDICTIONS_SINK, ANOMALIES_SINK, new StateLifecycle(config.statePolicy(), metrics, STATE_EVENTS_SINK, clockStore(config)));
+                        PREDICTIONS_SINK, ANOMALIES_SINK, new StateLifecycle(config.statePolicy(), metrics, STATE_EVENTS_SINK));
             }
 
             @Override
             public Set<StoreBuilder<?>> stores() {
-                return Set.of(store, clock);
+                return Set.of(store);
             }
         };
         JsonSerde<Object> out = new JsonSerde<>(Object.class);
@@ -71,10 +70,5 @@ public final class SensorTopology {
         t.addSink(ANOMALIES_SINK, topics.anomalies(), Serdes.String().serializer(), out, STEP);
         t.addSink(STATE_EVENTS_SINK, topics.stateEvents(), Serdes.String().serializer(), out, STEP);
         return t;
-    }
-
-    /** The name of the lifecycle clock's store: the state store's name + {@code -clock}. */
-    public static String clockStore(PipelineConfig config) {
-        return config.stateStore() + "-clock";
     }
 }

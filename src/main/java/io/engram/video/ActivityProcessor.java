@@ -83,7 +83,8 @@ public final class ActivityProcessor implements Processor<String, byte[], String
             }
             ClassifierState old = store.get(camera);
             store.delete(camera);
-            lifecycle.reset(context, camera, old, StateEvent.CONTROL, record.timestamp(), null, null);
+            lifecycle.forget(camera);
+            lifecycle.reset(camera, old, StateEvent.CONTROL, record.timestamp(), null, null);
             return;
         }
         FeatureRecord f;
@@ -111,7 +112,7 @@ public final class ActivityProcessor implements Processor<String, byte[], String
                 throw new BadInputException(Reason.OUT_OF_ORDER, "camera " + camera + " frame at " + t
                         + " is older than the last stepped frame at " + s.lastEventTime);
             }
-            if (!lifecycle.before(context, camera, s, t, belongs, manifest.id(), manifest.version())) {
+            if (!lifecycle.before(camera, s, t, belongs, manifest.id(), manifest.version())) {
                 s = null;
             }
         }
@@ -141,7 +142,7 @@ public final class ActivityProcessor implements Processor<String, byte[], String
             s.announced = best;
         }
         store.put(camera, s);
-        lifecycle.stepped(t);
+        lifecycle.stepped(camera);
         metrics.processed();
 
         Map<String, Double> all = new LinkedHashMap<>();

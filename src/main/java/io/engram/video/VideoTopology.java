@@ -79,17 +79,16 @@ public final class VideoTopology {
                 return Set.of(shapes);
             }
         };
-        StoreBuilder<KeyValueStore<String, Long>> clock = StateLifecycle.clockStore(config.stateStore() + "-clock");
         ProcessorSupplier<String, byte[], String, Object> step = new ProcessorSupplier<>() {
             @Override
             public Processor<String, byte[], String, Object> get() {
                 return new ActivityProcessor(classifier, config.stateStore(), config.dropOutOfOrder(), config.eventMinFrames(), metrics, PREDICTIONS_SINK, EVENTS_SINK,
-                        new StateLifecycle(config.statePolicy(), metrics, STATE_EVENTS_SINK, config.stateStore() + "-clock"));
+                        new StateLifecycle(config.statePolicy(), metrics, STATE_EVENTS_SINK));
             }
 
             @Override
             public Set<StoreBuilder<?>> stores() {
-                return Set.of(state, clock);
+                return Set.of(state);
             }
         };
         JsonSerde<Object> json = new JsonSerde<>(Object.class);

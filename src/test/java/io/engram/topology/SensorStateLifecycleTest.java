@@ -14,6 +14,7 @@ import io.engram.state.StreamState;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import org.apache.kafka.streams.state.KeyValueIterator;
 import org.apache.kafka.streams.state.KeyValueStore;
@@ -85,24 +86,25 @@ class SensorStateLifecycleTest {
     }
 
     @Test
-    void idleStreamsAreDeletedByTheScanAndAnnouncedWithTheirLogicalExpiryTime() throws Exception {
+    void streamsWithoutARecordForTheTtlAreDeletedByTheWallClockScanAndAnnounced() throws Exception {
         try (TopologyFixture f = new TopologyFixture(config(new StatePolicy(0, GapAction.RESET, HOUR, 10 * 60_000)), GRU)) {
             f.send("quiet", T0, 5.0);
             f.send("quiet", T0 + MIN5, 5.1);
-            for (int i = 0; i < 20; i++) { // 100 minutes of "busy" only
+            f.driver.advanceWallClockTime(Duration.ofMinutes(40));
+            for (int i = 0; i < 20; i++) {
                 f.send("busy", T0 + i * MIN5, value(i));
             }
-            assertEquals(2, f.store().get("quiet").steps, "idle, but no scan has run yet");
-            f.driver.advanceWallClockTime(java.time.Duration.ofMinutes(10)); // the scan runs on the wall clock
-            assertNull(f.store().get("quiet"), "the idle stream's state is deleted");
-            assertEquals(20, f.store().get("busy").steps);
+            assertEquals(2, f.store().get("quiet").steps, "40 minutes without a record: not idle yet");
+            f.driver.advanceWallClockTime(Duration.ofMinutes(40));
+            assertNull(f.store().get("quiet"), "80 minutes without a record: deleted");
+            assertEquals(20, f.store().get("busy").steps, "fed 40 minutes ago: kept");
             List<String> ev = f.stateEvents.readValuesToList();
             assertEquals(1, ev.size(), ev.toString());
             JsonNode e = json(ev.get(0));
             assertEquals("quiet", e.get("stream").asText());
             assertEquals(StateEvent.EXPIRED, e.get("event").asText());
             assertEquals(StateEvent.IDLE, e.get("reason").asText());
-            assertEquals(T0 + MIN5 + HOUR, e.get("event_time").asLong(), "the logical expiry time, not the scan's");
+            assertEquals(T0 + MIN5, e.get("event_time").asLong(), "the stream's last event time");
             assertEquals(2, e.get("steps").asLong());
             assertEquals(1.0, f.metrics.stateExpiredCount());
             f.send("quiet", T0 + 21 * MIN5, 5.2);
@@ -113,25 +115,20 @@ class SensorStateLifecycleTest {
     }
 
     @Test
-    void anIdleStreamWhoseRecordComesBeforeTheScanGetsTheSameExpiredRecord() throws Exception {
-        // No scan runs here (the test's wall clock stands still), so the stream's own next record finds it idle.
-        long year = 365L * 24 * HOUR;
-        try (TopologyFixture f = new TopologyFixture(config(new StatePolicy(0, GapAction.RESET, HOUR, year)), GRU)) {
-            f.send("quiet", T0, 5.0);
-            f.send("quiet", T0 + MIN5, 5.1);
-            for (int i = 0; i < 20; i++) {
-                f.send("busy", T0 + i * MIN5, value(i));
+    void replayingStreamsFromDifferentYearsThroughOnePartitionExpiresNothingThatIsFed() throws Exception {
+        // Idleness is processing time: historical data of any period, interleaved, is simply fed.
+        long y2013 = 1_370_000_000_000L;
+        long y2015 = 1_430_000_000_000L;
+        try (TopologyFixture f = new TopologyFixture(config(new StatePolicy(0, GapAction.RESET, HOUR, 60_000)), GRU)) {
+            for (int i = 0; i < 300; i++) {
+                f.send("from-2013", y2013 + i * MIN5, value(i));
+                f.send("from-2015", y2015 + i * MIN5, value(i));
+                f.driver.advanceWallClockTime(Duration.ofSeconds(1));
             }
-            assertEquals(2, f.store().get("quiet").steps, "not scanned yet");
-            f.send("quiet", T0 + 21 * MIN5, 5.2);
-            List<String> ev = f.stateEvents.readValuesToList();
-            assertEquals(1, ev.size());
-            JsonNode e = json(ev.get(0));
-            assertEquals(StateEvent.EXPIRED, e.get("event").asText());
-            assertEquals(T0 + MIN5 + HOUR, e.get("event_time").asLong());
-            assertEquals(2, e.get("steps").asLong());
             List<SensorPrediction> p = f.predictions.readValuesToList();
-            assertEquals(0, p.get(p.size() - 1).step());
+            assertEquals(299, p.get(598).step());
+            assertEquals(299, p.get(599).step());
+            assertTrue(f.stateEvents.isEmpty());
         }
     }
 
@@ -139,8 +136,8 @@ class SensorStateLifecycleTest {
     void aBadRecordWithAWildTimestampDoesNotExpireAnyStream() throws Exception {
         try (TopologyFixture f = new TopologyFixture(config(new StatePolicy(0, GapAction.RESET, HOUR, 60_000)), GRU)) {
             f.send("a", T0, 5.0);
-            f.sendRaw("a", "{oops", T0 + 1000 * HOUR); // dead-lettered; Kafka's stream time jumps, the lifecycle clock does not
-            f.driver.advanceWallClockTime(java.time.Duration.ofMinutes(10));
+            f.sendRaw("a", "{oops", T0 + 1000 * HOUR); // dead-lettered; Kafka's stream time jumps, no state changes
+            f.driver.advanceWallClockTime(Duration.ofMinutes(10));
             f.send("a", T0 + MIN5, 5.1);
             assertEquals(1, f.predictions.readValuesToList().get(1).step());
             assertTrue(f.stateEvents.isEmpty());
@@ -216,9 +213,9 @@ class SensorStateLifecycleTest {
 
     @Test
     void oneHundredThousandDistinctStreamsKeepTheStoreBoundedByTheIdleTtl() throws Exception {
-        // 100,000 streams, one reading each, one second of event time apart (28 hours in all); state
-        // expires after an hour of event time and the scan runs every 10 minutes (600 readings): at
-        // most about 3,600 + 600 streams are ever alive, whatever the number of distinct ids.
+        // 100,000 streams, one reading each, a new stream every second (28 hours in all); state expires
+        // after an hour without a record and the scan runs every 10 minutes: at most about
+        // 3,600 + 600 streams are ever alive, whatever the number of distinct ids.
         int n = 100_000;
         long ttl = HOUR;
         long scan = 10 * 60_000;
@@ -227,9 +224,8 @@ class SensorStateLifecycleTest {
             long t0 = System.nanoTime();
             for (int i = 0; i < n; i++) {
                 f.send("sensor-" + i, T0 + i * 1000L, value(i));
-                if (i % 600 == 599) { // the scan: every 10 minutes, here of event time and of (the test's) wall clock
-                    f.driver.advanceWallClockTime(java.time.Duration.ofMillis(scan));
-                }
+                f.driver.advanceWallClockTime(Duration.ofSeconds(1)); // one new stream a second
+
                 if (i % 5_000 == 4_999) {
                     long alive = count(f.store());
                     maxAlive = Math.max(maxAlive, alive);

@@ -47,6 +47,15 @@ public final class PipelineRunner implements AutoCloseable {
      * @param withModel false runs the baseline with the model call removed (benchmarks only)
      */
     public static PipelineRunner start(PipelineConfig config, String bootstrap, Path stateDir, MeterRegistry registry, boolean withModel) {
+        return start(config, bootstrap, stateDir, registry, withModel, java.util.Map.of());
+    }
+
+    /**
+     * As {@link #start(PipelineConfig, String, Path, MeterRegistry, boolean)}, with extra Kafka
+     * Streams properties ({@code engram run --streams-property}) applied last, over Engram's own.
+     */
+    public static PipelineRunner start(PipelineConfig config, String bootstrap, Path stateDir, MeterRegistry registry, boolean withModel,
+            java.util.Map<String, String> streamsOverrides) {
         // Local problems (manifest, model file) first: they need no broker to be found.
         ModelManifest manifest = ModelManifest.load(config.modelManifest());
         StepModel model = StepModel.load(manifest);
@@ -58,7 +67,9 @@ public final class PipelineRunner implements AutoCloseable {
             EngramMetrics metrics = new EngramMetrics(config.name());
             metrics.bindTo(registry);
             Topology topology = SensorTopology.build(config, manifest, withModel ? model : null, metrics);
-            KafkaStreams streams = new KafkaStreams(topology, streamsProperties(config, bootstrap, stateDir, metrics));
+            Properties props = streamsProperties(config, bootstrap, stateDir, metrics);
+            props.putAll(streamsOverrides);
+            KafkaStreams streams = new KafkaStreams(topology, props);
             return start(config.name(), streams, metrics, registry, java.util.List.of(model));
         } catch (RuntimeException e) {
             model.close();
@@ -68,6 +79,12 @@ public final class PipelineRunner implements AutoCloseable {
 
     /** Runs a video activity pipeline: frames -> CNN features -> recurrent classifier. */
     public static PipelineRunner startVideo(VideoPipelineConfig config, String bootstrap, Path stateDir, MeterRegistry registry) {
+        return startVideo(config, bootstrap, stateDir, registry, java.util.Map.of());
+    }
+
+    /** As {@link #startVideo(VideoPipelineConfig, String, Path, MeterRegistry)}, with extra Kafka Streams properties applied last. */
+    public static PipelineRunner startVideo(VideoPipelineConfig config, String bootstrap, Path stateDir, MeterRegistry registry,
+            java.util.Map<String, String> streamsOverrides) {
         EncoderModel encoder = EncoderModel.load(ModelManifest.load(config.encoderManifest()), 1);
         StepModel classifier;
         try {
@@ -87,6 +104,7 @@ public final class PipelineRunner implements AutoCloseable {
             Properties props = streamsProperties(config.applicationId(), config.guarantee(), config.commitIntervalMs(),
                     config.threads(), t.replicationFactor(), t.deadLetter(), bootstrap, stateDir, metrics);
             props.put(StreamsConfig.NUM_STANDBY_REPLICAS_CONFIG, config.standbyReplicas());
+            props.putAll(streamsOverrides);
             return start(config.name(), new KafkaStreams(topology, props), metrics, registry, java.util.List.of(classifier, encoder));
         } catch (RuntimeException e) {
             classifier.close();

@@ -8,8 +8,12 @@ import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.streams.KafkaStreams;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -36,6 +40,12 @@ public final class RunCommand implements Callable<Integer> {
     @Option(names = "--application-id", description = "Override the pipeline's application_id (consumer group, state).")
     String applicationId;
 
+    @Option(names = "--streams-property", paramLabel = "KEY=VALUE",
+            description = {"Extra Kafka Streams property, applied over Engram's own settings; repeatable.",
+                "Client settings pass through too, with Kafka Streams' prefixes (consumer., producer., admin.) or without,",
+                "e.g. --streams-property session.timeout.ms=10000."})
+    Map<String, String> streamsProperties = new LinkedHashMap<>();
+
     @Override
     public Integer call() throws Exception {
         Path file = Home.resolve(config);
@@ -57,7 +67,7 @@ public final class RunCommand implements Callable<Integer> {
             port = vc.metricsPort();
             summary = String.format("%s -> %s -> %s, %s; dead letters -> %s", vc.topics().frames(), vc.topics().features(),
                     vc.topics().predictions(), vc.topics().events(), vc.topics().deadLetter());
-            start = () -> PipelineRunner.startVideo(vc, bootstrap, stateDir, registry);
+            start = () -> PipelineRunner.startVideo(vc, bootstrap, stateDir, registry, streamsProperties);
         } else {
             PipelineConfig c = PipelineConfig.load(file);
             if (metricsPort != null) {
@@ -71,7 +81,7 @@ public final class RunCommand implements Callable<Integer> {
             port = sc.metricsPort();
             summary = String.format("%s -> %s, %s; dead letters -> %s", sc.topics().input(), sc.topics().predictions(),
                     sc.topics().anomalies(), sc.topics().deadLetter());
-            start = () -> PipelineRunner.start(sc, bootstrap, stateDir, registry, true);
+            start = () -> PipelineRunner.start(sc, bootstrap, stateDir, registry, true, streamsProperties);
         }
         return runUntilStopped(name, summary, port, registry, start);
     }
@@ -86,20 +96,21 @@ public final class RunCommand implements Callable<Integer> {
                 stop.countDown();
             }, "engram-run-shutdown");
             Runtime.getRuntime().addShutdownHook(hook);
-            runner.streams().setStateListener((now, before) -> {
-                if (now == org.apache.kafka.streams.KafkaStreams.State.ERROR) {
-                    System.err.println("engram: pipeline " + runner.name() + " failed; see the log above");
-                    stop.countDown();
-                }
-            });
             if (runner.awaitRunning(Duration.ofMinutes(2))) {
                 System.out.printf("engram: pipeline %s running on %s: %s%n", name, bootstrap, summary);
                 if (http != null) {
                     System.out.printf("engram: metrics at http://localhost:%d/metrics%n", http.port());
                 }
             }
-            stop.await();
-            return runner.streams().state() == org.apache.kafka.streams.KafkaStreams.State.ERROR ? 1 : 0;
+            // Kafka Streams takes a state listener only before start(), which PipelineRunner.start has
+            // already called (setting one here threw IllegalStateException): watch the state instead.
+            while (!stop.await(200, TimeUnit.MILLISECONDS)) {
+                if (runner.streams().state() == KafkaStreams.State.ERROR) {
+                    System.err.println("engram: pipeline " + runner.name() + " failed; see the log above");
+                    return 1;
+                }
+            }
+            return runner.streams().state() == KafkaStreams.State.ERROR ? 1 : 0;
         } finally {
             if (http != null) {
                 http.close();

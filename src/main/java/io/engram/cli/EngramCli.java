@@ -43,7 +43,8 @@ public final class EngramCli implements Runnable {
         cl.setExecutionExceptionHandler((ex, commandLine, parseResult) -> {
             ConfigException ce = findConfig(ex);
             if (ce != null) {
-                commandLine.getErr().println("engram: " + ce.getMessage());
+                // One line, whatever the message quotes (a parser's excerpt, a native library's report).
+                commandLine.getErr().println("engram: " + ce.getMessage().strip().replaceAll("\\s*\\R\\s*", " "));
                 return 2;
             }
             commandLine.getErr().println("engram: " + ex);

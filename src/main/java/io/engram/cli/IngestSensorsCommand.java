@@ -6,6 +6,8 @@ import io.engram.ingest.KafkaAccess;
 import io.engram.ingest.ProgressBar;
 import io.engram.ingest.SensorCsv;
 import io.engram.ingest.SensorReplay;
+import io.engram.topology.InputKeyDeserializer;
+import io.engram.video.ingest.VideoReplay;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.Locale;
@@ -75,6 +77,7 @@ public final class IngestSensorsCommand implements Callable<Integer> {
             throw new ConfigException("the stream id is empty; give one with --stream");
         }
         warn(System.err, csv);
+        checkSizes(csv, streamId, source);
 
         if (!KafkaAccess.topicExists(bootstrap, topic, KafkaAccess.DEFAULT_TIMEOUT)) {
             if (!createTopic) {
@@ -117,6 +120,28 @@ public final class IngestSensorsCommand implements Callable<Integer> {
                 Runtime.getRuntime().removeShutdownHook(hook);
             } catch (IllegalStateException ignored) {
                 // already shutting down: the hook is running
+            }
+        }
+    }
+
+    /**
+     * Refuses, before anything is sent, a stream id the pipelines would dead-letter (over
+     * {@link InputKeyDeserializer#MAX_KEY_BYTES}) and rows whose records Kafka would refuse (over
+     * {@link VideoReplay#MAX_RECORD_BYTES}, within Kafka's default 1 MB limit): every row has as many
+     * columns, so such a file cannot be sent in part.
+     */
+    private void checkSizes(SensorCsv.Result csv, String streamId, String source) {
+        int keyBytes = streamId.getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
+        if (keyBytes > InputKeyDeserializer.MAX_KEY_BYTES) {
+            throw new ConfigException(String.format(Locale.ROOT, "the stream id is %d bytes; Engram's pipelines dead-letter keys over"
+                    + " %d bytes. Fix: give a shorter id with --stream", keyBytes, InputKeyDeserializer.MAX_KEY_BYTES));
+        }
+        for (SensorCsv.Row row : csv.rows()) {
+            int size = VideoReplay.recordSize(SensorReplay.record(topic, streamId, source, row));
+            if (size > VideoReplay.MAX_RECORD_BYTES) {
+                throw new ConfigException(String.format(Locale.ROOT, "%s line %d: its record would be %,d bytes, over Kafka's"
+                        + " default limit (%,d bytes are sent at most). Fix: keep only the columns of the model's channels"
+                        + " (one for the shipped model)", file, row.line(), size, VideoReplay.MAX_RECORD_BYTES));
             }
         }
     }

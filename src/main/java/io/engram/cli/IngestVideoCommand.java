@@ -131,6 +131,11 @@ public final class IngestVideoCommand implements Callable<Integer> {
         if (camera.isBlank()) {
             throw new ConfigException("the camera id is empty; give one with --camera");
         }
+        int keyBytes = camera.getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
+        if (keyBytes > io.engram.topology.InputKeyDeserializer.MAX_KEY_BYTES) {
+            throw new ConfigException("the camera id is " + keyBytes + " bytes; Engram's pipelines dead-letter keys over "
+                    + io.engram.topology.InputKeyDeserializer.MAX_KEY_BYTES + " bytes. Fix: give a shorter id with --camera");
+        }
         if (maxFrames != null && maxFrames < 1) {
             throw new ConfigException("--max-frames must be at least 1, not " + maxFrames + "; leave it out to send every frame");
         }

@@ -1,13 +1,14 @@
 package io.engram.cli;
 
 import io.engram.app.PipelineRunner;
+import io.engram.errors.ConfigException;
 import io.engram.monitoring.MetricsServer;
 import io.engram.topology.PipelineConfig;
 import io.engram.video.VideoPipelineConfig;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.net.BindException;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -83,12 +84,24 @@ public final class RunCommand implements Callable<Integer> {
                     sc.topics().anomalies(), sc.topics().deadLetter());
             start = () -> PipelineRunner.start(sc, bootstrap, stateDir, registry, true, streamsProperties);
         }
+        checkBootstrap(bootstrap);
         return runUntilStopped(name, summary, port, registry, start);
+    }
+
+    /** A malformed or unresolvable address is a local mistake: say so, rather than "cannot reach" after a timeout. */
+    static void checkBootstrap(String bootstrap) {
+        try {
+            org.apache.kafka.clients.ClientUtils.parseAndValidateAddresses(java.util.Arrays.asList(bootstrap.split(",")),
+                    org.apache.kafka.clients.ClientDnsLookup.USE_ALL_DNS_IPS);
+        } catch (org.apache.kafka.common.KafkaException e) {
+            throw new ConfigException("cannot use --bootstrap-servers '" + bootstrap + "': " + e.getMessage()
+                    + ". Fix: give HOST:PORT[,HOST:PORT...] of your Kafka brokers", e);
+        }
     }
 
     private Integer runUntilStopped(String name, String summary, int port, PrometheusMeterRegistry registry,
             java.util.function.Supplier<PipelineRunner> start) throws Exception {
-        MetricsServer http = port > 0 ? new MetricsServer(registry, "0.0.0.0", port) : null;
+        MetricsServer http = port > 0 ? metricsServer(registry, port) : null;
         CountDownLatch stop = new CountDownLatch(1);
         try (PipelineRunner runner = start.get()) {
             Thread hook = new Thread(() -> {
@@ -96,25 +109,51 @@ public final class RunCommand implements Callable<Integer> {
                 stop.countDown();
             }, "engram-run-shutdown");
             Runtime.getRuntime().addShutdownHook(hook);
-            if (runner.awaitRunning(Duration.ofMinutes(2))) {
-                System.out.printf("engram: pipeline %s running on %s: %s%n", name, bootstrap, summary);
-                if (http != null) {
-                    System.out.printf("engram: metrics at http://localhost:%d/metrics%n", http.port());
+            try {
+                // Kafka Streams takes a state listener only before start(), and the runner has started it:
+                // watch the state instead, until Ctrl-C (the hook), an interrupt (when embedded) or a failure.
+                boolean announced = false;
+                while (!stop.await(200, TimeUnit.MILLISECONDS)) {
+                    KafkaStreams.State state = runner.streams().state();
+                    if (state == KafkaStreams.State.RUNNING && !announced) {
+                        announced = true;
+                        System.out.printf("engram: pipeline %s running on %s: %s%n", name, bootstrap, summary);
+                        if (http != null) {
+                            System.out.printf("engram: metrics at http://localhost:%d/metrics%n", http.port());
+                        }
+                    } else if (state == KafkaStreams.State.ERROR || state == KafkaStreams.State.PENDING_ERROR) {
+                        System.err.println("engram: pipeline " + runner.name() + " failed; see the log above");
+                        return 1;
+                    }
                 }
+            } catch (InterruptedException e) {
+                // An embedding's (or a test's) way to stop: handled by closing as for Ctrl-C. The flag
+                // stays clear, so that Kafka Streams' close can wait for its threads.
+            } finally {
+                removeHook(hook);
             }
-            // Kafka Streams takes a state listener only before start(), which PipelineRunner.start has
-            // already called (setting one here threw IllegalStateException): watch the state instead.
-            while (!stop.await(200, TimeUnit.MILLISECONDS)) {
-                if (runner.streams().state() == KafkaStreams.State.ERROR) {
-                    System.err.println("engram: pipeline " + runner.name() + " failed; see the log above");
-                    return 1;
-                }
-            }
-            return runner.streams().state() == KafkaStreams.State.ERROR ? 1 : 0;
+            return 0;
         } finally {
             if (http != null) {
                 http.close();
             }
+        }
+    }
+
+    private static MetricsServer metricsServer(PrometheusMeterRegistry registry, int port) throws java.io.IOException {
+        try {
+            return new MetricsServer(registry, "0.0.0.0", port);
+        } catch (BindException e) {
+            throw new ConfigException("metrics port " + port + " is in use (another engram run?). Fix: pass --metrics-port"
+                    + " with a free port, or 0 for no metrics (metrics.port in the pipeline file).", e);
+        }
+    }
+
+    private static void removeHook(Thread hook) {
+        try {
+            Runtime.getRuntime().removeShutdownHook(hook);
+        } catch (IllegalStateException ignored) {
+            // the JVM is shutting down: the hook is running
         }
     }
 }

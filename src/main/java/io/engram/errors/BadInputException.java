@@ -17,6 +17,7 @@ public final class BadInputException extends RuntimeException {
         NON_FINITE_VALUE("non-finite-value"),
         WRONG_VALUE_COUNT("wrong-value-count"),
         NULL_KEY("null-key"),
+        BAD_KEY("bad-key"),
         NULL_VALUE("null-value"),
         OUT_OF_ORDER("out-of-order"),
         TOO_LARGE("too-large"),

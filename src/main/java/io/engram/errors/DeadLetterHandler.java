@@ -6,7 +6,9 @@ import java.util.List;
 import java.util.Map;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.errors.InvalidTimestampException;
 import org.apache.kafka.common.errors.RecordTooLargeException;
+import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.header.Headers;
 import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.apache.kafka.streams.errors.DeserializationExceptionHandler;
@@ -39,11 +41,19 @@ public final class DeadLetterHandler implements DeserializationExceptionHandler,
     public static final String H_STAGE = "engram.error.stage";
 
     public static final String H_VALUE_DROPPED = "engram.error.value.dropped.bytes";
+    public static final String H_KEY_DROPPED = "engram.error.key.dropped.bytes";
+    public static final String H_HEADERS_DROPPED = "engram.error.headers.dropped.bytes";
     /**
-     * A dead letter must fit the producer's request limit (1 MB by default) with its headers: a
-     * value above this is not copied, and {@link #H_VALUE_DROPPED} says how large it was.
+     * A dead letter must fit the producer's request limit (1 MB by default) with its own headers: of
+     * the original key, value and headers, which together may be up to that limit, at most this many
+     * bytes are copied. The value is dropped first, then the original headers, then the key, each
+     * noted in {@link #H_VALUE_DROPPED}, {@link #H_HEADERS_DROPPED}, {@link #H_KEY_DROPPED} with its
+     * size. (A dead letter over the limit would itself be refused as too large, and its dead letter
+     * too, until the stream thread died.)
      */
     static final int MAX_COPIED_VALUE = 900_000;
+    /** {@link #H_MESSAGE} is cut to this many characters: messages may quote the input (a bad header, say). */
+    static final int MAX_MESSAGE_CHARS = 1000;
 
     private static final Logger LOG = LoggerFactory.getLogger(DeadLetterHandler.class);
 
@@ -77,7 +87,17 @@ public final class DeadLetterHandler implements DeserializationExceptionHandler,
     @Override
     public ProductionExceptionHandler.Response handleError(
             ErrorHandlerContext context, ProducerRecord<byte[], byte[]> record, Exception exception) {
-        if (exception instanceof RecordTooLargeException) {
+        if (topic.equals(record.topic())) {
+            // A dead letter itself was refused: a dead letter of it would be refused again, forever.
+            LOG.error("dead letter for {}-{}@{} refused by the broker, dropped: {}", context.topic(), context.partition(),
+                    context.offset(), exception.toString());
+            return ProductionExceptionHandler.Response.resume();
+        }
+        // Refusals of this one record's content (the broker's size or timestamp limits: an event time
+        // more than log.message.timestamp.after.max.ms, 1 hour by default, ahead of the broker's clock)
+        // dead-letter the input record; anything else (e.g. no topic, no authorisation) stops the pipeline.
+        // Kafka Streams has released the input's raw key and value by now: the dead letter has its headers only.
+        if (exception instanceof RecordTooLargeException || exception instanceof InvalidTimestampException) {
             return ProductionExceptionHandler.Response.resume(List.of(deadLetter(
                     context, context.sourceRawKey(), context.sourceRawValue(), context.headers(), exception, "produce")));
         }
@@ -96,15 +116,38 @@ public final class DeadLetterHandler implements DeserializationExceptionHandler,
         BadInputException bad = find(e);
         BadInputException.Reason reason = bad != null ? bad.reason()
                 : e instanceof RecordTooLargeException ? BadInputException.Reason.TOO_LARGE
+                : e instanceof InvalidTimestampException ? BadInputException.Reason.BAD_FIELD
                 : BadInputException.Reason.PROCESSING_ERROR;
         String message = bad != null ? bad.getMessage() : String.valueOf(e.getMessage());
+        if (message.length() > MAX_MESSAGE_CHARS) {
+            message = message.substring(0, MAX_MESSAGE_CHARS) + "...";
+        }
         metrics.deadLetter(reason);
         if (bad == null) {
             // Not a known bad-input case: log it (once per record) since it may be an Engram bug.
             LOG.warn("record {}-{}@{} sent to {}: {}", ctx.topic(), ctx.partition(), ctx.offset(), topic, e.toString());
         }
+        // Copy the original's parts while they fit (see MAX_COPIED_VALUE); note the size of each dropped one.
+        Headers dropped = new RecordHeaders();
+        long headerBytes = headerBytes(original);
+        long size = length(key) + length(value) + headerBytes;
+        if (value != null && size > MAX_COPIED_VALUE) {
+            dropped.add(H_VALUE_DROPPED, utf8(Integer.toString(value.length)));
+            size -= value.length;
+            value = null;
+        }
+        boolean copyHeaders = original != null;
+        if (size > MAX_COPIED_VALUE && headerBytes > 0) {
+            dropped.add(H_HEADERS_DROPPED, utf8(Long.toString(headerBytes)));
+            size -= headerBytes;
+            copyHeaders = false;
+        }
+        if (size > MAX_COPIED_VALUE) {
+            dropped.add(H_KEY_DROPPED, utf8(Integer.toString(key.length)));
+            key = null;
+        }
         Headers h = new RecordHeaders();
-        if (original != null) {
+        if (copyHeaders) {
             original.forEach(h::add);
         }
         h.add(H_REASON, utf8(reason.code()));
@@ -114,11 +157,23 @@ public final class DeadLetterHandler implements DeserializationExceptionHandler,
         h.add(H_PARTITION, utf8(Integer.toString(ctx.partition())));
         h.add(H_OFFSET, utf8(Long.toString(ctx.offset())));
         h.add(H_STAGE, utf8(stage));
-        if (value != null && value.length > MAX_COPIED_VALUE) {
-            h.add(H_VALUE_DROPPED, utf8(Integer.toString(value.length)));
-            value = null;
-        }
+        dropped.forEach(h::add);
         return new ProducerRecord<>(topic, null, ctx.timestamp() >= 0 ? ctx.timestamp() : null, key, value, h);
+    }
+
+    private static long length(byte[] b) {
+        return b == null ? 0 : b.length;
+    }
+
+    /** Header names (UTF-8) plus values, in bytes. */
+    public static long headerBytes(Headers headers) {
+        long n = 0;
+        if (headers != null) {
+            for (Header x : headers) {
+                n += utf8(x.key()).length + length(x.value());
+            }
+        }
+        return n;
     }
 
     private static BadInputException find(Throwable e) {

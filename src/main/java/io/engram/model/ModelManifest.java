@@ -85,8 +85,8 @@ public record ModelManifest(
         Path path = manifestPath.toAbsolutePath().normalize();
         if (!Files.isRegularFile(path)) {
             throw new ConfigException("Model manifest not found: " + path
-                    + ". Fix: point the pipeline's model.manifest at an existing .yaml/.json manifest"
-                    + " (see docs/model-contract.md).");
+                    + ". Fix: point the pipeline's model.manifest (encoder.manifest for a frame encoder) at an existing"
+                    + " .yaml/.json manifest (see docs/model-contract.md).");
         }
         JsonNode root;
         try {
@@ -95,7 +95,7 @@ public record ModelManifest(
             mapper.enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
             root = mapper.readTree(path.toFile());
         } catch (IOException e) {
-            throw new ConfigException("Model manifest " + path + " is not valid YAML/JSON: " + e.getMessage()
+            throw new ConfigException("Model manifest " + path + " is not valid YAML/JSON: " + ConfigException.syntaxError(e)
                     + ". Fix the syntax (see docs/model-contract.md).", e);
         }
         if (root == null || !root.isObject()) {
@@ -120,7 +120,8 @@ public record ModelManifest(
             throw r.error("'state' must list at least one {input, output, size} pair (an encoder has state: [])");
         }
         for (JsonNode p : st) {
-            pairs.add(new StatePair(r.text(p, "input"), r.text(p, "output"), r.positiveInt(p, "size")));
+            String at = "state[" + pairs.size() + "].";
+            pairs.add(new StatePair(r.text(p, "input", at), r.text(p, "output", at), r.positiveInt(p, "size", at)));
         }
         Preprocessing pre = Preprocessing.NONE;
         JsonNode pp = root.get("preprocessing");
@@ -171,17 +172,26 @@ public record ModelManifest(
         }
 
         String text(JsonNode node, String field) {
+            return text(node, field, "");
+        }
+
+        /** @param at where {@code node} is, for the message: "" at the top, else e.g. {@code "input."} */
+        String text(JsonNode node, String field, String at) {
             JsonNode v = node.get(field);
             if (v == null || v.isNull() || !v.isValueNode() || v.asText().isBlank()) {
-                throw error("missing or empty '" + field + "'");
+                throw error("missing or empty '" + at + field + "'");
             }
             return v.asText();
         }
 
         int positiveInt(JsonNode node, String field) {
+            return positiveInt(node, field, "");
+        }
+
+        int positiveInt(JsonNode node, String field, String at) {
             JsonNode v = node.get(field);
             if (v == null || !v.canConvertToInt() || v.asInt() <= 0) {
-                throw error("'" + field + "' must be a positive integer");
+                throw error("'" + at + field + "' must be a positive integer");
             }
             return v.asInt();
         }
@@ -199,7 +209,7 @@ public record ModelManifest(
             if (t == null || !t.isObject()) {
                 throw error("'" + field + "' must be {name, size}");
             }
-            return new Tensor(text(t, "name"), positiveInt(t, "size"));
+            return new Tensor(text(t, "name", field + "."), positiveInt(t, "size", field + "."));
         }
     }
 }

@@ -7,14 +7,26 @@ import io.engram.errors.ConfigException;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.IdentityHashMap;
 import java.util.Iterator;
+import java.util.Map;
 import java.util.Set;
 
 /**
- * Reads and validates a pipeline YAML file: every message names the file, the key and the fix, and
- * unknown keys are errors (a typo would otherwise silently fall back to a default). Stateless.
+ * Reads and validates a pipeline YAML file: every message names the file, the full key (e.g.
+ * {@code topics.partitions}) and the fix, and unknown keys are errors (a typo would otherwise
+ * silently fall back to a default). Remembers the key path of each section it hands out.
  */
-public record ConfigReader(Path file) {
+public record ConfigReader(Path file, Map<JsonNode, String> paths) {
+    public ConfigReader(Path file) {
+        this(file, new IdentityHashMap<>());
+    }
+
+    /** {@code key} inside node {@code n}, as a full dotted key: {@code partitions} in topics is {@code topics.partitions}. */
+    private String full(JsonNode n, String key) {
+        return paths.getOrDefault(n, "") + key;
+    }
+
     /** Parses the file as a YAML mapping. */
     public static JsonNode read(Path file) {
         if (!Files.isRegularFile(file)) {
@@ -25,7 +37,7 @@ public record ConfigReader(Path file) {
         try {
             root = new ObjectMapper(new YAMLFactory()).readTree(file.toFile());
         } catch (IOException e) {
-            throw new ConfigException("Pipeline file " + file + " is not valid YAML: " + e.getMessage().split("\n")[0]
+            throw new ConfigException("Pipeline file " + file + " is not valid YAML: " + ConfigException.syntaxError(e)
                     + ". Fix the syntax (compare with the files in topology/).", e);
         }
         if (root == null || !root.isObject()) {
@@ -52,11 +64,11 @@ public record ConfigReader(Path file) {
     public JsonNode section(JsonNode root, String key) {
         JsonNode n = root.get(key);
         if (n == null || n.isNull()) {
-            return new ObjectMapper().createObjectNode();
+            n = new ObjectMapper().createObjectNode();
+        } else if (!n.isObject()) {
+            throw error(full(root, key), "must be a mapping");
         }
-        if (!n.isObject()) {
-            throw error(key, "must be a mapping");
-        }
+        paths.put(n, full(root, key) + ".");
         return n;
     }
 
@@ -64,12 +76,12 @@ public record ConfigReader(Path file) {
         JsonNode v = n.get(key);
         if (v == null || v.isNull()) {
             if (dflt == null) {
-                throw error(key, "is required");
+                throw error(full(n, key), "is required");
             }
             return dflt;
         }
         if (!v.isTextual() || v.asText().isBlank()) {
-            throw error(key, "must be a non-empty string");
+            throw error(full(n, key), "must be a non-empty string");
         }
         return v.asText();
     }
@@ -80,7 +92,7 @@ public record ConfigReader(Path file) {
             return dflt;
         }
         if (!v.isNumber()) {
-            throw error(key, "must be a number");
+            throw error(full(n, key), "must be a number");
         }
         return v.asDouble();
     }
@@ -91,7 +103,7 @@ public record ConfigReader(Path file) {
             return dflt;
         }
         if (!v.isIntegralNumber() || v.asLong() < min || v.asLong() > max) {
-            throw error(key, "must be an integer in [" + min + ", " + max + "]");
+            throw error(full(n, key), "must be an integer in [" + min + ", " + max + "]");
         }
         return v.asLong();
     }

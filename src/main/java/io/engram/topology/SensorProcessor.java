@@ -32,6 +32,8 @@ import org.apache.kafka.streams.state.KeyValueStore;
  */
 public final class SensorProcessor implements Processor<String, byte[], String, Object> {
     private static final com.fasterxml.jackson.databind.ObjectMapper JSON = new com.fasterxml.jackson.databind.ObjectMapper();
+    /** How far a reading's {@code ts} may be after its record's timestamp (Kafka's default broker limit ahead of now). */
+    public static final long MAX_TS_AHEAD_MS = 3_600_000;
 
     private final ModelManifest manifest;
     private final StepModel model;
@@ -106,6 +108,15 @@ public final class SensorProcessor implements Processor<String, byte[], String, 
                     + " values but model " + manifest.id() + " takes " + channels);
         }
         long eventTime = reading.ts() != null ? reading.ts() : record.timestamp();
+        // The event time is the prediction's record timestamp, which a broker refuses more than an hour
+        // (log.message.timestamp.after.max.ms) ahead of its clock, and under exactly-once such a refusal
+        // stops the pipeline; stepped, a far-future reading would also make the stream's later readings
+        // out-of-order. Judged against the record's own timestamp and, if that is ahead, the clock.
+        long ahead = eventTime - Math.min(record.timestamp(), context.currentSystemTimeMs());
+        if (ahead > MAX_TS_AHEAD_MS) {
+            throw new BadInputException(Reason.BAD_FIELD, "stream " + key + " reading 'ts' " + eventTime
+                    + " is more than 1 hour ahead of the record's timestamp " + record.timestamp() + " or of the clock");
+        }
 
         StreamState s = store.get(key);
         if (s != null) {

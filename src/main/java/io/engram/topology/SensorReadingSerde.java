@@ -108,12 +108,25 @@ public final class SensorReadingSerde implements Serde<SensorReading>, Serialize
         if (!Double.isFinite(d)) {
             throw new BadInputException(Reason.NON_FINITE_VALUE, "'" + where + "' is not finite");
         }
+        // The model computes in float32, and the stream's statistics square deviations in float64: a
+        // value beyond float32's range (3.4e38) would make them infinite and the stream's forecasts
+        // NaN or infinite for good.
+        if (Math.abs(d) > Float.MAX_VALUE) {
+            throw new BadInputException(Reason.NON_FINITE_VALUE, "'" + where + "' is " + d + ", beyond float32's range (|x| <= 3.4e38)");
+        }
         return d;
     }
 
-    /** Epoch milliseconds, or an ISO-8601 instant / offset time / local time (read as UTC). */
+    /**
+     * Epoch milliseconds, or an ISO-8601 instant / offset time / local time (read as UTC), from 1970
+     * on: Kafka refuses a record with a negative timestamp, and the event time is the output's.
+     */
     public static long parseTime(JsonNode t) {
         if (t.isIntegralNumber()) {
+            // asLong() would wrap a number beyond 64 bits around to an arbitrary time.
+            if (!t.canConvertToLong() || t.asLong() < 0) {
+                throw new BadInputException(Reason.BAD_FIELD, "'ts' " + t.asText() + " is not an epoch millisecond time from 1970 on");
+            }
             return t.asLong();
         }
         if (t.isTextual()) {
@@ -123,6 +136,19 @@ public final class SensorReadingSerde implements Serde<SensorReading>, Serialize
     }
 
     public static long parseTime(String s) {
+        long t;
+        try {
+            t = parseIsoTime(s);
+        } catch (ArithmeticException e) {
+            throw new BadInputException(Reason.BAD_FIELD, "'ts' \"" + s.trim() + "\" is out of range");
+        }
+        if (t < 0) {
+            throw new BadInputException(Reason.BAD_FIELD, "'ts' \"" + s.trim() + "\" is before 1970");
+        }
+        return t;
+    }
+
+    private static long parseIsoTime(String s) {
         String text = s.trim();
         try {
             return Instant.parse(text).toEpochMilli();

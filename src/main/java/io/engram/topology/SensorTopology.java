@@ -64,7 +64,7 @@ public final class SensorTopology {
         };
         JsonSerde<Object> out = new JsonSerde<>(Object.class);
         Topology t = new Topology();
-        t.addSource(SOURCE, Serdes.String().deserializer(), Serdes.ByteArray().deserializer(), topics.input());
+        t.addSource(SOURCE, new InputKeyDeserializer(), Serdes.ByteArray().deserializer(), topics.input());
         t.addProcessor(STEP, supplier, SOURCE);
         t.addSink(PREDICTIONS_SINK, topics.predictions(), Serdes.String().serializer(), out, STEP);
         t.addSink(ANOMALIES_SINK, topics.anomalies(), Serdes.String().serializer(), out, STEP);

@@ -62,4 +62,26 @@ class SensorReadingSerdeTest {
         assertEquals(Reason.BAD_FIELD, reasonOf("{\"ts\": \"yesterday\", \"value\": 1}"));
         assertEquals(Reason.NON_FINITE_VALUE, reasonOf("{\"value\": 1e999}"));
     }
+
+    @Test
+    void valuesBeyondFloat32sRangeAreNonFiniteForTheModel() {
+        // Finite doubles, but squared in the stream's statistics they overflow, and the stream's
+        // forecasts would be infinite or NaN from then on.
+        assertEquals(Reason.NON_FINITE_VALUE, reasonOf("{\"value\": 1e300}"));
+        assertEquals(Reason.NON_FINITE_VALUE, reasonOf("{\"values\": [-3.5e38]}"));
+        assertEquals(Reason.NON_FINITE_VALUE, reasonOf("{\"value\": 1" + "0".repeat(60) + "}"));
+        assertArrayEquals(new double[] {3.4e38}, parse("{\"value\": 3.4e38}").values());
+    }
+
+    @Test
+    void timesBefore1970OrBeyondALongAreBadFields() {
+        // Kafka refuses negative timestamps (the event time is the output's), and a number beyond
+        // 64 bits used to wrap around to an arbitrary time.
+        assertEquals(Reason.BAD_FIELD, reasonOf("{\"ts\": -1, \"value\": 1}"));
+        assertEquals(Reason.BAD_FIELD, reasonOf("{\"ts\": 99999999999999999999999, \"value\": 1}"));
+        assertEquals(Reason.BAD_FIELD, reasonOf("{\"ts\": \"1969-12-31T23:59:59Z\", \"value\": 1}"));
+        assertEquals(Reason.BAD_FIELD, reasonOf("{\"ts\": \"+999999999-12-31T23:59:59Z\", \"value\": 1}"));
+        assertEquals(0L, parse("{\"ts\": 0, \"value\": 1}").ts());
+        assertEquals(Long.MAX_VALUE, parse("{\"ts\": 9223372036854775807, \"value\": 1}").ts());
+    }
 }

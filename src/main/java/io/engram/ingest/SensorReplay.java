@@ -104,7 +104,7 @@ public final class SensorReplay {
                 long dueNanos = start + (long) ((maxTs - firstTs) * 1_000_000.0 / speed);
                 final long handedSoFar = handed;
                 // Progress keeps redrawing during long waits, so that the rate shown decays honestly.
-                if (!sleepUntil(dueNanos, keepGoing, () -> progress.accept(handedSoFar))) {
+                if (!Pacing.sleepUntil(dueNanos, keepGoing, MAX_SLEEP_MS, () -> progress.accept(handedSoFar))) {
                     stopped = true;
                     break;
                 }
@@ -129,25 +129,5 @@ public final class SensorReplay {
             throw new IllegalStateException("sending to topic '" + topic + "' failed after " + acked.get() + " records: " + e.getMessage(), e);
         }
         return new Summary(acked.get(), Duration.ofNanos(System.nanoTime() - start), stopped);
-    }
-
-    /** Sleeps until {@code due} (System.nanoTime), in short steps; false when {@code keepGoing} turned false. */
-    private static boolean sleepUntil(long due, BooleanSupplier keepGoing, Runnable tick) {
-        while (true) {
-            if (!keepGoing.getAsBoolean()) {
-                return false;
-            }
-            long left = due - System.nanoTime();
-            if (left <= 0) {
-                return true;
-            }
-            try {
-                Thread.sleep(Math.min(MAX_SLEEP_MS, Math.max(1, left / 1_000_000)));
-            } catch (InterruptedException ie) {
-                Thread.currentThread().interrupt();
-                return false;
-            }
-            tick.run();
-        }
     }
 }

@@ -52,10 +52,6 @@ public final class StateLifecycle {
         this.sink = sink;
     }
 
-    public StatePolicy policy() {
-        return policy;
-    }
-
     /** The command of a control record (its {@value #CONTROL_HEADER} header), or null for a data record. */
     public static String control(org.apache.kafka.common.header.Headers headers) {
         org.apache.kafka.common.header.Header h = headers == null ? null : headers.lastHeader(CONTROL_HEADER);
@@ -89,7 +85,7 @@ public final class StateLifecycle {
      * Deletes and announces every stream of {@code store} not fed for {@code idle_ttl_ms} before
      * {@code now} (wall clock); returns how many.
      */
-    public <S extends StoredState> int expireIdle(KeyValueStore<String, S> store, long now) {
+    private <S extends StoredState> int expireIdle(KeyValueStore<String, S> store, long now) {
         List<KeyValue<String, S>> idle = new ArrayList<>();
         try (KeyValueIterator<String, S> it = store.all()) {
             while (it.hasNext()) {

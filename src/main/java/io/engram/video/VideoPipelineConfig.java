@@ -33,12 +33,7 @@ public record VideoPipelineConfig(
 
     /** The topics of a video pipeline. */
     public record Topics(String frames, String features, String predictions, String events, String deadLetter,
-            String stateEvents, int partitions, short replicationFactor) {
-        /** Every topic the pipeline writes (the internal features topic included), in a fixed order. */
-        public java.util.List<String> outputs() {
-            return java.util.List.of(features, predictions, events, deadLetter, stateEvents);
-        }
-    }
+            String stateEvents, int partitions, short replicationFactor) {}
 
     public static final String TYPE = "video-activity";
 

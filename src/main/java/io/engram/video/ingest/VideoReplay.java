@@ -1,6 +1,7 @@
 package io.engram.video.ingest;
 
 import io.engram.errors.ConfigException;
+import io.engram.ingest.Pacing;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -351,7 +352,7 @@ public final class VideoReplay {
                         paceOriginMedia = media;
                         paceOriginNanos = System.nanoTime();
                     }
-                    if (!sleepUntil(paceOriginNanos + (media - paceOriginMedia) * 1000, keepGoing)) {
+                    if (!Pacing.sleepUntil(paceOriginNanos + (media - paceOriginMedia) * 1000, keepGoing, MAX_SLEEP_MS, () -> { })) {
                         stopped = true;
                         break;
                     }
@@ -426,24 +427,5 @@ public final class VideoReplay {
                     + ", or raise the topic's max.message.bytes");
         }
         return n;
-    }
-
-    /** Sleeps until {@code due} (System.nanoTime) in short steps; false when {@code keepGoing} turned false. */
-    private static boolean sleepUntil(long due, BooleanSupplier keepGoing) {
-        while (true) {
-            if (!keepGoing.getAsBoolean()) {
-                return false;
-            }
-            long left = due - System.nanoTime();
-            if (left <= 0) {
-                return true;
-            }
-            try {
-                Thread.sleep(Math.min(MAX_SLEEP_MS, Math.max(1, left / 1_000_000)));
-            } catch (InterruptedException ie) {
-                Thread.currentThread().interrupt();
-                return false;
-            }
-        }
     }
 }

@@ -1,9 +1,12 @@
 package io.engram.cli;
 
-import io.engram.app.SensorBenchmark;
-import io.engram.app.VideoBenchmark;
-import io.engram.video.VideoPipelineConfig;
-import io.engram.topology.PipelineConfig;
+import io.engram.bench.SensorBenchmark;
+import io.engram.bench.VideoBenchmark;
+import io.engram.core.PipelineSpec;
+import io.engram.runtime.Pipelines;
+import io.engram.pipeline.activity.VideoActivityPipeline;
+import io.engram.core.PipelineSpec;
+import io.engram.runtime.Pipelines;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
@@ -47,7 +50,7 @@ public final class BenchCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         if (video) {
             Path file = Home.resolve(config.toString().equals("topology/sensor-anomaly.yaml") ? Path.of("topology/video-activity.yaml") : config);
-            VideoPipelineConfig cfg = VideoPipelineConfig.load(file);
+            PipelineSpec cfg = Pipelines.load(file);
             System.err.printf("engram bench --video: %d frames of 320x240 JPEG, pipeline %s%n", frames, cfg.name());
             VideoBenchmark.Report r = VideoBenchmark.run(cfg, Home.resolve(Path.of("models/activity/clip")), frames, latencySeconds);
             System.out.printf(Locale.ROOT, "raw encoder (ONNX Runtime, decoded frames, batch 1, 1 thread): %8.1f frames/s%n", r.rawEncoderFps());
@@ -59,7 +62,7 @@ public final class BenchCommand implements Callable<Integer> {
                     r.latencyRateFps(), r.p50Ms(), r.p99Ms(), r.latencySamples());
             return 0;
         }
-        PipelineConfig cfg = PipelineConfig.load(Home.resolve(config));
+        PipelineSpec cfg = Pipelines.load(Home.resolve(config));
         System.err.printf("engram bench: %,d records over %,d streams, %d rounds, pipeline %s%n", records, streams, rounds, cfg.name());
         List<SensorBenchmark.Pass> passes = SensorBenchmark.run(cfg, streams, records, rounds);
         double model = best(passes, "model");

@@ -1,15 +1,19 @@
 package io.engram.cli;
 
-import io.engram.app.PipelineRunner;
+import io.engram.runtime.PipelineRunner;
+import io.engram.pipeline.forecast.ForecastSettings;
 import io.engram.demo.SensorSimulator;
 import io.engram.demo.VideoDemo;
 import io.engram.embedded.EmbeddedKafka;
 import io.engram.errors.BadInputException;
 import io.engram.monitoring.MetricsServer;
-import io.engram.topology.JsonSerde;
-import io.engram.topology.PipelineConfig;
-import io.engram.topology.SensorPrediction;
-import io.engram.video.VideoPipelineConfig;
+import io.engram.core.JsonSerde;
+import io.engram.core.PipelineSpec;
+import io.engram.runtime.Pipelines;
+import io.engram.pipeline.forecast.SensorPrediction;
+import io.engram.core.PipelineSpec;
+import io.engram.runtime.Pipelines;
+import io.engram.pipeline.activity.VideoActivityPipeline;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -92,9 +96,9 @@ public final class DemoCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        PipelineConfig cfg = PipelineConfig.load(Home.resolve(config)).withApplicationId("engram-demo");
+        PipelineSpec cfg = Pipelines.load(Home.resolve(config)).withApplicationId("engram-demo");
         int n = Math.max(1, Math.min(SensorSimulator.MAX_STREAMS, streams));
-        long warmup = cfg.scoring().warmupSteps();
+        long warmup = cfg.settings(ForecastSettings.class).scoring().warmupSteps();
         SensorSimulator sim = new SensorSimulator(n, 42, warmup + 100, 400);
 
         AtomicBoolean running = new AtomicBoolean(true);
@@ -120,7 +124,7 @@ public final class DemoCommand implements Callable<Integer> {
             kafka = EmbeddedKafka.start(port, null, false);
             String bootstrap = kafka.bootstrapServers();
             System.out.printf("engram demo: Kafka broker at %s (started in %.1f s)%n", bootstrap, (System.nanoTime() - t0) / 1e9);
-            System.out.printf("  watch it:  ./engram tail --topic %s --bootstrap-servers %s%n", cfg.topics().anomalies(), bootstrap);
+            System.out.printf("  watch it:  ./engram tail --topic %s --bootstrap-servers %s%n", cfg.topics().name("anomalies"), bootstrap);
 
             PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
             http = startMetrics(registry, cfg.metricsPort());
@@ -134,7 +138,7 @@ public final class DemoCommand implements Callable<Integer> {
             System.out.printf("  feeding %d streams at %d readings/s each (5-minute readings); alerts start after %d readings of warm-up%n",
                     n, rate, warmup);
             if (!noVideo) {
-                VideoPipelineConfig vc = VideoPipelineConfig.load(Home.resolve(videoConfig)).withApplicationId("engram-demo-video");
+                PipelineSpec vc = Pipelines.load(Home.resolve(videoConfig)).withApplicationId("engram-demo-video");
                 List<VideoDemo.Camera> cams = VideoDemo.cameras(Home.resolve(VIDEO_SAMPLES));
                 video = VideoDemo.start(vc, cams, bootstrap, stateDir, registry, videoFps);
                 if (!video.runner().awaitRunning(Duration.ofSeconds(60))) {
@@ -143,8 +147,8 @@ public final class DemoCommand implements Callable<Integer> {
                 }
                 System.out.printf("  video:     %s, %d sample cameras (%s) at %.0f frames/s, CNN %s + GRU %s%n", vc.name(), cams.size(),
                         String.join(", ", cams.stream().map(VideoDemo.Camera::id).toList()), videoFps,
-                        vc.encoderManifest().getFileName(), vc.modelManifest().getFileName());
-                System.out.printf("  watch it:  ./engram tail --topic %s --bootstrap-servers %s%n", vc.topics().events(), bootstrap);
+                        vc.settings(VideoActivityPipeline.Settings.class).encoderManifest().getFileName(), vc.modelManifest().getFileName());
+                System.out.printf("  watch it:  ./engram tail --topic %s --bootstrap-servers %s%n", vc.topics().name("events"), bootstrap);
                 video.startFeeding();
             }
             System.out.println(seconds == null ? "  press Ctrl-C to stop" : "  stopping after " + seconds + " s");
@@ -152,13 +156,13 @@ public final class DemoCommand implements Callable<Integer> {
 
             AtomicLong sent = new AtomicLong();
             long[] stepsSent = new long[n];
-            final String input = cfg.topics().input();
+            final String input = cfg.topics().name("input");
             final PipelineRunner pipeline = runner;
             feeder = new Thread(() -> feed(bootstrap, input, sim, running, sent, stepsSent), "engram-demo-feeder");
             feeder.start();
 
             long deadline = seconds == null ? Long.MAX_VALUE : System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
-            List<Alert> alerts = watch(bootstrap, cfg.topics().anomalies(), sim, video, running, deadline);
+            List<Alert> alerts = watch(bootstrap, cfg.topics().name("anomalies"), sim, video, running, deadline);
             running.set(false);
             feeder.join(10_000);
             summary(sim, alerts, stepsSent, pipeline, warmup);
@@ -252,8 +256,8 @@ public final class DemoCommand implements Callable<Integer> {
                 new org.apache.kafka.common.serialization.ByteArrayDeserializer())) {
             List<String> topics = new ArrayList<>(List.of(topic));
             if (video != null) {
-                topics.add(video.config().topics().events());
-                topics.add(video.config().topics().predictions());
+                topics.add(video.config().topics().name("events"));
+                topics.add(video.config().topics().name("predictions"));
             }
             consumer.subscribe(topics);
             while (running.get() && System.nanoTime() < deadline) {
@@ -288,7 +292,7 @@ public final class DemoCommand implements Callable<Integer> {
         String camera = n.path("camera").asText();
         long seq = n.path("frame_seq").asLong();
         String label = n.path("label").asText();
-        if (r.topic().equals(video.config().topics().predictions())) {
+        if (r.topic().equals(video.config().topics().name("predictions"))) {
             video.score(camera, seq, label);
             return;
         }

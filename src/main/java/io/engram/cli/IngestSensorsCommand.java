@@ -2,12 +2,12 @@ package io.engram.cli;
 
 import io.engram.errors.ConfigException;
 import io.engram.embedded.EmbeddedKafka;
-import io.engram.ingest.KafkaAccess;
-import io.engram.ingest.ProgressBar;
-import io.engram.ingest.SensorCsv;
-import io.engram.ingest.SensorReplay;
-import io.engram.topology.InputKeyDeserializer;
-import io.engram.video.ingest.VideoReplay;
+import io.engram.client.KafkaAccess;
+import io.engram.client.ProgressBar;
+import io.engram.client.SensorCsv;
+import io.engram.client.SensorReplay;
+import io.engram.core.InputKeyDeserializer;
+import io.engram.client.video.VideoReplay;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.Locale;

@@ -2,14 +2,14 @@ package io.engram.cli;
 
 import io.engram.embedded.EmbeddedKafka;
 import io.engram.errors.ConfigException;
-import io.engram.ingest.KafkaAccess;
-import io.engram.ingest.ProgressBar;
-import io.engram.video.ingest.FrameEncoder;
-import io.engram.video.ingest.FrameSource;
-import io.engram.video.ingest.FrameSources;
-import io.engram.video.ingest.SourceOptions;
-import io.engram.video.ingest.StatusLine;
-import io.engram.video.ingest.VideoReplay;
+import io.engram.client.KafkaAccess;
+import io.engram.client.ProgressBar;
+import io.engram.client.video.FrameEncoder;
+import io.engram.client.video.FrameSource;
+import io.engram.client.video.FrameSources;
+import io.engram.client.video.SourceOptions;
+import io.engram.client.video.StatusLine;
+import io.engram.client.video.VideoReplay;
 import java.io.PrintStream;
 import java.time.Duration;
 import java.util.LinkedHashMap;
@@ -132,9 +132,9 @@ public final class IngestVideoCommand implements Callable<Integer> {
             throw new ConfigException("the camera id is empty; give one with --camera");
         }
         int keyBytes = camera.getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
-        if (keyBytes > io.engram.topology.InputKeyDeserializer.MAX_KEY_BYTES) {
+        if (keyBytes > io.engram.core.InputKeyDeserializer.MAX_KEY_BYTES) {
             throw new ConfigException("the camera id is " + keyBytes + " bytes; Engram's pipelines dead-letter keys over "
-                    + io.engram.topology.InputKeyDeserializer.MAX_KEY_BYTES + " bytes. Fix: give a shorter id with --camera");
+                    + io.engram.core.InputKeyDeserializer.MAX_KEY_BYTES + " bytes. Fix: give a shorter id with --camera");
         }
         if (maxFrames != null && maxFrames < 1) {
             throw new ConfigException("--max-frames must be at least 1, not " + maxFrames + "; leave it out to send every frame");

@@ -1,7 +1,8 @@
 package io.engram.cli;
 
-import io.engram.app.NabReplay;
-import io.engram.topology.PipelineConfig;
+import io.engram.bench.NabReplay;
+import io.engram.core.PipelineSpec;
+import io.engram.runtime.Pipelines;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -28,7 +29,7 @@ public final class NabCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        PipelineConfig cfg = PipelineConfig.load(Home.resolve(config));
+        PipelineSpec cfg = Pipelines.load(Home.resolve(config));
         NabReplay.Report r = NabReplay.run(cfg, data, out, System.err);
         System.out.printf("engram nab: %d files, %d rows in %.1f s (%.0f rows/s); results in %s%n",
                 r.files(), r.rows(), r.seconds(), r.rows() / r.seconds(), out.toAbsolutePath());

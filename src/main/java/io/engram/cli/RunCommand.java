@@ -1,10 +1,13 @@
 package io.engram.cli;
 
-import io.engram.app.PipelineRunner;
+import io.engram.runtime.PipelineRunner;
 import io.engram.errors.ConfigException;
 import io.engram.monitoring.MetricsServer;
-import io.engram.topology.PipelineConfig;
-import io.engram.video.VideoPipelineConfig;
+import io.engram.core.PipelineSpec;
+import io.engram.runtime.Pipelines;
+import io.engram.core.PipelineSpec;
+import io.engram.runtime.Pipelines;
+import io.engram.pipeline.activity.VideoActivityPipeline;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.net.BindException;
@@ -21,7 +24,7 @@ import picocli.CommandLine.Option;
 /** {@code engram run}: one pipeline against any Kafka cluster, until stopped. */
 @Command(name = "run", mixinStandardHelpOptions = true,
         description = {"Run a pipeline (topology/*.yaml) against a Kafka cluster until Ctrl-C.", "",
-            "The file's type picks the pipeline: sensor anomaly detection (default) or video-activity.",
+            "The file's type: picks the pipeline: anomaly (sensor or video anomaly detection; the default) or video-activity.",
             "Creates the pipeline's topics if they are missing; serves Prometheus metrics on /metrics."})
 public final class RunCommand implements Callable<Integer> {
     @Option(names = "--config", defaultValue = "topology/sensor-anomaly.yaml",
@@ -49,43 +52,31 @@ public final class RunCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        Path file = Home.resolve(config);
-        PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-        String name;
-        String summary;
-        int port;
-        java.util.function.Supplier<PipelineRunner> start;
-        if (VideoPipelineConfig.isVideo(file)) {
-            VideoPipelineConfig v = VideoPipelineConfig.load(file);
-            if (metricsPort != null) {
-                v = v.withMetricsPort(metricsPort);
-            }
-            if (applicationId != null) {
-                v = v.withApplicationId(applicationId);
-            }
-            VideoPipelineConfig vc = v;
-            name = vc.name();
-            port = vc.metricsPort();
-            summary = String.format("%s -> %s -> %s, %s; dead letters -> %s", vc.topics().frames(), vc.topics().features(),
-                    vc.topics().predictions(), vc.topics().events(), vc.topics().deadLetter());
-            start = () -> PipelineRunner.startVideo(vc, bootstrap, stateDir, registry, streamsProperties);
-        } else {
-            PipelineConfig c = PipelineConfig.load(file);
-            if (metricsPort != null) {
-                c = c.withMetricsPort(metricsPort);
-            }
-            if (applicationId != null) {
-                c = c.withApplicationId(applicationId);
-            }
-            PipelineConfig sc = c;
-            name = sc.name();
-            port = sc.metricsPort();
-            summary = String.format("%s -> %s, %s; dead letters -> %s", sc.topics().input(), sc.topics().predictions(),
-                    sc.topics().anomalies(), sc.topics().deadLetter());
-            start = () -> PipelineRunner.start(sc, bootstrap, stateDir, registry, true, streamsProperties);
+        PipelineSpec spec = Pipelines.load(Home.resolve(config));
+        if (metricsPort != null) {
+            spec = spec.withMetricsPort(metricsPort);
         }
+        if (applicationId != null) {
+            spec = spec.withApplicationId(applicationId);
+        }
+        PipelineSpec s = spec;
+        PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+        String summary = String.format("%s (%s): %s -> %s; dead letters -> %s", s.name(), s.kind().type(),
+                s.topics().name(s.kind().stepInputRole()), String.join(", ", outputs(s)), s.topics().deadLetter());
         checkBootstrap(bootstrap);
-        return runUntilStopped(name, summary, port, registry, start);
+        return runUntilStopped(s.name(), summary, s.metricsPort(), registry,
+                () -> PipelineRunner.start(s, bootstrap, stateDir, registry, true, streamsProperties));
+    }
+
+    /** The topics a pipeline writes, besides dead letters. */
+    private static java.util.List<String> outputs(PipelineSpec s) {
+        java.util.List<String> out = new java.util.ArrayList<>();
+        s.topics().names().forEach((role, topic) -> {
+            if (!role.equals(s.kind().stepInputRole()) && !role.equals(io.engram.core.PipelineTopics.DEAD_LETTER)) {
+                out.add(topic);
+            }
+        });
+        return out;
     }
 
     /** A malformed or unresolvable address is a local mistake: say so, rather than "cannot reach" after a timeout. */

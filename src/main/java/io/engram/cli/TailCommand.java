@@ -1,8 +1,8 @@
 package io.engram.cli;
 
 import io.engram.errors.ConfigException;
-import io.engram.ingest.KafkaAccess;
-import io.engram.ingest.TopicTail;
+import io.engram.client.KafkaAccess;
+import io.engram.client.TopicTail;
 import java.io.PrintStream;
 import java.time.Duration;
 import java.util.concurrent.Callable;

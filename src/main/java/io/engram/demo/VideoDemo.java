@@ -1,11 +1,13 @@
 package io.engram.demo;
 
-import io.engram.app.PipelineRunner;
+import io.engram.runtime.PipelineRunner;
 import io.engram.errors.ConfigException;
-import io.engram.video.VideoPipelineConfig;
-import io.engram.video.ingest.FrameEncoder;
-import io.engram.video.ingest.ImageDirectorySource;
-import io.engram.video.ingest.VideoReplay;
+import io.engram.core.PipelineSpec;
+import io.engram.runtime.Pipelines;
+import io.engram.pipeline.activity.VideoActivityPipeline;
+import io.engram.client.video.FrameEncoder;
+import io.engram.client.video.ImageDirectorySource;
+import io.engram.client.video.VideoReplay;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -52,7 +54,7 @@ public final class VideoDemo implements AutoCloseable {
         }
     }
 
-    private final VideoPipelineConfig config;
+    private final PipelineSpec config;
     private final List<Camera> cameras;
     private final PipelineRunner runner;
     private final KafkaProducer<byte[], byte[]> producer;
@@ -62,7 +64,7 @@ public final class VideoDemo implements AutoCloseable {
     private final Map<String, long[]> scores = new TreeMap<>();
     private boolean closed;
 
-    private VideoDemo(VideoPipelineConfig config, List<Camera> cameras, PipelineRunner runner, KafkaProducer<byte[], byte[]> producer) {
+    private VideoDemo(PipelineSpec config, List<Camera> cameras, PipelineRunner runner, KafkaProducer<byte[], byte[]> producer) {
         this.config = config;
         this.cameras = cameras;
         this.runner = runner;
@@ -113,9 +115,9 @@ public final class VideoDemo implements AutoCloseable {
     }
 
     /** Starts the pipeline (it creates its topics) and one looping, real-time feeder per camera. */
-    public static VideoDemo start(VideoPipelineConfig config, List<Camera> cameras, String bootstrap, Path stateDir,
+    public static VideoDemo start(PipelineSpec config, List<Camera> cameras, String bootstrap, Path stateDir,
             MeterRegistry registry, double fps) {
-        PipelineRunner runner = PipelineRunner.startVideo(config, bootstrap, stateDir, registry);
+        PipelineRunner runner = PipelineRunner.start(config, bootstrap, stateDir, registry, true);
         KafkaProducer<byte[], byte[]> producer;
         try {
             producer = VideoReplay.producer(bootstrap);
@@ -138,7 +140,7 @@ public final class VideoDemo implements AutoCloseable {
     }
 
     private void feed(Camera c, double fps) {
-        VideoReplay.Options opts = VideoReplay.Options.of(config.topics().frames(), c.id())
+        VideoReplay.Options opts = VideoReplay.Options.of(config.topics().name("frames"), c.id())
                 .withEncoding(FrameEncoder.Settings.png()).withRealtime(true).withLoop(true).withKeepGoing(running::get);
         try (ImageDirectorySource src = new ImageDirectorySource(c.dir(), fps)) {
             VideoReplay.send(src, opts, producer, new VideoReplay.ProgressListener() {
@@ -157,7 +159,7 @@ public final class VideoDemo implements AutoCloseable {
         }
     }
 
-    public VideoPipelineConfig config() {
+    public PipelineSpec config() {
         return config;
     }
 

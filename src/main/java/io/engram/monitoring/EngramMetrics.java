@@ -1,5 +1,7 @@
 package io.engram.monitoring;
 
+import io.engram.core.PipelineMeters;
+import io.engram.core.StateEvent;
 import io.engram.errors.BadInputException;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -13,7 +15,7 @@ import java.util.Map;
  * lowercase with base units; tags are bounded (pipeline name, a fixed reason code) and never carry a
  * stream, sensor or camera id. Thread-safe: Micrometer meters are.
  */
-public final class EngramMetrics implements MeterBinder {
+public final class EngramMetrics implements MeterBinder, PipelineMeters {
     private final String pipeline;
     private Counter processed;
     private Counter anomalies;
@@ -52,8 +54,8 @@ public final class EngramMetrics implements MeterBinder {
         encode = Timer.builder("engram.frame.encode")
                 .description("Time to decode, preprocess and encode one frame with the CNN")
                 .tag("pipeline", pipeline).register(registry);
-        for (String reason : java.util.List.of(io.engram.state.StateEvent.GAP, io.engram.state.StateEvent.CONTROL,
-                io.engram.state.StateEvent.MODEL_CHANGED)) {
+        for (String reason : java.util.List.of(StateEvent.GAP, StateEvent.CONTROL,
+                StateEvent.MODEL_CHANGED)) {
             resets.put(reason, Counter.builder("engram.state.resets")
                     .description("Streams whose state was reset (announced on the state-events topic), by reason")
                     .tag("pipeline", pipeline).tag("reason", reason).register(registry));
@@ -72,10 +74,20 @@ public final class EngramMetrics implements MeterBinder {
         return pipeline;
     }
 
-    public void processed() {
+    @Override
+    public void stepped(long stepNanos) {
         processed.increment();
+        if (stepNanos >= 0) {
+            step.record(stepNanos, java.util.concurrent.TimeUnit.NANOSECONDS);
+        }
     }
 
+    @Override
+    public void frameEncoded(long nanos) {
+        encode.record(nanos, java.util.concurrent.TimeUnit.NANOSECONDS);
+    }
+
+    @Override
     public void anomaly() {
         anomalies.increment();
     }
@@ -84,6 +96,7 @@ public final class EngramMetrics implements MeterBinder {
         return step;
     }
 
+    @Override
     public void activityChange() {
         activityChanges.increment();
     }
@@ -92,6 +105,7 @@ public final class EngramMetrics implements MeterBinder {
         return encode;
     }
 
+    @Override
     public void deadLetter(BadInputException.Reason reason) {
         deadLetters.get(reason).increment();
     }
@@ -100,7 +114,8 @@ public final class EngramMetrics implements MeterBinder {
         return deadLetters.get(reason).count();
     }
 
-    /** Counts a state reset; {@code reason} is one of the {@link io.engram.state.StateEvent} reset reasons. */
+    /** Counts a state reset; {@code reason} is one of the {@link io.engram.core.StateEvent} reset reasons. */
+    @Override
     public void stateReset(String reason) {
         resets.get(reason).increment();
     }
@@ -109,6 +124,7 @@ public final class EngramMetrics implements MeterBinder {
         return resets.get(reason).count();
     }
 
+    @Override
     public void stateExpired() {
         expired.increment();
     }

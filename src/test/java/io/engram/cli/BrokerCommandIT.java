@@ -4,10 +4,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.engram.embedded.EmbeddedKafka;
-import io.engram.ingest.KafkaAccess;
-import io.engram.ingest.SensorCsv;
-import io.engram.ingest.SensorReplay;
-import io.engram.ingest.TopicTail;
+import io.engram.client.KafkaAccess;
+import io.engram.client.SensorCsv;
+import io.engram.client.SensorReplay;
+import io.engram.client.TopicTail;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;

@@ -3,7 +3,7 @@ package io.engram.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.engram.app.KafkaTestClient;
+import io.engram.it.KafkaTestClient;
 import io.engram.embedded.EmbeddedKafka;
 import java.io.PrintWriter;
 import java.io.StringWriter;

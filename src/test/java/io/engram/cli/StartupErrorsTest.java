@@ -139,7 +139,8 @@ class StartupErrorsTest {
     @Test
     void aVideoPipelineWithAMissingEncoderManifestNamesItAndTheFix() throws Exception {
         Path p = pipeline(text(VIDEO_PIPELINE).replace("manifest: ../models/activity/frame-encoder.yaml",
-                "manifest: " + dir.resolve("nowhere/frame-encoder.yaml")));
+                "manifest: " + dir.resolve("nowhere/frame-encoder.yaml")).replace("manifest: ../models/activity/activity-gru.yaml",
+                "manifest: " + Path.of("models/activity/activity-gru.yaml").toAbsolutePath()));
         assertClearError(run(p), dir.resolve("nowhere/frame-encoder.yaml").toString(), "not found", "encoder.manifest");
     }
 

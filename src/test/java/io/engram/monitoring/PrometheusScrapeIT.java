@@ -5,11 +5,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.engram.app.KafkaTestClient;
-import io.engram.app.PipelineRunner;
+import io.engram.it.KafkaTestClient;
+import io.engram.runtime.PipelineRunner;
 import io.engram.embedded.EmbeddedKafka;
-import io.engram.topology.PipelineConfig;
-import io.engram.topology.Topics;
+import io.engram.core.PipelineSpec;
+import io.engram.runtime.Pipelines;
+import io.engram.core.PipelineTopics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.File;
@@ -74,10 +75,8 @@ class PrometheusScrapeIT {
     @Test
     void prometheusScrapesTheCountersAndLoadsTheShippedAlertRules() throws Exception {
         String binary = prometheusBinary();
-        PipelineConfig base = PipelineConfig.load(Path.of("topology/sensor-anomaly.yaml"));
-        Topics t = base.topics();
-        PipelineConfig cfg = base.withApplicationId("it-prometheus").withTopics(new Topics(t.input() + "-prom",
-                t.predictions() + "-prom", t.anomalies() + "-prom", t.deadLetter() + "-prom", t.stateEvents() + "-prom", 1, (short) 1));
+        PipelineSpec base = Pipelines.load(Path.of("topology/sensor-anomaly.yaml"));
+        PipelineSpec cfg = base.withApplicationId("it-prometheus").withTopics(base.topics().withSuffix("-prom").withPartitions(1));
         PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         int promPort = freePort();
         Process prometheus = null;
@@ -87,9 +86,9 @@ class PrometheusScrapeIT {
                 KafkaProducer<byte[], byte[]> producer = KafkaTestClient.producer(kafka.bootstrapServers())) {
             assertTrue(runner.awaitRunning(Duration.ofSeconds(60)));
             for (int i = 0; i < 120; i++) {
-                producer.send(KafkaTestClient.reading(cfg.topics().input(), "p", 1000L * i, Math.sin(i / 7.0)));
+                producer.send(KafkaTestClient.reading(cfg.topics().name("input"), "p", 1000L * i, Math.sin(i / 7.0)));
             }
-            producer.send(new org.apache.kafka.clients.producer.ProducerRecord<>(cfg.topics().input(),
+            producer.send(new org.apache.kafka.clients.producer.ProducerRecord<>(cfg.topics().name("input"),
                     "p".getBytes(StandardCharsets.UTF_8), "garbage".getBytes(StandardCharsets.UTF_8)));
             producer.flush();
 

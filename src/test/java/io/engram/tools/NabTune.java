@@ -1,14 +1,15 @@
 package io.engram.tools;
 
-import io.engram.anomaly.ScoringConfig;
-import io.engram.app.PipelineRunner;
+import io.engram.pipeline.forecast.ScoringConfig;
+import io.engram.pipeline.forecast.ForecastSettings;
+import io.engram.runtime.PipelineRunner;
 import io.engram.model.ModelManifest;
 import io.engram.model.StepModel;
 import io.engram.monitoring.EngramMetrics;
-import io.engram.topology.JsonSerde;
-import io.engram.topology.PipelineConfig;
-import io.engram.topology.SensorPrediction;
-import io.engram.topology.SensorTopology;
+import io.engram.core.JsonSerde;
+import io.engram.core.PipelineSpec;
+import io.engram.runtime.Pipelines;
+import io.engram.pipeline.forecast.SensorPrediction;
 import java.io.BufferedWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -33,12 +34,12 @@ public final class NabTune {
     public static void main(String[] args) throws Exception {
         Path data = Path.of(args[0]);
         Path out = Path.of(args[1]);
-        PipelineConfig base = PipelineConfig.load(Path.of("topology/sensor-anomaly.yaml"));
-        ScoringConfig d = base.scoring();
+        PipelineSpec base = Pipelines.load(Path.of("topology/sensor-anomaly.yaml"));
+        ScoringConfig d = base.settings(ForecastSettings.class).scoring();
         ScoringConfig sc = new ScoringConfig(Double.parseDouble(args[2]), Double.parseDouble(args[3]), d.warmupSteps(), d.threshold(),
                 Long.parseLong(args[4]), Double.parseDouble(System.getProperty("rawClip", String.valueOf(d.rawClip()))),
                 args.length > 5 ? Double.parseDouble(args[5]) : d.levelWeight());
-        PipelineConfig cfg = base.withScoring(sc).withOutOfOrder(PipelineConfig.OutOfOrder.PROCESS);
+        PipelineSpec cfg = base.withSettings(base.settings(ForecastSettings.class).withScoring(sc)).withOutOfOrder(io.engram.core.OutOfOrder.PROCESS);
         ModelManifest m = ModelManifest.load(args.length > 6 ? Path.of(args[6]) : cfg.modelManifest());
         List<Path> files;
         try (var w = Files.walk(data)) {
@@ -50,10 +51,10 @@ public final class NabTune {
             for (Path f : files) {
                 Path state = Files.createTempDirectory("nabtune");
                 EngramMetrics metrics = EngramMetrics.unbound("t");
-                try (TopologyTestDriver drv = new TopologyTestDriver(SensorTopology.build(cfg, m, model, metrics),
+                try (TopologyTestDriver drv = new TopologyTestDriver(cfg.kind().build(cfg, m, model, metrics, new java.util.ArrayList<>()),
                         PipelineRunner.streamsProperties(cfg, "x:1", state, metrics))) {
-                    var in = drv.createInputTopic(cfg.topics().input(), new StringSerializer(), new StringSerializer());
-                    var outT = drv.createOutputTopic(cfg.topics().predictions(), new StringDeserializer(), serde);
+                    var in = drv.createInputTopic(cfg.topics().name("input"), new StringSerializer(), new StringSerializer());
+                    var outT = drv.createOutputTopic(cfg.topics().name("predictions"), new StringDeserializer(), serde);
                     List<String> lines = Files.readAllLines(f);
                     String rel = data.relativize(f).toString();
                     Path o = out.resolve(rel);
@@ -65,7 +66,7 @@ public final class NabTune {
                             long ts = LocalDateTime.parse(parts[0].trim().replace(' ', 'T')).toInstant(ZoneOffset.UTC).toEpochMilli();
                             in.pipeInput("s", "{\"ts\":" + ts + ",\"values\":[" + parts[1].trim() + "]}", ts);
                             SensorPrediction p = outT.readValue();
-                            double s = io.engram.app.NabReplay.nabScore(p);
+                            double s = io.engram.bench.NabReplay.nabScore(p);
                             w.write(parts[0] + "," + parts[1] + "," + String.format(Locale.ROOT, "%.8f,%.9g,%.8f,%d,%.9g,%.9g", s, p.rawScore(), p.score(), p.anomaly() ? 1 : 0, p.forecast() == null ? 0.0 : p.forecast()[0], p.error() == null ? 0.0 : p.error()[0]) + "\n");
                         }
                     }

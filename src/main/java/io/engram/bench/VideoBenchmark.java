@@ -1,0 +1,224 @@
+package io.engram.bench;
+
+import io.engram.runtime.PipelineRunner;
+import io.engram.embedded.EmbeddedKafka;
+import io.engram.model.EncoderModel;
+import io.engram.model.ModelManifest;
+import io.engram.model.StepModel;
+import io.engram.model.Stepper;
+import io.engram.pipeline.video.FrameEncodeProcessor;
+import io.engram.pipeline.video.FramePreprocessor;
+import io.engram.core.PipelineSpec;
+import io.engram.runtime.Pipelines;
+import io.engram.pipeline.activity.VideoActivityPipeline;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.awt.Graphics2D;
+import java.awt.RenderingHints;
+import java.awt.image.BufferedImage;
+import java.io.ByteArrayOutputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Properties;
+import java.util.UUID;
+import javax.imageio.ImageIO;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.header.internals.RecordHeaders;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+
+/**
+ * Video pipeline benchmark on the in-process broker: frames/s through decode + CNN + GRU for 320x240
+ * JPEG input beside the raw ONNX Runtime throughput of the same encoder on already-decoded,
+ * preprocessed frames, in the same run; then frame-timestamp-to-prediction latency (p50, p99) at
+ * half of the measured maximum frame rate. A benchmark: numbers depend on the machine.
+ */
+public final class VideoBenchmark {
+    private VideoBenchmark() {}
+
+    /**
+     * @param rawEncoderFps the encoder alone on decoded, preprocessed frames (ONNX Runtime, batch 1, one thread)
+     * @param computeFps JPEG decode + preprocessing + encoder + GRU step on one thread, no Kafka: the work the pipeline must do
+     * @param pipelineFps the full pipeline on the in-process broker, first to last prediction
+     */
+    public record Report(double rawEncoderFps, double computeFps, double pipelineFps, double latencyRateFps, double p50Ms, double p99Ms,
+            int latencySamples) {}
+
+    /** 320x240 JPEG frames made from the bundled clip: each 64x64 frame scaled up and placed on a textured background. */
+    static List<byte[]> frames(Path clipDir, int count) throws Exception {
+        List<Path> pngs;
+        try (var s = Files.list(clipDir)) {
+            pngs = s.filter(p -> p.toString().endsWith(".png")).sorted().toList();
+        }
+        List<byte[]> out = new ArrayList<>();
+        for (int i = 0; i < count; i++) {
+            BufferedImage small = ImageIO.read(pngs.get(i % pngs.size()).toFile());
+            BufferedImage big = new BufferedImage(320, 240, BufferedImage.TYPE_3BYTE_BGR);
+            Graphics2D g = big.createGraphics();
+            g.setRenderingHint(RenderingHints.KEY_INTERPOLATION, RenderingHints.VALUE_INTERPOLATION_BILINEAR);
+            g.drawImage(small, 40, 0, 240, 240, null);
+            g.dispose();
+            ByteArrayOutputStream b = new ByteArrayOutputStream();
+            ImageIO.write(big, "jpeg", b);
+            out.add(b.toByteArray());
+        }
+        return out;
+    }
+
+    public static Report run(PipelineSpec base, Path clipDir, int frameCount, int latencySeconds) throws Exception {
+        List<byte[]> jpegs = frames(clipDir, frameCount);
+        ModelManifest em = ModelManifest.load(base.settings(VideoActivityPipeline.Settings.class).encoderManifest());
+
+        // 1. Raw encoder throughput on decoded, preprocessed frames (batch 1, one thread, as the pipeline runs it).
+        double rawFps;
+        try (EncoderModel enc = EncoderModel.load(em, 1); EncoderModel.Batch batch = enc.newBatch(1)) {
+            FramePreprocessor pre = new FramePreprocessor(em.image(), Long.MAX_VALUE);
+            List<float[]> inputs = new ArrayList<>();
+            for (int i = 0; i < Math.min(200, jpegs.size()); i++) {
+                float[] in = new float[em.input().size()];
+                pre.toInput(pre.decode(jpegs.get(i), FramePreprocessor.JPEG), in);
+                inputs.add(in);
+            }
+            float[] feats = new float[em.output().size()];
+            for (int i = 0; i < 200; i++) {
+                batch.encode(inputs.get(i % inputs.size()), feats); // warm-up
+            }
+            long t0 = System.nanoTime();
+            for (int i = 0; i < frameCount; i++) {
+                batch.encode(inputs.get(i % inputs.size()), feats);
+            }
+            rawFps = frameCount / ((System.nanoTime() - t0) / 1e9);
+        }
+
+        // 1b. The same work as the pipeline without Kafka: decode, preprocess, encode, step the GRU.
+        double computeFps = 0;
+        try (EncoderModel enc = EncoderModel.load(em, 1); EncoderModel.Batch batch = enc.newBatch(1);
+                StepModel gru = StepModel.load(ModelManifest.load(base.modelManifest())); Stepper stepper = gru.newStepper(1)) {
+            FramePreprocessor pre = new FramePreprocessor(em.image(), Long.MAX_VALUE);
+            float[] in = new float[em.input().size()];
+            float[] feats = new float[em.output().size()];
+            float[] state = new float[gru.manifest().stateFloats()];
+            float[] probs = new float[gru.manifest().output().size()];
+            for (int pass = 0; pass < 2; pass++) { // the first pass warms up the JIT
+                long t0 = System.nanoTime();
+                for (int i = 0; i < frameCount; i++) {
+                    pre.toInput(pre.decode(jpegs.get(i), FramePreprocessor.JPEG), in);
+                    batch.encode(in, feats);
+                    stepper.step(feats, state, probs);
+                }
+                computeFps = frameCount / ((System.nanoTime() - t0) / 1e9);
+            }
+        }
+
+        try (EmbeddedKafka kafka = EmbeddedKafka.start()) {
+            String bootstrap = kafka.bootstrapServers();
+            // 2. Pipeline throughput: all frames produced up front, clock from the first prediction to the last.
+            PipelineSpec cfg = base.withApplicationId("engram-video-bench-" + UUID.randomUUID()).withMetricsPort(0);
+            EmbeddedKafka.createTopics(bootstrap, cfg.topics().partitions(), (short) 1, cfg.topics().name("frames"));
+            try (KafkaProducer<String, byte[]> p = producer(bootstrap)) {
+                for (int i = 0; i < frameCount; i++) {
+                    p.send(frame(cfg.topics().name("frames"), "cam-" + (i % 4), jpegs.get(i), i / 4, 1_700_000_000_000L + i * 25L));
+                }
+                p.flush();
+            }
+            double pipelineFps;
+            Path state = Files.createTempDirectory("engram-video-bench-");
+            try (PipelineRunner r = PipelineRunner.start(cfg, bootstrap, state, new SimpleMeterRegistry(), true)) {
+                long deadline = System.nanoTime() + Duration.ofMinutes(10).toNanos();
+                // The clock starts at the first prediction, not at start-up: Kafka Streams' start
+                // (group join, topic creation, RocksDB) is not frame throughput.
+                while (r.metrics().processedCount() < 1 && System.nanoTime() < deadline) {
+                    Thread.sleep(1);
+                }
+                long t0 = System.nanoTime();
+                double n0 = r.metrics().processedCount();
+                while (r.metrics().processedCount() < frameCount && System.nanoTime() < deadline) {
+                    Thread.sleep(5);
+                }
+                pipelineFps = (r.metrics().processedCount() - n0) / ((System.nanoTime() - t0) / 1e9);
+            }
+
+            // 3. Latency at half the maximum rate, live: capture time = now.
+            double rate = pipelineFps / 2;
+            PipelineSpec live = base.withApplicationId("engram-video-latency-" + UUID.randomUUID()).withMetricsPort(0)
+                    .withTopics(base.topics().withSuffix("-latency"));
+            Path state2 = Files.createTempDirectory("engram-video-lat-");
+            List<Double> latencies = new ArrayList<>();
+            try (PipelineRunner r = PipelineRunner.start(live, bootstrap, state2, new SimpleMeterRegistry(), true);
+                    KafkaProducer<String, byte[]> p = producer(bootstrap);
+                    KafkaConsumer<String, byte[]> c = consumer(bootstrap, live.topics().name("predictions"))) {
+                if (!r.awaitRunning(Duration.ofSeconds(60))) {
+                    throw new IllegalStateException("latency pipeline did not start");
+                }
+                c.poll(Duration.ofMillis(500));
+                long start = System.nanoTime();
+                long sent = 0;
+                long end = start + Duration.ofSeconds(latencySeconds).toNanos();
+                while (System.nanoTime() < end) {
+                    long due = start + (long) (sent * 1e9 / rate);
+                    if (System.nanoTime() >= due) {
+                        p.send(frame(live.topics().name("frames"), "cam-" + (sent % 4), jpegs.get((int) (sent % jpegs.size())), sent / 4,
+                                System.currentTimeMillis()));
+                        sent++;
+                    }
+                    for (ConsumerRecord<String, byte[]> rec : c.poll(Duration.ofMillis(1))) {
+                        latencies.add((double) (System.currentTimeMillis() - rec.timestamp()));
+                    }
+                }
+                long drain = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+                while (latencies.size() < sent && System.nanoTime() < drain) {
+                    for (ConsumerRecord<String, byte[]> rec : c.poll(Duration.ofMillis(50))) {
+                        latencies.add((double) (System.currentTimeMillis() - rec.timestamp()));
+                    }
+                }
+            }
+            double[] l = latencies.stream().mapToDouble(Double::doubleValue).sorted().toArray();
+            return new Report(rawFps, computeFps, pipelineFps, rate, pct(l, 0.50), pct(l, 0.99), l.length);
+        }
+    }
+
+    private static double pct(double[] sorted, double q) {
+        if (sorted.length == 0) {
+            return Double.NaN;
+        }
+        return sorted[Math.min(sorted.length - 1, (int) Math.floor(q * sorted.length))];
+    }
+
+    private static ProducerRecord<String, byte[]> frame(String topic, String camera, byte[] jpeg, long seq, long ts) {
+        RecordHeaders h = new RecordHeaders();
+        h.add(FrameEncodeProcessor.H_CONTENT_TYPE, FramePreprocessor.JPEG.getBytes(StandardCharsets.UTF_8));
+        h.add(FrameEncodeProcessor.H_WIDTH, "320".getBytes(StandardCharsets.UTF_8));
+        h.add(FrameEncodeProcessor.H_HEIGHT, "240".getBytes(StandardCharsets.UTF_8));
+        h.add(FrameEncodeProcessor.H_SEQ, Long.toString(seq).getBytes(StandardCharsets.UTF_8));
+        return new ProducerRecord<>(topic, null, ts, camera, jpeg, h);
+    }
+
+    private static KafkaProducer<String, byte[]> producer(String bootstrap) {
+        Properties p = new Properties();
+        p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        p.put(ProducerConfig.LINGER_MS_CONFIG, 1);
+        return new KafkaProducer<>(p, new StringSerializer(), new ByteArraySerializer());
+    }
+
+    private static KafkaConsumer<String, byte[]> consumer(String bootstrap, String topic) {
+        Properties p = new Properties();
+        p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        p.put(ConsumerConfig.GROUP_ID_CONFIG, "lat-" + UUID.randomUUID());
+        p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+        p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+        KafkaConsumer<String, byte[]> c = new KafkaConsumer<>(p, new StringDeserializer(), new ByteArrayDeserializer());
+        c.subscribe(List.of(topic));
+        return c;
+    }
+
+}

@@ -1,0 +1,177 @@
+package io.engram.core;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.engram.errors.ConfigException;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.Function;
+
+/**
+ * A pipeline definition from {@code topology/*.yaml}: the sections every pipeline has, parsed here
+ * once, and the kind's own settings, parsed by its {@link PipelineKind}. Immutable.
+ * {@link #load} validates every key and names the file and the key in every error; unknown keys
+ * are errors too, since a typo would otherwise silently use a default.
+ *
+ * @param kind the pipeline type ({@code type:}; {@code anomaly} when absent)
+ * @param modelManifest the step model's manifest ({@code model.manifest}), resolved against the file
+ * @param settings the kind's own settings (e.g. the forecaster head's scoring)
+ */
+public record PipelineSpec(
+        Path file,
+        PipelineKind kind,
+        String name,
+        String applicationId,
+        PipelineTopics topics,
+        Path modelManifest,
+        String stateStore,
+        OutOfOrder outOfOrder,
+        StatePolicy statePolicy,
+        Processing processing,
+        int metricsPort,
+        Object settings) {
+
+    /** The {@code processing:} section. */
+    public record Processing(String guarantee, long commitIntervalMs, int threads, int standbyReplicas) {}
+
+    /** The type of a file without {@code type:}: the first pipeline, sensor anomaly detection. */
+    public static final String DEFAULT_TYPE = "anomaly";
+
+    private static final Set<String> COMMON = Set.of("type", "name", "application_id", "topics", "model", "state", "processing",
+            "metrics");
+
+    /** The kind's settings as {@code type}. */
+    public <T> T settings(Class<T> type) {
+        return type.cast(settings);
+    }
+
+    public PipelineSpec withApplicationId(String id) {
+        return new PipelineSpec(file, kind, name, id, topics, modelManifest, stateStore, outOfOrder, statePolicy, processing,
+                metricsPort, settings);
+    }
+
+    public PipelineSpec withTopics(PipelineTopics t) {
+        return new PipelineSpec(file, kind, name, applicationId, t, modelManifest, stateStore, outOfOrder, statePolicy, processing,
+                metricsPort, settings);
+    }
+
+    public PipelineSpec withMetricsPort(int port) {
+        return new PipelineSpec(file, kind, name, applicationId, topics, modelManifest, stateStore, outOfOrder, statePolicy,
+                processing, port, settings);
+    }
+
+    public PipelineSpec withOutOfOrder(OutOfOrder o) {
+        return new PipelineSpec(file, kind, name, applicationId, topics, modelManifest, stateStore, o, statePolicy, processing,
+                metricsPort, settings);
+    }
+
+    public PipelineSpec withModelManifest(Path manifest) {
+        return new PipelineSpec(file, kind, name, applicationId, topics, manifest, stateStore, outOfOrder, statePolicy, processing,
+                metricsPort, settings);
+    }
+
+    public PipelineSpec withStatePolicy(StatePolicy p) {
+        return new PipelineSpec(file, kind, name, applicationId, topics, modelManifest, stateStore, outOfOrder, p, processing,
+                metricsPort, settings);
+    }
+
+    public PipelineSpec withProcessing(Processing p) {
+        return new PipelineSpec(file, kind, name, applicationId, topics, modelManifest, stateStore, outOfOrder, statePolicy, p,
+                metricsPort, settings);
+    }
+
+    public PipelineSpec withThreads(int n) {
+        return withProcessing(new Processing(processing.guarantee(), processing.commitIntervalMs(), n, processing.standbyReplicas()));
+    }
+
+    public PipelineSpec withSettings(Object s) {
+        return new PipelineSpec(file, kind, name, applicationId, topics, modelManifest, stateStore, outOfOrder, statePolicy, processing,
+                metricsPort, s);
+    }
+
+    /** The value of {@code type:} in {@code path} (the default type when absent). */
+    public static String typeOf(Path path) {
+        Path file = path.toAbsolutePath().normalize();
+        JsonNode root = ConfigReader.read(file);
+        ConfigReader v = new ConfigReader(file);
+        return v.text(root, "type", DEFAULT_TYPE);
+    }
+
+    /**
+     * Loads a pipeline file.
+     *
+     * @param kinds the kind of each known type, or null for an unknown one
+     * @param known the known types, for the error message
+     */
+    public static PipelineSpec load(Path path, Function<String, PipelineKind> kinds, Set<String> known) {
+        Path file = path.toAbsolutePath().normalize();
+        JsonNode root = ConfigReader.read(file);
+        ConfigReader v = new ConfigReader(file);
+        String type = v.text(root, "type", DEFAULT_TYPE);
+        PipelineKind kind = kinds.apply(type);
+        if (kind == null) {
+            throw v.error("type", "is '" + type + "', not a pipeline type this Engram knows (known: " + known + ")");
+        }
+        Set<String> top = new LinkedHashSet<>(COMMON);
+        top.addAll(kind.sections());
+        v.known(root, "", top);
+        String name = v.text(root, "name", null);
+        String appId = v.text(root, "application_id", "engram-" + name);
+
+        JsonNode t = v.section(root, "topics");
+        Set<String> topicKeys = new LinkedHashSet<>(kind.defaultTopics().keySet());
+        topicKeys.add("partitions");
+        topicKeys.add("replication_factor");
+        v.known(t, "topics.", topicKeys);
+        Map<String, String> names = new LinkedHashMap<>();
+        kind.defaultTopics().forEach((role, dflt) -> names.put(role, v.text(t, role, dflt)));
+        PipelineTopics topics = new PipelineTopics(names, (int) v.integer(t, "partitions", 4, 1, 10_000),
+                (short) v.integer(t, "replication_factor", 1, -1, 32));
+
+        JsonNode m = v.section(root, "model");
+        v.known(m, "model.", Set.of("manifest"));
+        Path manifest = file.getParent().resolve(v.text(m, "manifest", null)).normalize();
+
+        JsonNode st = v.section(root, "state");
+        v.known(st, "state.", keys(kind, "state", "store", "out_of_order", "max_gap_ms", "on_gap", "idle_ttl_ms",
+                "idle_scan_interval_ms"));
+        StatePolicy policy = v.statePolicy(st);
+        String store = v.text(st, "store", kind.defaultStore());
+        String ooo = v.text(st, "out_of_order", "drop");
+        OutOfOrder outOfOrder;
+        try {
+            outOfOrder = OutOfOrder.valueOf(ooo.toUpperCase(java.util.Locale.ROOT));
+        } catch (IllegalArgumentException e) {
+            throw v.error("state.out_of_order", "is '" + ooo + "', not one of drop, process");
+        }
+
+        JsonNode p = v.section(root, "processing");
+        v.known(p, "processing.", keys(kind, "processing", "guarantee", "commit_interval_ms", "threads", "standby_replicas"));
+        String guarantee = v.text(p, "guarantee", "exactly_once_v2");
+        if (!Set.of("exactly_once_v2", "at_least_once").contains(guarantee)) {
+            throw v.error("processing.guarantee", "is '" + guarantee + "'; it must be exactly_once_v2 or at_least_once");
+        }
+        Processing processing = new Processing(guarantee, v.integer(p, "commit_interval_ms", 100, 1, 3_600_000),
+                (int) v.integer(p, "threads", 1, 1, 256), (int) v.integer(p, "standby_replicas", 0, 0, 32));
+
+        JsonNode mt = v.section(root, "metrics");
+        v.known(mt, "metrics.", keys(kind, "metrics", "port"));
+        int port = (int) v.integer(mt, "port", kind.defaultMetricsPort(), 0, 65535);
+
+        Object settings = kind.settings(v, root);
+        return new PipelineSpec(file, kind, name, appId, topics, manifest, store, outOfOrder, policy, processing, port, settings);
+    }
+
+    private static Set<String> keys(PipelineKind kind, String section, String... common) {
+        Set<String> s = new LinkedHashSet<>(Set.of(common));
+        s.addAll(kind.extraKeys().getOrDefault(section, Set.of()));
+        return s;
+    }
+
+    /** A start-up error about this pipeline's file: names it and asks for the fix. */
+    public ConfigException error(String what) {
+        return new ConfigException("Pipeline " + file + ": " + what);
+    }
+}

@@ -1,0 +1,20 @@
+package io.engram.pipeline.activity;
+
+import com.fasterxml.jackson.annotation.JsonProperty;
+import com.fasterxml.jackson.annotation.JsonPropertyOrder;
+import java.util.Map;
+
+/** One record of {@code activity-predictions}: the activity after this frame. See docs/topics.md. */
+@JsonPropertyOrder({"camera", "event_time", "frame_seq", "step", "label", "probability", "probabilities", "encoder",
+        "model_id", "model_version"})
+public record ActivityPrediction(
+        @JsonProperty("camera") String camera,
+        @JsonProperty("event_time") long eventTime,
+        @JsonProperty("frame_seq") long frameSeq,
+        @JsonProperty("step") long step,
+        @JsonProperty("label") String label,
+        @JsonProperty("probability") double probability,
+        @JsonProperty("probabilities") Map<String, Double> probabilities,
+        @JsonProperty("encoder") String encoder,
+        @JsonProperty("model_id") String modelId,
+        @JsonProperty("model_version") String modelVersion) {}

@@ -1,0 +1,50 @@
+package io.engram.pipeline.activity;
+
+/**
+ * The activity head's per-camera fields, behind the common state header: the last frame's
+ * sequence number, its top label, how many frames in a row that label has been on top, and the
+ * label last announced on the events topic. Written by {@link ActivityHead} only; binary layout
+ * {@link ActivityCodec}.
+ */
+public final class ActivityState {
+    /** Sequence number of the last frame ({@code seq} header), or -1. */
+    long lastSequence = -1;
+    /** Index of the top label of the last frame, or -1 before the first. */
+    int lastLabel = -1;
+    /** Frames in a row, up to the last, whose top label was {@link #lastLabel}. */
+    int run;
+    /** Index of the label last announced as an activity event, or -1 before the first. */
+    int announced = -1;
+
+    public long lastSequence() {
+        return lastSequence;
+    }
+
+    public int lastLabel() {
+        return lastLabel;
+    }
+
+    public int run() {
+        return run;
+    }
+
+    public int announced() {
+        return announced;
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof ActivityState a && a.lastSequence == lastSequence && a.lastLabel == lastLabel && a.run == run
+                && a.announced == announced;
+    }
+
+    @Override
+    public int hashCode() {
+        return java.util.Objects.hash(lastSequence, lastLabel, run, announced);
+    }
+
+    @Override
+    public String toString() {
+        return "ActivityState{seq=" + lastSequence + ", label=" + lastLabel + ", run=" + run + ", announced=" + announced + "}";
+    }
+}

@@ -1,0 +1,133 @@
+package io.engram.pipeline.activity;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.engram.core.ConfigReader;
+import io.engram.core.PipelineKind;
+import io.engram.core.PipelineMeters;
+import io.engram.core.PipelineSpec;
+import io.engram.core.PipelineTopics;
+import io.engram.core.StepTopology;
+import io.engram.errors.ConfigException;
+import io.engram.model.EncoderModel;
+import io.engram.model.ModelManifest;
+import io.engram.model.StepModel;
+import io.engram.pipeline.video.FrameStage;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.apache.kafka.streams.Topology;
+
+/**
+ * Pipeline type {@code video-activity}: live activity recognition. The CNN stage
+ * ({@link FrameStage}) turns frames into features; the activity classifier head
+ * ({@link ActivityHead}) steps a GRU per camera over them:
+ *
+ * <pre>
+ * frames --> frame-encode [shape store] --> features
+ * features --> &lt;store&gt;-step [store] --> predictions (one per frame)
+ *                                    |--> events (activity changes)
+ *                                    \--> state_events (resets, expiries)
+ * </pre>
+ *
+ * Own YAML sections: {@code encoder}, {@code events}; and {@code state.shape_store}.
+ */
+public final class VideoActivityPipeline implements PipelineKind {
+    public static final String TYPE = "video-activity";
+    public static final VideoActivityPipeline INSTANCE = new VideoActivityPipeline();
+
+    /** The kind's own settings. */
+    public record Settings(Path encoderManifest, int maxFrameBytes, long maxPixels, String shapeStore, int eventMinFrames) {}
+
+    private VideoActivityPipeline() {}
+
+    @Override
+    public String type() {
+        return TYPE;
+    }
+
+    @Override
+    public Map<String, String> defaultTopics() {
+        Map<String, String> m = new LinkedHashMap<>();
+        m.put("frames", "video-frames");
+        m.put("features", "frame-features");
+        m.put(ActivityHead.PREDICTIONS, "activity-predictions");
+        m.put(ActivityHead.EVENTS, "activity-events");
+        m.put(PipelineTopics.DEAD_LETTER, "video-dead-letters");
+        m.put(PipelineTopics.STATE_EVENTS, "video-state-events");
+        return m;
+    }
+
+    @Override
+    public String stepInputRole() {
+        return "features";
+    }
+
+    @Override
+    public String defaultStore() {
+        return "activity-rnn-state";
+    }
+
+    @Override
+    public int defaultMetricsPort() {
+        return 9465;
+    }
+
+    @Override
+    public Set<String> sections() {
+        return Set.of("encoder", "events");
+    }
+
+    @Override
+    public Map<String, Set<String>> extraKeys() {
+        return Map.of("state", Set.of("shape_store"));
+    }
+
+    @Override
+    public Settings settings(ConfigReader v, JsonNode root) {
+        JsonNode e = v.section(root, "encoder");
+        v.known(e, "encoder.", Set.of("manifest", "max_frame_bytes", "max_pixels"));
+        Path encoder = v.file().getParent().resolve(v.text(e, "manifest", null)).normalize();
+        int maxBytes = (int) v.integer(e, "max_frame_bytes", 1_000_000, 1, Integer.MAX_VALUE);
+        long maxPixels = v.integer(e, "max_pixels", 4096L * 4096, 1, Long.MAX_VALUE);
+        JsonNode ev = v.section(root, "events");
+        v.known(ev, "events.", Set.of("min_frames"));
+        int minFrames = (int) v.integer(ev, "min_frames", 3, 1, 10_000);
+        String shapeStore = v.text(v.section(root, "state"), "shape_store", "camera-frame-shape");
+        return new Settings(encoder, maxBytes, maxPixels, shapeStore, minFrames);
+    }
+
+    @Override
+    public Topology build(PipelineSpec spec, ModelManifest classifier, StepModel model, PipelineMeters meters,
+            List<AutoCloseable> owned) {
+        Settings s = spec.settings(Settings.class);
+        if (!"classify".equals(classifier.task())) {
+            throw new ConfigException("Model " + classifier.manifestPath() + " has task '" + classifier.task()
+                    + "' but pipeline " + spec.file() + " needs a classifier (task: classify).");
+        }
+        EncoderModel encoder = EncoderModel.load(ModelManifest.load(s.encoderManifest()), 1);
+        owned.add(encoder);
+        ModelManifest em = encoder.manifest();
+        if (classifier.input().size() != em.output().size()) {
+            throw new ConfigException("Pipeline " + spec.file() + ": the classifier takes " + classifier.input().size()
+                    + " features but the encoder emits " + em.output().size() + ". Fix: pair models trained together.");
+        }
+        String want = classifier.encoder();
+        if (!want.isEmpty() && !want.equals(em.id())) {
+            throw new ConfigException("Pipeline " + spec.file() + ": model " + classifier.manifestPath()
+                    + " was trained on features of encoder '" + want + "' but the pipeline's encoder is '" + em.id()
+                    + "' (" + em.manifestPath() + "). Fix: point encoder.manifest at " + want + "'s manifest.");
+        }
+        if (em.image().channels() != 1) {
+            throw new ConfigException("Encoder " + em.manifestPath() + " declares image.channels " + em.image().channels()
+                    + "; Engram's frame preprocessing feeds grayscale frames. Fix: export a 1-channel encoder (image [batch, 1, H, W]).");
+        }
+        PipelineTopics t = spec.topics();
+        Topology topology = new Topology();
+        FrameStage.add(topology, t.name("frames"), FrameStage.featuresTopic(t.name("features")), encoder, s.maxPixels(), s.shapeStore(),
+                s.maxFrameBytes(), meters);
+        StepTopology.addStep(topology, spec, classifier, model, meters, () -> new ActivityHead(classifier, s.eventMinFrames(), meters));
+        return topology;
+    }
+}

@@ -1,0 +1,119 @@
+package io.engram.pipeline.forecast;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.engram.core.ConfigReader;
+import io.engram.core.PipelineKind;
+import io.engram.core.PipelineMeters;
+import io.engram.core.PipelineSpec;
+import io.engram.core.PipelineTopics;
+import io.engram.core.StepTopology;
+import io.engram.errors.ConfigException;
+import io.engram.model.ModelManifest;
+import io.engram.model.StepModel;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.apache.kafka.streams.Topology;
+
+/**
+ * Pipeline type {@code anomaly} (the default): streaming anomaly detection with the forecaster +
+ * anomaly-scorer head ({@link ForecastHead}), over JSON sensor readings
+ * (topology/sensor-anomaly.yaml) or frame features (topology/video-anomaly.yaml):
+ *
+ * <pre>
+ * input --(source)--> &lt;store&gt;-step [store] --> predictions (one per record)
+ *                                           |--> anomalies (alerts only)
+ *                                           \--> state_events (resets, expiries)
+ * </pre>
+ *
+ * Own YAML sections: {@code scoring}, {@code input} ({@code format}), {@code output} ({@code vectors}).
+ */
+public final class AnomalyPipeline implements PipelineKind {
+    public static final String TYPE = "anomaly";
+    public static final AnomalyPipeline INSTANCE = new AnomalyPipeline();
+
+    private AnomalyPipeline() {}
+
+    @Override
+    public String type() {
+        return TYPE;
+    }
+
+    @Override
+    public Map<String, String> defaultTopics() {
+        Map<String, String> m = new LinkedHashMap<>();
+        m.put("input", "sensor-readings");
+        m.put(ForecastHead.PREDICTIONS, "sensor-predictions");
+        m.put(ForecastHead.ANOMALIES, "sensor-anomalies");
+        m.put(PipelineTopics.DEAD_LETTER, "sensor-dead-letters");
+        m.put(PipelineTopics.STATE_EVENTS, "sensor-state-events");
+        return m;
+    }
+
+    @Override
+    public String stepInputRole() {
+        return "input";
+    }
+
+    @Override
+    public String defaultStore() {
+        return "sensor-rnn-state";
+    }
+
+    @Override
+    public int defaultMetricsPort() {
+        return 9464;
+    }
+
+    @Override
+    public Set<String> sections() {
+        return Set.of("scoring", "input", "output");
+    }
+
+    @Override
+    public ForecastSettings settings(ConfigReader v, JsonNode root) {
+        JsonNode s = v.section(root, "scoring");
+        v.known(s, "scoring.", Set.of("short_alpha", "long_alpha", "warmup_steps", "threshold", "suppress_steps", "raw_clip",
+                "level_weight"));
+        ScoringConfig sd = ScoringConfig.DEFAULTS;
+        ScoringConfig scoring;
+        try {
+            scoring = new ScoringConfig(
+                    v.number(s, "short_alpha", sd.shortAlpha()), v.number(s, "long_alpha", sd.longAlpha()),
+                    v.integer(s, "warmup_steps", sd.warmupSteps(), 0, Long.MAX_VALUE),
+                    v.number(s, "threshold", sd.threshold()),
+                    v.integer(s, "suppress_steps", sd.suppressSteps(), 0, Long.MAX_VALUE),
+                    v.number(s, "raw_clip", sd.rawClip()),
+                    v.number(s, "level_weight", sd.levelWeight()));
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException("Pipeline file " + v.file() + ": " + e.getMessage() + ". Fix the scoring section.");
+        }
+        JsonNode in = v.section(root, "input");
+        v.known(in, "input.", Set.of("format"));
+        String format = v.choice(in, "format", "json", List.of("json", "features"));
+        JsonNode out = v.section(root, "output");
+        v.known(out, "output.", Set.of("vectors"));
+        return new ForecastSettings(scoring, format.equals("json") ? ForecastSettings.Format.JSON : ForecastSettings.Format.FEATURES,
+                v.bool(out, "vectors", true));
+    }
+
+    @Override
+    public Topology build(PipelineSpec spec, ModelManifest manifest, StepModel model, PipelineMeters meters,
+            List<AutoCloseable> owned) {
+        if (!"forecast".equals(manifest.task())) {
+            throw new ConfigException("Model " + manifest.manifestPath() + " has task '" + manifest.task()
+                    + "' but pipeline " + spec.file() + " scores forecasts. Fix: use a forecast model.");
+        }
+        if (manifest.output().size() != manifest.input().size()) {
+            throw new ConfigException("Model " + manifest.manifestPath() + " forecasts " + manifest.output().size()
+                    + " values from " + manifest.input().size() + " inputs; pipeline " + spec.file()
+                    + " needs a forecast of the next reading, one value per input. Fix: use a model whose output size equals its input size.");
+        }
+        ForecastSettings settings = spec.settings(ForecastSettings.class);
+        AnomalyScorer scorer = new AnomalyScorer(settings.scoring());
+        Topology t = new Topology();
+        StepTopology.addStep(t, spec, manifest, model, meters, () -> new ForecastHead(manifest, settings, scorer, meters));
+        return t;
+    }
+}

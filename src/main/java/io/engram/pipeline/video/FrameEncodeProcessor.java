@@ -1,0 +1,128 @@
+package io.engram.pipeline.video;
+
+import io.engram.errors.BadInputException;
+import io.engram.errors.BadInputException.Reason;
+import io.engram.model.EncoderModel;
+import io.engram.core.PipelineMeters;
+import io.engram.core.StateLifecycle;
+import java.awt.image.BufferedImage;
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.common.header.Header;
+import org.apache.kafka.common.header.Headers;
+import org.apache.kafka.streams.processor.api.Processor;
+import org.apache.kafka.streams.processor.api.ProcessorContext;
+import org.apache.kafka.streams.processor.api.Record;
+import org.apache.kafka.streams.state.KeyValueStore;
+
+/**
+ * The CNN stage: decodes each frame, checks it, preprocesses it as the encoder's manifest says, runs
+ * the encoder and emits a {@link FeatureRecord} keyed by camera, with the frame's capture time.
+ * A camera's first frame fixes its frame size (kept in a changelogged store); a later frame of
+ * another size, like a corrupt, empty, oversized or unsupported one, is thrown as a
+ * {@link BadInputException} and dead-lettered by the processing exception handler.
+ *
+ * <p>One instance per task; owns its {@link EncoderModel.Batch} (native buffers), released in
+ * {@link #close()}. The encoder session is shared and owned by the caller.
+ */
+public final class FrameEncodeProcessor implements Processor<String, byte[], String, FeatureRecord> {
+    public static final String H_CONTENT_TYPE = "content-type";
+    public static final String H_WIDTH = "width";
+    public static final String H_HEIGHT = "height";
+    public static final String H_SEQ = "seq";
+
+    private final EncoderModel encoder;
+    private final FramePreprocessor pre;
+    private final String shapeStoreName;
+    private final int maxFrameBytes;
+    private final PipelineMeters metrics;
+    private final String encoderRef;
+    private final float[] pixels;
+    private ProcessorContext<String, FeatureRecord> context;
+    private KeyValueStore<String, Long> shapes;
+    private EncoderModel.Batch batch;
+
+    public FrameEncodeProcessor(EncoderModel encoder, FramePreprocessor pre, String shapeStoreName, int maxFrameBytes, PipelineMeters metrics) {
+        this.encoder = encoder;
+        this.pre = pre;
+        this.shapeStoreName = shapeStoreName;
+        this.maxFrameBytes = maxFrameBytes;
+        this.metrics = metrics;
+        this.encoderRef = encoder.manifest().id() + "@" + encoder.manifest().version();
+        this.pixels = new float[encoder.manifest().input().size()];
+    }
+
+    @Override
+    public void init(ProcessorContext<String, FeatureRecord> context) {
+        this.context = context;
+        this.shapes = context.getStateStore(shapeStoreName);
+        this.batch = encoder.newBatch(1);
+    }
+
+    static String header(Headers headers, String name) {
+        Header h = headers == null ? null : headers.lastHeader(name);
+        return h == null || h.value() == null ? null : new String(h.value(), StandardCharsets.UTF_8);
+    }
+
+    @Override
+    public void process(Record<String, byte[]> record) {
+        String camera = record.key();
+        if (camera == null) {
+            throw new BadInputException(Reason.NULL_KEY, "frame has no key; the key must be the camera id");
+        }
+        String control = StateLifecycle.control(record.headers());
+        if (control != null) {
+            if (!control.equals(StateLifecycle.RESET_COMMAND)) {
+                throw new BadInputException(Reason.BAD_FIELD, "control record for camera " + camera + " asks for '" + control
+                        + "'; the only control is " + StateLifecycle.RESET_COMMAND);
+            }
+            // A reset also forgets the camera's frame size, so a camera can change resolution. The
+            // command goes on to the classifier stage as an empty feature record with its headers.
+            shapes.delete(camera);
+            context.forward(new Record<>(camera, new FeatureRecord(encoderRef, -1, new float[0]), record.timestamp(), record.headers()));
+            return;
+        }
+        byte[] bytes = record.value();
+        if (bytes == null || bytes.length == 0) {
+            throw new BadInputException(Reason.EMPTY_FRAME, "camera " + camera + " sent a frame with no bytes");
+        }
+        if (bytes.length > maxFrameBytes) {
+            throw new BadInputException(Reason.TOO_LARGE, "camera " + camera + " sent a frame of " + bytes.length
+                    + " bytes, over encoder.max_frame_bytes " + maxFrameBytes);
+        }
+        // Every check that can refuse the frame comes before the camera's frame size is stored:
+        // a refused first frame must not fix the size its good frames are held to.
+        long seq = -1;
+        String s = header(record.headers(), H_SEQ);
+        if (s != null) {
+            try {
+                seq = Long.parseLong(s.trim());
+            } catch (NumberFormatException e) {
+                throw new BadInputException(Reason.BAD_FIELD, "header seq '" + s + "' is not a number");
+            }
+        }
+        long t0 = System.nanoTime();
+        BufferedImage img = pre.decode(bytes, header(record.headers(), H_CONTENT_TYPE));
+        long shape = ((long) img.getWidth() << 32) | img.getHeight();
+        Long known = shapes.get(camera);
+        if (known == null) {
+            shapes.put(camera, shape);
+        } else if (known != shape) {
+            throw new BadInputException(Reason.FRAME_SIZE_CHANGED, "camera " + camera + " sent a " + img.getWidth() + "x"
+                    + img.getHeight() + " frame; its earlier frames were " + (known >>> 32) + "x" + (known & 0xffffffffL));
+        }
+        pre.toInput(img, pixels);
+        float[] features = new float[encoder.manifest().output().size()];
+        batch.encode(pixels, features);
+        metrics.frameEncoded(System.nanoTime() - t0);
+        context.forward(new Record<>(camera, new FeatureRecord(encoderRef, seq, features), record.timestamp(), record.headers()));
+    }
+
+    @Override
+    public void close() {
+        if (batch != null) {
+            batch.close();
+            batch = null;
+        }
+    }
+}

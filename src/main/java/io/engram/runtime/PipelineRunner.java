@@ -1,0 +1,179 @@
+package io.engram.runtime;
+
+import io.engram.core.DeadLetterHandler;
+import io.engram.core.PipelineSpec;
+import io.engram.core.PipelineTopics;
+import io.engram.core.TopicAdmin;
+import io.engram.model.ModelManifest;
+import io.engram.model.StepModel;
+import io.engram.monitoring.EngramMetrics;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.binder.kafka.KafkaStreamsMetrics;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.streams.CloseOptions;
+import org.apache.kafka.streams.KafkaStreams;
+import org.apache.kafka.streams.StreamsConfig;
+import org.apache.kafka.streams.Topology;
+
+/**
+ * Runs one pipeline, of any type, against a Kafka cluster: loads the model, has the pipeline's kind
+ * build its topology (and load any further model), checks the cluster, creates missing topics and
+ * starts Kafka Streams. Owns the models, the {@link KafkaStreams} instance and the Kafka Streams
+ * meter binder; {@link #close()} closes them (leaving the consumer group, so a restart does not wait
+ * out the session timeout) and is idempotent.
+ */
+public final class PipelineRunner implements AutoCloseable {
+    private final String name;
+    private final List<AutoCloseable> owned;
+    private final KafkaStreams streams;
+    private final EngramMetrics metrics;
+    private final KafkaStreamsMetrics streamsMetrics;
+    private boolean closed;
+
+    /** As {@link #start(PipelineSpec, String, Path, MeterRegistry, boolean, Map)} without extra properties. */
+    public static PipelineRunner start(PipelineSpec spec, String bootstrap, Path stateDir, MeterRegistry registry, boolean withModel) {
+        return start(spec, bootstrap, stateDir, registry, withModel, Map.of());
+    }
+
+    /**
+     * @param stateDir Kafka Streams state directory (RocksDB stores)
+     * @param registry where metrics go (a Prometheus registry in production)
+     * @param withModel false runs the baseline with the model call removed (benchmarks only)
+     * @param streamsOverrides extra Kafka Streams properties ({@code engram run --streams-property}), applied last
+     */
+    public static PipelineRunner start(PipelineSpec spec, String bootstrap, Path stateDir, MeterRegistry registry, boolean withModel,
+            Map<String, String> streamsOverrides) {
+        // Local problems (manifests, model files, the pipeline's models) first: they need no broker to be found.
+        ModelManifest manifest = ModelManifest.load(spec.modelManifest());
+        List<AutoCloseable> owned = new ArrayList<>();
+        owned.add(StepModel.load(manifest));
+        try {
+            EngramMetrics metrics = new EngramMetrics(spec.name());
+            metrics.bindTo(registry);
+            Topology topology = spec.kind().build(spec, manifest, withModel ? (StepModel) owned.get(0) : null, metrics, owned);
+            Map<String, String> admin = adminProperties(streamsOverrides);
+            TopicAdmin.checkReachable(bootstrap, admin);
+            PipelineTopics t = spec.topics();
+            TopicAdmin.createTopics(bootstrap, admin, t.partitions(), t.replicationFactor(), t.all());
+            Properties props = streamsProperties(spec, bootstrap, stateDir, metrics);
+            props.putAll(streamsOverrides);
+            KafkaStreams streams = new KafkaStreams(topology, props);
+            KafkaStreamsMetrics km = new KafkaStreamsMetrics(streams);
+            km.bindTo(registry);
+            streams.start();
+            return new PipelineRunner(spec.name(), owned, streams, metrics, km);
+        } catch (RuntimeException e) {
+            closeAll(owned);
+            throw e;
+        }
+    }
+
+    private PipelineRunner(String name, List<AutoCloseable> owned, KafkaStreams streams, EngramMetrics metrics, KafkaStreamsMetrics km) {
+        this.name = name;
+        this.owned = owned;
+        this.streams = streams;
+        this.metrics = metrics;
+        this.streamsMetrics = km;
+    }
+
+    /** The overrides that concern an admin client: {@code admin.}-prefixed ones, unprefixed, and admin client settings as they are. */
+    static Map<String, String> adminProperties(Map<String, String> overrides) {
+        Map<String, String> m = new java.util.LinkedHashMap<>();
+        overrides.forEach((k, v) -> {
+            if (AdminClientConfig.configNames().contains(k)) {
+                m.put(k, v);
+            }
+        });
+        overrides.forEach((k, v) -> {
+            if (k.startsWith(StreamsConfig.ADMIN_CLIENT_PREFIX)) {
+                m.put(k.substring(StreamsConfig.ADMIN_CLIENT_PREFIX.length()), v);
+            }
+        });
+        return m;
+    }
+
+    /** The Kafka Streams settings of a pipeline; shared with the TopologyTestDriver tests. */
+    public static Properties streamsProperties(PipelineSpec spec, String bootstrap, Path stateDir, EngramMetrics metrics) {
+        PipelineSpec.Processing pr = spec.processing();
+        Properties p = new Properties();
+        p.put(StreamsConfig.APPLICATION_ID_CONFIG, spec.applicationId());
+        p.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        p.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, pr.guarantee());
+        p.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, pr.commitIntervalMs());
+        p.put(StreamsConfig.NUM_STREAM_THREADS_CONFIG, pr.threads());
+        // Warm copies of other instances' state: a failover resumes from a nearly current store
+        // instead of replaying the whole changelog.
+        p.put(StreamsConfig.NUM_STANDBY_REPLICAS_CONFIG, pr.standbyReplicas());
+        p.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.toString());
+        p.put(StreamsConfig.REPLICATION_FACTOR_CONFIG, (int) spec.topics().replicationFactor());
+        p.put(StreamsConfig.DESERIALIZATION_EXCEPTION_HANDLER_CLASS_CONFIG, DeadLetterHandler.class);
+        p.put(StreamsConfig.PROCESSING_EXCEPTION_HANDLER_CLASS_CONFIG, DeadLetterHandler.class);
+        p.put(StreamsConfig.PRODUCTION_EXCEPTION_HANDLER_CLASS_CONFIG, DeadLetterHandler.class);
+        p.put(DeadLetterHandler.DEAD_LETTER_TOPIC, spec.topics().deadLetter());
+        p.put(DeadLetterHandler.METRICS, metrics);
+        p.put(StreamsConfig.consumerPrefix(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG), "earliest");
+        p.put(StreamsConfig.producerPrefix(ProducerConfig.LINGER_MS_CONFIG), 5);
+        return p;
+    }
+
+    public KafkaStreams streams() {
+        return streams;
+    }
+
+    public EngramMetrics metrics() {
+        return metrics;
+    }
+
+    public String name() {
+        return name;
+    }
+
+    /** Waits until Kafka Streams is RUNNING; false on timeout or failure. */
+    public boolean awaitRunning(Duration timeout) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (System.nanoTime() < deadline) {
+            KafkaStreams.State s = streams.state();
+            if (s == KafkaStreams.State.RUNNING) {
+                return true;
+            }
+            if (s == KafkaStreams.State.ERROR || s == KafkaStreams.State.NOT_RUNNING || s == KafkaStreams.State.PENDING_ERROR) {
+                return false;
+            }
+            Thread.sleep(50);
+        }
+        return false;
+    }
+
+    @Override
+    public synchronized void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        try {
+            streams.close(CloseOptions.groupMembershipOperation(CloseOptions.GroupMembershipOperation.LEAVE_GROUP)
+                    .withTimeout(Duration.ofSeconds(30)));
+        } finally {
+            streamsMetrics.close();
+            closeAll(owned);
+        }
+    }
+
+    private static void closeAll(List<AutoCloseable> owned) {
+        for (AutoCloseable m : owned) {
+            try {
+                m.close();
+            } catch (Exception e) {
+                // closing native sessions at shutdown: nothing left to save
+            }
+        }
+    }
+}

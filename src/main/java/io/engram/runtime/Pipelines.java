@@ -1,0 +1,31 @@
+package io.engram.runtime;
+
+import io.engram.core.PipelineKind;
+import io.engram.core.PipelineSpec;
+import io.engram.pipeline.activity.VideoActivityPipeline;
+import io.engram.pipeline.forecast.AnomalyPipeline;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * The pipeline types this Engram knows, by the value of {@code type:} in a pipeline YAML. Adding a
+ * pipeline with a new head means adding its {@link PipelineKind} here; a new pipeline over an
+ * existing head is a YAML file only.
+ */
+public final class Pipelines {
+    private static final Map<String, PipelineKind> KINDS = new LinkedHashMap<>();
+
+    static {
+        for (PipelineKind k : new PipelineKind[] {AnomalyPipeline.INSTANCE, VideoActivityPipeline.INSTANCE}) {
+            KINDS.put(k.type(), k);
+        }
+    }
+
+    private Pipelines() {}
+
+    /** Loads and validates a pipeline file of any known type. */
+    public static PipelineSpec load(Path file) {
+        return PipelineSpec.load(file, KINDS::get, KINDS.keySet());
+    }
+}

@@ -1,0 +1,170 @@
+package io.engram.it;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * {@code engram run} in a child JVM ({@code java -jar target/engram.jar run ...}), as in production:
+ * its own state directory, stdout and stderr to a log file, and {@link #kill()} = SIGKILL, so that
+ * nothing in the process (shutdown hooks, Kafka Streams' close, RocksDB flushes, transaction aborts)
+ * gets a chance to clean up. Needs the shaded jar: {@code mvn package} (the {@code verify} phase
+ * builds it before the integration tests run).
+ */
+final class EngramProcess implements AutoCloseable {
+    static final Path JAR = Path.of("target/engram.jar").toAbsolutePath();
+    private static final String RUNNING_LINE = "engram: pipeline ";
+    private static final String RUNNING_MARK = " running on ";
+
+    private final String name;
+    private final Path log;
+    private final Process process;
+
+    private EngramProcess(String name, Path log, Process process) {
+        this.name = name;
+        this.log = log;
+        this.process = process;
+    }
+
+    /**
+     * Starts {@code engram run --config config --bootstrap-servers bootstrap --state-dir stateDir
+     * --metrics-port 0} with each of {@code streamsProperties} as a {@code --streams-property}.
+     */
+    static EngramProcess start(String name, Path config, String bootstrap, Path stateDir, Path log,
+            Map<String, String> streamsProperties) {
+        if (!Files.isRegularFile(JAR)) {
+            throw new IllegalStateException(JAR + " is missing: build it with `mvn -B -o -q package -DskipTests`");
+        }
+        List<String> cmd = new ArrayList<>(List.of(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Xmx512m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
+                // Which tasks this instance was given, in its log (diagnostics for a failure).
+                "-Dorg.slf4j.simpleLogger.log.org.apache.kafka.streams.processor.internals.TaskManager=info",
+                "-jar", JAR.toString(), "run",
+                "--config", config.toString(),
+                "--bootstrap-servers", bootstrap,
+                "--state-dir", stateDir.toString(),
+                "--metrics-port", "0"));
+        streamsProperties.forEach((k, v) -> {
+            cmd.add("--streams-property");
+            cmd.add(k + "=" + v);
+        });
+        try {
+            Files.createDirectories(log.getParent());
+            Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+            return new EngramProcess(name, log, p);
+        } catch (IOException e) {
+            throw new UncheckedIOException("starting " + name, e);
+        }
+    }
+
+    String name() {
+        return name;
+    }
+
+    boolean alive() {
+        return process.isAlive();
+    }
+
+    /** Waits for the line {@code engram run} prints once Kafka Streams is RUNNING; fails if the process exits first. */
+    void awaitRunning(Duration timeout) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (System.nanoTime() < deadline) {
+            if (log().lines().anyMatch(l -> l.startsWith(RUNNING_LINE) && l.contains(RUNNING_MARK))) {
+                return;
+            }
+            if (!process.isAlive()) {
+                throw new AssertionError(name + " exited with status " + process.exitValue() + " before running:\n" + tail(60));
+            }
+            Thread.sleep(100);
+        }
+        throw new AssertionError(name + " not running after " + timeout + ":\n" + tail(60));
+    }
+
+    /** SIGKILL: the JVM dies on the spot, in whatever it was doing (mid-transaction, mid-write). */
+    void kill() throws InterruptedException {
+        process.destroyForcibly();
+        if (!process.waitFor(30, TimeUnit.SECONDS)) {
+            throw new AssertionError(name + " still alive 30 s after SIGKILL");
+        }
+    }
+
+    /** SIGTERM: {@code engram run}'s shutdown hook closes Kafka Streams, leaving the group. */
+    void stop() throws InterruptedException {
+        process.destroy();
+        if (!process.waitFor(60, TimeUnit.SECONDS)) {
+            kill();
+        }
+    }
+
+    String log() {
+        try {
+            return Files.readString(log, StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            return "(cannot read " + log + ": " + e + ")";
+        }
+    }
+
+    /**
+     * The active tasks of each assignment this instance received, in order, from Kafka Streams'
+     * TaskManager log lines (enabled at INFO in {@link #start}): e.g. {@code [[0_0, 0_2], [0_1]]}.
+     */
+    List<String> assignments() {
+        String label = "New active tasks:";
+        List<String> out = new ArrayList<>();
+        for (String line : log().lines().toList()) {
+            int at = line.indexOf(label);
+            if (at >= 0) {
+                out.add(line.substring(at + label.length()).trim());
+            }
+        }
+        return out;
+    }
+
+    /** The active tasks of the latest assignment, e.g. {@code [0_1, 0_3]}; empty before the first. */
+    List<String> activeTasks() {
+        List<String> all = assignments();
+        if (all.isEmpty()) {
+            return List.of();
+        }
+        String last = all.get(all.size() - 1).replace("[", "").replace("]", "").trim();
+        return last.isEmpty() ? List.of() : List.of(last.split(",\\s*"));
+    }
+
+    /** True once an assignment has given this instance an active task. */
+    boolean hadActiveTask() {
+        return assignments().stream().anyMatch(a -> a.contains("_"));
+    }
+
+    /** Waits until the latest assignment gives this instance at least {@code n} active tasks. */
+    void awaitActiveTasks(int n, Duration timeout) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (activeTasks().size() < n) {
+            if (System.nanoTime() > deadline || !process.isAlive()) {
+                throw new AssertionError(name + " has not got " + n + " active tasks within " + timeout + " (assignments "
+                        + assignments() + "):\n" + tail(60));
+            }
+            Thread.sleep(100);
+        }
+    }
+
+    /** The log's last {@code lines} lines, for failure messages. */
+    String tail(int lines) {
+        List<String> all = log().lines().toList();
+        return String.join("\n", all.subList(Math.max(0, all.size() - lines), all.size()));
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+        if (process.isAlive()) {
+            kill();
+        }
+    }
+}

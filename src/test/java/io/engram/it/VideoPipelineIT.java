@@ -1,0 +1,116 @@
+package io.engram.it;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.engram.runtime.Pipelines;
+import io.engram.core.PipelineSpec;
+import io.engram.core.PipelineTopics;
+import io.engram.pipeline.video.FrameEncodeProcessor;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.engram.it.KafkaTestClient;
+import io.engram.runtime.PipelineRunner;
+import io.engram.cli.EngramCli;
+import io.engram.embedded.EmbeddedKafka;
+import io.engram.errors.BadInputException;
+import io.engram.core.DeadLetterHandler;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+/**
+ * The video path end to end on a real in-process KRaft broker: `engram ingest video` sends the
+ * golden clip's PNG frames, the live pipeline (exactly-once, RocksDB stores) decodes, encodes and
+ * steps them, and every class probability equals PyTorch's offline run over the same frames.
+ */
+class VideoPipelineIT {
+    static final Path MODELS = Path.of("models/activity");
+    static final ObjectMapper JSON = new ObjectMapper();
+    static EmbeddedKafka kafka;
+
+    @TempDir
+    Path stateDir;
+
+    @BeforeAll
+    static void startBroker() {
+        kafka = EmbeddedKafka.start();
+    }
+
+    @AfterAll
+    static void stopBroker() {
+        kafka.close();
+    }
+
+    @Test
+    void anIngestedClipGivesPyTorchsProbabilitiesPerFrameAndBadFramesAreDeadLettered() throws Exception {
+        PipelineSpec cfg = Pipelines.load(Path.of("topology/video-activity.yaml"))
+                .withApplicationId("video-it").withMetricsPort(0);
+        PipelineTopics t = cfg.topics();
+        JsonNode g = JSON.readTree(MODELS.resolve("golden/activity-clip.json").toFile());
+        int n = g.get("frames").asInt();
+
+        try (PipelineRunner runner = PipelineRunner.start(cfg, kafka.bootstrapServers(), stateDir, new SimpleMeterRegistry(), true)) {
+            assertTrue(runner.awaitRunning(Duration.ofSeconds(60)), "pipeline running");
+            // A bad frame from another camera, before the clip: dead-lettered, and the clip is unaffected.
+            try (KafkaProducer<byte[], byte[]> p = KafkaTestClient.producer(kafka.bootstrapServers())) {
+                ProducerRecord<byte[], byte[]> bad = new ProducerRecord<>(t.name("frames"), "cam-bad".getBytes(StandardCharsets.UTF_8),
+                        "not an image".getBytes(StandardCharsets.UTF_8));
+                bad.headers().add(FrameEncodeProcessor.H_CONTENT_TYPE, "image/jpeg".getBytes(StandardCharsets.UTF_8));
+                p.send(bad).get();
+            }
+            StringWriter err = new StringWriter();
+            CommandLine cl = EngramCli.commandLine();
+            cl.setErr(new PrintWriter(err));
+            int code = cl.execute("ingest", "video", "--source", MODELS.resolve("clip").toString(), "--camera", "cam-1",
+                    "--topic", t.name("frames"), "-b", kafka.bootstrapServers(), "--format", "png", "--source-fps", "10", "--no-progress");
+            assertEquals(0, code, err.toString());
+
+            List<ConsumerRecord<byte[], byte[]>> preds = KafkaTestClient.readCommitted(kafka.bootstrapServers(), t.name("predictions"), n,
+                    Duration.ofSeconds(90));
+            assertEquals(n, preds.size(), "one prediction per frame");
+            List<String> labels = List.of("still", "left", "right", "up", "down", "clockwise", "anticlockwise");
+            Map<Long, JsonNode> bySeq = new HashMap<>();
+            for (ConsumerRecord<byte[], byte[]> r : preds) {
+                assertEquals("cam-1", new String(r.key(), StandardCharsets.UTF_8));
+                JsonNode p = JSON.readTree(r.value());
+                bySeq.put(p.get("frame_seq").asLong(), p);
+            }
+            assertEquals(n, bySeq.size(), "no frame twice");
+            for (int i = 0; i < n; i++) {
+                JsonNode p = bySeq.get((long) i);
+                assertEquals(i, p.get("step").asLong(), "frames are stepped in order, once each");
+                for (int c = 0; c < labels.size(); c++) {
+                    assertEquals(g.get("probs").get(i).get(c).asDouble(), p.get("probabilities").get(labels.get(c)).asDouble(), 1e-4,
+                            "frame " + i + " " + labels.get(c));
+                }
+            }
+
+            List<ConsumerRecord<byte[], byte[]>> dead = KafkaTestClient.readCommitted(kafka.bootstrapServers(), t.deadLetter(), 1,
+                    Duration.ofSeconds(30));
+            assertEquals(1, dead.size());
+            assertEquals("corrupt-image", new String(dead.get(0).headers().lastHeader(DeadLetterHandler.H_REASON).value(),
+                    StandardCharsets.UTF_8));
+            assertEquals("not an image", new String(dead.get(0).value(), StandardCharsets.UTF_8), "the original bytes");
+            assertEquals(1.0, runner.metrics().deadLetterCount(BadInputException.Reason.CORRUPT_IMAGE));
+
+            List<ConsumerRecord<byte[], byte[]>> events = KafkaTestClient.readCommitted(kafka.bootstrapServers(), t.name("events"), 2,
+                    Duration.ofSeconds(30));
+            assertTrue(events.size() >= 2, "activity changes are published");
+        }
+    }
+}

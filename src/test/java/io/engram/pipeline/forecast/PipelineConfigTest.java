@@ -1,0 +1,52 @@
+package io.engram.pipeline.forecast;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.engram.runtime.Pipelines;
+import io.engram.core.PipelineSpec;
+import io.engram.errors.ConfigException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class PipelineConfigTest {
+    @TempDir
+    Path dir;
+
+    private ConfigException bad(String yaml) throws Exception {
+        Path f = dir.resolve("p.yaml");
+        Files.writeString(f, yaml);
+        ConfigException e = assertThrows(ConfigException.class, () -> Pipelines.load(f));
+        assertTrue(e.getMessage().contains(f.toString()), "names the file: " + e.getMessage());
+        return e;
+    }
+
+    @Test
+    void theDefaultPipelineLoadsWithExactlyOnceAndItsModel() {
+        PipelineSpec c = Pipelines.load(Path.of("topology/sensor-anomaly.yaml"));
+        assertEquals("sensor-anomaly", c.name());
+        assertEquals("exactly_once_v2", c.processing().guarantee());
+        assertEquals("sensor-readings", c.topics().name("input"));
+        assertEquals(io.engram.core.OutOfOrder.DROP, c.outOfOrder());
+        assertTrue(Files.isRegularFile(c.modelManifest()), c.modelManifest().toString());
+    }
+
+    @Test
+    void errorsNameTheFileTheKeyAndTheFix() throws Exception {
+        assertTrue(bad("name: x\nmodel: {manifest: m.yaml}\nscoring: {threshold: 2}\n").getMessage().contains("threshold"));
+        assertTrue(bad("name: x\nmodel: {manifest: m.yaml}\ntopics: {partitons: 3}\n").getMessage().contains("topics.partitons"));
+        assertTrue(bad("model: {manifest: m.yaml}\n").getMessage().contains("'name' is required"));
+        assertTrue(bad("name: x\nmodel: {manifest: m.yaml}\nstate: {out_of_order: sometimes}\n").getMessage().contains("out_of_order"));
+        assertTrue(bad("name: [unclosed\n").getMessage().contains("not valid YAML"));
+        assertTrue(bad("name: x\nmodel: {manifest: m.yaml}\nprocessing: {guarantee: maybe}\n").getMessage().contains("guarantee"));
+    }
+
+    @Test
+    void aMissingFileIsNamedWithTheFix() {
+        ConfigException e = assertThrows(ConfigException.class, () -> Pipelines.load(dir.resolve("nope.yaml")));
+        assertTrue(e.getMessage().contains("nope.yaml") && e.getMessage().contains("Fix"), e.getMessage());
+    }
+}

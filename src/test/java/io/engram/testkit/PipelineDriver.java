@@ -1,0 +1,111 @@
+package io.engram.testkit;
+
+import io.engram.core.JsonSerde;
+import io.engram.core.PipelineSpec;
+import io.engram.core.StateLifecycle;
+import io.engram.core.StreamState;
+import io.engram.model.ModelManifest;
+import io.engram.model.StepModel;
+import io.engram.monitoring.EngramMetrics;
+import io.engram.runtime.PipelineRunner;
+import io.engram.runtime.Pipelines;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.kafka.common.header.internals.RecordHeaders;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.streams.TestInputTopic;
+import org.apache.kafka.streams.TestOutputTopic;
+import org.apache.kafka.streams.TopologyTestDriver;
+import org.apache.kafka.streams.state.KeyValueStore;
+import org.apache.kafka.streams.test.TestRecord;
+
+/**
+ * Any pipeline's real topology in a {@link TopologyTestDriver}, built exactly as {@code engram run}
+ * builds it (its kind, its real models, its Kafka Streams settings), with typed access to its topics
+ * by role and to its state store. Owns the driver, the models and a temporary state directory;
+ * {@link #close()} releases them.
+ */
+public final class PipelineDriver implements AutoCloseable {
+    public final PipelineSpec spec;
+    public final ModelManifest manifest;
+    public final EngramMetrics metrics;
+    public final TopologyTestDriver driver;
+    private final List<AutoCloseable> owned = new ArrayList<>();
+    private final Path stateDir;
+
+    /** The pipeline of a YAML file (e.g. {@code topology/sensor-anomaly.yaml}). */
+    public PipelineDriver(String yaml) throws Exception {
+        this(Pipelines.load(Path.of(yaml)));
+    }
+
+    public PipelineDriver(PipelineSpec spec) throws Exception {
+        this.spec = spec;
+        this.manifest = ModelManifest.load(spec.modelManifest());
+        StepModel model = StepModel.load(manifest);
+        owned.add(model);
+        this.metrics = EngramMetrics.unbound(spec.name());
+        this.stateDir = Files.createTempDirectory("engram-ttd-");
+        this.driver = new TopologyTestDriver(spec.kind().build(spec, manifest, model, metrics, owned),
+                PipelineRunner.streamsProperties(spec, "ttd:9092", stateDir, metrics));
+    }
+
+    /** The topic of {@code role} as raw bytes in (key and value as the producer would send them). */
+    public TestInputTopic<byte[], byte[]> input(String role) {
+        return driver.createInputTopic(spec.topics().name(role), new ByteArraySerializer(), new ByteArraySerializer());
+    }
+
+    /** The step's input topic. */
+    public TestInputTopic<byte[], byte[]> stepInput() {
+        return input(spec.kind().stepInputRole());
+    }
+
+    /** An output topic of JSON records, as strings. */
+    public TestOutputTopic<String, String> output(String role) {
+        return driver.createOutputTopic(spec.topics().name(role), new StringDeserializer(), new StringDeserializer());
+    }
+
+    /** An output topic of JSON records, read as {@code type}. */
+    public <T> TestOutputTopic<String, T> output(String role, Class<T> type) {
+        return driver.createOutputTopic(spec.topics().name(role), new StringDeserializer(), new JsonSerde<>(type));
+    }
+
+    public TestOutputTopic<byte[], byte[]> deadLetters() {
+        return driver.createOutputTopic(spec.topics().deadLetter(), new ByteArrayDeserializer(), new ByteArrayDeserializer());
+    }
+
+    public TestOutputTopic<String, String> stateEvents() {
+        return output(io.engram.core.PipelineTopics.STATE_EVENTS);
+    }
+
+    /** Sends a control record (header {@value StateLifecycle#CONTROL_HEADER}) for {@code key} to the step's input. */
+    public void sendControl(String key, String command, long ts) {
+        RecordHeaders h = new RecordHeaders();
+        h.add(StateLifecycle.CONTROL_HEADER, command.getBytes(StandardCharsets.UTF_8));
+        stepInput().pipeInput(new TestRecord<>(key.getBytes(StandardCharsets.UTF_8), new byte[0], h, ts));
+    }
+
+    /** The step's state store. */
+    public <P> KeyValueStore<String, StreamState<P>> store() {
+        return driver.getKeyValueStore(spec.stateStore());
+    }
+
+    public Path stateDir() {
+        return stateDir;
+    }
+
+    @Override
+    public void close() throws Exception {
+        driver.close();
+        for (AutoCloseable c : owned) {
+            c.close();
+        }
+        try (var walk = Files.walk(stateDir)) {
+            walk.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+        }
+    }
+}

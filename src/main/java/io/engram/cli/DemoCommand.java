@@ -59,7 +59,8 @@ import picocli.CommandLine.Option;
             "anomalies of different kinds and prints each alert as it happens.",
             "Video: plays the sample clips in ingest/samples/video/ as live cameras (looped, real time)",
             "through the CNN + GRU activity pipeline and prints each camera's activity changes, with",
-            "the clip's true motion beside them.",
+            "the clip's true motion beside them; beside it, the video anomaly pipeline (the sensor pipeline's",
+            "forecaster head over the same cameras' frame features) prints each unusual motion it flags.",
             "Prints a summary at the end, and the broker's address so that `engram tail` can watch",
             "the topics meanwhile."})
 public final class DemoCommand implements Callable<Integer> {
@@ -83,6 +84,10 @@ public final class DemoCommand implements Callable<Integer> {
 
     @Option(names = "--video-config", defaultValue = "topology/video-activity.yaml", description = "Video pipeline definition (default: ${DEFAULT-VALUE}).")
     Path videoConfig;
+
+    @Option(names = "--video-anomaly-config", defaultValue = "topology/video-anomaly.yaml",
+            description = "Video anomaly pipeline definition, run beside activity recognition on the same cameras (default: ${DEFAULT-VALUE}).")
+    Path videoAnomalyConfig;
 
     @Option(names = "--video-fps", defaultValue = "10", description = "Frames per second per sample camera (default: ${DEFAULT-VALUE}).")
     double videoFps;
@@ -117,6 +122,7 @@ public final class DemoCommand implements Callable<Integer> {
         EmbeddedKafka kafka = null;
         PipelineRunner runner = null;
         VideoDemo video = null;
+        PipelineRunner videoAnomaly = null;
         MetricsServer http = null;
         Thread feeder = null;
         try {
@@ -149,6 +155,15 @@ public final class DemoCommand implements Callable<Integer> {
                         String.join(", ", cams.stream().map(VideoDemo.Camera::id).toList()), videoFps,
                         vc.settings(VideoActivityPipeline.Settings.class).encoderManifest().getFileName(), vc.modelManifest().getFileName());
                 System.out.printf("  watch it:  ./engram tail --topic %s --bootstrap-servers %s%n", vc.topics().name("events"), bootstrap);
+                // The third pipeline: the forecaster head of the sensor pipeline over the same cameras' frame features.
+                PipelineSpec va = Pipelines.load(Home.resolve(videoAnomalyConfig)).withApplicationId("engram-demo-video-anomaly");
+                videoAnomaly = PipelineRunner.start(va, bootstrap, stateDir, registry, true);
+                if (!videoAnomaly.awaitRunning(Duration.ofSeconds(60))) {
+                    System.err.println("engram demo: the video anomaly pipeline did not start (state " + videoAnomaly.streams().state() + ")");
+                    return 1;
+                }
+                System.out.printf("  video anomaly: %s, feature forecaster %s over %s; alerts on %s%n", va.name(),
+                        va.modelManifest().getFileName(), va.topics().name("input"), va.topics().name("anomalies"));
                 video.startFeeding();
             }
             System.out.println(seconds == null ? "  press Ctrl-C to stop" : "  stopping after " + seconds + " s");
@@ -162,18 +177,26 @@ public final class DemoCommand implements Callable<Integer> {
             feeder.start();
 
             long deadline = seconds == null ? Long.MAX_VALUE : System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
-            List<Alert> alerts = watch(bootstrap, cfg.topics().name("anomalies"), sim, video, running, deadline);
+            VideoAnomalyWatch vaw = videoAnomaly == null ? null
+                    : new VideoAnomalyWatch(Pipelines.load(Home.resolve(videoAnomalyConfig)).topics().name("anomalies"), videoAnomaly);
+            List<Alert> alerts = watch(bootstrap, cfg.topics().name("anomalies"), sim, video, vaw, running, deadline);
             running.set(false);
             feeder.join(10_000);
             summary(sim, alerts, stepsSent, pipeline, warmup);
             if (video != null) {
                 videoSummary(video);
             }
+            if (vaw != null) {
+                vaw.summary();
+            }
             return 0;
         } finally {
             running.set(false);
             if (feeder != null) {
                 feeder.join(10_000);
+            }
+            if (videoAnomaly != null) {
+                videoAnomaly.close();
             }
             if (video != null) {
                 video.close();
@@ -244,7 +267,8 @@ public final class DemoCommand implements Callable<Integer> {
 
     private record Alert(String stream, long step, SensorSimulator.Injection injection) {}
 
-    private List<Alert> watch(String bootstrap, String topic, SensorSimulator sim, VideoDemo video, AtomicBoolean running, long deadline) {
+    private List<Alert> watch(String bootstrap, String topic, SensorSimulator sim, VideoDemo video, VideoAnomalyWatch vaw,
+            AtomicBoolean running, long deadline) {
         Properties p = new Properties();
         p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
         p.put(ConsumerConfig.GROUP_ID_CONFIG, "engram-demo-watch");
@@ -259,9 +283,16 @@ public final class DemoCommand implements Callable<Integer> {
                 topics.add(video.config().topics().name("events"));
                 topics.add(video.config().topics().name("predictions"));
             }
+            if (vaw != null) {
+                topics.add(vaw.topic);
+            }
             consumer.subscribe(topics);
             while (running.get() && System.nanoTime() < deadline) {
                 for (ConsumerRecord<String, byte[]> r : consumer.poll(Duration.ofMillis(200))) {
+                    if (vaw != null && r.topic().equals(vaw.topic)) {
+                        vaw.onAlert(video, serde.deserialize(topic, r.value()));
+                        continue;
+                    }
                     if (video != null && !r.topic().equals(topic)) {
                         onVideo(video, r);
                         continue;
@@ -302,6 +333,38 @@ public final class DemoCommand implements Callable<Integer> {
         System.out.printf(Locale.ROOT, "%s  ACTIVITY %-20s frame %5d  %-13s -> %-13s p %.2f  %s%n",
                 LocalTime.now().format(CLOCK), camera, seq, previous, label, n.path("probability").asDouble(),
                 truth == null ? "" : "(true motion: " + truth + ")");
+    }
+
+    /** Prints the video anomaly pipeline's alerts as they come, and counts them per camera. */
+    private static final class VideoAnomalyWatch {
+        final String topic;
+        final PipelineRunner runner;
+        final Map<String, Integer> perCamera = new java.util.TreeMap<>();
+
+        VideoAnomalyWatch(String topic, PipelineRunner runner) {
+            this.topic = topic;
+            this.runner = runner;
+        }
+
+        void onAlert(VideoDemo video, SensorPrediction a) {
+            perCamera.merge(a.stream(), 1, Integer::sum);
+            VideoDemo.Camera cam = video == null ? null : video.camera(a.stream());
+            String note = "";
+            if (cam != null && !cam.truth().isEmpty()) {
+                // The demo loops each clip: its first frames follow its last, a jump no camera makes.
+                long inClip = a.step() % cam.truth().size();
+                note = inClip < 5 ? "(the clip loops here: its last frame jumps to its first)"
+                        : "(true motion: " + cam.truthAt(a.step() - 1) + " -> " + cam.truthAt(a.step()) + ")";
+            }
+            System.out.printf(Locale.ROOT, "%s  VIDEO ANOMALY %-15s frame %5d  score %.3f  %s%n", LocalTime.now().format(CLOCK),
+                    a.stream(), a.step(), a.score(), note);
+        }
+
+        void summary() {
+            int total = perCamera.values().stream().mapToInt(Integer::intValue).sum();
+            System.out.printf("  video anomaly frames scored: %.0f%n", runner.metrics().processedCount());
+            System.out.printf("  video anomaly alerts: %d %s%n", total, perCamera);
+        }
     }
 
     private static void videoSummary(VideoDemo video) {

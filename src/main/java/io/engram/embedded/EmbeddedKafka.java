@@ -176,28 +176,7 @@ public final class EmbeddedKafka implements AutoCloseable {
 
     /** Creates topics that do not exist yet on any cluster; existing ones are left as they are. */
     public static void createTopics(String bootstrap, int partitions, short replication, String... names) {
-        Properties p = new Properties();
-        p.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
-        try (Admin admin = Admin.create(p)) {
-            List<NewTopic> topics = new ArrayList<>();
-            for (String n : names) {
-                topics.add(new NewTopic(n, java.util.Optional.of(partitions),
-                        replication > 0 ? java.util.Optional.of(replication) : java.util.Optional.empty()));
-            }
-            var result = admin.createTopics(topics);
-            for (var e : result.values().entrySet()) {
-                try {
-                    e.getValue().get();
-                } catch (ExecutionException ex) {
-                    if (!(ex.getCause() instanceof TopicExistsException)) {
-                        throw new IllegalStateException("creating topic " + e.getKey() + ": " + ex.getCause().getMessage(), ex.getCause());
-                    }
-                }
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted while creating topics", e);
-        }
+        io.engram.core.TopicAdmin.createTopics(bootstrap, java.util.Map.of(), partitions, replication, List.of(names));
     }
 
     @Override

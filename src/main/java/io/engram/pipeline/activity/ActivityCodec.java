@@ -1,6 +1,6 @@
 package io.engram.pipeline.activity;
 
-import io.engram.core.PayloadCodec;
+import io.engram.core.VersionedPayloadCodec;
 import io.engram.core.StateSerde;
 import io.engram.core.StreamState;
 import java.nio.ByteBuffer;
@@ -16,38 +16,28 @@ import org.apache.kafka.common.errors.SerializationException;
  * H x float hidden. Format 1 has no run and no announced label (every change was announced): it is
  * read as run 1 and announced = last label.
  */
-public final class ActivityCodec implements PayloadCodec<ActivityState> {
-    static final byte PAYLOAD_VERSION = 1;
-
-    @Override
-    public String kind() {
-        return "activity";
+public final class ActivityCodec extends VersionedPayloadCodec<ActivityState> {
+    public ActivityCodec() {
+        super("activity", (byte) 1);
     }
 
     @Override
-    public int size(ActivityState a) {
-        return 1 + 8 + 12;
+    protected int bodySize(ActivityState a) {
+        return 8 + 12;
     }
 
     @Override
-    public void write(ActivityState a, ByteBuffer b) {
-        b.put(PAYLOAD_VERSION).putLong(a.lastSequence).putInt(a.lastLabel).putInt(a.run).putInt(a.announced);
+    protected void writeBody(ActivityState a, ByteBuffer b) {
+        b.putLong(a.lastSequence).putInt(a.lastLabel).putInt(a.run).putInt(a.announced);
     }
 
     @Override
-    public ActivityState read(ByteBuffer b) {
-        byte v = b.get();
-        if (v != PAYLOAD_VERSION) {
-            throw new SerializationException("activity state payload version " + v + " is not supported");
-        }
+    protected ActivityState readBody(ByteBuffer b) {
         ActivityState a = new ActivityState();
         a.lastSequence = b.getLong();
         a.lastLabel = b.getInt();
         a.run = b.getInt();
         a.announced = b.getInt();
-        if (b.hasRemaining()) {
-            throw new SerializationException("activity state has " + b.remaining() + " trailing bytes");
-        }
         return a;
     }
 

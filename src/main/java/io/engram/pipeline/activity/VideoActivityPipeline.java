@@ -1,8 +1,8 @@
 package io.engram.pipeline.activity;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.engram.core.AbstractPipelineKind;
 import io.engram.core.ConfigReader;
-import io.engram.core.PipelineKind;
 import io.engram.core.PipelineMeters;
 import io.engram.core.PipelineSpec;
 import io.engram.core.PipelineTopics;
@@ -13,7 +13,6 @@ import io.engram.model.ModelManifest;
 import io.engram.model.StepModel;
 import io.engram.pipeline.video.FrameStage;
 import java.nio.file.Path;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -33,55 +32,21 @@ import org.apache.kafka.streams.Topology;
  *
  * Own YAML sections: {@code encoder}, {@code events}; and {@code state.shape_store}.
  */
-public final class VideoActivityPipeline implements PipelineKind {
+public final class VideoActivityPipeline extends AbstractPipelineKind {
     public static final String TYPE = "video-activity";
     public static final VideoActivityPipeline INSTANCE = new VideoActivityPipeline();
 
     /** The kind's own settings. */
     public record Settings(Path encoderManifest, int maxFrameBytes, long maxPixels, String shapeStore, int eventMinFrames) {}
 
-    private VideoActivityPipeline() {}
-
-    @Override
-    public String type() {
-        return TYPE;
-    }
-
-    @Override
-    public Map<String, String> defaultTopics() {
-        Map<String, String> m = new LinkedHashMap<>();
-        m.put("frames", "video-frames");
-        m.put("features", "frame-features");
-        m.put(ActivityHead.PREDICTIONS, "activity-predictions");
-        m.put(ActivityHead.EVENTS, "activity-events");
-        m.put(PipelineTopics.DEAD_LETTER, "video-dead-letters");
-        m.put(PipelineTopics.STATE_EVENTS, "video-state-events");
-        return m;
-    }
-
-    @Override
-    public String stepInputRole() {
-        return "features";
-    }
-
-    @Override
-    public String defaultStore() {
-        return "activity-rnn-state";
-    }
-
-    @Override
-    public int defaultMetricsPort() {
-        return 9465;
-    }
-
-    @Override
-    public Set<String> sections() {
-        return Set.of("encoder", "events");
-    }
-
-    @Override
-    public Map<String, Set<String>> extraKeys() {
-        return Map.of("state", Set.of("shape_store"));
+    private VideoActivityPipeline() {
+        super(TYPE, "features", "activity-rnn-state", 9465, Set.of("encoder", "events"), Map.of("state", Set.of("shape_store")),
+                "frames", "video-frames",
+                "features", "frame-features",
+                ActivityHead.PREDICTIONS, "activity-predictions",
+                ActivityHead.EVENTS, "activity-events",
+                PipelineTopics.DEAD_LETTER, "video-dead-letters",
+                PipelineTopics.STATE_EVENTS, "video-state-events");
     }
 
     @Override

@@ -1,8 +1,8 @@
 package io.engram.pipeline.forecast;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.engram.core.AbstractPipelineKind;
 import io.engram.core.ConfigReader;
-import io.engram.core.PipelineKind;
 import io.engram.core.PipelineMeters;
 import io.engram.core.PipelineSpec;
 import io.engram.core.PipelineTopics;
@@ -10,7 +10,6 @@ import io.engram.core.StepTopology;
 import io.engram.errors.ConfigException;
 import io.engram.model.ModelManifest;
 import io.engram.model.StepModel;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -29,46 +28,17 @@ import org.apache.kafka.streams.Topology;
  *
  * Own YAML sections: {@code scoring}, {@code input} ({@code format}), {@code output} ({@code vectors}).
  */
-public final class AnomalyPipeline implements PipelineKind {
+public final class AnomalyPipeline extends AbstractPipelineKind {
     public static final String TYPE = "anomaly";
     public static final AnomalyPipeline INSTANCE = new AnomalyPipeline();
 
-    private AnomalyPipeline() {}
-
-    @Override
-    public String type() {
-        return TYPE;
-    }
-
-    @Override
-    public Map<String, String> defaultTopics() {
-        Map<String, String> m = new LinkedHashMap<>();
-        m.put("input", "sensor-readings");
-        m.put(ForecastHead.PREDICTIONS, "sensor-predictions");
-        m.put(ForecastHead.ANOMALIES, "sensor-anomalies");
-        m.put(PipelineTopics.DEAD_LETTER, "sensor-dead-letters");
-        m.put(PipelineTopics.STATE_EVENTS, "sensor-state-events");
-        return m;
-    }
-
-    @Override
-    public String stepInputRole() {
-        return "input";
-    }
-
-    @Override
-    public String defaultStore() {
-        return "sensor-rnn-state";
-    }
-
-    @Override
-    public int defaultMetricsPort() {
-        return 9464;
-    }
-
-    @Override
-    public Set<String> sections() {
-        return Set.of("scoring", "input", "output");
+    private AnomalyPipeline() {
+        super(TYPE, "input", "sensor-rnn-state", 9464, Set.of("scoring", "input", "output"), Map.of(),
+                "input", "sensor-readings",
+                ForecastHead.PREDICTIONS, "sensor-predictions",
+                ForecastHead.ANOMALIES, "sensor-anomalies",
+                PipelineTopics.DEAD_LETTER, "sensor-dead-letters",
+                PipelineTopics.STATE_EVENTS, "sensor-state-events");
     }
 
     @Override

@@ -1,6 +1,6 @@
 package io.engram.pipeline.forecast;
 
-import io.engram.core.PayloadCodec;
+import io.engram.core.VersionedPayloadCodec;
 import io.engram.core.StateSerde;
 import io.engram.core.StreamState;
 import java.nio.ByteBuffer;
@@ -27,22 +27,18 @@ import org.apache.kafka.common.errors.SerializationException;
  * long scored, lastAlertStep, lastAboveStep; C x double levelShort, levelMean, levelVar
  * </pre>
  */
-public final class ForecastCodec implements PayloadCodec<ForecastState> {
-    static final byte PAYLOAD_VERSION = 1;
-
-    @Override
-    public String kind() {
-        return "forecast";
+public final class ForecastCodec extends VersionedPayloadCodec<ForecastState> {
+    public ForecastCodec() {
+        super("forecast", (byte) 1);
     }
 
     @Override
-    public int size(ForecastState f) {
-        return 1 + 4 + 48 + 48 * f.channels();
+    protected int bodySize(ForecastState f) {
+        return 4 + 48 + 48 * f.channels();
     }
 
     @Override
-    public void write(ForecastState f, ByteBuffer b) {
-        b.put(PAYLOAD_VERSION);
+    protected void writeBody(ForecastState f, ByteBuffer b) {
         b.putInt(f.channels());
         StateSerde.putDoubles(b, f.mean);
         StateSerde.putDoubles(b, f.var);
@@ -60,14 +56,9 @@ public final class ForecastCodec implements PayloadCodec<ForecastState> {
     }
 
     @Override
-    public ForecastState read(ByteBuffer b) {
-        byte v = b.get();
-        if (v != PAYLOAD_VERSION) {
-            throw new SerializationException("forecast state payload version " + v + " is not supported");
-        }
+    protected ForecastState readBody(ByteBuffer b) {
         ForecastState f = channels(b);
         readScorer(f, b);
-        end(b);
         return f;
     }
 
@@ -94,12 +85,6 @@ public final class ForecastCodec implements PayloadCodec<ForecastState> {
         f.levelVar = StateSerde.doubles(b, c);
     }
 
-    private static void end(ByteBuffer b) {
-        if (b.hasRemaining()) {
-            throw new SerializationException("forecast state has " + b.remaining() + " trailing bytes");
-        }
-    }
-
     @Override
     public StreamState<ForecastState> readLegacy(byte version, ByteBuffer b) {
         if (version != 1) {
@@ -110,7 +95,9 @@ public final class ForecastCodec implements PayloadCodec<ForecastState> {
         ForecastState f = channels(b);
         float[] hidden = StateSerde.floats(b, StateSerde.length(b));
         readScorer(f, b);
-        end(b);
+        if (b.hasRemaining()) {
+            throw new SerializationException("sensor state has " + b.remaining() + " trailing bytes");
+        }
         return new StreamState<>(h.modelId(), h.modelVersion(), h.stateCompat(), h.steps(), h.lastEventTime(), hidden, f);
     }
 }

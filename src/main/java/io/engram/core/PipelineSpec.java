@@ -1,7 +1,6 @@
 package io.engram.core;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.engram.errors.ConfigException;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -168,10 +167,5 @@ public record PipelineSpec(
         Set<String> s = new LinkedHashSet<>(Set.of(common));
         s.addAll(kind.extraKeys().getOrDefault(section, Set.of()));
         return s;
-    }
-
-    /** A start-up error about this pipeline's file: names it and asks for the fix. */
-    public ConfigException error(String what) {
-        return new ConfigException("Pipeline " + file + ": " + what);
     }
 }

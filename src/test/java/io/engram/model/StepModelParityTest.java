@@ -7,15 +7,26 @@ import java.nio.file.Path;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
-/** One ONNX Runtime step equals PyTorch on the golden vectors, for the GRU and the LSTM. */
+/**
+ * One ONNX Runtime step equals PyTorch on the golden vectors, for every step model with golden
+ * vectors of this shape: the sensor GRU and LSTM, and the video feature forecaster.
+ */
 class StepModelParityTest {
-    static final Path DIR = Path.of("models/sensor-forecaster");
+    /** models/DIR/NAME: the manifest is models/DIR/NAME.yaml, the golden vectors models/DIR/golden/NAME.json. */
+    static ModelManifest manifest(String name) {
+        return ModelManifest.load(Path.of("models/" + name + ".yaml"));
+    }
+
+    static Golden golden(String name) throws Exception {
+        Path p = Path.of("models/" + name);
+        return new Golden(p.getParent().resolve("golden").resolve(p.getFileName() + ".json"));
+    }
 
     @ParameterizedTest
-    @ValueSource(strings = {"gru", "lstm"})
-    void oneBatchedStepEqualsPyTorchTo1e5(String cell) throws Exception {
-        ModelManifest m = ModelManifest.load(DIR.resolve("sensor-" + cell + ".yaml"));
-        JsonNode g = new Golden(DIR.resolve("golden/sensor-" + cell + ".json")).root.get("single_step");
+    @ValueSource(strings = {"sensor-forecaster/sensor-gru", "sensor-forecaster/sensor-lstm", "video-anomaly/feature-gru"})
+    void oneBatchedStepEqualsPyTorchTo1e5(String name) throws Exception {
+        ModelManifest m = manifest(name);
+        JsonNode g = golden(name).root.get("single_step");
         int batch = g.get("x").size();
         float[] x = Golden.rowsFloat(g.get("x"));
         int sf = m.stateFloats();
@@ -49,10 +60,10 @@ class StepModelParityTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"gru", "lstm"})
-    void fiftyStepsFedBackEqualTheFullSequenceTo1e4(String cell) throws Exception {
-        ModelManifest m = ModelManifest.load(DIR.resolve("sensor-" + cell + ".yaml"));
-        JsonNode seq = new Golden(DIR.resolve("golden/sensor-" + cell + ".json")).root.get("sequence");
+    @ValueSource(strings = {"sensor-forecaster/sensor-gru", "sensor-forecaster/sensor-lstm", "video-anomaly/feature-gru"})
+    void fiftyStepsFedBackEqualTheFullSequenceTo1e4(String name) throws Exception {
+        ModelManifest m = manifest(name);
+        JsonNode seq = golden(name).root.get("sequence");
         double[][] z = Golden.rowsDouble(seq.get("z"));
         double[][] y = Golden.rowsDouble(seq.get("y"));
         float[] state = new float[m.stateFloats()];

@@ -1,0 +1,163 @@
+package io.engram.it;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.engram.cli.EngramCli;
+import io.engram.core.PipelineSpec;
+import io.engram.embedded.EmbeddedKafka;
+import io.engram.runtime.PipelineRunner;
+import io.engram.runtime.Pipelines;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.awt.Graphics2D;
+import java.awt.RenderingHints;
+import java.awt.image.BufferedImage;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Properties;
+import java.util.UUID;
+import java.util.stream.Stream;
+import javax.imageio.ImageIO;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.bytedeco.ffmpeg.global.avutil;
+import org.bytedeco.javacv.FFmpegFrameRecorder;
+import org.bytedeco.javacv.Java2DFrameConverter;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+/**
+ * Video anomaly detection end to end on a real in-process broker, with a real video file: an MP4
+ * (FFmpeg, mpeg4, 320x240) is sent by `engram ingest video`; the video activity pipeline's CNN stage
+ * writes its frames' features and the video anomaly pipeline (topology/video-anomaly.yaml, the
+ * sensor pipeline's head) scores every frame, exactly once: one `video-anomaly-scores` record per
+ * frame, read on past that count, and every alert is one of them.
+ */
+class VideoAnomalyIT {
+    static final ObjectMapper JSON = new ObjectMapper();
+    static EmbeddedKafka kafka;
+
+    @TempDir
+    static Path work;
+
+    @BeforeAll
+    static void startBroker() {
+        kafka = EmbeddedKafka.start();
+    }
+
+    @AfterAll
+    static void stopBroker() {
+        kafka.close();
+    }
+
+    /** The held-out "freeze" evaluation clip (64x64 PNGs) as a 320x240 MP4 at 10 frames/s. */
+    static Path mp4(Path file) throws Exception {
+        List<Path> pngs;
+        try (Stream<Path> s = Files.list(Path.of("models/video-anomaly/eval/freeze-png"))) {
+            pngs = s.filter(p -> p.toString().endsWith(".png")).sorted().toList();
+        }
+        avutil.av_log_set_level(avutil.AV_LOG_ERROR);
+        try (FFmpegFrameRecorder r = new FFmpegFrameRecorder(file.toFile(), 320, 240, 0);
+                Java2DFrameConverter c = new Java2DFrameConverter()) {
+            r.setFormat("mp4");
+            r.setVideoCodecName("mpeg4");
+            r.setPixelFormat(avutil.AV_PIX_FMT_YUV420P);
+            r.setFrameRate(10);
+            r.setVideoQuality(2);
+            r.start();
+            for (Path p : pngs) {
+                BufferedImage src = ImageIO.read(p.toFile());
+                BufferedImage big = new BufferedImage(320, 240, BufferedImage.TYPE_3BYTE_BGR);
+                Graphics2D g = big.createGraphics();
+                g.setRenderingHint(RenderingHints.KEY_INTERPOLATION, RenderingHints.VALUE_INTERPOLATION_BILINEAR);
+                g.drawImage(src, 40, 0, 240, 240, null);
+                g.dispose();
+                r.record(c.convert(big));
+            }
+            r.stop();
+        }
+        return file;
+    }
+
+    /** Every committed record of {@code topic}: until {@code expected} have come, then on for a quiet {@code quiet}. */
+    static List<ConsumerRecord<byte[], byte[]>> readAll(String topic, int expected, Duration timeout, Duration quiet) {
+        Properties p = new Properties();
+        p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
+        p.put(ConsumerConfig.GROUP_ID_CONFIG, "it-" + UUID.randomUUID());
+        p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+        p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+        List<ConsumerRecord<byte[], byte[]>> out = new ArrayList<>();
+        long deadline = System.nanoTime() + timeout.toNanos();
+        try (KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(p, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
+            c.subscribe(List.of(topic));
+            long lastNew = System.nanoTime();
+            while (System.nanoTime() < deadline && (out.size() < expected || System.nanoTime() - lastNew < quiet.toNanos())) {
+                int before = out.size();
+                c.poll(Duration.ofMillis(200)).forEach(out::add);
+                if (out.size() > before) {
+                    lastNew = System.nanoTime();
+                }
+            }
+        }
+        return out;
+    }
+
+    @Test
+    void aVideoFileThroughIngestGetsExactlyOneAnomalyScorePerFrame() throws Exception {
+        String b = kafka.bootstrapServers();
+        PipelineSpec activity = Pipelines.load(Path.of("topology/video-activity.yaml")).withApplicationId("va-it-activity").withMetricsPort(0);
+        PipelineSpec anomaly = Pipelines.load(Path.of("topology/video-anomaly.yaml")).withApplicationId("va-it-anomaly").withMetricsPort(0);
+        Path video = mp4(work.resolve("freeze.mp4"));
+        try (PipelineRunner a = PipelineRunner.start(activity, b, work.resolve("state-a"), new SimpleMeterRegistry(), true);
+                PipelineRunner v = PipelineRunner.start(anomaly, b, work.resolve("state-v"), new SimpleMeterRegistry(), true)) {
+            assertTrue(a.awaitRunning(Duration.ofSeconds(60)) && v.awaitRunning(Duration.ofSeconds(60)), "both pipelines running");
+            StringWriter err = new StringWriter();
+            CommandLine cl = EngramCli.commandLine();
+            cl.setErr(new PrintWriter(err));
+            int code = cl.execute("ingest", "video", "--source", video.toString(), "--camera", "cam-1",
+                    "--topic", activity.topics().name("frames"), "-b", b, "--format", "jpeg", "--no-progress");
+            assertEquals(0, code, err.toString());
+
+            List<ConsumerRecord<byte[], byte[]>> features = readAll(activity.topics().name("features"), 1, Duration.ofSeconds(90),
+                    Duration.ofSeconds(5));
+            int n = features.size();
+            assertTrue(n >= 250, "the video's frames were decoded and encoded: " + n);
+            List<ConsumerRecord<byte[], byte[]>> scores = readAll(anomaly.topics().name("predictions"), n, Duration.ofSeconds(90),
+                    Duration.ofSeconds(5));
+            assertEquals(n, scores.size(), "exactly one score per frame, none twice");
+            List<Long> alerted = new ArrayList<>();
+            for (int i = 0; i < n; i++) {
+                assertEquals("cam-1", new String(scores.get(i).key(), StandardCharsets.UTF_8));
+                JsonNode s = JSON.readTree(scores.get(i).value());
+                assertEquals(i, s.get("step").asLong(), "frames are scored in order, once each");
+                assertEquals("video-feature-forecaster", s.get("model_id").asText());
+                if (s.get("anomaly").asBoolean()) {
+                    alerted.add(s.get("step").asLong());
+                }
+            }
+            List<ConsumerRecord<byte[], byte[]>> alerts = readAll(anomaly.topics().name("anomalies"), alerted.size(), Duration.ofSeconds(30),
+                    Duration.ofSeconds(2));
+            List<Long> alertSteps = new ArrayList<>();
+            for (ConsumerRecord<byte[], byte[]> r : alerts) {
+                alertSteps.add(JSON.readTree(r.value()).get("step").asLong());
+            }
+            assertEquals(alerted, alertSteps, "the alerts are exactly the scores flagged as anomalies");
+            assertTrue(readAll(anomaly.topics().deadLetter(), 0, Duration.ofSeconds(5), Duration.ofSeconds(1)).isEmpty(),
+                    "no feature record was refused");
+            System.out.printf("video anomaly IT: %d frames scored, alerts at frames %s%n", n, alerted);
+        }
+    }
+}

@@ -6,8 +6,8 @@
 
   --seed     base seed of everything random (data, weights, batches, eval clips); 42 for the release
   --threads  torch threads (1 for the release: the machine is shared)
-  --minutes  wall-clock cap on the training loop (default 7)
-  --epochs   passes over the training streams (the LR schedule's length; default 120)
+  --minutes  wall-clock cap on the training loop (default 9; a safety net, the release run ends first)
+  --epochs   passes over the training streams (the LR schedule's length; default 18)
   --train-streams  number of training streams (default 256; a smoke test uses a few)
   --out      output folder (default: this script's folder)
 
@@ -26,12 +26,14 @@ frame-encoder-cnn), numpy, torch and onnx; no onnxruntime, no PIL, no network. E
    streams TEST items (RNG [seed, 22]).
 2. Encodes every frame with the frozen encoder (PyTorch, eval mode; x = (v/255 - mean)/std from
    frame-encoder.yaml) -> 128 raw features per frame.
-3. Trains nn.GRU(128 -> 64) + Linear(64 -> 128) to predict the NEXT frame's raw features:
-   y_t = x_t + D * Linear(GRU((x_t - mu) / sd)), MSE on raw features, truncated BPTT over
-   consecutive 100-frame chunks of 1000-frame streams with the state carried over (detached).
-   mu, sd (per-channel input statistics) and D (per-channel scale of the frame-to-frame change)
-   come from the training data and are folded into the GRU's input weights and the head at export.
-4. Held-out evaluation against the persistence forecast (next = current) and linear extrapolation.
+3. Trains nn.GRU(128 -> 64) and a linear head over [h_t, x_t] to predict the NEXT frame's raw
+   features: y_t = x_t + D * (head(GRU(xn_t)) + skip(xn_t)), xn_t = (x_t - mu) / sd; MSE on raw
+   features; Adam, cosine LR 3e-3 -> 1e-4, batches of 16 streams, truncated BPTT over consecutive
+   50-frame chunks of 1000-frame streams with the state carried over (detached).
+   mu, sd (per-channel input statistics) and D (per-channel std of the frame-to-frame change)
+   come from the training data and are folded into the weights at export.
+4. Held-out evaluation against the persistence forecast (next = current) and linear extrapolation,
+   and a diagnostic of the frozen encoder (how smooth its features are in the item's position).
 5. Exports the step model x[B,128], h[B,64] -> y[B,128], h_out[B,64] (opset 17, dynamic batch, one
    GRU node), checks it (PyTorch step vs full sequence; the .onnx through common.run_onnx_numpy vs
    PyTorch), writes feature-gru.onnx, feature-gru.yaml, golden/feature-gru.json, the evaluation
@@ -78,8 +80,8 @@ MARGIN = 0.7                      # centre stays >= MARGIN * half-size from the 
 JITTER = 0.12                     # camera jitter, px (sigma)
 # ---- training -------------------------------------------------------------------------
 N_TRAIN, N_VAL, STREAM_T = 256, 24, 1000
-CHUNK = 100
-BATCH = 32
+CHUNK = 50
+BATCH = 16
 LR, LR_MIN = 3e-3, 1e-4
 SKIP_LOSS = 5                     # first frames of a stream not in the loss (no motion seen yet)
 SKIP_EVAL = 20                    # first frames of a stream not in the evaluation (scorer start-up)
@@ -285,43 +287,55 @@ def make_set(rng, items, n, T, enc, mean, std, label):
 # Model
 # =====================================================================================
 class Forecaster(nn.Module):
-    """y_t = x_t + D * head(GRU((x_t - mu) / sd)): the next frame's raw features."""
+    """y_t = x_t + D * (head(GRU(xn_t)) + skip(xn_t)), xn_t = (x_t - mu) / sd: the next frame's raw features.
+
+    head: Linear(64 -> 128) on the GRU's output; skip: Linear(128 -> 128, no bias) on the current
+    (normalised) features. Together they are one linear head over [h_t, x_t]; the skip path lets the
+    head shrink the current frame's noise in all 128 channels, which 64 hidden units cannot carry."""
 
     def __init__(self, mu, sd, dsc):
         super().__init__()
         self.rnn = nn.GRU(input_size=FEATURES, hidden_size=HIDDEN, num_layers=1)
         self.head = nn.Linear(HIDDEN, FEATURES)
-        nn.init.zeros_(self.head.weight)        # starts as the persistence forecast
-        nn.init.zeros_(self.head.bias)
+        self.skip = nn.Linear(FEATURES, FEATURES, bias=False)
+        for w in (self.head.weight, self.head.bias, self.skip.weight):
+            nn.init.zeros_(w)                   # starts as the persistence forecast
         self.register_buffer("mu", torch.as_tensor(mu, dtype=torch.float32))
         self.register_buffer("sd", torch.as_tensor(sd, dtype=torch.float32))
         self.register_buffer("dsc", torch.as_tensor(dsc, dtype=torch.float32))
 
     def forward(self, x, h=None):               # x [T,B,128] -> y [T,B,128], h_n [1,B,64]
-        out, hn = self.rnn((x - self.mu) / self.sd, h)
-        return x + self.dsc * self.head(out), hn
+        xn = (x - self.mu) / self.sd
+        out, hn = self.rnn(xn, h)
+        return x + self.dsc * (self.head(out) + self.skip(xn)), hn
 
 
 class Plain(nn.Module):
-    """The exported network: the normalisation folded into the weights (GRU + Linear + residual)."""
+    """The exported network, the normalisation folded into the weights: y = x + head(GRU(x)) + skip(x)."""
 
     def __init__(self, m):
         super().__init__()
         self.rnn = nn.GRU(input_size=FEATURES, hidden_size=HIDDEN, num_layers=1)
         self.head = nn.Linear(HIDDEN, FEATURES)
+        self.skip = nn.Linear(FEATURES, FEATURES)
         with torch.no_grad():
-            w = m.rnn.weight_ih_l0.double()
             inv = 1.0 / m.sd.double()
+            mu = m.mu.double()
+            dsc = m.dsc.double()
+            w = m.rnn.weight_ih_l0.double()
             self.rnn.weight_ih_l0.copy_((w * inv[None, :]).float())
-            self.rnn.bias_ih_l0.copy_((m.rnn.bias_ih_l0.double() - w @ (m.mu.double() * inv)).float())
+            self.rnn.bias_ih_l0.copy_((m.rnn.bias_ih_l0.double() - w @ (mu * inv)).float())
             self.rnn.weight_hh_l0.copy_(m.rnn.weight_hh_l0)
             self.rnn.bias_hh_l0.copy_(m.rnn.bias_hh_l0)
-            self.head.weight.copy_((m.head.weight.double() * m.dsc.double()[:, None]).float())
-            self.head.bias.copy_((m.head.bias.double() * m.dsc.double()).float())
+            self.head.weight.copy_((m.head.weight.double() * dsc[:, None]).float())
+            self.head.bias.copy_((m.head.bias.double() * dsc).float())
+            a = m.skip.weight.double() * dsc[:, None] * inv[None, :]
+            self.skip.weight.copy_(a.float())
+            self.skip.bias.copy_((-(a @ mu)).float())
 
     def forward(self, x, h=None):
         out, hn = self.rnn(x, h)
-        return x + self.head(out), hn
+        return x + self.head(out) + self.skip(x), hn
 
 
 class Step(nn.Module):
@@ -329,10 +343,11 @@ class Step(nn.Module):
         super().__init__()
         self.rnn = p.rnn
         self.head = p.head
+        self.skip = p.skip
 
     def forward(self, x, h):                    # x [B,128], h [B,64]
         out, hn = self.rnn(x.unsqueeze(0), h.unsqueeze(0))
-        return x + self.head(out[0]), hn[0]
+        return x + self.head(out[0]) + self.skip(x), hn[0]
 
 
 @torch.no_grad()
@@ -604,12 +619,50 @@ def clip_figures(x, y, e):
 
 
 # =====================================================================================
+# Diagnostic: how smooth are the frozen encoder's features in the item's position?
+# =====================================================================================
+@torch.no_grad()
+def encoder_smoothness(enc, mean, std, items, seed):
+    """Noise-free straight moves (no camera at all, float frames): per-frame MAE of persistence
+    (x_t) and of linear extrapolation (2 x_t - x_{t-1}) as forecasts of x_{t+1}, per speed; and the
+    camera-only floor (a still item through the camera: persistence MAE). If the features were smooth
+    in the position, linear extrapolation would beat persistence on these moves."""
+    rng = np.random.default_rng([seed, 44])
+    ks = rng.integers(len(items), size=16)
+    out = {}
+    for speed in (0.25, 0.5, 1.0, 2.0):
+        P, L = [], []
+        for k in ks:
+            th = rng.uniform(0, 2 * np.pi)
+            T = 12
+            d = np.array([math.cos(th), math.sin(th)])
+            pos = np.array([32.0, 32.0]) + speed * (np.arange(T)[:, None] - T / 2) * d
+            it = torch.from_numpy(np.repeat(items[k][None], T, 0)).float() / 255.0
+            c = place(it, pos[:, 0], pos[:, 1], np.full(T, 0.9)).numpy()
+            x = torch.from_numpy(((c.astype(np.float64) - mean) / std).astype(np.float32))[:, None]
+            f = enc(x).numpy().astype(np.float64)
+            P.append(np.abs(f[2:] - f[1:-1]).mean())
+            L.append(np.abs(f[2:] - (2 * f[1:-1] - f[:-2])).mean())
+        out[f"speed_{speed}px"] = {"persistence_mae": round(float(np.mean(P)), 4),
+                                   "linear_extrapolation_mae": round(float(np.mean(L)), 4)}
+    fl = []
+    for k in ks[:8]:
+        T = 60
+        pos = np.tile(rng.uniform(20, 44, 2), (T, 1))
+        fr = render(items[k], 0.9, pos, np.random.default_rng([seed, 45, int(k)]))
+        f = encode(enc, fr, mean, std).astype(np.float64)
+        fl.append(np.abs(np.diff(f, axis=0)).mean())
+    out["still_item_through_camera_persistence_mae"] = round(float(np.mean(fl)), 4)
+    return out
+
+
+# =====================================================================================
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--seed", type=int, default=42)
     ap.add_argument("--threads", type=int, default=1)
-    ap.add_argument("--minutes", type=float, default=7.0, help="wall-clock cap on the training loop")
-    ap.add_argument("--epochs", type=int, default=120, help="passes over the training streams (LR schedule length)")
+    ap.add_argument("--minutes", type=float, default=9.0, help="wall-clock cap on the training loop")
+    ap.add_argument("--epochs", type=int, default=18, help="passes over the training streams (LR schedule length)")
     ap.add_argument("--train-streams", type=int, default=N_TRAIN)
     ap.add_argument("--out", default=HERE)
     args = ap.parse_args()
@@ -629,6 +682,8 @@ def main():
     # ---- data ------------------------------------------------------------------------------
     Xtr, Mtr = make_set(np.random.default_rng([args.seed, 11]), xtr, n_train, STREAM_T, enc, mean, std, "train")
     Xva, Mva = make_set(np.random.default_rng([args.seed, 22]), xte, N_VAL, STREAM_T, enc, mean, std, "held-out")
+    smooth = encoder_smoothness(enc, mean, std, xte, args.seed)
+    print(f"encoder smoothness (noise-free moves): {smooth}", flush=True)
     t_data = time.time() - t0
     mu = Xtr.reshape(-1, FEATURES).mean(0)
     sd = Xtr.reshape(-1, FEATURES).std(0) + 1e-3
@@ -681,7 +736,7 @@ def main():
                 break
         el = time.time() - t_train0
         entry = {"epoch": ep + 1, "step": step, "train_mse": round(tot / max(cnt, 1), 6), "seconds": round(el, 1)}
-        if (ep + 1) % 5 == 0 or stopped or ep + 1 == args.epochs or ep < 3:
+        if (ep + 1) % 3 == 0 or stopped or ep + 1 == args.epochs or ep < 2:
             ev = evaluate(model, Xva, Mva)
             entry["heldout_mse"] = round(ev["model"]["mse"], 6)
             entry["heldout_mae"] = round(ev["model"]["mae"], 6)
@@ -817,6 +872,7 @@ def main():
                   "skip_loss_first_frames": SKIP_LOSS, "epochs_planned": args.epochs, "steps_planned": steps_total,
                   "steps_done": step, "stopped_by_time_cap": stopped, "minutes_cap": args.minutes, "grad_clip": 1.0},
         "data_seconds": round(t_data, 1), "train_seconds": round(train_seconds, 1),
+        "encoder_smoothness": smooth,
         "heldout": ev, "train_subset_same_metric": {k: ev_train[k]["mse"] for k in ("model", "persistence")},
         "history": history,
         "eval_clips": clip_report,

@@ -164,7 +164,7 @@ public record PipelineSpec(
     }
 
     private static Set<String> keys(PipelineKind kind, String section, String... common) {
-        Set<String> s = new LinkedHashSet<>(Set.of(common));
+        Set<String> s = new LinkedHashSet<>(java.util.List.of(common));
         s.addAll(kind.extraKeys().getOrDefault(section, Set.of()));
         return s;
     }

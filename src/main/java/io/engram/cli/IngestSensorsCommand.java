@@ -1,7 +1,7 @@
 package io.engram.cli;
 
 import io.engram.errors.ConfigException;
-import io.engram.embedded.EmbeddedKafka;
+import io.engram.core.TopicAdmin;
 import io.engram.client.KafkaAccess;
 import io.engram.client.ProgressBar;
 import io.engram.client.SensorCsv;
@@ -84,7 +84,7 @@ public final class IngestSensorsCommand implements Callable<Integer> {
                 throw new ConfigException("topic '" + topic + "' does not exist on " + bootstrap
                         + "; start the pipeline first (engram run creates its topics) or add --create-topic");
             }
-            EmbeddedKafka.createTopics(bootstrap, 4, (short) -1, topic);
+            TopicAdmin.createTopics(bootstrap, java.util.Map.of(), 4, (short) -1, java.util.List.of(topic));
             System.err.printf("engram: created topic %s (4 partitions)%n", topic);
         }
 

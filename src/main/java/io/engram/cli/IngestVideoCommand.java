@@ -1,6 +1,6 @@
 package io.engram.cli;
 
-import io.engram.embedded.EmbeddedKafka;
+import io.engram.core.TopicAdmin;
 import io.engram.errors.ConfigException;
 import io.engram.client.KafkaAccess;
 import io.engram.client.ProgressBar;
@@ -214,7 +214,7 @@ public final class IngestVideoCommand implements Callable<Integer> {
                 throw new ConfigException("topic '" + topic + "' does not exist on " + bootstrap
                         + "; create it (e.g. with the pipeline that reads it) or add --create-topic");
             }
-            EmbeddedKafka.createTopics(bootstrap, 4, (short) -1, topic);
+            TopicAdmin.createTopics(bootstrap, java.util.Map.of(), 4, (short) -1, java.util.List.of(topic));
             err.printf("engram: created topic %s (4 partitions)%n", topic);
         }
     }

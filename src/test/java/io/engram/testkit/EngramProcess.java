@@ -1,4 +1,4 @@
-package io.engram.it;
+package io.engram.testkit;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -18,18 +18,22 @@ import java.util.concurrent.TimeUnit;
  * gets a chance to clean up. Needs the shaded jar: {@code mvn package} (the {@code verify} phase
  * builds it before the integration tests run).
  */
-final class EngramProcess implements AutoCloseable {
-    static final Path JAR = Path.of("target/engram.jar").toAbsolutePath();
+public final class EngramProcess implements AutoCloseable {
+    public static final Path JAR = Path.of("target/engram.jar").toAbsolutePath();
     private static final String RUNNING_LINE = "engram: pipeline ";
     private static final String RUNNING_MARK = " running on ";
+    /** Kafka Streams' file with the instance's process id, in the application's state directory. */
+    public static final String PROCESS_FILE = "kafka-streams-process-metadata";
 
     private final String name;
     private final Path log;
+    private final Path stateDir;
     private final Process process;
 
-    private EngramProcess(String name, Path log, Process process) {
+    private EngramProcess(String name, Path log, Path stateDir, Process process) {
         this.name = name;
         this.log = log;
+        this.stateDir = stateDir;
         this.process = process;
     }
 
@@ -37,7 +41,7 @@ final class EngramProcess implements AutoCloseable {
      * Starts {@code engram run --config config --bootstrap-servers bootstrap --state-dir stateDir
      * --metrics-port 0} with each of {@code streamsProperties} as a {@code --streams-property}.
      */
-    static EngramProcess start(String name, Path config, String bootstrap, Path stateDir, Path log,
+    public static EngramProcess start(String name, Path config, String bootstrap, Path stateDir, Path log,
             Map<String, String> streamsProperties) {
         if (!Files.isRegularFile(JAR)) {
             throw new IllegalStateException(JAR + " is missing: build it with `mvn -B -o -q package -DskipTests`");
@@ -59,22 +63,22 @@ final class EngramProcess implements AutoCloseable {
         try {
             Files.createDirectories(log.getParent());
             Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
-            return new EngramProcess(name, log, p);
+            return new EngramProcess(name, log, stateDir, p);
         } catch (IOException e) {
             throw new UncheckedIOException("starting " + name, e);
         }
     }
 
-    String name() {
+    public String name() {
         return name;
     }
 
-    boolean alive() {
+    public boolean alive() {
         return process.isAlive();
     }
 
     /** Waits for the line {@code engram run} prints once Kafka Streams is RUNNING; fails if the process exits first. */
-    void awaitRunning(Duration timeout) throws InterruptedException {
+    public void awaitRunning(Duration timeout) throws InterruptedException {
         long deadline = System.nanoTime() + timeout.toNanos();
         while (System.nanoTime() < deadline) {
             if (log().lines().anyMatch(l -> l.startsWith(RUNNING_LINE) && l.contains(RUNNING_MARK))) {
@@ -89,7 +93,7 @@ final class EngramProcess implements AutoCloseable {
     }
 
     /** SIGKILL: the JVM dies on the spot, in whatever it was doing (mid-transaction, mid-write). */
-    void kill() throws InterruptedException {
+    public void kill() throws InterruptedException {
         process.destroyForcibly();
         if (!process.waitFor(30, TimeUnit.SECONDS)) {
             throw new AssertionError(name + " still alive 30 s after SIGKILL");
@@ -97,14 +101,14 @@ final class EngramProcess implements AutoCloseable {
     }
 
     /** SIGTERM: {@code engram run}'s shutdown hook closes Kafka Streams, leaving the group. */
-    void stop() throws InterruptedException {
+    public void stop() throws InterruptedException {
         process.destroy();
         if (!process.waitFor(60, TimeUnit.SECONDS)) {
             kill();
         }
     }
 
-    String log() {
+    public String log() {
         try {
             return Files.readString(log, StandardCharsets.UTF_8);
         } catch (IOException e) {
@@ -116,7 +120,7 @@ final class EngramProcess implements AutoCloseable {
      * The active tasks of each assignment this instance received, in order, from Kafka Streams'
      * TaskManager log lines (enabled at INFO in {@link #start}): e.g. {@code [[0_0, 0_2], [0_1]]}.
      */
-    List<String> assignments() {
+    public List<String> assignments() {
         String label = "New active tasks:";
         List<String> out = new ArrayList<>();
         for (String line : log().lines().toList()) {
@@ -129,7 +133,7 @@ final class EngramProcess implements AutoCloseable {
     }
 
     /** The active tasks of the latest assignment, e.g. {@code [0_1, 0_3]}; empty before the first. */
-    List<String> activeTasks() {
+    public List<String> activeTasks() {
         List<String> all = assignments();
         if (all.isEmpty()) {
             return List.of();
@@ -139,12 +143,12 @@ final class EngramProcess implements AutoCloseable {
     }
 
     /** True once an assignment has given this instance an active task. */
-    boolean hadActiveTask() {
+    public boolean hadActiveTask() {
         return assignments().stream().anyMatch(a -> a.contains("_"));
     }
 
     /** Waits until the latest assignment gives this instance at least {@code n} active tasks. */
-    void awaitActiveTasks(int n, Duration timeout) throws InterruptedException {
+    public void awaitActiveTasks(int n, Duration timeout) throws InterruptedException {
         long deadline = System.nanoTime() + timeout.toNanos();
         while (activeTasks().size() < n) {
             if (System.nanoTime() > deadline || !process.isAlive()) {
@@ -155,8 +159,37 @@ final class EngramProcess implements AutoCloseable {
         }
     }
 
+    /**
+     * Kafka Streams' process id for this instance, which it keeps in the state directory (file
+     * {@value #PROCESS_FILE}) and which names its transactional producers ({@link Transactions#ids}).
+     * Waits for the file, which Kafka Streams writes before it joins the group.
+     */
+    public String processId(Duration timeout) throws InterruptedException {
+        java.util.regex.Pattern uuid = java.util.regex.Pattern.compile("[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}");
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (System.nanoTime() < deadline) {
+            try (var files = Files.find(stateDir, 2, (p, a) -> p.getFileName().toString().equals(PROCESS_FILE))) {
+                for (Path f : files.toList()) {
+                    var m = uuid.matcher(Files.readString(f, StandardCharsets.UTF_8));
+                    if (m.find()) {
+                        return m.group();
+                    }
+                }
+            } catch (IOException e) {
+                // not written yet, or being written
+            }
+            Thread.sleep(50);
+        }
+        throw new AssertionError(name + ": no Kafka Streams process id in " + stateDir + " after " + timeout);
+    }
+
+    /** The state directory it was started with. */
+    public Path stateDir() {
+        return stateDir;
+    }
+
     /** The log's last {@code lines} lines, for failure messages. */
-    String tail(int lines) {
+    public String tail(int lines) {
         List<String> all = log().lines().toList();
         return String.join("\n", all.subList(Math.max(0, all.size() - lines), all.size()));
     }

@@ -1,0 +1,490 @@
+package io.engram.testkit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.engram.core.PipelineSpec;
+import io.engram.core.PipelineTopics;
+import io.engram.embedded.EmbeddedKafka;
+import io.engram.runtime.PipelineRunner;
+import io.engram.runtime.Pipelines;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.IsolationLevel;
+
+/**
+ * Crash and failover equivalence for any pipeline: whatever happens to Engram processes and the
+ * broker mid-stream (kill -9, failover to a standby, a new instance joining, a lost state
+ * directory, a broker outage), the output topics read with {@code read_committed} hold exactly the
+ * records of an uninterrupted run over the same input: per key, the same values byte for byte, in
+ * the same order, none missing and none twice ({@link RunOutputs#diff}).
+ *
+ * <p>Made from a pipeline file ({@link PipelineYaml}) and an {@link Input}: the records to send,
+ * where those marked {@link #bad} must each give one dead letter, those marked {@link #control}
+ * neither a dead letter nor a prediction, and every other one record on the {@code predictions}
+ * topic. The broker is the test class's ({@link KafkaBroker}); each Engram
+ * instance is a child JVM ({@link EngramProcess}) with its own state directory, killed with
+ * SIGKILL. Every scenario has its own topics and application id and sends the same input, so one
+ * uninterrupted run ({@link #reference()}, in this JVM) is the reference for all of them. Input is
+ * sent by a paced {@link Feeder}, so that kills land while records are flowing, and every kill
+ * waits for a transaction of the instance to be open on an output topic and proves afterwards that
+ * it still was ({@link Scenario#killInTransaction}). Every wait is for an event, with generous timeouts.
+ */
+public final class CrashHarness {
+    public static final Duration START = Duration.ofMinutes(2);
+    public static final Duration DRAIN = Duration.ofMinutes(2);
+    /** The output role that every good input record gives one record on. */
+    public static final String PREDICTIONS = "predictions";
+    /** Header on the input's bad records: the test's own bookkeeping, copied into their dead letters (so compared too). */
+    public static final String BAD_MARK = "it.bad";
+    /** Header on the input's records that give neither a prediction nor a dead letter (control records). */
+    public static final String CONTROL_MARK = "it.control";
+    /**
+     * A kill waits for a transaction that began at most this long ago: transactions are committed
+     * every {@code commit.interval.ms} (100 ms in the shipped files), so a young one stays open for
+     * tens of milliseconds more, far longer than the kill takes.
+     */
+    public static final long YOUNG_TRANSACTION_MS = 25;
+
+    /**
+     * A killed member never leaves the group: the coordinator waits for its session to expire before
+     * the survivors (or its restart) get its partitions. 6 s is the broker's minimum
+     * ({@code group.min.session.timeout.ms}); the default 45 s would only make the tests slower.
+     */
+    public static final Map<String, String> FAST_FAILOVER = Map.of("session.timeout.ms", "6000", "heartbeat.interval.ms", "1000");
+
+    /** A pipeline's input for the crash scenarios: the same records, in the same order, for every run. */
+    public interface Input {
+        /**
+         * The records to send, on the pipeline's input topics (named by {@code topics}). A record
+         * without a key must name its partition, so that every run's input topics are identical.
+         */
+        List<ProducerRecord<byte[], byte[]>> records(PipelineTopics topics);
+    }
+
+    private final String name;
+    private final KafkaBroker broker;
+    private final Path work;
+    private final PipelineYaml pipeline;
+    private final Input input;
+    private int partitions = 4;
+    private int chunk = 48;
+    private long pauseMs = 30;
+    private RunOutputs reference;
+    private int tasks;
+    private int threads;
+    private final List<String> kills = new ArrayList<>();
+
+    /**
+     * @param name the pipeline's short name, in topic names and application ids
+     * @param work a directory for pipeline files, state directories and logs
+     */
+    public CrashHarness(String name, KafkaBroker broker, Path work, PipelineYaml pipeline, Input input) {
+        this.name = name;
+        this.broker = broker;
+        this.work = work;
+        this.pipeline = pipeline;
+        this.input = input;
+    }
+
+    /** Partitions of every topic (4 unless set). */
+    public CrashHarness partitions(int n) {
+        partitions = n;
+        return this;
+    }
+
+    /** The feeder's pace: {@code chunk} records, then a pause of {@code pauseMs} (48 and 30 unless set). */
+    public CrashHarness pacing(int chunk, long pauseMs) {
+        this.chunk = chunk;
+        this.pauseMs = pauseMs;
+        return this;
+    }
+
+    /** Marks an input record as bad: it must give one dead letter and nothing else. */
+    public static ProducerRecord<byte[], byte[]> bad(ProducerRecord<byte[], byte[]> r) {
+        r.headers().add(BAD_MARK, new byte[0]);
+        return r;
+    }
+
+    /** Marks an input record as a control record: it gives neither a prediction nor a dead letter. */
+    public static ProducerRecord<byte[], byte[]> control(ProducerRecord<byte[], byte[]> r) {
+        r.headers().add(CONTROL_MARK, new byte[0]);
+        return r;
+    }
+
+    public static boolean isBad(ProducerRecord<byte[], byte[]> r) {
+        return r.headers().lastHeader(BAD_MARK) != null;
+    }
+
+    /** Good records (neither bad nor control) among the first {@code n} of {@code records}. */
+    public static int goodIn(List<ProducerRecord<byte[], byte[]>> records, int n) {
+        int good = 0;
+        for (int i = 0; i < n; i++) {
+            ProducerRecord<byte[], byte[]> r = records.get(i);
+            good += isBad(r) || r.headers().lastHeader(CONTROL_MARK) != null ? 0 : 1;
+        }
+        return good;
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // The reference
+
+    /**
+     * The uninterrupted run, in this JVM, on its own topics: computed on the first call, then kept.
+     * Waits until every good record has its prediction and every bad one its dead letter, and the
+     * outputs have settled (the application has committed all its input, no transaction is open).
+     */
+    public synchronized RunOutputs reference() throws Exception {
+        if (reference == null) {
+            long t0 = System.nanoTime();
+            PipelineTopics t = topics("reference");
+            PipelineSpec spec = Pipelines.load(yaml("reference", 0));
+            threads = spec.processing().threads();
+            List<ProducerRecord<byte[], byte[]>> records = input.records(t);
+            createTopics(t);
+            try (PipelineRunner runner = PipelineRunner.start(spec, broker.bootstrap(), work.resolve("reference-state"),
+                    new SimpleMeterRegistry(), true);
+                    KafkaProducer<byte[], byte[]> producer = Clients.producer(broker.bootstrap())) {
+                assertTrue(runner.awaitRunning(START), "reference pipeline running");
+                for (ProducerRecord<byte[], byte[]> r : records) {
+                    producer.send(r);
+                }
+                producer.flush();
+                Map<String, Integer> min = new LinkedHashMap<>();
+                min.put(PREDICTIONS, goodIn(records, records.size()));
+                min.put(PipelineTopics.DEAD_LETTER, (int) records.stream().filter(CrashHarness::isBad).count());
+                reference = awaitOutputs(broker.bootstrap(), spec.applicationId(), t, records, min);
+                tasks = runner.streams().metadataForLocalThreads().stream().mapToInt(m -> m.activeTasks().size()).sum();
+            }
+            System.out.printf(Locale.ROOT, "%s reference: %s, %d tasks, in %.1f s%n", name, reference.summary(), tasks,
+                    (System.nanoTime() - t0) / 1e9);
+        }
+        return reference;
+    }
+
+    /** Kafka Streams tasks of the pipeline (sub-topologies x partitions), known once {@link #reference()} ran. */
+    public int tasks() {
+        return tasks;
+    }
+
+    /** What each kill hit, for the test's report: the transaction it landed in. */
+    public List<String> kills() {
+        return List.copyOf(kills);
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // The four scenarios
+
+    /** One instance, killed with SIGKILL mid-transaction under a backlog; the rest of the input arrives while it is down; restarted. */
+    public void killDashNineThenRestart() throws Exception {
+        scenario("kill9", 0, s -> {
+            EngramProcess a = s.start("a", "a");
+            a.awaitRunning(START);
+            s.sendBacklog(s.size() * 3 / 5);
+            s.killInTransaction(a, s.good() / 4, s.size()); // the rest arrives while a is down and restarting
+            EngramProcess again = s.start("a-restarted", "a");
+            again.awaitRunning(START);
+            s.assertSameAsReference();
+        });
+    }
+
+    /**
+     * Two instances with one standby replica each; one is killed mid-transaction; the survivor takes
+     * over all tasks and processes what was sent meanwhile; then a third instance joins while records
+     * keep flowing and takes some of the survivor's tasks.
+     */
+    public void failoverWithStandbysThenJoin() throws Exception {
+        scenario("failover", 1, s -> {
+            EngramProcess a = s.start("a", "a");
+            EngramProcess b = s.start("b", "b");
+            a.awaitRunning(START);
+            b.awaitRunning(START);
+            // Both have tasks (the first to start briefly has them all).
+            a.awaitActiveTasks(1, START);
+            b.awaitActiveTasks(1, START);
+            s.sendBacklog(s.size() * 2 / 5);
+            s.killInTransaction(a, s.good() / 5, s.size() * 5 / 8);
+            List<String> lost = a.activeTasks();
+            b.awaitActiveTasks(tasks, START);
+            // Every good record sent so far, including those sent after the kill to a's partitions,
+            // gets its prediction: b has taken over a's tasks and processed them.
+            s.feeder.awaitSent(s.size() * 5 / 8, DRAIN);
+            s.awaitPredictions(goodIn(s.input, s.size() * 5 / 8));
+            s.log("b has taken over a's tasks " + lost + ": " + b.activeTasks());
+            // Records keep flowing, slowly, while c starts and takes some of b's tasks; the last ones
+            // go once it has.
+            s.feeder.pace(250);
+            s.feeder.allow(s.size() * 7 / 8);
+            EngramProcess c = s.start("c", "c");
+            c.awaitRunning(START);
+            c.awaitActiveTasks(1, START);
+            s.log("c has active tasks " + c.assignments() + "; " + s.feeder.sent() + " of " + s.size() + " records sent");
+            s.feeder.normalPace();
+            s.assertSameAsReference();
+            assertTrue(b.alive() && c.alive(), "b and c still running");
+        });
+    }
+
+    /** One instance, killed mid-transaction; its state directory is deleted; restarted, it rebuilds its state from the changelogs. */
+    public void lostStateDirectory() throws Exception {
+        scenario("lost-state", 0, s -> {
+            EngramProcess a = s.start("a", "a");
+            a.awaitRunning(START);
+            s.sendBacklog(s.size() * 3 / 5);
+            s.killInTransaction(a, s.good() / 4, s.size());
+            Path dir = s.stateDir("a");
+            KafkaBroker.deleteRecursively(dir);
+            assertFalse(Files.exists(dir));
+            EngramProcess again = s.start("a-fresh-state", "a");
+            again.awaitRunning(START);
+            s.assertSameAsReference();
+        });
+    }
+
+    /** The broker goes down for {@code down} with records flowing; the same Engram process recovers by itself. */
+    public void brokerOutage(Duration down) throws Exception {
+        scenario("outage", 0, s -> {
+            EngramProcess a = s.start("a", "a");
+            a.awaitRunning(START);
+            s.feeder.allow(s.size());
+            s.awaitPredictions(s.good() / 3);
+            long t0 = System.nanoTime();
+            broker.stop();
+            s.log("broker stopped, " + s.feeder.sent() + " of " + s.size() + " records sent");
+            Thread.sleep(down.toMillis()); // the outage itself: its length is the scenario, not a wait for an event
+            broker.restart();
+            s.log(String.format(Locale.ROOT, "broker back on port %d after %.1f s", broker.port(), (System.nanoTime() - t0) / 1e9));
+            s.assertSameAsReference();
+            assertTrue(a.alive(), "the same Engram process recovered by itself");
+        });
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // Scenario plumbing
+
+    /** The body of a scenario. */
+    public interface Body {
+        void run(Scenario s) throws Exception;
+    }
+
+    /** Runs one scenario on its own topics and application id; on failure the child processes' logs are attached to the error. */
+    public void scenario(String scenario, int standbys, Body body) throws Exception {
+        reference();
+        long t0 = System.nanoTime();
+        Scenario s = new Scenario(scenario, standbys);
+        try {
+            body.run(s);
+        } catch (Throwable e) {
+            e.addSuppressed(new AssertionError("logs of scenario " + scenario + ":\n" + s.logs()));
+            throw e;
+        } finally {
+            s.close();
+            System.out.printf(Locale.ROOT, "%s scenario %s: %.1f s%n", name, scenario, (System.nanoTime() - t0) / 1e9);
+        }
+    }
+
+    private PipelineTopics topics(String scenario) {
+        return Pipelines.load(pipeline.source()).topics().withSuffix("-" + name + "-" + scenario).withPartitions(partitions);
+    }
+
+    private Path yaml(String scenario, int standbys) {
+        return pipeline.applicationId("crash-it-" + name + "-" + scenario).topics(topics(scenario)).standbys(standbys)
+                .set("metrics.port", 0).write(work.resolve(name + "-" + scenario + ".yaml"));
+    }
+
+    /**
+     * Creates the topics before any Engram instance (which would create them too), so that the
+     * feeder never waits for metadata.
+     */
+    private void createTopics(PipelineTopics t) {
+        EmbeddedKafka.createTopics(broker.bootstrap(), partitions, (short) 1, t.all().toArray(String[]::new));
+    }
+
+    /** The topics the input is sent to, and every other topic of the pipeline (its outputs), by role. */
+    private static List<String> roles(PipelineTopics t, List<ProducerRecord<byte[], byte[]>> records, boolean inputs) {
+        Set<String> written = new LinkedHashSet<>();
+        records.forEach(r -> written.add(r.topic()));
+        return t.names().entrySet().stream().filter(e -> written.contains(e.getValue()) == inputs).map(Map.Entry::getKey).toList();
+    }
+
+    /**
+     * Waits until the output topic of each role in {@code min} holds at least that many committed
+     * records, then until the outputs have settled (the application has committed all its input and
+     * no transaction is open: a late commit would add records, and a killed instance's open
+     * transaction is aborted by the broker only after the transaction timeout), then reads every
+     * output topic up to its end.
+     */
+    static RunOutputs awaitOutputs(String bootstrap, String applicationId, PipelineTopics t, List<ProducerRecord<byte[], byte[]>> records,
+            Map<String, Integer> min) {
+        for (Map.Entry<String, Integer> e : min.entrySet()) {
+            int got = TopicReader.awaitAtLeast(bootstrap, t.name(e.getKey()), e.getValue(), DRAIN);
+            if (got < e.getValue()) {
+                throw new AssertionError(t.name(e.getKey()) + ": " + got + " committed records after " + DRAIN + ", expected " + e.getValue());
+            }
+        }
+        List<String> outputs = roles(t, records, false);
+        List<String> inputs = roles(t, records, true);
+        TopicReader.awaitSettled(bootstrap, TopicReader.Settle.outputs(outputs.stream().map(t::name).toList())
+                .consumedBy(applicationId, inputs.stream().map(t::name).toList()), DRAIN);
+        return RunOutputs.read(bootstrap, t, outputs, DRAIN);
+    }
+
+    /** One scenario's topics, pipeline file, Engram processes and input feeder. */
+    public final class Scenario implements AutoCloseable {
+        final String scenario;
+        final String applicationId;
+        final PipelineTopics topics;
+        final Path yaml;
+        final Path dir;
+        public final List<ProducerRecord<byte[], byte[]>> input;
+        final List<String> outputTopics;
+        final List<EngramProcess> processes = new ArrayList<>();
+        public final Feeder feeder;
+        final long t0 = System.nanoTime();
+
+        Scenario(String scenario, int standbys) {
+            this.scenario = scenario;
+            this.applicationId = "crash-it-" + name + "-" + scenario;
+            this.topics = topics(scenario);
+            this.yaml = yaml(scenario, standbys);
+            this.dir = work.resolve(name + "-" + scenario);
+            this.input = CrashHarness.this.input.records(topics);
+            this.outputTopics = roles(topics, this.input, false).stream().map(topics::name).toList();
+            createTopics(topics);
+            this.feeder = new Feeder(Clients.producer(broker.bootstrap()), this.input, chunk, pauseMs);
+        }
+
+        public int size() {
+            return input.size();
+        }
+
+        /** Good records in the whole input. */
+        public int good() {
+            return goodIn(input, input.size());
+        }
+
+        public Path stateDir(String instance) {
+            return dir.resolve("state-" + instance);
+        }
+
+        /** Starts an instance named {@code name} with state directory {@code stateDir(instance)} and its own log. */
+        public EngramProcess start(String process, String instance) {
+            EngramProcess p = EngramProcess.start(process, yaml, broker.bootstrap(), stateDir(instance), dir.resolve(process + ".log"),
+                    FAST_FAILOVER);
+            processes.add(p);
+            log("started " + process);
+            return p;
+        }
+
+        /**
+         * Kills {@code p} with SIGKILL once {@code committed} predictions are committed and one of
+         * its transactions is open on an output topic, young enough to stay open well past the kill;
+         * then proves that the kill landed inside that transaction (the coordinator still has it
+         * ongoing, with the same producer and epoch, once the process is dead), so that its writes,
+         * already in the output partitions, must never become visible. Input keeps flowing at the
+         * feeder's pace, up to the first {@code flowUpTo} records, from the moment {@code committed}
+         * predictions are there: a pipeline that has caught up with its input opens no transaction.
+         */
+        public void killInTransaction(EngramProcess p, int committed, int flowUpTo) throws Exception {
+            awaitPredictions(committed);
+            feeder.allow(flowUpTo);
+            List<String> ids = Transactions.ids(applicationId, p.processId(START), threads);
+            try (Admin admin = Clients.admin(broker.bootstrap())) {
+                Transactions.Open open = Transactions.awaitYoungOpen(admin, ids, outputTopics, YOUNG_TRANSACTION_MS, DRAIN);
+                int sent = feeder.sent();
+                p.kill();
+                long age = open == null ? -1 : open.ageMs();
+                boolean still = open != null && Transactions.stillOpen(admin, open, outputTopics);
+                String what = open == null ? "no open transaction of " + ids + " seen within " + DRAIN
+                        : String.format(Locale.ROOT, "%s: transaction of %s (producer %d, epoch %d) on %s, %d ms old at the kill, %s after it",
+                                scenario, open.transactionalId(), open.producerId(), open.producerEpoch(), open.outputPartitions(), age,
+                                still ? "still open" : "NOT open");
+                kills.add(what);
+                log("killed " + p.name() + " (SIGKILL) with " + sent + " of " + input.size() + " input records sent, "
+                        + TopicReader.count(broker.bootstrap(), topics.name(PREDICTIONS), IsolationLevel.READ_COMMITTED)
+                        + " predictions committed and "
+                        + TopicReader.count(broker.bootstrap(), topics.name(PREDICTIONS), IsolationLevel.READ_UNCOMMITTED) + " written; "
+                        + what);
+                assertTrue(still, "the kill must land inside an open transaction: " + what);
+            }
+        }
+
+        /**
+         * Sends the first {@code n} input records as fast as the producer goes, more than Engram
+         * processes in that time, so that a kill that follows lands while it is busy; the rest goes
+         * at the feeder's usual pace.
+         */
+        public void sendBacklog(int n) throws InterruptedException {
+            feeder.pace(0);
+            feeder.allow(n);
+            feeder.awaitSent(n, DRAIN);
+            feeder.normalPace();
+            log(n + " records sent");
+        }
+
+        /** Waits until at least {@code n} predictions are committed. */
+        public void awaitPredictions(int n) {
+            int got = TopicReader.awaitAtLeast(broker.bootstrap(), topics.name(PREDICTIONS), n, DRAIN);
+            if (got < n) {
+                throw new AssertionError(scenario + ": " + got + " committed predictions after " + DRAIN + ", expected at least " + n);
+            }
+        }
+
+        /**
+         * Sends the rest of the input, waits until the output topics hold as many committed records
+         * as the reference's and have settled, then compares every output topic with the reference's.
+         */
+        public void assertSameAsReference() throws Exception {
+            feeder.allow(input.size());
+            feeder.awaitSent(input.size(), DRAIN);
+            Map<String, Integer> min = new LinkedHashMap<>();
+            reference.roles().forEach(r -> min.put(r, reference.total(r)));
+            RunOutputs got = awaitOutputs(broker.bootstrap(), applicationId, topics, input, min);
+            log("output: " + got.summary() + "; "
+                    + (TopicReader.count(broker.bootstrap(), topics.name(PREDICTIONS), IsolationLevel.READ_UNCOMMITTED) - got.total(PREDICTIONS))
+                    + " prediction records written in aborted transactions");
+            assertEquals(reference.roles(), got.roles(), "output roles");
+            List<String> diffs = reference.diff(got);
+            if (!diffs.isEmpty()) {
+                throw new AssertionError(name + " scenario " + scenario + ": the output differs from the uninterrupted run's ("
+                        + diffs.size() + " differences; reference " + reference.summary() + ", got " + got.summary() + "):\n  "
+                        + String.join("\n  ", diffs.subList(0, Math.min(20, diffs.size()))));
+            }
+        }
+
+        public void log(String what) {
+            System.out.printf(Locale.ROOT, "[%s %s +%.1f s] %s%n", name, scenario, (System.nanoTime() - t0) / 1e9, what);
+        }
+
+        String logs() {
+            StringBuilder b = new StringBuilder();
+            for (EngramProcess p : processes) {
+                b.append("----- ").append(p.name()).append(p.alive() ? " (alive)" : " (dead)").append(" -----\n")
+                        .append(p.tail(80)).append('\n');
+            }
+            return b.toString();
+        }
+
+        @Override
+        public void close() throws InterruptedException {
+            feeder.close();
+            for (EngramProcess p : processes) {
+                p.close();
+                log(p.name() + " active tasks, assignment by assignment: " + p.assignments());
+            }
+        }
+    }
+}

@@ -3,8 +3,14 @@ package io.engram.bench;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.engram.client.SensorCsv;
+import io.engram.core.JsonSerde;
+import io.engram.core.OutOfOrder;
 import io.engram.core.PipelineSpec;
+import io.engram.pipeline.forecast.SensorPrediction;
 import io.engram.runtime.Pipelines;
+import io.engram.testkit.PipelineDriver;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.LocalDateTime;
@@ -45,11 +51,42 @@ class NabReplayIT {
         List<String> a = write(data.resolve("realTest/a.csv"), 900, 700, 1);
         List<String> b = write(data.resolve("artificialTest/b.csv"), 600, 500, 2);
         Path out = tmp.resolve("out");
-        NabReplay.Report report = NabReplay.run(Pipelines.load(Path.of("topology/sensor-anomaly.yaml")), data, out, null);
+        PipelineSpec spec = Pipelines.load(Path.of("topology/sensor-anomaly.yaml"));
+        NabReplay.Report report = NabReplay.run(spec, data, out, null);
         assertEquals(2, report.files());
         assertEquals(1500, report.rows());
         check(a, out.resolve("realTest/a.csv"), 700);
         check(b, out.resolve("artificialTest/b.csv"), 500);
+        // Each row's score is its own prediction's: the replay stops reading at one prediction per row,
+        // so a duplicate would leave a row without its score (0) or with another's, which shows here.
+        sameScoresAsTheTopology(spec, data.resolve("realTest/a.csv"), "realTest/a", out.resolve("realTest/a.csv"));
+        sameScoresAsTheTopology(spec, data.resolve("artificialTest/b.csv"), "artificialTest/b", out.resolve("artificialTest/b.csv"));
+    }
+
+    /**
+     * The scores of a result file equal, row by row, those of the same rows stepped once each, in
+     * order, through the same topology in a TopologyTestDriver (as the replay runs it: out-of-order
+     * readings processed).
+     */
+    private static void sameScoresAsTheTopology(PipelineSpec spec, Path csv, String stream, Path result) throws Exception {
+        JsonSerde<SensorPrediction> serde = new JsonSerde<>(SensorPrediction.class);
+        List<String> expected = new ArrayList<>();
+        try (PipelineDriver d = new PipelineDriver(spec.withOutOfOrder(OutOfOrder.PROCESS))) {
+            var in = d.input("input");
+            var preds = d.output("predictions");
+            for (SensorCsv.Row row : SensorCsv.read(csv).rows()) {
+                String json = String.format(Locale.ROOT, "{\"ts\":%d,\"values\":[%s]}", row.ts(), Double.toString(row.values()[0]));
+                in.pipeInput(stream.getBytes(StandardCharsets.UTF_8), json.getBytes(StandardCharsets.UTF_8), row.ts());
+            }
+            for (var r : preds.readRecordsToList()) {
+                expected.add(String.format(Locale.ROOT, "%.8f", NabReplay.nabScore(serde.deserialize("t", r.value().getBytes(StandardCharsets.UTF_8)))));
+            }
+        }
+        List<String> lines = Files.readAllLines(result);
+        assertEquals(expected.size() + 1, lines.size(), "one row per prediction of the topology");
+        for (int i = 1; i < lines.size(); i++) {
+            assertEquals(expected.get(i - 1), lines.get(i).split(",")[2], result.getFileName() + " row " + i + ": its own prediction's score");
+        }
     }
 
     private static void check(List<String> in, Path result, int spike) throws Exception {

@@ -1,19 +1,15 @@
 package io.engram.it;
 
+import io.engram.testkit.TopicReader;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Properties;
-import java.util.UUID;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 
 /** Plain producer/consumer helpers for integration tests. */
@@ -33,21 +29,13 @@ public final class KafkaTestClient {
                 json.getBytes(StandardCharsets.UTF_8));
     }
 
-    /** Reads {@code topic} from the start with read_committed until {@code count} records or the timeout. */
+    /**
+     * Reads {@code topic} from the start with read_committed: waits for at least {@code count}
+     * records, then reads on past them, up to the end offsets once the topic has settled (no
+     * transaction open, end offsets unchanged for a quiet period), so that a caller asserting
+     * exactly {@code count} sees a duplicate or any other extra record ({@link TopicReader#readCommitted}).
+     */
     public static List<ConsumerRecord<byte[], byte[]>> readCommitted(String bootstrap, String topic, int count, Duration timeout) {
-        Properties p = new Properties();
-        p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
-        p.put(ConsumerConfig.GROUP_ID_CONFIG, "it-" + UUID.randomUUID());
-        p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-        p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
-        List<ConsumerRecord<byte[], byte[]>> out = new ArrayList<>();
-        long deadline = System.nanoTime() + timeout.toNanos();
-        try (KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(p, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
-            c.subscribe(List.of(topic));
-            while (out.size() < count && System.nanoTime() < deadline) {
-                c.poll(Duration.ofMillis(200)).forEach(out::add);
-            }
-        }
-        return out;
+        return TopicReader.readCommitted(bootstrap, topic, count, timeout);
     }
 }

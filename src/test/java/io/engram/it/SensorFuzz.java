@@ -12,7 +12,6 @@ import io.engram.core.InputKeyDeserializer;
 import io.engram.errors.BadInputException;
 import io.engram.pipeline.forecast.SensorReading;
 import io.engram.pipeline.forecast.SensorReadingSerde;
-import io.engram.testkit.Bytes;
 import io.engram.testkit.FuzzRecord;
 import io.engram.testkit.Fuzzer;
 import java.nio.charset.StandardCharsets;

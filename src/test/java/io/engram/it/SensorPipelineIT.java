@@ -4,13 +4,15 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.engram.runtime.PipelineRunner;
-import io.engram.embedded.EmbeddedKafka;
 import io.engram.core.DeadLetterHandler;
 import io.engram.monitoring.MetricsServer;
 import io.engram.core.JsonSerde;
 import io.engram.core.PipelineSpec;
+import io.engram.core.PipelineTopics;
 import io.engram.runtime.Pipelines;
 import io.engram.pipeline.forecast.SensorPrediction;
+import io.engram.testkit.KafkaBroker;
+import io.engram.testkit.TopicReader;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.net.URI;
@@ -20,32 +22,46 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.SplittableRandom;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /** The sensor pipeline on a real in-process KRaft broker, with exactly-once processing and RocksDB state. */
 class SensorPipelineIT {
-    static EmbeddedKafka kafka;
+    @RegisterExtension
+    static final KafkaBroker kafka = new KafkaBroker();
     static final JsonSerde<SensorPrediction> SERDE = new JsonSerde<>(SensorPrediction.class);
 
     @TempDir
     Path stateDir;
 
-    @BeforeAll
-    static void startBroker() {
-        kafka = EmbeddedKafka.start();
+    /**
+     * Every committed record of the topic of {@code role}: at least {@code atLeast}, and read on past
+     * them once the pipeline has committed all of its input and no transaction is open, so that an
+     * exact count sees duplicates.
+     */
+    private static List<ConsumerRecord<byte[], byte[]>> read(PipelineSpec cfg, String role, int atLeast) {
+        return read(cfg, Map.of(role, atLeast)).get(role);
     }
 
-    @AfterAll
-    static void stopBroker() {
-        kafka.close();
+    /** As {@link #read(PipelineSpec, String, int)} for several roles at once: by role. */
+    private static Map<String, List<ConsumerRecord<byte[], byte[]>>> read(PipelineSpec cfg, Map<String, Integer> atLeast) {
+        Map<String, Integer> byTopic = new LinkedHashMap<>();
+        atLeast.forEach((role, n) -> byTopic.put(cfg.topics().name(role), n));
+        Map<String, List<ConsumerRecord<byte[], byte[]>>> byTopicRead = TopicReader.readCommitted(kafka.bootstrap(), byTopic,
+                Duration.ofSeconds(120), TopicReader.Settle.outputs(cfg.topics().except("input"))
+                        .consumedBy(cfg.applicationId(), List.of(cfg.topics().name("input"))));
+        Map<String, List<ConsumerRecord<byte[], byte[]>>> byRole = new HashMap<>();
+        atLeast.keySet().forEach(role -> byRole.put(role, byTopicRead.get(cfg.topics().name(role))));
+        return byRole;
     }
 
     private static PipelineSpec config(String suffix) {
@@ -66,7 +82,7 @@ class SensorPipelineIT {
     void readingsBecomePredictionsAlertsAndDeadLettersExactlyOnceWithMetrics() throws Exception {
         PipelineSpec cfg = config("e2e");
         PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-        String bootstrap = kafka.bootstrapServers();
+        String bootstrap = kafka.bootstrap();
         try (PipelineRunner runner = PipelineRunner.start(cfg, bootstrap, stateDir, registry, true);
                 MetricsServer http = new MetricsServer(registry, "localhost", 0);
                 KafkaProducer<byte[], byte[]> producer = KafkaTestClient.producer(bootstrap)) {
@@ -88,21 +104,24 @@ class SensorPipelineIT {
             }
             producer.flush();
 
-            List<ConsumerRecord<byte[], byte[]>> preds = KafkaTestClient.readCommitted(bootstrap, cfg.topics().name("predictions"), 3 * steps, Duration.ofSeconds(120));
-            assertEquals(3 * steps, preds.size(), "one prediction per good reading");
+            Map<String, List<ConsumerRecord<byte[], byte[]>>> out = read(cfg, Map.of("predictions", 3 * steps, "anomalies", 1,
+                    PipelineTopics.DEAD_LETTER, 1));
+            List<ConsumerRecord<byte[], byte[]>> preds = out.get("predictions");
+            assertEquals(3 * steps, preds.size(), "one prediction per good reading, none twice");
             for (int s = 0; s < 3; s++) {
                 String key = "sensor-" + s;
                 List<Long> order = preds.stream().filter(p -> new String(p.key(), StandardCharsets.UTF_8).equals(key))
                         .map(p -> SERDE.deserialize("t", p.value()).step()).toList();
+                assertEquals(steps, order.size(), key + ": one prediction per reading");
                 for (int i = 0; i < steps; i++) {
                     assertEquals(i, order.get(i), key + ": steps in order, no gaps or duplicates");
                 }
             }
-            List<ConsumerRecord<byte[], byte[]>> alerts = KafkaTestClient.readCommitted(bootstrap, cfg.topics().name("anomalies"), 1, Duration.ofSeconds(30));
+            List<ConsumerRecord<byte[], byte[]>> alerts = out.get("anomalies");
             assertTrue(alerts.stream().map(a -> SERDE.deserialize("t", a.value()))
                     .anyMatch(a -> a.stream().equals("sensor-1") && a.step() == 500), "the injected spike alerts");
-            List<ConsumerRecord<byte[], byte[]>> dead = KafkaTestClient.readCommitted(bootstrap, cfg.topics().deadLetter(), 1, Duration.ofSeconds(30));
-            assertEquals(1, dead.size());
+            List<ConsumerRecord<byte[], byte[]>> dead = out.get(PipelineTopics.DEAD_LETTER);
+            assertEquals(1, dead.size(), "one dead letter, not two");
             assertEquals("not-json", new String(dead.get(0).headers().lastHeader(DeadLetterHandler.H_REASON).value(), StandardCharsets.UTF_8));
             assertEquals("{oops", new String(dead.get(0).value(), StandardCharsets.UTF_8));
 
@@ -117,21 +136,21 @@ class SensorPipelineIT {
     @Test
     void aRestartedPipelineContinuesEachStreamFromItsStoredState() throws Exception {
         PipelineSpec cfg = config("restart");
-        String bootstrap = kafka.bootstrapServers();
+        String bootstrap = kafka.bootstrap();
         String in = cfg.topics().name("input");
         try (KafkaProducer<byte[], byte[]> producer = KafkaTestClient.producer(bootstrap)) {
             try (PipelineRunner runner = PipelineRunner.start(cfg, bootstrap, stateDir, registry(), true)) {
                 assertTrue(runner.awaitRunning(Duration.ofSeconds(60)));
                 for (int i = 0; i < 50; i++) producer.send(KafkaTestClient.reading(in, "k", 1000L * i, i % 7));
                 producer.flush();
-                assertEquals(50, KafkaTestClient.readCommitted(bootstrap, cfg.topics().name("predictions"), 50, Duration.ofSeconds(60)).size());
+                assertEquals(50, read(cfg, "predictions", 50).size());
             }
             try (PipelineRunner runner = PipelineRunner.start(cfg, bootstrap, stateDir, registry(), true)) {
                 assertTrue(runner.awaitRunning(Duration.ofSeconds(60)));
                 for (int i = 50; i < 60; i++) producer.send(KafkaTestClient.reading(in, "k", 1000L * i, i % 7));
                 producer.flush();
-                List<ConsumerRecord<byte[], byte[]>> all = KafkaTestClient.readCommitted(bootstrap, cfg.topics().name("predictions"), 60, Duration.ofSeconds(60));
-                assertEquals(60, all.size());
+                List<ConsumerRecord<byte[], byte[]>> all = read(cfg, "predictions", 60);
+                assertEquals(60, all.size(), "no reading predicted twice across the restart");
                 assertEquals(59, SERDE.deserialize("t", all.get(59).value()).step(), "state carried across the restart");
             }
         }
@@ -140,7 +159,7 @@ class SensorPipelineIT {
     @Test
     void aNewModelVersionIsPickedUpOnRestartCompatibleStateCarriesOnIncompatibleStateIsResetWithARecord() throws Exception {
         PipelineSpec base = config("upgrade");
-        String bootstrap = kafka.bootstrapServers();
+        String bootstrap = kafka.bootstrap();
         String in = base.topics().name("input");
         // 1.1.0 of the GRU: the same ONNX file and state layout (state_compat), a new version.
         Path gru = Path.of("models/sensor-forecaster/sensor-gru.yaml").toAbsolutePath();
@@ -160,11 +179,13 @@ class SensorPipelineIT {
                     }
                     producer.flush();
                     n += 20;
-                    assertEquals(2 * n, KafkaTestClient.readCommitted(bootstrap, base.topics().name("predictions"), 2 * n, Duration.ofSeconds(60)).size());
+                    assertEquals(2 * n, read(base, "predictions", 2 * n).size());
                 }
             }
         }
-        List<ConsumerRecord<byte[], byte[]>> all = KafkaTestClient.readCommitted(bootstrap, base.topics().name("predictions"), 120, Duration.ofSeconds(30));
+        Map<String, List<ConsumerRecord<byte[], byte[]>>> out = read(base, Map.of("predictions", 120, PipelineTopics.STATE_EVENTS, 2));
+        List<ConsumerRecord<byte[], byte[]>> all = out.get("predictions");
+        assertEquals(120, all.size(), "one prediction per reading, none twice");
         java.util.Map<String, List<SensorPrediction>> byKey = new java.util.TreeMap<>();
         for (ConsumerRecord<byte[], byte[]> r : all) {
             byKey.computeIfAbsent(new String(r.key(), StandardCharsets.UTF_8), k -> new java.util.ArrayList<>()).add(SERDE.deserialize("t", r.value()));
@@ -177,7 +198,7 @@ class SensorPipelineIT {
             assertEquals(0, p.get(40).step(), "the LSTM cannot use the GRU's state: the stream starts afresh");
             assertEquals("sensor-forecaster-lstm", p.get(40).modelId());
         }
-        List<ConsumerRecord<byte[], byte[]>> events = KafkaTestClient.readCommitted(bootstrap, base.topics().stateEvents(), 2, Duration.ofSeconds(30));
+        List<ConsumerRecord<byte[], byte[]>> events = out.get(PipelineTopics.STATE_EVENTS);
         assertEquals(2, events.size(), "one reset record per stream, for the incompatible model only");
         for (ConsumerRecord<byte[], byte[]> e : events) {
             String json = new String(e.value(), StandardCharsets.UTF_8);

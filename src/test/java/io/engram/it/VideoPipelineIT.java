@@ -9,10 +9,10 @@ import io.engram.core.PipelineTopics;
 import io.engram.pipeline.video.FrameEncodeProcessor;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.engram.it.KafkaTestClient;
 import io.engram.runtime.PipelineRunner;
 import io.engram.cli.EngramCli;
-import io.engram.embedded.EmbeddedKafka;
+import io.engram.testkit.KafkaBroker;
+import io.engram.testkit.TopicReader;
 import io.engram.errors.BadInputException;
 import io.engram.core.DeadLetterHandler;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -27,9 +27,8 @@ import java.util.Map;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
 
@@ -41,19 +40,26 @@ import picocli.CommandLine;
 class VideoPipelineIT {
     static final Path MODELS = Path.of("models/activity");
     static final ObjectMapper JSON = new ObjectMapper();
-    static EmbeddedKafka kafka;
+    @RegisterExtension
+    static final KafkaBroker kafka = new KafkaBroker();
 
     @TempDir
     Path stateDir;
 
-    @BeforeAll
-    static void startBroker() {
-        kafka = EmbeddedKafka.start();
-    }
-
-    @AfterAll
-    static void stopBroker() {
-        kafka.close();
+    /**
+     * Every committed record of the topic of each role: at least {@code atLeast} of it, and read on
+     * past them once the pipeline has committed all its input frames and no transaction is open, so
+     * that an exact count sees duplicates. By role.
+     */
+    private static Map<String, List<ConsumerRecord<byte[], byte[]>>> read(PipelineSpec cfg, Map<String, Integer> atLeast) {
+        Map<String, Integer> byTopic = new java.util.LinkedHashMap<>();
+        atLeast.forEach((role, n) -> byTopic.put(cfg.topics().name(role), n));
+        Map<String, List<ConsumerRecord<byte[], byte[]>>> byTopicRead = TopicReader.readCommitted(kafka.bootstrap(), byTopic,
+                Duration.ofSeconds(90), TopicReader.Settle.outputs(cfg.topics().except("frames"))
+                        .consumedBy(cfg.applicationId(), List.of(cfg.topics().name("frames"))));
+        Map<String, List<ConsumerRecord<byte[], byte[]>>> byRole = new HashMap<>();
+        atLeast.keySet().forEach(role -> byRole.put(role, byTopicRead.get(cfg.topics().name(role))));
+        return byRole;
     }
 
     @Test
@@ -64,10 +70,10 @@ class VideoPipelineIT {
         JsonNode g = JSON.readTree(MODELS.resolve("golden/activity-clip.json").toFile());
         int n = g.get("frames").asInt();
 
-        try (PipelineRunner runner = PipelineRunner.start(cfg, kafka.bootstrapServers(), stateDir, new SimpleMeterRegistry(), true)) {
+        try (PipelineRunner runner = PipelineRunner.start(cfg, kafka.bootstrap(), stateDir, new SimpleMeterRegistry(), true)) {
             assertTrue(runner.awaitRunning(Duration.ofSeconds(60)), "pipeline running");
             // A bad frame from another camera, before the clip: dead-lettered, and the clip is unaffected.
-            try (KafkaProducer<byte[], byte[]> p = KafkaTestClient.producer(kafka.bootstrapServers())) {
+            try (KafkaProducer<byte[], byte[]> p = KafkaTestClient.producer(kafka.bootstrap())) {
                 ProducerRecord<byte[], byte[]> bad = new ProducerRecord<>(t.name("frames"), "cam-bad".getBytes(StandardCharsets.UTF_8),
                         "not an image".getBytes(StandardCharsets.UTF_8));
                 bad.headers().add(FrameEncodeProcessor.H_CONTENT_TYPE, "image/jpeg".getBytes(StandardCharsets.UTF_8));
@@ -77,12 +83,13 @@ class VideoPipelineIT {
             CommandLine cl = EngramCli.commandLine();
             cl.setErr(new PrintWriter(err));
             int code = cl.execute("ingest", "video", "--source", MODELS.resolve("clip").toString(), "--camera", "cam-1",
-                    "--topic", t.name("frames"), "-b", kafka.bootstrapServers(), "--format", "png", "--source-fps", "10", "--no-progress");
+                    "--topic", t.name("frames"), "-b", kafka.bootstrap(), "--format", "png", "--source-fps", "10", "--no-progress");
             assertEquals(0, code, err.toString());
 
-            List<ConsumerRecord<byte[], byte[]>> preds = KafkaTestClient.readCommitted(kafka.bootstrapServers(), t.name("predictions"), n,
-                    Duration.ofSeconds(90));
-            assertEquals(n, preds.size(), "one prediction per frame");
+            Map<String, List<ConsumerRecord<byte[], byte[]>>> out = read(cfg, Map.of("predictions", n, "features", n,
+                    PipelineTopics.DEAD_LETTER, 1, "events", 2));
+            List<ConsumerRecord<byte[], byte[]>> preds = out.get("predictions");
+            assertEquals(n, preds.size(), "one prediction per frame, none twice");
             List<String> labels = List.of("still", "left", "right", "up", "down", "clockwise", "anticlockwise");
             Map<Long, JsonNode> bySeq = new HashMap<>();
             for (ConsumerRecord<byte[], byte[]> r : preds) {
@@ -100,17 +107,16 @@ class VideoPipelineIT {
                 }
             }
 
-            List<ConsumerRecord<byte[], byte[]>> dead = KafkaTestClient.readCommitted(kafka.bootstrapServers(), t.deadLetter(), 1,
-                    Duration.ofSeconds(30));
-            assertEquals(1, dead.size());
+            List<ConsumerRecord<byte[], byte[]>> dead = out.get(PipelineTopics.DEAD_LETTER);
+            assertEquals(1, dead.size(), "one dead letter, not two");
             assertEquals("corrupt-image", new String(dead.get(0).headers().lastHeader(DeadLetterHandler.H_REASON).value(),
                     StandardCharsets.UTF_8));
             assertEquals("not an image", new String(dead.get(0).value(), StandardCharsets.UTF_8), "the original bytes");
             assertEquals(1.0, runner.metrics().deadLetterCount(BadInputException.Reason.CORRUPT_IMAGE));
 
-            List<ConsumerRecord<byte[], byte[]>> events = KafkaTestClient.readCommitted(kafka.bootstrapServers(), t.name("events"), 2,
-                    Duration.ofSeconds(30));
+            List<ConsumerRecord<byte[], byte[]>> events = out.get("events");
             assertTrue(events.size() >= 2, "activity changes are published");
+            assertEquals(n, out.get("features").size(), "one feature record per frame, none twice");
         }
     }
 }

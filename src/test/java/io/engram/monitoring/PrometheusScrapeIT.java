@@ -11,6 +11,7 @@ import io.engram.embedded.EmbeddedKafka;
 import io.engram.core.PipelineSpec;
 import io.engram.runtime.Pipelines;
 import io.engram.core.PipelineTopics;
+import io.engram.testkit.TopicReader;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.File;
@@ -115,6 +116,22 @@ class PrometheusScrapeIT {
             }
             assertEquals(120.0, processed, "records processed, as stored by Prometheus");
             assertEquals(1.0, dead, "dead letters by reason, as stored by Prometheus");
+            // Read on past 120 and 1: the topics once the pipeline has consumed all its input and no
+            // transaction is open, and the counters over further scrapes (a second count would show).
+            var settle = TopicReader.Settle.outputs(cfg.topics().except("input")).consumedBy(cfg.applicationId(),
+                    java.util.List.of(cfg.topics().name("input")));
+            assertEquals(120, TopicReader.readCommitted(kafka.bootstrapServers(), cfg.topics().name("predictions"), 120,
+                    Duration.ofSeconds(60), settle).size(), "one prediction per reading, none twice");
+            assertEquals(1, TopicReader.readCommitted(kafka.bootstrapServers(), cfg.topics().deadLetter(), 1, Duration.ofSeconds(60), settle)
+                    .size(), "one dead letter");
+            long quietUntil = System.nanoTime() + TimeUnit.SECONDS.toNanos(3); // three scrape intervals
+            while (System.nanoTime() < quietUntil) {
+                Thread.sleep(500);
+                assertEquals(120.0, query(promPort, "engram_records_processed_total{pipeline=\"sensor-anomaly\"}"),
+                        "records processed stays at 120");
+                assertEquals(1.0, query(promPort, "engram_dead_letters_total{pipeline=\"sensor-anomaly\",reason=\"not-json\"}"),
+                        "dead letters stay at 1");
+            }
             assertTrue(query(promPort, "engram_model_step_seconds_count") >= 120);
 
             JsonNode groups = api(promPort, "/api/v1/rules").path("data").path("groups");

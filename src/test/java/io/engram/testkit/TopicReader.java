@@ -31,6 +31,11 @@ import org.apache.kafka.common.TopicPartition;
 public final class TopicReader {
     /** How long the end offsets must stay unchanged, with no open transaction, for a topic to count as settled. */
     public static final Duration QUIET = Duration.ofMillis(700);
+    /**
+     * The same once the application has also committed all its input: then nothing more can come
+     * (output and input offsets commit in one transaction), and the quiet period is a margin only.
+     */
+    public static final Duration QUIET_CONSUMED = Duration.ofMillis(300);
 
     private TopicReader() {}
 
@@ -54,6 +59,33 @@ public final class TopicReader {
         try (KafkaConsumer<byte[], byte[]> c = Clients.consumer(bootstrap, IsolationLevel.READ_COMMITTED)) {
             return readToEnd(c, topic, timeout);
         }
+    }
+
+    /**
+     * As {@link #readCommitted(String, String, int, Duration, Settle)} for several topics at once:
+     * waits until each topic holds at least its number of committed records, lets them settle
+     * once, then reads each to its end.
+     *
+     * @return every committed record of each topic, by topic, in the order of {@code atLeast}
+     */
+    public static Map<String, List<ConsumerRecord<byte[], byte[]>>> readCommitted(String bootstrap, Map<String, Integer> atLeast,
+            Duration timeout, Settle settle) {
+        Settle all = settle;
+        for (Map.Entry<String, Integer> e : atLeast.entrySet()) {
+            int got = awaitAtLeast(bootstrap, e.getKey(), e.getValue(), timeout);
+            if (got < e.getValue()) {
+                throw new AssertionError(e.getKey() + ": " + got + " committed records after " + timeout + ", expected at least " + e.getValue());
+            }
+            all = all.with(e.getKey());
+        }
+        awaitSettled(bootstrap, all, timeout);
+        Map<String, List<ConsumerRecord<byte[], byte[]>>> out = new java.util.LinkedHashMap<>();
+        try (KafkaConsumer<byte[], byte[]> c = Clients.consumer(bootstrap, IsolationLevel.READ_COMMITTED)) {
+            for (String topic : atLeast.keySet()) {
+                out.put(topic, readToEnd(c, topic, timeout));
+            }
+        }
+        return out;
     }
 
     /** The partitions of {@code topic}, in order. */
@@ -130,7 +162,7 @@ public final class TopicReader {
 
         /** Also waits until {@code group} (a Kafka Streams application id) has committed offsets at the end of {@code inputs}. */
         public Settle consumedBy(String group, Collection<String> inputs) {
-            return new Settle(outputs, group, List.copyOf(inputs), quiet);
+            return new Settle(outputs, group, List.copyOf(inputs), QUIET_CONSUMED);
         }
 
         Settle with(String topic) {

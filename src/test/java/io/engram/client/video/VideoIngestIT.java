@@ -5,9 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.engram.it.KafkaTestClient;
 import io.engram.cli.EngramCli;
-import io.engram.embedded.EmbeddedKafka;
+import io.engram.testkit.KafkaBroker;
+import io.engram.testkit.TopicReader;
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayInputStream;
 import java.io.PrintWriter;
@@ -21,29 +21,19 @@ import java.util.List;
 import javax.imageio.ImageIO;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.KafkaProducer;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
 
 /** `engram ingest video` against a real in-process KRaft broker: an mp4 file and a directory of PNGs. */
 class VideoIngestIT {
-    static EmbeddedKafka kafka;
+    @RegisterExtension
+    static final KafkaBroker kafka = new KafkaBroker();
     static final Duration READ = Duration.ofSeconds(20);
 
     @TempDir
     Path dir;
-
-    @BeforeAll
-    static void startBroker() {
-        kafka = EmbeddedKafka.start();
-    }
-
-    @AfterAll
-    static void stopBroker() {
-        kafka.close();
-    }
 
     private static String header(ConsumerRecord<byte[], byte[]> r, String key) {
         var h = r.headers().lastHeader(key);
@@ -81,7 +71,7 @@ class VideoIngestIT {
 
         VideoReplay.Summary s;
         try (FrameSource src = FrameSources.open(mp4.toString(), SourceOptions.defaults());
-                KafkaProducer<byte[], byte[]> p = VideoReplay.producer(kafka.bootstrapServers())) {
+                KafkaProducer<byte[], byte[]> p = VideoReplay.producer(kafka.bootstrap())) {
             assertEquals(20, src.frameCount());
             s = VideoReplay.send(src, VideoReplay.Options.of(topic, "cam-1").withStartEpochMillis(start), p, null);
         }
@@ -90,8 +80,9 @@ class VideoIngestIT {
         assertEquals(0, s.refused());
         assertFalse(s.stopped());
 
-        List<ConsumerRecord<byte[], byte[]>> got = KafkaTestClient.readCommitted(kafka.bootstrapServers(), topic, 20, READ);
-        assertEquals(20, got.size());
+        // Read on past 20 (TopicReader.readCommitted): a frame sent twice would show.
+        List<ConsumerRecord<byte[], byte[]>> got = TopicReader.readCommitted(kafka.bootstrap(), topic, 20, READ);
+        assertEquals(20, got.size(), "each frame once");
         for (int i = 0; i < 20; i++) {
             ConsumerRecord<byte[], byte[]> r = got.get(i);
             assertEquals("cam-1", new String(r.key(), StandardCharsets.UTF_8));
@@ -126,11 +117,11 @@ class VideoIngestIT {
         cl.setErr(new PrintWriter(err));
         long before = System.currentTimeMillis();
         int code = cl.execute("ingest", "video", "--source", frames.toString(), "--camera", "sim", "--topic", topic,
-                "-b", kafka.bootstrapServers(), "--format", "png", "--source-fps", "5", "--create-topic", "--no-progress");
+                "-b", kafka.bootstrap(), "--format", "png", "--source-fps", "5", "--create-topic", "--no-progress");
         assertEquals(0, code, err.toString());
 
-        List<ConsumerRecord<byte[], byte[]>> got = KafkaTestClient.readCommitted(kafka.bootstrapServers(), topic, 6, READ);
-        assertEquals(6, got.size());
+        List<ConsumerRecord<byte[], byte[]>> got = TopicReader.readCommitted(kafka.bootstrap(), topic, 6, READ);
+        assertEquals(6, got.size(), "each frame once");
         long t0 = got.get(0).timestamp();
         assertTrue(t0 >= before && t0 <= System.currentTimeMillis(), "first frame stamped with the start time");
         for (int i = 0; i < 6; i++) {
@@ -152,7 +143,7 @@ class VideoIngestIT {
         StringWriter err = new StringWriter();
         CommandLine cl = EngramCli.commandLine();
         cl.setErr(new PrintWriter(err));
-        int code = cl.execute("ingest", "video", "-s", frames.toString(), "-c", "x", "-t", "no-such-topic", "-b", kafka.bootstrapServers());
+        int code = cl.execute("ingest", "video", "-s", frames.toString(), "-c", "x", "-t", "no-such-topic", "-b", kafka.bootstrap());
         assertEquals(2, code);
         assertTrue(err.toString().startsWith("engram: topic 'no-such-topic' does not exist") && err.toString().contains("--create-topic"),
                 err.toString());

@@ -263,9 +263,12 @@ public final class CrashHarness {
             s.awaitPredictions(s.good() / 3);
             long t0 = System.nanoTime();
             broker.stop();
-            s.log("broker stopped, " + s.feeder.sent() + " of " + s.size() + " records sent");
-            Thread.sleep(down.toMillis()); // the outage itself: its length is the scenario, not a wait for an event
-            broker.restart();
+            try {
+                s.log("broker stopped, " + s.feeder.sent() + " of " + s.size() + " records sent");
+                Thread.sleep(down.toMillis()); // the outage itself: its length is the scenario, not a wait for an event
+            } finally {
+                broker.restart();
+            }
             s.log(String.format(Locale.ROOT, "broker back on port %d after %.1f s", broker.port(), (System.nanoTime() - t0) / 1e9));
             s.assertSameAsReference();
             assertTrue(a.alive(), "the same Engram process recovered by itself");

@@ -20,10 +20,8 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
-import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.IsolationLevel;
 
 /**
  * Crash and failover equivalence for any pipeline: whatever happens to Engram processes and the
@@ -41,7 +39,7 @@ import org.apache.kafka.common.IsolationLevel;
  * uninterrupted run ({@link #reference()}, in this JVM) is the reference for all of them. Input is
  * sent by a paced {@link Feeder}, so that kills land while records are flowing, and every kill
  * waits for a transaction of the instance to be open on an output topic and proves afterwards that
- * it still was ({@link Scenario#killInTransaction}). Every wait is for an event, with generous timeouts.
+ * it still was ({@link CrashScenario#killInTransaction}). Every wait is for an event, with generous timeouts.
  */
 public final class CrashHarness {
     public static final Duration START = Duration.ofMinutes(2);
@@ -75,18 +73,18 @@ public final class CrashHarness {
         List<ProducerRecord<byte[], byte[]>> records(PipelineTopics topics);
     }
 
-    private final String name;
-    private final KafkaBroker broker;
-    private final Path work;
+    final String name;
+    final KafkaBroker broker;
+    final Path work;
     private final PipelineYaml pipeline;
-    private final Input input;
+    final Input input;
     private int partitions = 4;
-    private int chunk = 48;
-    private long pauseMs = 30;
-    private RunOutputs reference;
+    int chunk = 48;
+    long pauseMs = 30;
+    RunOutputs reference;
     private int tasks;
-    private int threads;
-    private final List<String> kills = new ArrayList<>();
+    int threads;
+    final List<String> kills = new ArrayList<>();
 
     /**
      * @param name the pipeline's short name, in topic names and application ids
@@ -167,6 +165,8 @@ public final class CrashHarness {
                 min.put(PREDICTIONS, goodIn(records, records.size()));
                 min.put(PipelineTopics.DEAD_LETTER, (int) records.stream().filter(CrashHarness::isBad).count());
                 reference = awaitOutputs(broker.bootstrap(), spec.applicationId(), t, records, min);
+                min.forEach((role, n) -> assertEquals(n, reference.total(role), "reference run: " + role + ", one per "
+                        + (role.equals(PREDICTIONS) ? "good" : "bad") + " input record"));
                 tasks = runner.streams().metadataForLocalThreads().stream().mapToInt(m -> m.activeTasks().size()).sum();
             }
             System.out.printf(Locale.ROOT, "%s reference: %s, %d tasks, in %.1f s%n", name, reference.summary(), tasks,
@@ -280,14 +280,14 @@ public final class CrashHarness {
 
     /** The body of a scenario. */
     public interface Body {
-        void run(Scenario s) throws Exception;
+        void run(CrashScenario s) throws Exception;
     }
 
     /** Runs one scenario on its own topics and application id; on failure the child processes' logs are attached to the error. */
     public void scenario(String scenario, int standbys, Body body) throws Exception {
         reference();
         long t0 = System.nanoTime();
-        Scenario s = new Scenario(scenario, standbys);
+        CrashScenario s = new CrashScenario(this, scenario, standbys);
         try {
             body.run(s);
         } catch (Throwable e) {
@@ -299,11 +299,11 @@ public final class CrashHarness {
         }
     }
 
-    private PipelineTopics topics(String scenario) {
+    PipelineTopics topics(String scenario) {
         return Pipelines.load(pipeline.source()).topics().withSuffix("-" + name + "-" + scenario).withPartitions(partitions);
     }
 
-    private Path yaml(String scenario, int standbys) {
+    Path yaml(String scenario, int standbys) {
         return pipeline.applicationId("crash-it-" + name + "-" + scenario).topics(topics(scenario)).standbys(standbys)
                 .set("metrics.port", 0).write(work.resolve(name + "-" + scenario + ".yaml"));
     }
@@ -312,12 +312,12 @@ public final class CrashHarness {
      * Creates the topics before any Engram instance (which would create them too), so that the
      * feeder never waits for metadata.
      */
-    private void createTopics(PipelineTopics t) {
+    void createTopics(PipelineTopics t) {
         EmbeddedKafka.createTopics(broker.bootstrap(), partitions, (short) 1, t.all().toArray(String[]::new));
     }
 
     /** The topics the input is sent to, and every other topic of the pipeline (its outputs), by role. */
-    private static List<String> roles(PipelineTopics t, List<ProducerRecord<byte[], byte[]>> records, boolean inputs) {
+    static List<String> roles(PipelineTopics t, List<ProducerRecord<byte[], byte[]>> records, boolean inputs) {
         Set<String> written = new LinkedHashSet<>();
         records.forEach(r -> written.add(r.topic()));
         return t.names().entrySet().stream().filter(e -> written.contains(e.getValue()) == inputs).map(Map.Entry::getKey).toList();
@@ -343,151 +343,5 @@ public final class CrashHarness {
         TopicReader.awaitSettled(bootstrap, TopicReader.Settle.outputs(outputs.stream().map(t::name).toList())
                 .consumedBy(applicationId, inputs.stream().map(t::name).toList()), DRAIN);
         return RunOutputs.read(bootstrap, t, outputs, DRAIN);
-    }
-
-    /** One scenario's topics, pipeline file, Engram processes and input feeder. */
-    public final class Scenario implements AutoCloseable {
-        final String scenario;
-        final String applicationId;
-        final PipelineTopics topics;
-        final Path yaml;
-        final Path dir;
-        public final List<ProducerRecord<byte[], byte[]>> input;
-        final List<String> outputTopics;
-        final List<EngramProcess> processes = new ArrayList<>();
-        public final Feeder feeder;
-        final long t0 = System.nanoTime();
-
-        Scenario(String scenario, int standbys) {
-            this.scenario = scenario;
-            this.applicationId = "crash-it-" + name + "-" + scenario;
-            this.topics = topics(scenario);
-            this.yaml = yaml(scenario, standbys);
-            this.dir = work.resolve(name + "-" + scenario);
-            this.input = CrashHarness.this.input.records(topics);
-            this.outputTopics = roles(topics, this.input, false).stream().map(topics::name).toList();
-            createTopics(topics);
-            this.feeder = new Feeder(Clients.producer(broker.bootstrap()), this.input, chunk, pauseMs);
-        }
-
-        public int size() {
-            return input.size();
-        }
-
-        /** Good records in the whole input. */
-        public int good() {
-            return goodIn(input, input.size());
-        }
-
-        public Path stateDir(String instance) {
-            return dir.resolve("state-" + instance);
-        }
-
-        /** Starts an instance named {@code name} with state directory {@code stateDir(instance)} and its own log. */
-        public EngramProcess start(String process, String instance) {
-            EngramProcess p = EngramProcess.start(process, yaml, broker.bootstrap(), stateDir(instance), dir.resolve(process + ".log"),
-                    FAST_FAILOVER);
-            processes.add(p);
-            log("started " + process);
-            return p;
-        }
-
-        /**
-         * Kills {@code p} with SIGKILL once {@code committed} predictions are committed and one of
-         * its transactions is open on an output topic, young enough to stay open well past the kill;
-         * then proves that the kill landed inside that transaction (the coordinator still has it
-         * ongoing, with the same producer and epoch, once the process is dead), so that its writes,
-         * already in the output partitions, must never become visible. Input keeps flowing at the
-         * feeder's pace, up to the first {@code flowUpTo} records, from the moment {@code committed}
-         * predictions are there: a pipeline that has caught up with its input opens no transaction.
-         */
-        public void killInTransaction(EngramProcess p, int committed, int flowUpTo) throws Exception {
-            awaitPredictions(committed);
-            feeder.allow(flowUpTo);
-            List<String> ids = Transactions.ids(applicationId, p.processId(START), threads);
-            try (Admin admin = Clients.admin(broker.bootstrap())) {
-                Transactions.Open open = Transactions.awaitYoungOpen(admin, ids, outputTopics, YOUNG_TRANSACTION_MS, DRAIN);
-                int sent = feeder.sent();
-                p.kill();
-                long age = open == null ? -1 : open.ageMs();
-                boolean still = open != null && Transactions.stillOpen(admin, open, outputTopics);
-                String what = open == null ? "no open transaction of " + ids + " seen within " + DRAIN
-                        : String.format(Locale.ROOT, "%s: transaction of %s (producer %d, epoch %d) on %s, %d ms old at the kill, %s after it",
-                                scenario, open.transactionalId(), open.producerId(), open.producerEpoch(), open.outputPartitions(), age,
-                                still ? "still open" : "NOT open");
-                kills.add(what);
-                log("killed " + p.name() + " (SIGKILL) with " + sent + " of " + input.size() + " input records sent, "
-                        + TopicReader.count(broker.bootstrap(), topics.name(PREDICTIONS), IsolationLevel.READ_COMMITTED)
-                        + " predictions committed and "
-                        + TopicReader.count(broker.bootstrap(), topics.name(PREDICTIONS), IsolationLevel.READ_UNCOMMITTED) + " written; "
-                        + what);
-                assertTrue(still, "the kill must land inside an open transaction: " + what);
-            }
-        }
-
-        /**
-         * Sends the first {@code n} input records as fast as the producer goes, more than Engram
-         * processes in that time, so that a kill that follows lands while it is busy; the rest goes
-         * at the feeder's usual pace.
-         */
-        public void sendBacklog(int n) throws InterruptedException {
-            feeder.pace(0);
-            feeder.allow(n);
-            feeder.awaitSent(n, DRAIN);
-            feeder.normalPace();
-            log(n + " records sent");
-        }
-
-        /** Waits until at least {@code n} predictions are committed. */
-        public void awaitPredictions(int n) {
-            int got = TopicReader.awaitAtLeast(broker.bootstrap(), topics.name(PREDICTIONS), n, DRAIN);
-            if (got < n) {
-                throw new AssertionError(scenario + ": " + got + " committed predictions after " + DRAIN + ", expected at least " + n);
-            }
-        }
-
-        /**
-         * Sends the rest of the input, waits until the output topics hold as many committed records
-         * as the reference's and have settled, then compares every output topic with the reference's.
-         */
-        public void assertSameAsReference() throws Exception {
-            feeder.allow(input.size());
-            feeder.awaitSent(input.size(), DRAIN);
-            Map<String, Integer> min = new LinkedHashMap<>();
-            reference.roles().forEach(r -> min.put(r, reference.total(r)));
-            RunOutputs got = awaitOutputs(broker.bootstrap(), applicationId, topics, input, min);
-            log("output: " + got.summary() + "; "
-                    + (TopicReader.count(broker.bootstrap(), topics.name(PREDICTIONS), IsolationLevel.READ_UNCOMMITTED) - got.total(PREDICTIONS))
-                    + " prediction records written in aborted transactions");
-            assertEquals(reference.roles(), got.roles(), "output roles");
-            List<String> diffs = reference.diff(got);
-            if (!diffs.isEmpty()) {
-                throw new AssertionError(name + " scenario " + scenario + ": the output differs from the uninterrupted run's ("
-                        + diffs.size() + " differences; reference " + reference.summary() + ", got " + got.summary() + "):\n  "
-                        + String.join("\n  ", diffs.subList(0, Math.min(20, diffs.size()))));
-            }
-        }
-
-        public void log(String what) {
-            System.out.printf(Locale.ROOT, "[%s %s +%.1f s] %s%n", name, scenario, (System.nanoTime() - t0) / 1e9, what);
-        }
-
-        String logs() {
-            StringBuilder b = new StringBuilder();
-            for (EngramProcess p : processes) {
-                b.append("----- ").append(p.name()).append(p.alive() ? " (alive)" : " (dead)").append(" -----\n")
-                        .append(p.tail(80)).append('\n');
-            }
-            return b.toString();
-        }
-
-        @Override
-        public void close() throws InterruptedException {
-            feeder.close();
-            for (EngramProcess p : processes) {
-                p.close();
-                log(p.name() + " active tasks, assignment by assignment: " + p.assignments());
-            }
-        }
     }
 }

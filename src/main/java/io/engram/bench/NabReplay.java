@@ -117,6 +117,7 @@ public final class NabReplay {
         p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
         p.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 5000);
         JsonSerde<SensorPrediction> serde = new JsonSerde<>(SensorPrediction.class);
+        Map<String, java.util.BitSet> seen = new HashMap<>();
         long got = 0;
         long lastProgress = 0;
         long idleSince = System.nanoTime();
@@ -134,10 +135,19 @@ public final class NabReplay {
                 for (ConsumerRecord<String, byte[]> r : batch) {
                     SensorPrediction pr = serde.deserialize(topic, r.value());
                     double[] s = scores.get(pr.stream());
-                    if (s != null && pr.step() < s.length) {
-                        s[(int) pr.step()] = nabScore(pr);
-                        got++;
+                    if (s == null || pr.step() < 0 || pr.step() >= s.length) {
+                        throw new IllegalStateException("NAB replay: a prediction for " + pr.stream() + " step " + pr.step()
+                                + " that no input row asked for");
                     }
+                    // Every row is scored exactly once: a second prediction for a row would mean a step
+                    // applied twice, and counting it would leave another row unscored.
+                    java.util.BitSet done = seen.computeIfAbsent(pr.stream(), k -> new java.util.BitSet());
+                    if (done.get((int) pr.step())) {
+                        throw new IllegalStateException("NAB replay: two predictions for " + pr.stream() + " step " + pr.step());
+                    }
+                    done.set((int) pr.step());
+                    s[(int) pr.step()] = nabScore(pr);
+                    got++;
                 }
                 if (progress != null && got - lastProgress >= 10_000) {
                     lastProgress = got;

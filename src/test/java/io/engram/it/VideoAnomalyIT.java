@@ -7,9 +7,10 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.engram.cli.EngramCli;
 import io.engram.core.PipelineSpec;
-import io.engram.embedded.EmbeddedKafka;
 import io.engram.runtime.PipelineRunner;
 import io.engram.runtime.Pipelines;
+import io.engram.testkit.KafkaBroker;
+import io.engram.testkit.TopicReader;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.awt.Graphics2D;
 import java.awt.RenderingHints;
@@ -22,20 +23,14 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Properties;
-import java.util.UUID;
 import java.util.stream.Stream;
 import javax.imageio.ImageIO;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.bytedeco.ffmpeg.global.avutil;
 import org.bytedeco.javacv.FFmpegFrameRecorder;
 import org.bytedeco.javacv.Java2DFrameConverter;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
 
@@ -48,20 +43,11 @@ import picocli.CommandLine;
  */
 class VideoAnomalyIT {
     static final ObjectMapper JSON = new ObjectMapper();
-    static EmbeddedKafka kafka;
+    @RegisterExtension
+    static final KafkaBroker kafka = new KafkaBroker();
 
     @TempDir
     static Path work;
-
-    @BeforeAll
-    static void startBroker() {
-        kafka = EmbeddedKafka.start();
-    }
-
-    @AfterAll
-    static void stopBroker() {
-        kafka.close();
-    }
 
     /** The held-out "freeze" evaluation clip (64x64 PNGs) as a 320x240 MP4 at 10 frames/s. */
     static Path mp4(Path file) throws Exception {
@@ -92,32 +78,9 @@ class VideoAnomalyIT {
         return file;
     }
 
-    /** Every committed record of {@code topic}: until {@code expected} have come, then on for a quiet {@code quiet}. */
-    static List<ConsumerRecord<byte[], byte[]>> readAll(String topic, int expected, Duration timeout, Duration quiet) {
-        Properties p = new Properties();
-        p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
-        p.put(ConsumerConfig.GROUP_ID_CONFIG, "it-" + UUID.randomUUID());
-        p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-        p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
-        List<ConsumerRecord<byte[], byte[]>> out = new ArrayList<>();
-        long deadline = System.nanoTime() + timeout.toNanos();
-        try (KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(p, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
-            c.subscribe(List.of(topic));
-            long lastNew = System.nanoTime();
-            while (System.nanoTime() < deadline && (out.size() < expected || System.nanoTime() - lastNew < quiet.toNanos())) {
-                int before = out.size();
-                c.poll(Duration.ofMillis(200)).forEach(out::add);
-                if (out.size() > before) {
-                    lastNew = System.nanoTime();
-                }
-            }
-        }
-        return out;
-    }
-
     @Test
     void aVideoFileThroughIngestGetsExactlyOneAnomalyScorePerFrame() throws Exception {
-        String b = kafka.bootstrapServers();
+        String b = kafka.bootstrap();
         PipelineSpec activity = Pipelines.load(Path.of("topology/video-activity.yaml")).withApplicationId("va-it-activity").withMetricsPort(0);
         PipelineSpec anomaly = Pipelines.load(Path.of("topology/video-anomaly.yaml")).withApplicationId("va-it-anomaly").withMetricsPort(0);
         Path video = mp4(work.resolve("freeze.mp4"));
@@ -131,12 +94,15 @@ class VideoAnomalyIT {
                     "--topic", activity.topics().name("frames"), "-b", b, "--format", "jpeg", "--no-progress");
             assertEquals(0, code, err.toString());
 
-            List<ConsumerRecord<byte[], byte[]>> features = readAll(activity.topics().name("features"), 1, Duration.ofSeconds(90),
-                    Duration.ofSeconds(5));
+            // Every frame's features, once the activity pipeline has consumed all the frames and committed.
+            List<ConsumerRecord<byte[], byte[]>> features = TopicReader.readCommitted(b, activity.topics().name("features"), 250,
+                    Duration.ofSeconds(90), TopicReader.Settle.outputs(List.of(activity.topics().name("features")))
+                            .consumedBy(activity.applicationId(), List.of(activity.topics().name("frames"))));
             int n = features.size();
             assertTrue(n >= 250, "the video's frames were decoded and encoded: " + n);
-            List<ConsumerRecord<byte[], byte[]>> scores = readAll(anomaly.topics().name("predictions"), n, Duration.ofSeconds(90),
-                    Duration.ofSeconds(5));
+            List<ConsumerRecord<byte[], byte[]>> scores = TopicReader.readCommitted(b, anomaly.topics().name("predictions"), n,
+                    Duration.ofSeconds(90), TopicReader.Settle.outputs(anomaly.topics().except("input"))
+                            .consumedBy(anomaly.applicationId(), List.of(anomaly.topics().name("input"))));
             assertEquals(n, scores.size(), "exactly one score per frame, none twice");
             List<Long> alerted = new ArrayList<>();
             for (int i = 0; i < n; i++) {
@@ -148,14 +114,14 @@ class VideoAnomalyIT {
                     alerted.add(s.get("step").asLong());
                 }
             }
-            List<ConsumerRecord<byte[], byte[]>> alerts = readAll(anomaly.topics().name("anomalies"), alerted.size(), Duration.ofSeconds(30),
-                    Duration.ofSeconds(2));
+            List<ConsumerRecord<byte[], byte[]>> alerts = TopicReader.readCommitted(b, anomaly.topics().name("anomalies"), alerted.size(),
+                    Duration.ofSeconds(30));
             List<Long> alertSteps = new ArrayList<>();
             for (ConsumerRecord<byte[], byte[]> r : alerts) {
                 alertSteps.add(JSON.readTree(r.value()).get("step").asLong());
             }
             assertEquals(alerted, alertSteps, "the alerts are exactly the scores flagged as anomalies");
-            assertTrue(readAll(anomaly.topics().deadLetter(), 0, Duration.ofSeconds(5), Duration.ofSeconds(1)).isEmpty(),
+            assertTrue(TopicReader.readCommitted(b, anomaly.topics().deadLetter(), 0, Duration.ofSeconds(30)).isEmpty(),
                     "no feature record was refused");
             System.out.printf("video anomaly IT: %d frames scored, alerts at frames %s%n", n, alerted);
         }

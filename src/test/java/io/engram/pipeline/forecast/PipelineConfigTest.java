@@ -42,6 +42,22 @@ class PipelineConfigTest {
         assertTrue(bad("name: x\nmodel: {manifest: m.yaml}\nstate: {out_of_order: sometimes}\n").getMessage().contains("out_of_order"));
         assertTrue(bad("name: [unclosed\n").getMessage().contains("not valid YAML"));
         assertTrue(bad("name: x\nmodel: {manifest: m.yaml}\nprocessing: {guarantee: maybe}\n").getMessage().contains("guarantee"));
+        String unknown = bad("type: weird\nname: x\nmodel: {manifest: m.yaml}\n").getMessage();
+        assertTrue(unknown.contains("'weird'") && unknown.contains("[anomaly, video-activity]"), "lists the known types: " + unknown);
+        // Each type takes only its own sections: a video key in an anomaly file is a typo, not a silent default.
+        assertTrue(bad("name: x\nmodel: {manifest: m.yaml}\nevents: {min_frames: 3}\n").getMessage().contains("'events'"));
+        assertTrue(bad("name: x\nmodel: {manifest: m.yaml}\ninput: {format: xml}\n").getMessage().contains("input.format"));
+    }
+
+    @Test
+    void theTypeChoosesTheHeadAndItsSections() {
+        PipelineSpec video = Pipelines.load(Path.of("topology/video-activity.yaml"));
+        assertEquals("video-activity", video.kind().type());
+        assertEquals("features", video.kind().stepInputRole());
+        PipelineSpec va = Pipelines.load(Path.of("topology/video-anomaly.yaml"));
+        assertEquals("anomaly", va.kind().type(), "video anomaly detection is the sensor pipeline's type: no Java of its own");
+        assertEquals(ForecastSettings.Format.FEATURES, va.settings(ForecastSettings.class).format());
+        assertEquals("frame-features", va.topics().name("input"));
     }
 
     @Test

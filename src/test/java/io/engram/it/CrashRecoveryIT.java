@@ -8,12 +8,12 @@ import io.engram.core.JsonSerde;
 import io.engram.core.PipelineTopics;
 import io.engram.pipeline.forecast.SensorPrediction;
 import io.engram.testkit.CrashHarness;
+import io.engram.testkit.CrashScenarios;
 import io.engram.testkit.KafkaBroker;
 import io.engram.testkit.PipelineYaml;
 import io.engram.testkit.RunOutputs;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -22,7 +22,6 @@ import java.util.SplittableRandom;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -33,7 +32,7 @@ import org.junit.jupiter.api.io.TempDir;
  * read_committed, equals an uninterrupted run's per key, byte for byte. The machinery is
  * {@link CrashHarness}; this class gives the pipeline, its input and what its reference run must be.
  */
-class CrashRecoveryIT {
+class CrashRecoveryIT extends CrashScenarios {
     static final int STREAMS = 24;
     static final int STEPS = 110;
     static final long T0 = 1_700_000_000_000L;
@@ -61,29 +60,12 @@ class CrashRecoveryIT {
 
     @AfterAll
     static void report() {
-        if (crash != null) {
-            System.out.println("sensor kills: " + String.join("\n  ", crash.kills()));
-        }
+        report("sensor", crash);
     }
 
-    @Test
-    void killDashNineMidStreamThenRestartGivesTheOutputOfAnUninterruptedRun() throws Exception {
-        crash.killDashNineThenRestart();
-    }
-
-    @Test
-    void killOneOfTwoInstancesWithStandbysThenAddAThirdMidTrafficGivesTheOutputOfAnUninterruptedRun() throws Exception {
-        crash.failoverWithStandbysThenJoin();
-    }
-
-    @Test
-    void killThenDeleteTheStateDirectoryThenRestartRebuildsStateFromTheChangelog() throws Exception {
-        crash.lostStateDirectory();
-    }
-
-    @Test
-    void brokerDownForTenSecondsWithTrafficRunningEngramRecoversByItself() throws Exception {
-        crash.brokerOutage(Duration.ofSeconds(10));
+    @Override
+    protected CrashHarness crash() {
+        return crash;
     }
 
     /**

@@ -13,6 +13,7 @@ import io.engram.errors.BadInputException.Reason;
 import io.engram.pipeline.video.FeatureRecord;
 import io.engram.pipeline.video.FeatureRecordSerde;
 import io.engram.testkit.CrashHarness;
+import io.engram.testkit.CrashScenarios;
 import io.engram.testkit.KafkaBroker;
 import io.engram.testkit.PipelineYaml;
 import io.engram.testkit.Records;
@@ -24,7 +25,6 @@ import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -35,7 +35,6 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.utils.Utils;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -49,7 +48,7 @@ import org.junit.jupiter.api.io.TempDir;
  * cameras written straight to the input topic, with bad records, a gap and a control reset) and what
  * its reference run must be, alerts included.
  */
-class VideoAnomalyCrashRecoveryIT {
+class VideoAnomalyCrashRecoveryIT extends CrashScenarios {
     static final Path EVAL = Path.of("models/video-anomaly/eval");
     static final String ENCODER = "frame-encoder-cnn@1.0.0";
     static final int FEATURES = 128;
@@ -110,29 +109,12 @@ class VideoAnomalyCrashRecoveryIT {
 
     @AfterAll
     static void report() {
-        if (crash != null) {
-            System.out.println("video anomaly kills: " + String.join("\n  ", crash.kills()));
-        }
+        report("video anomaly", crash);
     }
 
-    @Test
-    void killDashNineMidStreamThenRestartGivesTheOutputOfAnUninterruptedRun() throws Exception {
-        crash.killDashNineThenRestart();
-    }
-
-    @Test
-    void killOneOfTwoInstancesWithStandbysThenAddAThirdMidTrafficGivesTheOutputOfAnUninterruptedRun() throws Exception {
-        crash.failoverWithStandbysThenJoin();
-    }
-
-    @Test
-    void killThenDeleteTheStateDirectoryThenRestartRebuildsStateFromTheChangelog() throws Exception {
-        crash.lostStateDirectory();
-    }
-
-    @Test
-    void brokerDownForTenSecondsWithTrafficRunningEngramRecoversByItself() throws Exception {
-        crash.brokerOutage(Duration.ofSeconds(10));
+    @Override
+    protected CrashHarness crash() {
+        return crash;
     }
 
     /**

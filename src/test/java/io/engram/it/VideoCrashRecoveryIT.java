@@ -9,6 +9,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.engram.core.PipelineTopics;
 import io.engram.core.StateLifecycle;
 import io.engram.testkit.CrashHarness;
+import io.engram.testkit.CrashScenarios;
 import io.engram.testkit.KafkaBroker;
 import io.engram.testkit.PipelineYaml;
 import io.engram.testkit.RunOutputs;
@@ -19,7 +20,6 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -32,7 +32,6 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.utils.Utils;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -45,7 +44,7 @@ import org.junit.jupiter.api.io.TempDir;
  * {@link CrashHarness}; this class gives the pipeline, its input (real PNG frames from several
  * cameras, with bad frames, a gap and a control record) and what its reference run must be.
  */
-class VideoCrashRecoveryIT {
+class VideoCrashRecoveryIT extends CrashScenarios {
     static final int CAMERAS = 8;
     static final int FRAMES = 45;
     static final int PARTITIONS = 4;
@@ -81,29 +80,12 @@ class VideoCrashRecoveryIT {
 
     @AfterAll
     static void report() {
-        if (crash != null) {
-            System.out.println("video kills: " + String.join("\n  ", crash.kills()));
-        }
+        report("video", crash);
     }
 
-    @Test
-    void killDashNineMidStreamThenRestartGivesTheOutputOfAnUninterruptedRun() throws Exception {
-        crash.killDashNineThenRestart();
-    }
-
-    @Test
-    void killOneOfTwoInstancesWithStandbysThenAddAThirdMidTrafficGivesTheOutputOfAnUninterruptedRun() throws Exception {
-        crash.failoverWithStandbysThenJoin();
-    }
-
-    @Test
-    void killThenDeleteTheStateDirectoryThenRestartRebuildsStateFromTheChangelog() throws Exception {
-        crash.lostStateDirectory();
-    }
-
-    @Test
-    void brokerDownForTenSecondsWithTrafficRunningEngramRecoversByItself() throws Exception {
-        crash.brokerOutage(Duration.ofSeconds(10));
+    @Override
+    protected CrashHarness crash() {
+        return crash;
     }
 
     /**

@@ -123,6 +123,7 @@ public final class DemoCommand implements Callable<Integer> {
         PipelineRunner runner = null;
         VideoDemo video = null;
         PipelineRunner videoAnomaly = null;
+        String videoAnomalyTopic = null;
         MetricsServer http = null;
         Thread feeder = null;
         try {
@@ -158,6 +159,7 @@ public final class DemoCommand implements Callable<Integer> {
                 // The third pipeline: the forecaster head of the sensor pipeline over the same cameras' frame features.
                 PipelineSpec va = Pipelines.load(Home.resolve(videoAnomalyConfig)).withApplicationId("engram-demo-video-anomaly");
                 videoAnomaly = PipelineRunner.start(va, bootstrap, stateDir, registry, true);
+                videoAnomalyTopic = va.topics().name("anomalies");
                 if (!videoAnomaly.awaitRunning(Duration.ofSeconds(60))) {
                     System.err.println("engram demo: the video anomaly pipeline did not start (state " + videoAnomaly.streams().state() + ")");
                     return 1;
@@ -177,8 +179,7 @@ public final class DemoCommand implements Callable<Integer> {
             feeder.start();
 
             long deadline = seconds == null ? Long.MAX_VALUE : System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
-            VideoAnomalyWatch vaw = videoAnomaly == null ? null
-                    : new VideoAnomalyWatch(Pipelines.load(Home.resolve(videoAnomalyConfig)).topics().name("anomalies"), videoAnomaly);
+            VideoAnomalyWatch vaw = videoAnomaly == null ? null : new VideoAnomalyWatch(videoAnomalyTopic, videoAnomaly);
             List<Alert> alerts = watch(bootstrap, cfg.topics().name("anomalies"), sim, video, vaw, running, deadline);
             running.set(false);
             feeder.join(10_000);

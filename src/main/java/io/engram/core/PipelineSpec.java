@@ -90,14 +90,6 @@ public record PipelineSpec(
                 metricsPort, s);
     }
 
-    /** The value of {@code type:} in {@code path} (the default type when absent). */
-    public static String typeOf(Path path) {
-        Path file = path.toAbsolutePath().normalize();
-        JsonNode root = ConfigReader.read(file);
-        ConfigReader v = new ConfigReader(file);
-        return v.text(root, "type", DEFAULT_TYPE);
-    }
-
     /**
      * Loads a pipeline file.
      *

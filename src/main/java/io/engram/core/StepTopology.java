@@ -2,7 +2,6 @@ package io.engram.core;
 
 import io.engram.model.ModelManifest;
 import io.engram.model.StepModel;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;
@@ -60,12 +59,11 @@ public final class StepTopology {
         }
         StoreBuilder<KeyValueStore<String, StreamState<P>>> store = Stores.keyValueStoreBuilder(
                 Stores.persistentKeyValueStore(spec.stateStore()), Serdes.String(), new StateSerde<>(probe.codec()));
-        Map<String, String> sinkMap = new HashMap<>(sinks);
         ProcessorSupplier<String, byte[], String, Object> supplier = new ProcessorSupplier<>() {
             @Override
             public Processor<String, byte[], String, Object> get() {
                 return new StepProcessor<>(heads.get(), manifest, model, spec.stateStore(), spec.outOfOrder(), spec.statePolicy(), meters,
-                        sinkMap);
+                        sinks);
             }
 
             @Override

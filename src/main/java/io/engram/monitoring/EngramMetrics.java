@@ -92,17 +92,9 @@ public final class EngramMetrics implements MeterBinder, PipelineMeters {
         anomalies.increment();
     }
 
-    public Timer stepTimer() {
-        return step;
-    }
-
     @Override
     public void activityChange() {
         activityChanges.increment();
-    }
-
-    public Timer encodeTimer() {
-        return encode;
     }
 
     @Override

@@ -16,22 +16,6 @@ public final class ActivityState {
     /** Index of the label last announced as an activity event, or -1 before the first. */
     int announced = -1;
 
-    public long lastSequence() {
-        return lastSequence;
-    }
-
-    public int lastLabel() {
-        return lastLabel;
-    }
-
-    public int run() {
-        return run;
-    }
-
-    public int announced() {
-        return announced;
-    }
-
     @Override
     public boolean equals(Object o) {
         return o instanceof ActivityState a && a.lastSequence == lastSequence && a.lastLabel == lastLabel && a.run == run

@@ -129,14 +129,20 @@ public final class ForecastHead implements Head<SensorReading, ForecastState> {
         ForecastState f = s.payload();
         long n = s.steps();
         double[] values = in.values();
-        forecastBefore = n > 0 ? f.forecast.clone() : null;
-        error = n > 0 ? new double[channels] : null;
+        // The arrays of the output record are made only when it carries them (output.vectors):
+        // without them a 128-feature frame allocates nothing here.
+        boolean vectors = settings.vectors() && n > 0;
+        forecastBefore = vectors ? f.forecast.clone() : null;
+        error = vectors ? new double[channels] : null;
         raw = 0;
         for (int c = 0; c < channels; c++) {
             double v = values[c];
             if (n > 0) {
-                error[c] = v - forecastBefore[c];
-                raw += Math.abs(error[c]) / normalizer.scale(f.mean[c], f.var[c]);
+                double e = v - f.forecast[c]; // f.forecast is still the previous step's forecast here
+                if (vectors) {
+                    error[c] = e;
+                }
+                raw += Math.abs(e) / normalizer.scale(f.mean[c], f.var[c]);
             }
             x[c] = (float) normalizer.normalize(v, n, f.mean[c], f.var[c]);
             stats[0] = f.mean[c];
@@ -158,8 +164,7 @@ public final class ForecastHead implements Head<SensorReading, ForecastState> {
                 : new AnomalyScorer.Score(0, 0.5, 0, false);
         boolean vectors = settings.vectors();
         SensorPrediction p = new SensorPrediction(key, eventTime, step, s.modelId(), s.modelVersion(),
-                vectors ? in.values() : null, vectors ? forecastBefore : null, vectors ? error : null,
-                vectors ? f.forecast.clone() : null, score.raw(), score.likelihood(), score.score(), score.anomaly());
+                vectors ? in.values() : null, forecastBefore, error, vectors ? f.forecast.clone() : null, score.raw(), score.likelihood(), score.score(), score.anomaly());
         out.add(PREDICTIONS, p);
         if (score.anomaly()) {
             meters.anomaly();

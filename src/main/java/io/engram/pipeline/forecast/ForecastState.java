@@ -47,16 +47,6 @@ public final class ForecastState {
         return mean.length;
     }
 
-    /** Step of the last alert, or -1. */
-    public long lastAlertStep() {
-        return lastAlertStep;
-    }
-
-    /** Scorer: steps that fed the long-run statistics. */
-    public long scored() {
-        return scored;
-    }
-
     @Override
     public boolean equals(Object o) {
         return o instanceof ForecastState s && java.util.Arrays.equals(mean, s.mean) && java.util.Arrays.equals(var, s.var)

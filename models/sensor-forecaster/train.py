@@ -6,14 +6,14 @@
 
 What it does, end to end (see docs/model-contract.md for the contract it follows):
 
-1. Generates synthetic sensor series (seasonality with periods 24..300 steps,
+1. Generates synthetic sensor series (seasonality with clock periods (a day at a
+   5/10/15/60-minute step) or periods 24..300 steps, cron-like spikes, regime changes,
    weekly-like modulation, trend, noise of many levels and shapes, level shifts,
    spikes, square waves, flat lines / stuck sensors, random walks, count-like and
    non-negative series, quantised readings, arbitrary units and offsets).
-2. Optionally adds the `value` column of every `*.csv` under --data-extra
-   (e.g. ../shared/nab/data). Only the value column is read; label files and any
-   path containing "label" are refused. A fixed subset of those files is held out
-   for validation.
+2. Optionally adds the `value` column of every `*.csv` under --data-extra. NAB is
+   refused: Engram is scored on NAB, so no NAB series is trained on. A fixed subset
+   of those files is held out for validation.
 3. Applies the contract's `ewm-standardize` preprocessing in float64 to every
    series from its first reading, and trains nn.GRU/nn.LSTM(1 -> 64, 1 layer) +
    Linear(64 -> 1) to predict z[t+1] from z[<=t] (Huber loss on z, first 20 steps
@@ -44,7 +44,7 @@ MIN_SCALE = 1.0e-6
 REL_MIN_SCALE = 1.0e-3
 HIDDEN = 64
 OPSET = 17
-VERSION = "1.0.0"
+VERSION = "2.0.0"
 
 # ---- training constants -------------------------------------------------------------
 SKIP = 20              # steps at the start of each series / chunk not scored
@@ -154,11 +154,26 @@ def synth_series(rng):
             s[p:p + w] += rng.uniform(1, 8)
         noise_sd *= 0.1
     else:
+        # Seasonality: none, a clock period (a day at a 5/10/15/60-minute sampling step, so 288,
+        # 144, 96 or 24 steps) or an arbitrary one, optionally with a weekly (7x) component.
+        day = float(rng.choice([288, 144, 96, 24])) if rng.random() < 0.5 else rng.uniform(24, 300)
         if rng.random() < 0.8:
-            s += _periodic(rng, t, rng.uniform(24, 300))
-        if rng.random() < 0.3:      # second (e.g. weekly-like) period, often a multiple
-            p2 = rng.uniform(24, 300) if rng.random() < 0.5 else rng.uniform(24, 300) * rng.choice([5, 7])
+            s += _periodic(rng, t, day)
+        if rng.random() < 0.3:      # second (e.g. weekly) period, often a multiple
+            p2 = rng.uniform(24, 300) if rng.random() < 0.5 else day * rng.choice([5, 7])
             s += rng.uniform(0.2, 1.0) * _periodic(rng, t, p2)
+        if rng.random() < 0.25:     # cron-like job: a spike at the same phase of every period
+            cron_period = day if rng.random() < 0.7 else day * rng.choice([0.25, 0.5, 7])
+            ph = rng.uniform(0, cron_period)
+            w = int(rng.integers(1, 8))
+            amp = rng.uniform(1, 6)
+            for st in np.arange(ph, L, cron_period):
+                p = int(st + rng.normal(0, 0.5))
+                if 0 <= p < L:
+                    s[p:p + w] += amp * rng.uniform(0.8, 1.2)
+        if rng.random() < 0.2:      # regime change: the noise, amplitude or period changes mid-series
+            p = int(rng.integers(L // 5, L))
+            s[p:] = s[p:] * rng.uniform(0.3, 3.0) + rng.normal(0, 0.5, L - p) * rng.uniform(0, 0.5)
         if rng.random() < 0.2:      # weekday/weekend-like multiplicative modulation
             pw = rng.uniform(24, 300) * 7
             s *= 1 + rng.uniform(0.2, 0.6) * np.where(((t / pw) % 1.0) < 5 / 7, 0.0, -1.0)
@@ -237,7 +252,16 @@ def _periodic_square(rng, t):
 # Extra (unlabelled) data
 # =====================================================================================
 def load_extra(dirpath):
-    """Reads only the `value` column of every *.csv under dirpath. Never labels."""
+    """Reads only the `value` column of every *.csv under dirpath. Never labels, never NAB.
+
+    Engram's anomaly scores are measured on NAB (docs/benchmarks.md, "Protocol"), so no NAB series
+    may be trained on: a folder that looks like NAB's is refused."""
+    nab_categories = {"artificialNoAnomaly", "artificialWithAnomaly", "realAWSCloudwatch", "realTraffic",
+                      "realAdExchange", "realKnownCause", "realTweets"}
+    for root, dirs, _ in os.walk(dirpath):
+        if "nab" in os.path.abspath(root).lower().split(os.sep) or nab_categories & set(dirs):
+            sys.exit(f"--data-extra {dirpath}: this looks like NAB data ({root}). The protocol in "
+                     "docs/benchmarks.md forbids training on NAB. Fix: pass a folder of other series.")
     files = []
     for root, dirs, names in os.walk(dirpath):
         dirs.sort()
@@ -567,7 +591,7 @@ def write_manifest(path, cell, seed):
         "  clip: 10.0\n"
         "  min_scale: 1.0e-6\n"
         "  rel_min_scale: 1.0e-3\n"
-        f"state_compat: \"{cell}-h64-v1\"\n"
+        f"state_compat: \"{cell}-h64-v2\"\n"
         f"training: {{script: train.py, seed: {seed}}}\n"
     )
     with open(path, "w") as fh:
@@ -587,7 +611,7 @@ def write_manifest(path, cell, seed):
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--cell", choices=["gru", "lstm"], required=True)
-    ap.add_argument("--data-extra", default=None, help="dir of CSVs with a `value` column (e.g. ../shared/nab/data)")
+    ap.add_argument("--data-extra", default=None, help="dir of CSVs with a `value` column (never NAB: refused)")
     ap.add_argument("--seed", type=int, default=42)
     ap.add_argument("--minutes", type=float, default=11.0, help="wall-clock cap on the training loop")
     ap.add_argument("--steps", type=int, default=2000, help="optimizer steps (LR schedule length)")

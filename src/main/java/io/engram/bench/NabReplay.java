@@ -109,7 +109,7 @@ public final class NabReplay {
     private static Map<String, double[]> collect(String bootstrap, String topic, Map<String, SensorCsv.Result> streams, long total,
             PrintStream progress) {
         Map<String, double[]> scores = new HashMap<>();
-        streams.forEach((k, v) -> scores.put(k, new double[v.rows().size()]));
+        streams.forEach((k, v) -> scores.put(k, new double[2 * v.rows().size()]));
         Properties p = new Properties();
         p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
         p.put(ConsumerConfig.GROUP_ID_CONFIG, "engram-nab-collect-" + UUID.randomUUID());
@@ -135,7 +135,7 @@ public final class NabReplay {
                 for (ConsumerRecord<String, byte[]> r : batch) {
                     SensorPrediction pr = serde.deserialize(topic, r.value());
                     double[] s = scores.get(pr.stream());
-                    if (s == null || pr.step() < 0 || pr.step() >= s.length) {
+                    if (s == null || pr.step() < 0 || pr.step() >= s.length / 2) {
                         throw new IllegalStateException("NAB replay: a prediction for " + pr.stream() + " step " + pr.step()
                                 + " that no input row asked for");
                     }
@@ -146,7 +146,8 @@ public final class NabReplay {
                         throw new IllegalStateException("NAB replay: two predictions for " + pr.stream() + " step " + pr.step());
                     }
                     done.set((int) pr.step());
-                    s[(int) pr.step()] = nabScore(pr);
+                    s[2 * (int) pr.step()] = nabScore(pr);
+                    s[2 * (int) pr.step() + 1] = pr.rawScore();
                     got++;
                 }
                 if (progress != null && got - lastProgress >= 10_000) {
@@ -175,14 +176,16 @@ public final class NabReplay {
             double[] s = scores.get(e.getKey());
             List<SensorCsv.Row> rows = e.getValue().rows();
             try (BufferedWriter w = Files.newBufferedWriter(f, StandardCharsets.UTF_8)) {
-                w.write("timestamp,value,anomaly_score\n");
+                // NAB's scorers read timestamp and anomaly_score and ignore other columns: raw_score
+                // (the normalised forecast error) is there for whoever studies the detector.
+                w.write("timestamp,value,anomaly_score,raw_score\n");
                 for (int i = 0; i < rows.size(); i++) {
                     SensorCsv.Row row = rows.get(i);
                     w.write(row.timestampText());
                     w.write(',');
                     w.write(Double.toString(row.values()[0]));
                     w.write(',');
-                    w.write(String.format(Locale.ROOT, "%.8f", s[i]));
+                    w.write(String.format(Locale.ROOT, "%.8f,%.9g", s[2 * i], s[2 * i + 1]));
                     w.write('\n');
                 }
             }

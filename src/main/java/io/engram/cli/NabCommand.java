@@ -2,6 +2,9 @@ package io.engram.cli;
 
 import io.engram.bench.NabReplay;
 import io.engram.core.PipelineSpec;
+import io.engram.errors.ConfigException;
+import io.engram.pipeline.forecast.ForecastSettings;
+import io.engram.pipeline.forecast.ScoringConfig;
 import io.engram.runtime.Pipelines;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
@@ -14,7 +17,8 @@ import picocli.CommandLine.Option;
             "",
             "Replays every NAB-format CSV (timestamp,value) under --data through the real pipeline on an",
             "in-process broker, one stream per file with fresh state, and writes --out/<category>/<name>.csv",
-            "with columns timestamp,value,anomaly_score (score in [0,1], one row per input row, same order).",
+            "with columns timestamp,value,anomaly_score (score in [0,1], one row per input row, same order)",
+            "and raw_score (the normalised forecast error; NAB's scorers ignore it).",
             "One parameter set (the pipeline's) for all files; no look-ahead.",
             "Score the result with NAB's scorer, e.g. python3 ../shared/tools/nab_score.py."})
 public final class NabCommand implements Callable<Integer> {
@@ -27,9 +31,28 @@ public final class NabCommand implements Callable<Integer> {
     @Option(names = "--config", defaultValue = "topology/sensor-anomaly.yaml", description = "Pipeline definition (default: ${DEFAULT-VALUE}).")
     Path config;
 
+    @Option(names = "--without", split = ",", paramLabel = "CHANNEL",
+            description = "Turn these scoring channels off, for an ablation: forecast, level, seasonal, routine, shape, stuck.")
+    java.util.List<String> without = java.util.List.of();
+
     @Override
     public Integer call() throws Exception {
         PipelineSpec cfg = Pipelines.load(Home.resolve(config));
+        if (!without.isEmpty()) {
+            if (!(cfg.settings() instanceof ForecastSettings fs)) {
+                throw new ConfigException("--without needs an anomaly pipeline; " + config + " is of type " + cfg.kind().type()
+                        + ". Fix: pass --config topology/sensor-anomaly.yaml or drop --without.");
+            }
+            ScoringConfig sc = fs.scoring();
+            for (String c : without) {
+                try {
+                    sc = sc.without(ScoringConfig.Channel.of(c.trim()));
+                } catch (IllegalArgumentException e) {
+                    throw new ConfigException("--without: " + e.getMessage() + ". Fix the channel name.");
+                }
+            }
+            cfg = cfg.withSettings(fs.withScoring(sc));
+        }
         NabReplay.Report r = NabReplay.run(cfg, data, out, System.err);
         System.out.printf("engram nab: %d files, %d rows in %.1f s (%.0f rows/s); results in %s%n",
                 r.files(), r.rows(), r.seconds(), r.rows() / r.seconds(), out.toAbsolutePath());

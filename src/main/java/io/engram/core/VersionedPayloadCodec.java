@@ -36,11 +36,11 @@ public abstract class VersionedPayloadCodec<P> implements PayloadCodec<P> {
     @Override
     public final P read(ByteBuffer in) {
         byte v = in.get();
-        if (v != version) {
-            throw new SerializationException(kind + " state payload version " + v + " is not supported (this Engram writes "
+        if (v < 1 || v > version) {
+            throw new SerializationException(kind + " state payload version " + v + " is not supported (this Engram reads 1 to "
                     + version + ")");
         }
-        P p = readBody(in);
+        P p = readBody(v, in);
         if (in.hasRemaining()) {
             throw new SerializationException(kind + " state has " + in.remaining() + " trailing bytes");
         }
@@ -54,4 +54,17 @@ public abstract class VersionedPayloadCodec<P> implements PayloadCodec<P> {
 
     /** Reads the fields written by {@link #writeBody}. */
     protected abstract P readBody(ByteBuffer in);
+
+    /**
+     * Reads a payload of the given version, at most the one this codec writes. Old versions stay
+     * readable: a head whose payload grew overrides this for the versions before; by default only
+     * the current version is read.
+     */
+    protected P readBody(byte payloadVersion, ByteBuffer in) {
+        if (payloadVersion != version) {
+            throw new SerializationException(kind + " state payload version " + payloadVersion + " is not supported (this Engram writes "
+                    + version + ")");
+        }
+        return readBody(in);
+    }
 }

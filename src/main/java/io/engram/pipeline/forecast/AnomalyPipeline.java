@@ -45,17 +45,51 @@ public final class AnomalyPipeline extends AbstractPipelineKind {
     public ForecastSettings settings(ConfigReader v, JsonNode root) {
         JsonNode s = v.section(root, "scoring");
         v.known(s, "scoring.", Set.of("short_alpha", "long_alpha", "warmup_steps", "threshold", "suppress_steps", "raw_clip",
-                "level_weight"));
+                "level_weight", "channels", "seasonal", "routine", "shape", "stuck"));
         ScoringConfig sd = ScoringConfig.DEFAULTS;
         ScoringConfig scoring;
         try {
+            java.util.EnumSet<ScoringConfig.Channel> channels = java.util.EnumSet.noneOf(ScoringConfig.Channel.class);
+            JsonNode ch = s.get("channels");
+            if (ch == null || ch.isNull()) {
+                channels.addAll(sd.channels());
+            } else if (!ch.isArray()) {
+                throw v.error("scoring.channels", "must be a list, e.g. [forecast, level, seasonal, routine, shape, stuck]");
+            } else {
+                for (JsonNode c : ch) {
+                    channels.add(ScoringConfig.Channel.of(c.asText()));
+                }
+            }
+            JsonNode se = v.section(s, "seasonal");
+            v.known(se, "scoring.seasonal.", Set.of("weight", "bins", "gate", "alpha"));
+            ScoringConfig.Seasonal sed = ScoringConfig.SEASONAL_DEFAULTS;
+            JsonNode ro = v.section(s, "routine");
+            v.known(ro, "scoring.routine.", Set.of("days", "tolerance_minutes", "memory"));
+            ScoringConfig.Routine rod = ScoringConfig.ROUTINE_DEFAULTS;
+            JsonNode sh = v.section(s, "shape");
+            v.known(sh, "scoring.shape.", Set.of("memory_steps", "min_steps", "familiar_count", "familiar_weight", "novel_weight",
+                    "novel_band"));
+            ScoringConfig.Shape shd = ScoringConfig.SHAPE_DEFAULTS;
+            JsonNode st = v.section(s, "stuck");
+            v.known(st, "scoring.stuck.", Set.of("factor", "min_steps"));
+            ScoringConfig.Stuck std = ScoringConfig.STUCK_DEFAULTS;
             scoring = new ScoringConfig(
                     v.number(s, "short_alpha", sd.shortAlpha()), v.number(s, "long_alpha", sd.longAlpha()),
                     v.integer(s, "warmup_steps", sd.warmupSteps(), 0, Long.MAX_VALUE),
                     v.number(s, "threshold", sd.threshold()),
                     v.integer(s, "suppress_steps", sd.suppressSteps(), 0, Long.MAX_VALUE),
                     v.number(s, "raw_clip", sd.rawClip()),
-                    v.number(s, "level_weight", sd.levelWeight()));
+                    v.number(s, "level_weight", sd.levelWeight()),
+                    channels,
+                    new ScoringConfig.Seasonal(v.number(se, "weight", sed.weight()), (int) v.integer(se, "bins", sed.bins(), 1, 288),
+                            v.number(se, "gate", sed.gate()), v.number(se, "alpha", sed.alpha())),
+                    new ScoringConfig.Routine((int) v.integer(ro, "days", rod.days(), 1, 64),
+                            (int) v.integer(ro, "tolerance_minutes", rod.toleranceMinutes(), 0, 720),
+                            (int) v.integer(ro, "memory", rod.memory(), 1, 64)),
+                    new ScoringConfig.Shape(v.number(sh, "memory_steps", shd.memorySteps()), v.number(sh, "min_steps", shd.minSteps()),
+                            v.number(sh, "familiar_count", shd.familiarCount()), v.number(sh, "familiar_weight", shd.familiarWeight()),
+                            v.number(sh, "novel_weight", shd.novelWeight()), (int) v.integer(sh, "novel_band", shd.novelBand(), 0, 7)),
+                    new ScoringConfig.Stuck(v.number(st, "factor", std.factor()), v.integer(st, "min_steps", std.minSteps(), 2, Long.MAX_VALUE)));
         } catch (IllegalArgumentException e) {
             throw new ConfigException("Pipeline file " + v.file() + ": " + e.getMessage() + ". Fix the scoring section.");
         }

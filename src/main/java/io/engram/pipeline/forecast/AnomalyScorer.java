@@ -53,38 +53,108 @@ public final class AnomalyScorer {
         return config;
     }
 
-    /** Outcome for one record. */
-    public record Score(double raw, double likelihood, double score, boolean anomaly) {}
+    /** Words of the shape memory: 8 level letters x 8 departure letters. */
+    static final int WORDS = 64;
+    private static final double[] LEVEL_EDGES = {-4.0, -2.0, -1.0, 0.0, 1.0, 2.0, 4.0};
+    private static final double[] DEPARTURE_EDGES = {0.5, 1.0, 1.5, 2.0, 3.0, 4.5, 7.0};
+    private static final double WORD_ALPHA = 0.01;
+    /** Prior count of a word, so that the frequency of a never-seen word is finite. */
+    private static final double NOVEL_PRIOR = 0.5;
+    private static final long DAY_MS = 86_400_000L;
+    private static final double SEASONAL_MIN_REL_STD = 1e-6;
+    private static final double LN10 = Math.log(10);
 
-    /** Scores a record from its forecast error alone (no level signal); see {@link #score(ForecastState, long, double, double[])}. */
+    /** Reasons, as bits of {@link Score#reasons()}: the channels that reached the threshold on their own, and vetoes. */
+    public static final int FORECAST = 1;
+    public static final int LEVEL = 2;
+    public static final int SEASONAL = 4;
+    public static final int NOVEL_SHAPE = 8;
+    public static final int STUCK = 16;
+    /** The score reached the threshold, but the incident starts at the time of day of incidents on earlier days: no alert. */
+    public static final int ROUTINE = 32;
+    private static final String[] REASON_NAMES = {"forecast", "level", "seasonal", "novel_shape", "stuck", "routine"};
+
+    /**
+     * Outcome for one record.
+     *
+     * @param reasons bits ({@link #FORECAST} ...): the channels whose own score reached the threshold, and
+     *     {@link #ROUTINE} when a routine incident was not alerted; {@link #reasonNames} spells them
+     */
+    public record Score(double raw, double likelihood, double score, boolean anomaly, int reasons) {
+        public Score(double raw, double likelihood, double score, boolean anomaly) {
+            this(raw, likelihood, score, anomaly, 0);
+        }
+    }
+
+    /** The names of the reasons in {@code bits}, in a fixed order, as they appear in prediction records. */
+    public static java.util.List<String> reasonNames(int bits) {
+        if (bits == 0) {
+            return java.util.List.of();
+        }
+        java.util.List<String> out = new java.util.ArrayList<>(2);
+        for (int i = 0; i < REASON_NAMES.length; i++) {
+            if ((bits & (1 << i)) != 0) {
+                out.add(REASON_NAMES[i]);
+            }
+        }
+        return out;
+    }
+
+    /** Scores a record from its forecast error alone (no level signal); see {@link #score(ForecastState, long, double, double[], long)}. */
     public Score score(ForecastState s, long steps, double rawScore) {
-        return score(s, steps, rawScore, null);
+        return score(s, steps, rawScore, null, 0L);
+    }
+
+    /** As {@link #score(ForecastState, long, double, double[], long)} at event time 0 (no time of day). */
+    public Score score(ForecastState s, long steps, double rawScore, double[] values) {
+        return score(s, steps, rawScore, values, 0L);
     }
 
     /**
-     * Scores one record of a stream and updates the scorer's statistics in {@code s}.
+     * Scores one record of a stream and updates the scorer's statistics in {@code s}. Every channel
+     * judges the record against statistics of earlier records only, then learns from it.
      *
      * @param steps the stream's records so far, this one included
      * @param rawScore the record's normalised forecast error (mean over channels)
      * @param values the record's readings, one per channel, for the level signal; null skips it
+     * @param eventTime the record's event time (ms since the epoch, UTC), for the seasonal and routine channels
      */
-    public Score score(ForecastState s, long steps, double rawScore, double[] values) {
+    public Score score(ForecastState s, long steps, double rawScore, double[] values, long eventTime) {
         double raw = Math.max(0.0, Math.min(config.rawClip(), rawScore));
         s.shortAvg = s.scored == 0 ? raw : s.shortAvg + config.shortAlpha() * (raw - s.shortAvg);
+        ForecastState.Memory m = values != null && values.length == 1 && memoryOn() ? memory(s) : null;
         if (steps <= STARTUP_STEPS) {
             s.scored = 0;
-            return new Score(raw, 0.5, 0.0, false);
+            if (m != null) {
+                m.lastValue = values[0];
+            }
+            return new Score(raw, 0.5, 0.0, false, 0);
         }
 
-        double logTail = Math.log(0.5);
+        double logErr = Math.log(0.5);
         if (s.scored >= 2) {
             double std = Math.max(Math.sqrt(s.longVar), MIN_STD);
-            logTail = logUpperTail((s.shortAvg - s.longMean) / std);
+            logErr = logUpperTail((s.shortAvg - s.longMean) / std);
         }
-        if (values != null && config.levelWeight() > 0) {
-            // Take the rarer of the two signals. levelLogTail is 0 (no evidence) until its statistics exist.
-            logTail = Math.min(logTail, config.levelWeight() * levelLogTail(s, values));
+        double logNovel = 0;
+        if (m != null && config.on(ScoringConfig.Channel.SHAPE)) {
+            // The word memory caps the forecast channel (a familiar departure is not news) and may raise
+            // a novel word; it reads shortAvg, which already includes this record.
+            double[] capAndNovel = shape(s, m, values[0]);
+            logErr = Math.max(logErr, capAndNovel[0]);
+            logNovel = capAndNovel[1];
         }
+        if (!config.on(ScoringConfig.Channel.FORECAST)) {
+            logErr = 0;
+        }
+        double logLevel = 0;
+        if (values != null && config.levelWeight() > 0 && config.on(ScoringConfig.Channel.LEVEL)) {
+            // Take the rarer of the signals. levelLogTail is 0 (no evidence) until its statistics exist.
+            logLevel = config.levelWeight() * levelLogTail(s, values);
+        }
+        double logSeasonal = m != null && config.on(ScoringConfig.Channel.SEASONAL) ? seasonal(s, m, values[0], eventTime) : 0;
+        double logStuck = m != null && config.on(ScoringConfig.Channel.STUCK) ? stuck(m, values[0]) : 0;
+        double logTail = Math.min(Math.min(logErr, logNovel), Math.min(logLevel, Math.min(logSeasonal, logStuck)));
         double likelihood = 1.0 - Math.exp(logTail);
         double score = scoreOf(logTail);
 
@@ -106,17 +176,207 @@ public final class AnomalyScorer {
         s.scored++;
 
         // One alert per incident: an incident is a run of readings at or above the threshold whose
-        // gaps are at most suppressSteps long. Only its first reading alerts.
+        // gaps are at most suppressSteps long. Only its first reading alerts, unless it is routine.
         boolean anomaly = false;
+        int reasons = 0;
         long step = steps - 1;
         if (step >= config.warmupSteps() && score >= config.threshold()) {
             anomaly = s.lastAboveStep < 0 || step - s.lastAboveStep > config.suppressSteps();
             s.lastAboveStep = step;
+            double at = -LN10 * HALF_SCORE_DECADES * config.threshold() / (1 - config.threshold());
+            reasons = (logErr <= at ? FORECAST : 0) | (logLevel <= at ? LEVEL : 0) | (logSeasonal <= at ? SEASONAL : 0)
+                    | (logNovel <= at ? NOVEL_SHAPE : 0) | (logStuck <= at ? STUCK : 0);
+            if (anomaly && m != null && config.on(ScoringConfig.Channel.ROUTINE) && routine(m, eventTime)) {
+                anomaly = false;
+                reasons |= ROUTINE;
+            }
             if (anomaly) {
                 s.lastAlertStep = step;
             }
         }
-        return new Score(raw, likelihood, score, anomaly);
+        return new Score(raw, likelihood, score, anomaly, reasons);
+    }
+
+    private boolean memoryOn() {
+        return config.on(ScoringConfig.Channel.SEASONAL) || config.on(ScoringConfig.Channel.SHAPE)
+                || config.on(ScoringConfig.Channel.STUCK) || config.on(ScoringConfig.Channel.ROUTINE);
+    }
+
+    /** Whether a stored memory has the sizes this configuration uses (else it starts afresh). */
+    boolean fits(ForecastState.Memory m) {
+        return m.binMean.length == config.seasonal().bins() && m.words.length == WORDS && m.incidents.length == config.routine().memory();
+    }
+
+    private ForecastState.Memory memory(ForecastState s) {
+        if (s.memory == null || !fits(s.memory)) {
+            s.memory = ForecastState.Memory.fresh(config.seasonal().bins(), WORDS, config.routine().memory());
+        }
+        return s.memory;
+    }
+
+    /**
+     * The seasonal channel: the reading against its time-of-day bin's mean, standardised by the
+     * pooled residual spread, averaged over the short window (a changed daily shape lasts). It speaks
+     * only once every bin has been seen twice and while the profile explains at least {@code gate} of
+     * the stream's variance, so that a stream without a daily shape is judged by the other channels.
+     * Returns its weighted log tail (0 = no evidence); updates the profile after judging.
+     */
+    private double seasonal(ForecastState s, ForecastState.Memory m, double x, long eventTime) {
+        ScoringConfig.Seasonal cfg = config.seasonal();
+        int bins = m.binMean.length;
+        int b = (int) (Math.floorMod(eventTime, DAY_MS) * bins / DAY_MS);
+        double a = Math.max(1.0 / (s.scored + 1), config.longAlpha());
+        if (s.scored == 0) {
+            m.globalMean = x;
+            m.globalVar = 0.0;
+        } else {
+            double d = x - m.globalMean;
+            m.globalMean += a * d;
+            m.globalVar = (1 - a) * (m.globalVar + a * d * d);
+        }
+        double res;
+        if (m.binCount[b] == 0) {
+            m.binMean[b] = (float) x;
+            res = 0.0;
+        } else {
+            res = x - m.binMean[b];
+        }
+        double r2 = res * res;
+        m.residualVar = s.scored == 0 ? r2 : m.residualVar + a * (r2 - m.residualVar);
+        double explained = m.globalVar > 0 ? 1.0 - m.residualVar / m.globalVar : 0.0;
+        double logTail = 0.0;
+        if (m.binsReady == bins && explained >= cfg.gate()) {
+            // The floor is above the rounding of the float profile (~1e-7 of the readings' scale): a
+            // perfectly periodic stream must not turn rounding into news.
+            double z = res / Math.max(Math.sqrt(m.residualVar), SEASONAL_MIN_REL_STD * (Math.abs(m.globalMean) + Math.sqrt(m.globalVar)));
+            double sa = config.shortAlpha();
+            m.residualShort += sa * (z - m.residualShort);
+            // The short average of unit white noise has spread sqrt(sa / (2 - sa)).
+            logTail = cfg.weight() * Math.min(0.0, logUpperTail(Math.abs(m.residualShort) / Math.sqrt(sa / (2 - sa))));
+        } else {
+            m.residualShort = 0.0;
+        }
+        if (m.binCount[b] > 0) {
+            double ab = Math.max(1.0 / (m.binCount[b] + 1), cfg.alpha());
+            m.binMean[b] = (float) (m.binMean[b] + ab * res);
+        }
+        if (m.binCount[b] < Short.MAX_VALUE) {
+            m.binCount[b]++;
+            if (m.binCount[b] == 2) {
+                m.binsReady++;
+            }
+        }
+        return logTail;
+    }
+
+    /**
+     * The shape memory: the record's word is (the reading's level letter against the stream's slow
+     * mean and spread, the letter of how far recent readings departed from the forecast). Words are
+     * counted with exponential decay. Returns {cap, novel}: cap is the log frequency of this word and
+     * the same-level words with larger departures, times familiarWeight, when they were seen at least
+     * familiarCount times (else -infinity: no cap); novel is novelWeight times the word's own log
+     * frequency, for departures of at least novelBand (else 0). Counts the word after judging it.
+     */
+    private double[] shape(ForecastState s, ForecastState.Memory m, double x) {
+        ScoringConfig.Shape cfg = config.shape();
+        if (s.scored == 0) {
+            m.wordMean = x;
+            m.wordVar = 0.0;
+        }
+        double sd = Math.max(Math.sqrt(m.wordVar), LEVEL_MIN_REL_STD * Math.max(1.0, Math.abs(m.wordMean)));
+        int level = band((x - m.wordMean) / sd, LEVEL_EDGES);
+        int departure = band(s.shortAvg, DEPARTURE_EDGES);
+        int bands = DEPARTURE_EDGES.length + 1;
+        double cap = Double.NEGATIVE_INFINITY;
+        double novel = 0.0;
+        if (s.scored > STARTUP_STEPS && m.wordTotal > cfg.minSteps()) {
+            double atLeast = 0;
+            for (int j = departure; j < bands; j++) {
+                atLeast += m.words[level * bands + j];
+            }
+            atLeast /= m.wordScale;
+            if (atLeast >= cfg.familiarCount()) {
+                cap = cfg.familiarWeight() * Math.log(atLeast / m.wordTotal);
+            }
+            if (departure >= cfg.novelBand() && cfg.novelWeight() > 0) {
+                novel = cfg.novelWeight() * Math.log((m.words[level * bands + departure] / m.wordScale + NOVEL_PRIOR) / m.wordTotal);
+            }
+        }
+        double decay = 1.0 - 1.0 / cfg.memorySteps();
+        m.wordScale /= decay;
+        m.wordTotal = m.wordTotal * decay + 1.0;
+        m.words[level * bands + departure] += (float) m.wordScale;
+        if (m.wordScale > 1e6) {
+            // Renormalise long before a float count could overflow; ratios are unchanged.
+            for (int j = 0; j < m.words.length; j++) {
+                m.words[j] = (float) (m.words[j] / m.wordScale);
+            }
+            m.wordScale = 1.0;
+        }
+        double a = Math.max(1.0 / (s.scored + 1), WORD_ALPHA);
+        double d = x - m.wordMean;
+        m.wordMean += a * d;
+        m.wordVar = (1 - a) * (m.wordVar + a * d * d);
+        return new double[] {cap, Math.min(0.0, novel)};
+    }
+
+    private static int band(double v, double[] edges) {
+        int k = 0;
+        for (double e : edges) {
+            if (v > e) {
+                k++;
+            }
+        }
+        return k;
+    }
+
+    /**
+     * The stuck channel: a run of identical readings longer than {@code factor} times the longest
+     * earlier run (and than minSteps) is news, the more so the longer it lasts. Catches a stuck sensor
+     * and a dropout to a constant, which the forecast channel learns to predict within a few steps.
+     */
+    private double stuck(ForecastState.Memory m, double x) {
+        if (x == m.lastValue) {
+            m.run++;
+        } else {
+            m.maxRun = Math.max(m.maxRun, m.run);
+            m.run = 1;
+        }
+        m.lastValue = x;
+        double ref = Math.max(m.maxRun * config.stuck().factor(), config.stuck().minSteps());
+        return m.run > ref ? -LN10 * HALF_SCORE_DECADES * (m.run / ref) : 0.0;
+    }
+
+    /**
+     * The routine-incident memory: records this incident's start and says whether incidents started
+     * within the tolerance of its time of day on at least {@code days} distinct earlier days.
+     */
+    private boolean routine(ForecastState.Memory m, long eventTime) {
+        ScoringConfig.Routine cfg = config.routine();
+        long minutes = Math.floorDiv(eventTime, 60_000L);
+        long day = Math.floorDiv(minutes, 1440L);
+        long minuteOfDay = Math.floorMod(minutes, 1440L);
+        int n = (int) Math.min(m.incidentCount, m.incidents.length);
+        // Distinct earlier days with an incident near this time of day; n is small (memory <= 64).
+        long[] days = new long[n];
+        int distinct = 0;
+        for (int i = 0; i < n; i++) {
+            long t = m.incidents[i];
+            long d = Math.floorDiv(t, 1440L);
+            long diff = Math.abs(Math.floorMod(t, 1440L) - minuteOfDay);
+            if (d < day && Math.min(diff, 1440 - diff) <= cfg.toleranceMinutes()) {
+                boolean seen = false;
+                for (int j = 0; j < distinct; j++) {
+                    seen |= days[j] == d;
+                }
+                if (!seen) {
+                    days[distinct++] = d;
+                }
+            }
+        }
+        m.incidents[(int) (m.incidentCount % m.incidents.length)] = (int) minutes;
+        m.incidentCount++;
+        return distinct >= cfg.days();
     }
 
     /**

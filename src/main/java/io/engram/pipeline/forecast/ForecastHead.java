@@ -160,11 +160,12 @@ public final class ForecastHead implements Head<SensorReading, ForecastState> {
         for (int c = 0; c < channels; c++) {
             f.forecast[c] = normalizer.denormalize(y[c], f.mean[c], f.var[c]);
         }
-        AnomalyScorer.Score score = step > 0 ? scorer.score(f, s.steps(), raw / channels, in.values())
+        AnomalyScorer.Score score = step > 0 ? scorer.score(f, s.steps(), raw / channels, in.values(), eventTime)
                 : new AnomalyScorer.Score(0, 0.5, 0, false);
         boolean vectors = settings.vectors();
         SensorPrediction p = new SensorPrediction(key, eventTime, step, s.modelId(), s.modelVersion(),
-                vectors ? in.values() : null, forecastBefore, error, vectors ? f.forecast.clone() : null, score.raw(), score.likelihood(), score.score(), score.anomaly());
+                vectors ? in.values() : null, forecastBefore, error, vectors ? f.forecast.clone() : null, score.raw(), score.likelihood(), score.score(), score.anomaly(),
+                AnomalyScorer.reasonNames(score.reasons()));
         out.add(PREDICTIONS, p);
         if (score.anomaly()) {
             meters.anomaly();

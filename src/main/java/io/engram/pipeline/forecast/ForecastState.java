@@ -32,6 +32,76 @@ public final class ForecastState {
     /** Scorer, level signal, per channel: long-run variance of {@link #levelShort}. */
     double[] levelVar;
 
+    /**
+     * The memory beyond one step of a one-value stream (seasonal profile, word counts, runs of
+     * repeats, incident times): null for streams of several values, which these channels do not score.
+     */
+    Memory memory;
+
+    /**
+     * Per-stream memory of the seasonal, shape, stuck and routine channels ({@link AnomalyScorer}).
+     * About 1 KB in the default configuration (96 profile bins, 64 words, 16 incidents); its size
+     * follows the scoring configuration, and a stored memory whose sizes differ from the
+     * configuration's is started afresh (see {@link AnomalyScorer#fits}).
+     */
+    static final class Memory {
+        /** Seasonal: mean reading per time-of-day bin (float: it is a profile, not an accumulator). */
+        float[] binMean;
+        /** Seasonal: readings seen per bin, saturating at Short.MAX_VALUE. */
+        short[] binCount;
+        /** Seasonal: bins seen at least twice (the profile speaks when all are). */
+        int binsReady;
+        /** Seasonal: long-run mean and variance of the readings, and of the residual from the profile. */
+        double globalMean;
+        double globalVar;
+        double residualVar;
+        /** Seasonal: short average of the standardised residual. */
+        double residualShort;
+        /** Shape: decayed word counts, in units of {@link #wordScale}. */
+        float[] words;
+        /** Shape: the decay is applied by growing the unit of new counts; renormalised before it overflows. */
+        double wordScale = 1.0;
+        /** Shape: decayed number of words counted. */
+        double wordTotal;
+        /** Shape: long-run mean and variance of the readings, for the level letter of a word. */
+        double wordMean;
+        double wordVar;
+        /** Stuck: the previous reading, the current run of identical readings, the longest earlier run. */
+        double lastValue = Double.NaN;
+        long run = 1;
+        long maxRun;
+        /** Routine: start of each remembered incident, in minutes since the epoch (event time); a ring. */
+        int[] incidents;
+        /** Routine: incidents recorded so far (the ring's next slot is incidentCount % incidents.length). */
+        long incidentCount;
+
+        static Memory fresh(int bins, int words, int incidents) {
+            Memory m = new Memory();
+            m.binMean = new float[bins];
+            m.binCount = new short[bins];
+            m.words = new float[words];
+            m.incidents = new int[incidents];
+            return m;
+        }
+
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof Memory m && java.util.Arrays.equals(binMean, m.binMean) && java.util.Arrays.equals(binCount, m.binCount)
+                    && binsReady == m.binsReady && Double.compare(globalMean, m.globalMean) == 0
+                    && Double.compare(globalVar, m.globalVar) == 0 && Double.compare(residualVar, m.residualVar) == 0
+                    && Double.compare(residualShort, m.residualShort) == 0 && java.util.Arrays.equals(words, m.words)
+                    && Double.compare(wordScale, m.wordScale) == 0 && Double.compare(wordTotal, m.wordTotal) == 0
+                    && Double.compare(wordMean, m.wordMean) == 0 && Double.compare(wordVar, m.wordVar) == 0
+                    && Double.compare(lastValue, m.lastValue) == 0 && run == m.run && maxRun == m.maxRun
+                    && java.util.Arrays.equals(incidents, m.incidents) && incidentCount == m.incidentCount;
+        }
+
+        @Override
+        public int hashCode() {
+            return java.util.Arrays.hashCode(binMean) * 31 + Long.hashCode(incidentCount);
+        }
+    }
+
     static ForecastState fresh(int channels) {
         ForecastState f = new ForecastState();
         f.mean = new double[channels];
@@ -55,7 +125,7 @@ public final class ForecastState {
                 && Double.compare(longVar, s.longVar) == 0 && scored == s.scored
                 && lastAlertStep == s.lastAlertStep && lastAboveStep == s.lastAboveStep
                 && java.util.Arrays.equals(levelShort, s.levelShort) && java.util.Arrays.equals(levelMean, s.levelMean)
-                && java.util.Arrays.equals(levelVar, s.levelVar);
+                && java.util.Arrays.equals(levelVar, s.levelVar) && java.util.Objects.equals(memory, s.memory);
     }
 
     @Override

@@ -1,5 +1,6 @@
 package io.engram.pipeline.forecast;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.annotation.JsonPropertyOrder;
 
@@ -8,7 +9,7 @@ import com.fasterxml.jackson.annotation.JsonPropertyOrder;
  * is a pure function of the stream's input records and the model; see docs/topics.md.
  */
 @JsonPropertyOrder({"stream", "event_time", "step", "model_id", "model_version", "values", "forecast", "error",
-        "next_forecast", "raw_score", "likelihood", "score", "anomaly"})
+        "next_forecast", "raw_score", "likelihood", "score", "anomaly", "reasons"})
 public record SensorPrediction(
         @JsonProperty("stream") String stream,
         @JsonProperty("event_time") long eventTime,
@@ -25,4 +26,10 @@ public record SensorPrediction(
         @JsonProperty("raw_score") double rawScore,
         @JsonProperty("likelihood") double likelihood,
         @JsonProperty("score") double score,
-        @JsonProperty("anomaly") boolean anomaly) {}
+        @JsonProperty("anomaly") boolean anomaly,
+        /**
+         * Why the score reached the threshold: the channels that reached it on their own ("forecast",
+         * "level", "seasonal", "novel_shape", "stuck"), and "routine" when the incident was not alerted
+         * because it recurs at this time of day. Left out of the JSON when empty (score below threshold).
+         */
+        @JsonProperty("reasons") @JsonInclude(JsonInclude.Include.NON_EMPTY) java.util.List<String> reasons) {}

@@ -109,7 +109,7 @@ public final class NabReplay {
     private static Map<String, double[]> collect(String bootstrap, String topic, Map<String, SensorCsv.Result> streams, long total,
             PrintStream progress) {
         Map<String, double[]> scores = new HashMap<>();
-        streams.forEach((k, v) -> scores.put(k, new double[2 * v.rows().size()]));
+        streams.forEach((k, v) -> scores.put(k, new double[3 * v.rows().size()]));
         Properties p = new Properties();
         p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
         p.put(ConsumerConfig.GROUP_ID_CONFIG, "engram-nab-collect-" + UUID.randomUUID());
@@ -135,7 +135,7 @@ public final class NabReplay {
                 for (ConsumerRecord<String, byte[]> r : batch) {
                     SensorPrediction pr = serde.deserialize(topic, r.value());
                     double[] s = scores.get(pr.stream());
-                    if (s == null || pr.step() < 0 || pr.step() >= s.length / 2) {
+                    if (s == null || pr.step() < 0 || pr.step() >= s.length / 3) {
                         throw new IllegalStateException("NAB replay: a prediction for " + pr.stream() + " step " + pr.step()
                                 + " that no input row asked for");
                     }
@@ -146,8 +146,11 @@ public final class NabReplay {
                         throw new IllegalStateException("NAB replay: two predictions for " + pr.stream() + " step " + pr.step());
                     }
                     done.set((int) pr.step());
-                    s[2 * (int) pr.step()] = nabScore(pr);
-                    s[2 * (int) pr.step() + 1] = pr.rawScore();
+                    int at = 3 * (int) pr.step();
+                    s[at] = nabScore(pr);
+                    s[at + 1] = pr.rawScore();
+                    // The alert flag and the reasons' bits, for the synthetic suite and whoever studies the detector.
+                    s[at + 2] = (pr.anomaly() ? 1 : 0) + 2 * reasonBits(pr.reasons());
                     got++;
                 }
                 if (progress != null && got - lastProgress >= 10_000) {
@@ -165,6 +168,16 @@ public final class NabReplay {
      * an alert (repeats of an incident are suppressed), and half of it elsewhere. The map is
      * monotone in the score within each group, and every alert outranks every non-alert.
      */
+    private static int reasonBits(List<String> reasons) {
+        int bits = 0;
+        if (reasons != null) {
+            for (String r : reasons) {
+                bits |= io.engram.pipeline.forecast.AnomalyScorer.reasonBit(r);
+            }
+        }
+        return bits;
+    }
+
     public static double nabScore(SensorPrediction p) {
         return p.anomaly() ? p.score() : 0.5 * p.score();
     }
@@ -177,15 +190,18 @@ public final class NabReplay {
             List<SensorCsv.Row> rows = e.getValue().rows();
             try (BufferedWriter w = Files.newBufferedWriter(f, StandardCharsets.UTF_8)) {
                 // NAB's scorers read timestamp and anomaly_score and ignore other columns: raw_score
-                // (the normalised forecast error) is there for whoever studies the detector.
-                w.write("timestamp,value,anomaly_score,raw_score\n");
+                // (the normalised forecast error), alert (0/1) and reasons are there for whoever
+                // studies the detector.
+                w.write("timestamp,value,anomaly_score,raw_score,alert,reasons\n");
                 for (int i = 0; i < rows.size(); i++) {
                     SensorCsv.Row row = rows.get(i);
                     w.write(row.timestampText());
                     w.write(',');
                     w.write(Double.toString(row.values()[0]));
                     w.write(',');
-                    w.write(String.format(Locale.ROOT, "%.8f,%.9g", s[2 * i], s[2 * i + 1]));
+                    int flags = (int) s[3 * i + 2];
+                    w.write(String.format(Locale.ROOT, "%.8f,%.9g,%d,", s[3 * i], s[3 * i + 1], flags & 1));
+                    w.write(String.join("|", io.engram.pipeline.forecast.AnomalyScorer.reasonNames(flags >> 1)));
                     w.write('\n');
                 }
             }

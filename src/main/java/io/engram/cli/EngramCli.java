@@ -26,6 +26,7 @@ import picocli.CommandLine.Command;
             TailCommand.class,
             IngestCommand.class,
             NabCommand.class,
+            AnomalySuiteCommand.class,
             BenchCommand.class,
             CommandLine.HelpCommand.class
         })

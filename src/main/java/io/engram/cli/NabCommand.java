@@ -35,24 +35,30 @@ public final class NabCommand implements Callable<Integer> {
             description = "Turn these scoring channels off, for an ablation: forecast, level, seasonal, routine, shape, stuck.")
     java.util.List<String> without = java.util.List.of();
 
+    /** {@code cfg} with the named scoring channels turned off (the ablation); {@code cfg} itself when none are named. */
+    static PipelineSpec withoutChannels(PipelineSpec cfg, Path config, java.util.List<String> without) {
+        if (without.isEmpty()) {
+            return cfg;
+        }
+        if (!(cfg.settings() instanceof ForecastSettings fs)) {
+            throw new ConfigException("--without needs an anomaly pipeline; " + config + " is of type " + cfg.kind().type()
+                    + ". Fix: pass --config topology/sensor-anomaly.yaml or drop --without.");
+        }
+        ScoringConfig sc = fs.scoring();
+        for (String c : without) {
+            try {
+                sc = sc.without(ScoringConfig.Channel.of(c.trim()));
+            } catch (IllegalArgumentException e) {
+                throw new ConfigException("--without: " + e.getMessage() + ". Fix the channel name.");
+            }
+        }
+        return cfg.withSettings(fs.withScoring(sc));
+    }
+
     @Override
     public Integer call() throws Exception {
         PipelineSpec cfg = Pipelines.load(Home.resolve(config));
-        if (!without.isEmpty()) {
-            if (!(cfg.settings() instanceof ForecastSettings fs)) {
-                throw new ConfigException("--without needs an anomaly pipeline; " + config + " is of type " + cfg.kind().type()
-                        + ". Fix: pass --config topology/sensor-anomaly.yaml or drop --without.");
-            }
-            ScoringConfig sc = fs.scoring();
-            for (String c : without) {
-                try {
-                    sc = sc.without(ScoringConfig.Channel.of(c.trim()));
-                } catch (IllegalArgumentException e) {
-                    throw new ConfigException("--without: " + e.getMessage() + ". Fix the channel name.");
-                }
-            }
-            cfg = cfg.withSettings(fs.withScoring(sc));
-        }
+        cfg = withoutChannels(cfg, config, without);
         NabReplay.Report r = NabReplay.run(cfg, data, out, System.err);
         System.out.printf("engram nab: %d files, %d rows in %.1f s (%.0f rows/s); results in %s%n",
                 r.files(), r.rows(), r.seconds(), r.rows() / r.seconds(), out.toAbsolutePath());

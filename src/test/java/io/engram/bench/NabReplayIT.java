@@ -91,7 +91,7 @@ class NabReplayIT {
 
     private static void check(List<String> in, Path result, int spike) throws Exception {
         List<String> lines = Files.readAllLines(result);
-        assertEquals("timestamp,value,anomaly_score,raw_score", lines.get(0));
+        assertEquals("timestamp,value,anomaly_score,raw_score,alert,reasons", lines.get(0));
         assertEquals(in.size(), lines.size(), "one row per input row");
         int best = -1;
         double bestScore = -1;

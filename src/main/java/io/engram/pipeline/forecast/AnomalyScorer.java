@@ -86,6 +86,16 @@ public final class AnomalyScorer {
         }
     }
 
+    /** The bit of a reason's name, 0 for an unknown name. */
+    public static int reasonBit(String name) {
+        for (int i = 0; i < REASON_NAMES.length; i++) {
+            if (REASON_NAMES[i].equals(name)) {
+                return 1 << i;
+            }
+        }
+        return 0;
+    }
+
     /** The names of the reasons in {@code bits}, in a fixed order, as they appear in prediction records. */
     public static java.util.List<String> reasonNames(int bits) {
         if (bits == 0) {

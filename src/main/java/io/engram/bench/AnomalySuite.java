@@ -217,7 +217,7 @@ public final class AnomalySuite {
     }
 
     private static double gauss(SplittableRandom r) {
-        // Box-Muller: SplittableRandom has no nextGaussian on Java 17.
+        // Box-Muller written out, so that the series do not depend on a JDK's Gaussian algorithm.
         double u = Math.max(r.nextDouble(), 1e-300);
         return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * r.nextDouble());
     }

@@ -26,13 +26,17 @@ public final class AnomalySuiteCommand implements Callable<Integer> {
     @Option(names = "--work", description = "Folder for the series (data/), labels.csv and the results (results/); default: a new temporary folder.")
     Path work;
 
+    @Option(names = "--set", paramLabel = "KEY=VALUE",
+            description = "Set a key of the pipeline file for this run, e.g. --set scoring.shape.novel_weight=2.0 (repeatable).")
+    java.util.Map<String, String> set = new java.util.LinkedHashMap<>();
+
     @Option(names = "--without", split = ",", paramLabel = "CHANNEL",
             description = "Turn these scoring channels off, for an ablation: forecast, level, seasonal, routine, shape, stuck.")
     List<String> without = List.of();
 
     @Override
     public Integer call() throws Exception {
-        PipelineSpec cfg = NabCommand.withoutChannels(Pipelines.load(Home.resolve(config)), config, without);
+        PipelineSpec cfg = NabCommand.withoutChannels(Pipelines.load(Home.resolve(config), set), config, without);
         Path dir = work != null ? work : Files.createTempDirectory("engram-anomaly-suite-");
         AnomalySuite.Report r = AnomalySuite.run(cfg, dir, System.err);
         System.out.print(AnomalySuite.table(r));

@@ -31,6 +31,10 @@ public final class NabCommand implements Callable<Integer> {
     @Option(names = "--config", defaultValue = "topology/sensor-anomaly.yaml", description = "Pipeline definition (default: ${DEFAULT-VALUE}).")
     Path config;
 
+    @Option(names = "--set", paramLabel = "KEY=VALUE",
+            description = "Set a key of the pipeline file for this run, e.g. --set scoring.shape.novel_weight=2.0 (repeatable).")
+    java.util.Map<String, String> set = new java.util.LinkedHashMap<>();
+
     @Option(names = "--without", split = ",", paramLabel = "CHANNEL",
             description = "Turn these scoring channels off, for an ablation: forecast, level, seasonal, routine, shape, stuck.")
     java.util.List<String> without = java.util.List.of();
@@ -57,7 +61,7 @@ public final class NabCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        PipelineSpec cfg = Pipelines.load(Home.resolve(config));
+        PipelineSpec cfg = Pipelines.load(Home.resolve(config), set);
         cfg = withoutChannels(cfg, config, without);
         NabReplay.Report r = NabReplay.run(cfg, data, out, System.err);
         System.out.printf("engram nab: %d files, %d rows in %.1f s (%.0f rows/s); results in %s%n",

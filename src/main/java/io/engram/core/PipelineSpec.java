@@ -1,6 +1,7 @@
 package io.engram.core;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.engram.errors.ConfigException;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -96,9 +97,43 @@ public record PipelineSpec(
      * @param kinds the kind of each known type, or null for an unknown one
      * @param known the known types, for the error message
      */
+    private static void set(JsonNode root, String key, String value, Path file) {
+        String[] parts = key.split("\\.");
+        JsonNode n = root;
+        for (int i = 0; i < parts.length - 1; i++) {
+            JsonNode next = n.get(parts[i]);
+            if (next == null || next.isNull()) {
+                next = ((com.fasterxml.jackson.databind.node.ObjectNode) n).putObject(parts[i]);
+            }
+            if (!next.isObject()) {
+                throw new ConfigException("--set " + key + ": '" + parts[i] + "' in " + file + " is not a section. Fix the key.");
+            }
+            n = next;
+        }
+        JsonNode v;
+        try {
+            v = new com.fasterxml.jackson.databind.ObjectMapper(new com.fasterxml.jackson.dataformat.yaml.YAMLFactory()).readTree(value);
+        } catch (java.io.IOException e) {
+            throw new ConfigException("--set " + key + "=" + value + ": the value is not YAML (" + e.getMessage() + "). Fix the value.");
+        }
+        ((com.fasterxml.jackson.databind.node.ObjectNode) n).set(parts[parts.length - 1], v);
+    }
+
     public static PipelineSpec load(Path path, Function<String, PipelineKind> kinds, Set<String> known) {
+        return load(path, kinds, known, Map.of());
+    }
+
+    /**
+     * Loads a pipeline file with some keys set on the command line, e.g.
+     * {@code scoring.shape.novel_weight=2.0} (the value is read as YAML: a number, a word, a list
+     * {@code [a, b]}), as if the file said so; for experiments such as the anomaly protocol's.
+     */
+    public static PipelineSpec load(Path path, Function<String, PipelineKind> kinds, Set<String> known, Map<String, String> overrides) {
         Path file = path.toAbsolutePath().normalize();
         JsonNode root = ConfigReader.read(file);
+        for (Map.Entry<String, String> o : overrides.entrySet()) {
+            set(root, o.getKey(), o.getValue(), file);
+        }
         ConfigReader v = new ConfigReader(file);
         String type = v.text(root, "type", DEFAULT_TYPE);
         PipelineKind kind = kinds.apply(type);

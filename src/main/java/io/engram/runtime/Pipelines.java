@@ -28,4 +28,9 @@ public final class Pipelines {
     public static PipelineSpec load(Path file) {
         return PipelineSpec.load(file, KINDS::get, KINDS.keySet());
     }
+
+    /** Loads a pipeline file with keys set as on the command line ({@code --set key=value}). */
+    public static PipelineSpec load(Path file, Map<String, String> overrides) {
+        return PipelineSpec.load(file, KINDS::get, KINDS.keySet(), overrides);
+    }
 }

@@ -107,5 +107,8 @@ class NabReplayIT {
             }
         }
         assertEquals(spike, best, "the injected spike scores highest in " + result.getFileName());
+        String[] top = lines.get(best + 1).split(",", -1);
+        assertEquals("1", top[4], "the spike alerted");
+        assertTrue(!top[5].isEmpty(), "and the row says why");
     }
 }

@@ -43,6 +43,17 @@ import org.junit.jupiter.api.Test;
  */
 class StateFormatTest {
     static final Path FIXTURES = Path.of("src/test/resources/state-fixtures");
+    static final String SENSOR_1_0_0 = FIXTURES.resolve("sensor-1.0.0/sensor-anomaly.yaml").toString();
+
+    /** The records with their trailing {@code "reasons"} field, if any, cut off. */
+    static List<String> withoutReasons(List<String> json) {
+        List<String> out = new ArrayList<>();
+        for (String j : json) {
+            int at = j.indexOf(",\"reasons\":");
+            out.add(at < 0 ? j : j.substring(0, at) + "}");
+        }
+        return out;
+    }
     static final ObjectMapper JSON = new ObjectMapper();
 
     static JsonNode fixture(String name) throws Exception {
@@ -65,7 +76,10 @@ class StateFormatTest {
         assertEquals(340, s.steps());
         assertEquals(64, s.hidden().length);
         assertEquals(1, s.payload().channels());
-        try (PipelineDriver pd = new PipelineDriver(f.get("pipeline").asText())) {
+        // That release's pipeline, model and scorer settings (state-fixtures/sensor-1.0.0): today's
+        // default model is another one (2.0.0, state_compat gru-h64-v2), to which a 1.0.0 state would
+        // not carry over but reset, as the lifecycle tests show.
+        try (PipelineDriver pd = new PipelineDriver(SENSOR_1_0_0)) {
             pd.<ForecastState>store().put(f.get("key").asText(), s);
             TestInputTopic<byte[], byte[]> in = pd.stepInput();
             TestOutputTopic<String, String> preds = pd.output(ForecastHead.PREDICTIONS);
@@ -75,8 +89,13 @@ class StateFormatTest {
                 in.pipeInput(key, f.get("next_values").get(i).asText().getBytes(StandardCharsets.UTF_8),
                         f.get("next_timestamps").get(i).asLong());
             }
-            assertEquals(strings(f.get("predictions")), preds.readValuesToList(), "the same predictions as the old release, byte for byte");
-            assertEquals(strings(f.get("anomalies")), anomalies.readValuesToList());
+            // Records at the threshold now also say why ("reasons", added after that release); every
+            // other byte is the old release's.
+            List<String> got = preds.readValuesToList();
+            assertEquals(strings(f.get("predictions")), withoutReasons(got), "the same predictions as the old release, byte for byte");
+            List<String> alerts = anomalies.readValuesToList();
+            assertEquals(strings(f.get("anomalies")), withoutReasons(alerts));
+            assertTrue(alerts.get(0).endsWith(",\"reasons\":[\"forecast\"]}"), alerts.get(0));
             assertEquals(1, f.get("anomalies").size(), "the fixture's continuation holds an alert: the scorer's state came through");
             assertTrue(pd.deadLetters().isEmpty());
         }

@@ -38,7 +38,8 @@ public final class NabTune {
         ScoringConfig d = base.settings(ForecastSettings.class).scoring();
         ScoringConfig sc = new ScoringConfig(Double.parseDouble(args[2]), Double.parseDouble(args[3]), d.warmupSteps(), d.threshold(),
                 Long.parseLong(args[4]), Double.parseDouble(System.getProperty("rawClip", String.valueOf(d.rawClip()))),
-                args.length > 5 ? Double.parseDouble(args[5]) : d.levelWeight());
+                args.length > 5 ? Double.parseDouble(args[5]) : d.levelWeight(), d.channels(), d.seasonal(), d.routine(), d.shape(),
+                d.stuck());
         PipelineSpec cfg = base.withSettings(base.settings(ForecastSettings.class).withScoring(sc)).withOutOfOrder(io.engram.core.OutOfOrder.PROCESS);
         ModelManifest m = ModelManifest.load(args.length > 6 ? Path.of(args[6]) : cfg.modelManifest());
         List<Path> files;

@@ -50,6 +50,30 @@ class PipelineConfigTest {
     }
 
     @Test
+    void theScoringChannelsAndTheirSettingsComeFromTheFileAndBadOnesAreNamed() throws Exception {
+        ScoringConfig sc = Pipelines.load(Path.of("topology/sensor-anomaly.yaml")).settings(ForecastSettings.class).scoring();
+        assertEquals(java.util.EnumSet.allOf(ScoringConfig.Channel.class), sc.channels());
+        assertEquals(ScoringConfig.DEFAULTS, sc, "the shipped file states the defaults");
+        ScoringConfig va = Pipelines.load(Path.of("topology/video-anomaly.yaml")).settings(ForecastSettings.class).scoring();
+        assertEquals(java.util.Set.of(ScoringConfig.Channel.FORECAST), va.channels());
+
+        Path f = dir.resolve("ok.yaml");
+        Files.writeString(f, "name: x\nmodel: {manifest: m.yaml}\nscoring:\n  channels: [forecast, seasonal]\n"
+                + "  seasonal: {bins: 48, gate: 0.6}\n  routine: {days: 3}\n  stuck: {factor: 2}\n");
+        ScoringConfig c = Pipelines.load(f).settings(ForecastSettings.class).scoring();
+        assertEquals(java.util.EnumSet.of(ScoringConfig.Channel.FORECAST, ScoringConfig.Channel.SEASONAL), c.channels());
+        assertEquals(new ScoringConfig.Seasonal(0.8, 48, 0.6, 0.1), c.seasonal());
+        assertEquals(3, c.routine().days());
+        assertEquals(2.0, c.stuck().factor());
+
+        String ch = bad("name: x\nmodel: {manifest: m.yaml}\nscoring: {channels: [forecast, seasonl]}\n").getMessage();
+        assertTrue(ch.contains("'seasonl'") && ch.contains("seasonal"), "names the bad channel and the known ones: " + ch);
+        assertTrue(bad("name: x\nmodel: {manifest: m.yaml}\nscoring: {seasonal: {bin: 48}}\n").getMessage().contains("scoring.seasonal.bin"));
+        assertTrue(bad("name: x\nmodel: {manifest: m.yaml}\nscoring: {seasonal: {gate: 1.5}}\n").getMessage().contains("gate"));
+        assertTrue(bad("name: x\nmodel: {manifest: m.yaml}\nscoring: {routine: {days: 5, memory: 3}}\n").getMessage().contains("memory"));
+    }
+
+    @Test
     void theTypeChoosesTheHeadAndItsSections() {
         PipelineSpec video = Pipelines.load(Path.of("topology/video-activity.yaml"));
         assertEquals("video-activity", video.kind().type());

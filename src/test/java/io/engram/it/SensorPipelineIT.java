@@ -156,16 +156,18 @@ class SensorPipelineIT {
         }
     }
 
+    private static final String UPGRADED = "99.0.0-test";
+
     @Test
     void aNewModelVersionIsPickedUpOnRestartCompatibleStateCarriesOnIncompatibleStateIsResetWithARecord() throws Exception {
         PipelineSpec base = config("upgrade");
         String bootstrap = kafka.bootstrap();
         String in = base.topics().name("input");
-        // 1.1.0 of the GRU: the same ONNX file and state layout (state_compat), a new version.
+        // A new version of the GRU ("upgraded"): the same ONNX file and state layout (state_compat).
         Path gru = Path.of("models/sensor-forecaster/sensor-gru.yaml").toAbsolutePath();
-        Path upgraded = stateDir.resolveSibling(stateDir.getFileName() + "-gru-1.1.0.yaml");
+        Path upgraded = stateDir.resolveSibling(stateDir.getFileName() + "-gru-upgraded.yaml");
         java.nio.file.Files.writeString(upgraded, java.nio.file.Files.readString(gru)
-                .replace("version: \"1.0.0\"", "version: \"1.1.0\"")
+                .replaceFirst("version: \"[^\"]*\"", "version: \"" + UPGRADED + "\"")
                 .replace("file: sensor-gru.onnx", "file: " + gru.resolveSibling("sensor-gru.onnx")));
         Path lstm = Path.of("models/sensor-forecaster/sensor-lstm.yaml").toAbsolutePath();
         int n = 0;
@@ -192,8 +194,8 @@ class SensorPipelineIT {
         }
         for (List<SensorPrediction> p : byKey.values()) {
             assertEquals(60, p.size());
-            assertEquals(20, p.get(20).step(), "1.1.0 carries on the 1.0.0 state: same state_compat");
-            assertEquals("1.1.0", p.get(20).modelVersion());
+            assertEquals(20, p.get(20).step(), "the upgraded version carries on the shipped one's state: same state_compat");
+            assertEquals(UPGRADED, p.get(20).modelVersion());
             assertEquals(39, p.get(39).step());
             assertEquals(0, p.get(40).step(), "the LSTM cannot use the GRU's state: the stream starts afresh");
             assertEquals("sensor-forecaster-lstm", p.get(40).modelId());
@@ -202,7 +204,7 @@ class SensorPipelineIT {
         assertEquals(2, events.size(), "one reset record per stream, for the incompatible model only");
         for (ConsumerRecord<byte[], byte[]> e : events) {
             String json = new String(e.value(), StandardCharsets.UTF_8);
-            assertTrue(json.contains("\"reason\":\"model-changed\"") && json.contains("\"model_version\":\"1.1.0\"")
+            assertTrue(json.contains("\"reason\":\"model-changed\"") && json.contains("\"model_version\":\"" + UPGRADED + "\"")
                     && json.contains("\"new_model_id\":\"sensor-forecaster-lstm\"") && json.contains("\"steps\":40"), json);
         }
     }

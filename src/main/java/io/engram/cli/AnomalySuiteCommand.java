@@ -2,12 +2,11 @@ package io.engram.cli;
 
 import io.engram.bench.AnomalySuite;
 import io.engram.core.PipelineSpec;
-import io.engram.runtime.Pipelines;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code engram anomaly-suite}: the labelled synthetic anomaly suite through the real pipeline. */
@@ -20,23 +19,15 @@ import picocli.CommandLine.Option;
             "pipeline on an in-process broker, and prints recall per type (an alert within a day of the start)",
             "and false alarms per 10,000 readings on the anomaly-free series. See docs/benchmarks.md."})
 public final class AnomalySuiteCommand implements Callable<Integer> {
-    @Option(names = "--config", defaultValue = "topology/sensor-anomaly.yaml", description = "Pipeline definition (default: ${DEFAULT-VALUE}).")
-    Path config;
+    @Mixin
+    DetectorVariant variant = new DetectorVariant();
 
     @Option(names = "--work", description = "Folder for the series (data/), labels.csv and the results (results/); default: a new temporary folder.")
     Path work;
 
-    @Option(names = "--set", paramLabel = "KEY=VALUE",
-            description = "Set a key of the pipeline file for this run, e.g. --set scoring.shape.novel_weight=2.0 (repeatable).")
-    java.util.Map<String, String> set = new java.util.LinkedHashMap<>();
-
-    @Option(names = "--without", split = ",", paramLabel = "CHANNEL",
-            description = "Turn these scoring channels off, for an ablation: forecast, level, seasonal, routine, shape, stuck.")
-    List<String> without = List.of();
-
     @Override
     public Integer call() throws Exception {
-        PipelineSpec cfg = NabCommand.withoutChannels(Pipelines.load(Home.resolve(config), set), config, without);
+        PipelineSpec cfg = variant.load();
         Path dir = work != null ? work : Files.createTempDirectory("engram-anomaly-suite-");
         AnomalySuite.Report r = AnomalySuite.run(cfg, dir, System.err);
         System.out.print(AnomalySuite.table(r));

@@ -164,6 +164,20 @@ class StartupErrorsTest {
     }
 
     @Test
+    void anExperimentsBadChannelOrSetKeyNamesItAndTheFix() {
+        String data = dir.resolve("nab").toString();
+        String out = dir.resolve("out").toString();
+        assertClearError(engram("nab", "--data", data, "--out", out, "--without", "seasonl"), "--without", "'seasonl'", "seasonal");
+        assertClearError(engram("anomaly-suite", "--work", out, "--without", "level,stuk"), "--without", "'stuk'");
+        assertClearError(engram("nab", "--data", data, "--out", out, "--set", "scoring.threshold.x=1"), "--set scoring.threshold.x",
+                "not a section");
+        assertClearError(engram("nab", "--data", data, "--out", out, "--set", "scoring.seasonal.bins=500"), "scoring.seasonal.bins");
+        // A good variant gets as far as the data folder, which is missing here.
+        assertClearError(engram("nab", "--data", data, "--out", out, "--set", "scoring.shape.novel_weight=2", "--without", "stuck"),
+                "NAB data folder not found", data);
+    }
+
+    @Test
     void aWrongTypeNamesTheFullKeyTheExpectedTypeAndTheFix() throws Exception {
         Path p = pipeline(text(SENSOR_PIPELINE).replace("  partitions: 4", "  partitions: four"));
         assertClearError(run(p), p.toString(), "'topics.partitions' must be an integer in [1, 10000]", "fix that key");

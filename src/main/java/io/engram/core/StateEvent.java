@@ -10,7 +10,8 @@ import com.fasterxml.jackson.annotation.JsonPropertyOrder;
  * so replays and failovers give the same records.
  *
  * @param stream the stream id or camera id (= the record key)
- * @param event {@code reset} (the stream goes on from a fresh state) or {@code expired} (its state was deleted)
+ * @param event {@code reset} (the stream goes on from a fresh state), {@code expired} (its state was
+ *     deleted) or {@code wiped} (an instance's whole local state was, see {@link #WIPED})
  * @param reason {@code gap}, {@code control}, {@code model-changed} (resets) or {@code idle} (expiry)
  * @param eventTime for a reset, the event time of the record that caused it; for an expiry, the event
  *     time at which the stream became idle (its last record's time + {@code state.idle_ttl_ms})
@@ -42,4 +43,11 @@ public record StateEvent(
     public static final String CONTROL = "control";
     public static final String MODEL_CHANGED = "model-changed";
     public static final String IDLE = "idle";
+    /**
+     * An instance wiped its local state before starting, because it was built on another cluster or
+     * from topics since deleted or recreated (see io.engram.runtime.StateOrigin): key = application
+     * id, no stream; reason {@code cluster-changed}, {@code topic-recreated}, {@code topic-missing} or
+     * {@code unknown-origin}; event_time = the wall-clock time of the wipe.
+     */
+    public static final String WIPED = "wiped";
 }

@@ -66,4 +66,64 @@ public final class TopicAdmin {
             throw new IllegalStateException("interrupted while creating topics", e);
         }
     }
+
+    /**
+     * Who a cluster and its topics are: the cluster id, and the id (Kafka's topic UUID, new each time a
+     * topic is created) of each of {@code names} that exists and of each existing topic named
+     * {@code prefix...suffix} (an application's changelogs). Absent topics are left out.
+     */
+    public record Identity(String clusterId, java.util.SortedMap<String, String> topicIds) {}
+
+    public static Identity identify(String bootstrap, Map<String, String> clientProperties, List<String> names, String prefix,
+            String suffix) {
+        try (Admin admin = Admin.create(props(bootstrap, clientProperties))) {
+            String cluster = admin.describeCluster().clusterId().get(30, TimeUnit.SECONDS);
+            java.util.Set<String> wanted = new java.util.TreeSet<>();
+            for (String t : admin.listTopics().names().get(30, TimeUnit.SECONDS)) {
+                if (names.contains(t) || (t.startsWith(prefix) && t.endsWith(suffix))) {
+                    wanted.add(t);
+                }
+            }
+            java.util.SortedMap<String, String> ids = new java.util.TreeMap<>();
+            if (!wanted.isEmpty()) {
+                for (var e : admin.describeTopics(wanted).allTopicNames().get(30, TimeUnit.SECONDS).entrySet()) {
+                    ids.put(e.getKey(), e.getValue().topicId().toString());
+                }
+            }
+            return new Identity(cluster, ids);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while describing the cluster", e);
+        } catch (ExecutionException | java.util.concurrent.TimeoutException e) {
+            throw new IllegalStateException("describing the cluster and its topics at " + bootstrap + ": " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Deletes the named topics and waits until the cluster no longer lists them (a topic marked for
+     * deletion cannot be created again).
+     */
+    public static void deleteTopics(String bootstrap, Map<String, String> clientProperties, java.util.Collection<String> names) {
+        if (names.isEmpty()) {
+            return;
+        }
+        try (Admin admin = Admin.create(props(bootstrap, clientProperties))) {
+            admin.deleteTopics(names).all().get(30, TimeUnit.SECONDS);
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+            while (System.nanoTime() < deadline) {
+                java.util.Set<String> left = new java.util.HashSet<>(admin.listTopics().names().get(30, TimeUnit.SECONDS));
+                left.retainAll(names);
+                if (left.isEmpty()) {
+                    return;
+                }
+                Thread.sleep(100);
+            }
+            throw new IllegalStateException("topics " + names + " still listed 60 s after their deletion");
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while deleting topics", e);
+        } catch (ExecutionException | java.util.concurrent.TimeoutException e) {
+            throw new IllegalStateException("deleting topics " + names + ": " + e.getMessage(), e);
+        }
+    }
 }

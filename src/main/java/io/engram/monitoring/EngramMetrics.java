@@ -25,6 +25,7 @@ public final class EngramMetrics implements MeterBinder, PipelineMeters {
     private final Map<BadInputException.Reason, Counter> deadLetters = new EnumMap<>(BadInputException.Reason.class);
     private final Map<String, Counter> resets = new java.util.HashMap<>();
     private Counter expired;
+    private final Map<String, Counter> wipes = new java.util.HashMap<>();
 
     public EngramMetrics(String pipeline) {
         this.pipeline = pipeline;
@@ -63,6 +64,11 @@ public final class EngramMetrics implements MeterBinder, PipelineMeters {
         expired = Counter.builder("engram.state.expired")
                 .description("Idle streams whose state was deleted (state.idle_ttl_ms)")
                 .tag("pipeline", pipeline).register(registry);
+        for (String reason : java.util.List.of("unknown-origin", "cluster-changed", "topic-recreated", "topic-missing")) {
+            wipes.put(reason, Counter.builder("engram.state.wipes")
+                    .description("Start-ups that wiped the local state: built on another cluster or from recreated or deleted topics, by reason")
+                    .tag("pipeline", pipeline).tag("reason", reason).register(registry));
+        }
         for (BadInputException.Reason r : BadInputException.Reason.values()) {
             deadLetters.put(r, Counter.builder("engram.dead.letters")
                     .description("Records sent to the dead-letter topic, by reason")
@@ -123,6 +129,15 @@ public final class EngramMetrics implements MeterBinder, PipelineMeters {
 
     public double stateExpiredCount() {
         return expired.count();
+    }
+
+    /** Counts a wipe of the local state at start-up; {@code reason} is one of the runtime's StateOrigin reasons. */
+    public void stateWiped(String reason) {
+        wipes.get(reason).increment();
+    }
+
+    public double stateWipedCount(String reason) {
+        return wipes.get(reason).count();
     }
 
     public double processedCount() {

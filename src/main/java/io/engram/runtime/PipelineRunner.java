@@ -1,6 +1,8 @@
 package io.engram.runtime;
 
 import io.engram.core.DeadLetterHandler;
+import io.engram.core.JsonSerde;
+import io.engram.core.StateEvent;
 import io.engram.core.PipelineSpec;
 import io.engram.core.PipelineTopics;
 import io.engram.core.TopicAdmin;
@@ -17,7 +19,10 @@ import java.util.Map;
 import java.util.Properties;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.streams.CloseOptions;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.StreamsConfig;
@@ -31,6 +36,7 @@ import org.apache.kafka.streams.Topology;
  * out the session timeout) and is idempotent.
  */
 public final class PipelineRunner implements AutoCloseable {
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(PipelineRunner.class);
     private final String name;
     private final List<AutoCloseable> owned;
     private final KafkaStreams streams;
@@ -65,7 +71,51 @@ public final class PipelineRunner implements AutoCloseable {
             TopicAdmin.createTopics(bootstrap, admin, t.partitions(), t.replicationFactor(), t.all());
             Properties props = streamsProperties(spec, bootstrap, stateDir, metrics);
             props.putAll(streamsOverrides);
+            // Is the local state this cluster's and these topics'? Checked before Kafka Streams
+            // touches the state directory; a wipe happens before any record is stepped.
+            Path stateRoot = Path.of(props.getProperty(StreamsConfig.STATE_DIR_CONFIG));
+            String appId = props.getProperty(StreamsConfig.APPLICATION_ID_CONFIG);
+            String changelogPrefix = appId + "-";
+            String changelogSuffix = "-changelog";
+            List<String> sources = sourceTopics(topology);
+            TopicAdmin.Identity identity = TopicAdmin.identify(bootstrap, admin, sources, changelogPrefix, changelogSuffix);
+            Path origin = StateOrigin.file(stateRoot, appId);
+            StateOrigin.Verdict verdict = StateOrigin.check(origin, identity, StateOrigin.hasLocalState(stateRoot, appId));
             KafkaStreams streams = new KafkaStreams(topology, props);
+            if (verdict != null) {
+                String what = "it is rebuilt from the changelogs";
+                if (verdict.historyGone()) {
+                    // An input or changelog topic of this cluster was recreated or deleted: the
+                    // changelogs hold a history that no longer matches the input, so they go too,
+                    // and every stream starts afresh from the current input position.
+                    List<String> changelogs = identity.topicIds().keySet().stream()
+                            .filter(n -> n.startsWith(changelogPrefix) && n.endsWith(changelogSuffix)).toList();
+                    TopicAdmin.deleteTopics(bootstrap, admin, changelogs);
+                    identity = TopicAdmin.identify(bootstrap, admin, sources, changelogPrefix, changelogSuffix);
+                    what = "its changelogs " + changelogs + " were deleted too: every stream starts afresh";
+                }
+                streams.cleanUp();
+                LOG.warn("pipeline {}: local state in {} wiped before start: {} ({}); {}",
+                        spec.name(), stateRoot.resolve(appId), verdict.detail(), verdict.reason(), what);
+                metrics.stateWiped(verdict.reason());
+                announceWipe(bootstrap, streamsOverrides, t.stateEvents(), appId, verdict);
+            }
+            writeOrigin(origin, identity);
+            // The changelogs exist once Kafka Streams runs: record their ids too, so that a changelog
+            // deleted or recreated later is caught at the next start.
+            streams.setStateListener((now, before) -> {
+                if (now == KafkaStreams.State.RUNNING) {
+                    Thread th = new Thread(() -> {
+                        try {
+                            writeOrigin(origin, TopicAdmin.identify(bootstrap, admin, sources, changelogPrefix, changelogSuffix));
+                        } catch (RuntimeException e) {
+                            LOG.warn("pipeline {}: could not record the changelogs' ids in {}: {}", spec.name(), origin, e.getMessage());
+                        }
+                    }, "engram-state-origin");
+                    th.setDaemon(true);
+                    th.start();
+                }
+            });
             KafkaStreamsMetrics km = new KafkaStreamsMetrics(streams);
             km.bindTo(registry);
             streams.start();
@@ -82,6 +132,53 @@ public final class PipelineRunner implements AutoCloseable {
         this.streams = streams;
         this.metrics = metrics;
         this.streamsMetrics = km;
+    }
+
+    /** The topics the topology reads: the histories its state is built from. */
+    static List<String> sourceTopics(Topology topology) {
+        java.util.TreeSet<String> out = new java.util.TreeSet<>();
+        for (var sub : topology.describe().subtopologies()) {
+            for (var node : sub.nodes()) {
+                if (node instanceof org.apache.kafka.streams.TopologyDescription.Source src && src.topicSet() != null) {
+                    out.addAll(src.topicSet());
+                }
+            }
+        }
+        return List.copyOf(out);
+    }
+
+    private static synchronized void writeOrigin(Path origin, TopicAdmin.Identity identity) {
+        try {
+            StateOrigin.write(origin, identity);
+        } catch (java.io.IOException e) {
+            throw new IllegalStateException("cannot write " + origin + ": " + e.getMessage()
+                    + ". Fix: make the state directory writable (--state-dir).", e);
+        }
+    }
+
+    /**
+     * Puts the wipe on the state-events topic: {@code event} "wiped", the reason, the application id
+     * as the key and no stream. Unlike the other state events it comes from the wall clock, because a
+     * wipe is about an instance's disk, not about the input.
+     */
+    private static void announceWipe(String bootstrap, Map<String, String> overrides, String topic, String appId,
+            StateOrigin.Verdict v) {
+        Properties p = new Properties();
+        overrides.forEach((k, val) -> {
+            if (ProducerConfig.configNames().contains(k)) {
+                p.put(k, val);
+            } else if (k.startsWith(StreamsConfig.PRODUCER_PREFIX)) {
+                p.put(k.substring(StreamsConfig.PRODUCER_PREFIX.length()), val);
+            }
+        });
+        p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        StateEvent e = new StateEvent(null, StateEvent.WIPED, v.reason(), System.currentTimeMillis(), 0, null, null, null, null, null);
+        try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer())) {
+            producer.send(new ProducerRecord<>(topic, appId.getBytes(java.nio.charset.StandardCharsets.UTF_8),
+                    new JsonSerde<>(StateEvent.class).serialize(topic, e))).get(30, java.util.concurrent.TimeUnit.SECONDS);
+        } catch (Exception ex) {
+            LOG.warn("pipeline {}: could not announce the wipe on {}: {}", appId, topic, ex.getMessage());
+        }
     }
 
     /** The overrides that concern an admin client: {@code admin.}-prefixed ones, unprefixed, and admin client settings as they are. */

@@ -113,7 +113,12 @@ public final class RunCommand implements Callable<Integer> {
                             System.out.printf("engram: metrics at http://localhost:%d/metrics%n", http.port());
                         }
                     } else if (state == KafkaStreams.State.ERROR || state == KafkaStreams.State.PENDING_ERROR) {
-                        System.err.println("engram: pipeline " + runner.name() + " failed; see the log above");
+                        // One line and status 1, so that a supervisor (systemd, Kubernetes, compose's
+                        // restart policy) restarts it; the stack trace is in the log above.
+                        String why = runner.failure();
+                        System.err.println("engram: pipeline " + runner.name() + " stopped: " + (why != null ? why : "Kafka Streams failed")
+                                + ". Fix the cause and restart it: output resumes exactly once from the last commit"
+                                + " (docs/operating-state.md, \"When the pipeline stops\")");
                         return 1;
                     }
                 }

@@ -94,9 +94,13 @@ public final class DeadLetterHandler implements DeserializationExceptionHandler,
                     context.offset(), exception.toString());
             return ProductionExceptionHandler.Response.resume();
         }
-        // Refusals of this one record's content (the broker's size or timestamp limits: an event time
-        // more than log.message.timestamp.after.max.ms, 1 hour by default, ahead of the broker's clock)
-        // dead-letter the input record; anything else (e.g. no topic, no authorisation) stops the pipeline.
+        // Refusals of this one record's content (a size limit, or the broker's timestamp limit: an event
+        // time more than log.message.timestamp.after.max.ms, 1 hour by default, ahead of its clock)
+        // dead-letter the input record; anything else (e.g. no topic, no authorisation) stops the
+        // pipeline. Under exactly-once only the producer's own refusals (max.request.size, checked
+        // before the record joins the transaction) end as dead letters: a refusal by the broker has
+        // already failed the transaction, the dead letter cannot be written in it, and the pipeline
+        // stops (docs/operating-state.md, "When the pipeline stops").
         // Kafka Streams has released the input's raw key and value by now: the dead letter has its headers only.
         if (exception instanceof RecordTooLargeException || exception instanceof InvalidTimestampException) {
             return ProductionExceptionHandler.Response.resume(List.of(deadLetter(

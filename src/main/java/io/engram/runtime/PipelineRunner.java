@@ -42,6 +42,7 @@ public final class PipelineRunner implements AutoCloseable {
     private final KafkaStreams streams;
     private final EngramMetrics metrics;
     private final KafkaStreamsMetrics streamsMetrics;
+    private final java.util.concurrent.atomic.AtomicReference<Throwable> failure;
     private boolean closed;
 
     /** As {@link #start(PipelineSpec, String, Path, MeterRegistry, boolean, Map)} without extra properties. */
@@ -118,15 +119,26 @@ public final class PipelineRunner implements AutoCloseable {
             });
             KafkaStreamsMetrics km = new KafkaStreamsMetrics(streams);
             km.bindTo(registry);
+            java.util.concurrent.atomic.AtomicReference<Throwable> failure = new java.util.concurrent.atomic.AtomicReference<>();
+            // An exception no handler resumed from (an output the broker refuses under exactly-once, an
+            // output topic gone, authorisation revoked, ...) stops the whole instance, so that its
+            // supervisor sees it and restarts it; the cause is kept for the one-line report.
+            streams.setUncaughtExceptionHandler(e -> {
+                failure.compareAndSet(null, e);
+                LOG.error("pipeline {} stops: {}", spec.name(), e.toString(), e);
+                return org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.SHUTDOWN_CLIENT;
+            });
             streams.start();
-            return new PipelineRunner(spec.name(), owned, streams, metrics, km);
+            return new PipelineRunner(spec.name(), owned, streams, metrics, km, failure);
         } catch (RuntimeException e) {
             closeAll(owned);
             throw e;
         }
     }
 
-    private PipelineRunner(String name, List<AutoCloseable> owned, KafkaStreams streams, EngramMetrics metrics, KafkaStreamsMetrics km) {
+    private PipelineRunner(String name, List<AutoCloseable> owned, KafkaStreams streams, EngramMetrics metrics, KafkaStreamsMetrics km,
+            java.util.concurrent.atomic.AtomicReference<Throwable> failure) {
+        this.failure = failure;
         this.name = name;
         this.owned = owned;
         this.streams = streams;
@@ -231,6 +243,29 @@ public final class PipelineRunner implements AutoCloseable {
 
     public String name() {
         return name;
+    }
+
+    /**
+     * Why the pipeline stopped on its own, in one line: the exception's message and its innermost
+     * cause's type and message; null while it has not failed.
+     */
+    public String failure() {
+        return oneLine(failure.get());
+    }
+
+    static String oneLine(Throwable t) {
+        if (t == null) {
+            return null;
+        }
+        Throwable root = t;
+        while (root.getCause() != null && root.getCause() != root) {
+            root = root.getCause();
+        }
+        String msg = root.getClass().getSimpleName() + ": " + root.getMessage();
+        if (root != t && t.getMessage() != null) {
+            msg = t.getMessage() + " (" + msg + ")";
+        }
+        return msg.replaceAll("\\s+", " ").trim();
     }
 
     /** Waits until Kafka Streams is RUNNING; false on timeout or failure. */

@@ -92,6 +92,14 @@ public final class EngramProcess implements AutoCloseable {
         throw new AssertionError(name + " not running after " + timeout + ":\n" + tail(60));
     }
 
+    /** Waits for the process to end on its own and returns its exit status; fails after {@code timeout}. */
+    public int awaitExit(Duration timeout) throws InterruptedException {
+        if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+            throw new AssertionError(name + " still running after " + timeout + ":\n" + tail(60));
+        }
+        return process.exitValue();
+    }
+
     /** SIGKILL: the JVM dies on the spot, in whatever it was doing (mid-transaction, mid-write). */
     public void kill() throws InterruptedException {
         process.destroyForcibly();

@@ -1,0 +1,111 @@
+package io.engram.it;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.engram.core.PipelineSpec;
+import io.engram.core.TopicAdmin;
+import io.engram.runtime.Pipelines;
+import io.engram.testkit.EngramProcess;
+import io.engram.testkit.KafkaBroker;
+import io.engram.testkit.TopicReader;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Outputs the broker refuses while {@code engram run} runs, on a real broker (issue 13). Under
+ * exactly-once a refused output fails its transaction, so it cannot be dead-lettered there: the
+ * pipeline stops, and {@code run} exits with status 1 and one line naming the cause, within the
+ * producer's timeouts (shortened here), never hanging or going on silently. Documented in
+ * docs/operating-state.md, "When the pipeline stops".
+ */
+class RefusedOutputIT {
+    @RegisterExtension
+    static final KafkaBroker kafka = new KafkaBroker();
+    /** Producer timeouts short enough for a test: the defaults are 1 min (metadata) and 2 min (delivery). */
+    static final Map<String, String> SHORT = Map.of("producer.max.block.ms", "5000", "producer.request.timeout.ms", "5000",
+            "producer.delivery.timeout.ms", "10000");
+
+    @TempDir
+    Path dir;
+
+    /** The shipped sensor pipeline with topics suffixed by {@code suffix}, as a file {@code engram run} reads. */
+    PipelineSpec pipeline(String suffix, Path file) throws Exception {
+        Path shipped = Path.of("topology/sensor-anomaly.yaml");
+        PipelineSpec base = Pipelines.load(shipped);
+        String text = Files.readString(shipped).replace("../models/", Path.of("models").toAbsolutePath() + "/")
+                .replace("application_id: engram-sensor-anomaly", "application_id: refused-" + suffix)
+                .replace("  partitions: 4", "  partitions: 1");
+        for (String topic : base.topics().all()) {
+            text = text.replace(": " + topic + " ", ": " + topic + "-" + suffix + " ");
+        }
+        Files.writeString(file, text);
+        PipelineSpec cfg = Pipelines.load(file);
+        assertEquals(base.topics().name("predictions") + "-" + suffix, cfg.topics().name("predictions"));
+        return cfg;
+    }
+
+    static void send(PipelineSpec cfg, long t0, int n) {
+        try (KafkaProducer<byte[], byte[]> p = KafkaTestClient.producer(kafka.bootstrap())) {
+            for (int i = 0; i < n; i++) {
+                p.send(KafkaTestClient.reading(cfg.topics().name("input"), "k", t0 + 1000L * i, 20 + i));
+            }
+            p.flush();
+        }
+    }
+
+    /** The last line {@code run} printed about its pipeline, after checking status 1. */
+    static String stoppedLine(EngramProcess run) throws InterruptedException {
+        assertEquals(1, run.awaitExit(Duration.ofSeconds(90)), "status 1, for the supervisor:\n" + run.tail(40));
+        List<String> lines = run.log().lines().filter(l -> l.startsWith("engram: pipeline")).toList();
+        String last = lines.get(lines.size() - 1);
+        assertTrue(last.contains(" stopped: ") && last.contains("Fix the cause"), last);
+        System.out.println(last);
+        return last;
+    }
+
+    @Test
+    void anOutputTopicDeletedWhileRunningStopsRunWithStatus1AndOneLineNamingIt() throws Exception {
+        PipelineSpec cfg = pipeline("gone", dir.resolve("gone.yaml"));
+        try (EngramProcess run = EngramProcess.start("run", dir.resolve("gone.yaml"), kafka.bootstrap(), dir.resolve("state"),
+                dir.resolve("gone.log"), SHORT)) {
+            run.awaitRunning(Duration.ofSeconds(90));
+            send(cfg, 1_000_000, 3);
+            TopicReader.readCommitted(kafka.bootstrap(), cfg.topics().name("predictions"), 3, Duration.ofSeconds(60));
+            TopicAdmin.deleteTopics(kafka.bootstrap(), Map.of(), List.of(cfg.topics().name("predictions")));
+            send(cfg, 2_000_000, 3);
+            String line = stoppedLine(run);
+            assertTrue(line.contains(cfg.topics().name("predictions")), "names the topic: " + line);
+        }
+    }
+
+    @Test
+    void anOutputTooLargeForItsTopicStopsRunWithStatus1AndOneLine() throws Exception {
+        PipelineSpec cfg = pipeline("large", dir.resolve("large.yaml"));
+        Properties p = new Properties();
+        p.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrap());
+        try (Admin admin = Admin.create(p)) {
+            // A prediction record is a few hundred bytes: this topic takes none of them.
+            admin.createTopics(List.of(new NewTopic(cfg.topics().name("predictions"), 1, (short) 1)
+                    .configs(Map.of("max.message.bytes", "120")))).all().get();
+        }
+        try (EngramProcess run = EngramProcess.start("run", dir.resolve("large.yaml"), kafka.bootstrap(), dir.resolve("state"),
+                dir.resolve("large.log"), SHORT)) {
+            run.awaitRunning(Duration.ofSeconds(90));
+            send(cfg, 1_000_000, 3);
+            stoppedLine(run);
+            assertTrue(run.log().contains("RecordTooLargeException"), "the log has the broker's refusal:\n" + run.tail(40));
+        }
+    }
+}

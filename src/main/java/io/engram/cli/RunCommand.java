@@ -25,7 +25,7 @@ import picocli.CommandLine.Option;
 @Command(name = "run", mixinStandardHelpOptions = true,
         description = {"Run a pipeline (topology/*.yaml) against a Kafka cluster until Ctrl-C.", "",
             "The file's type: picks the pipeline: anomaly (sensor or video anomaly detection; the default) or video-activity.",
-            "Creates the pipeline's topics if they are missing; serves Prometheus metrics on /metrics."})
+            "Creates the pipeline's topics if they are missing (--no-create-topics: requires them); serves Prometheus metrics on /metrics."})
 public final class RunCommand implements Callable<Integer> {
     @Option(names = "--config", defaultValue = "topology/sensor-anomaly.yaml",
             description = "Pipeline definition (default: ${DEFAULT-VALUE}).")
@@ -50,6 +50,11 @@ public final class RunCommand implements Callable<Integer> {
                 "e.g. --streams-property session.timeout.ms=10000."})
     Map<String, String> streamsProperties = new LinkedHashMap<>();
 
+    @Option(names = "--no-create-topics",
+            description = {"Create no topics: each of the pipeline's topics must exist (a cluster where this principal may not create",
+                "topics). A missing one stops the start with its name. Kafka Streams' own changelog topics are created by Kafka Streams."})
+    boolean noCreateTopics;
+
     @Override
     public Integer call() throws Exception {
         PipelineSpec spec = Pipelines.load(Home.resolve(config));
@@ -65,7 +70,7 @@ public final class RunCommand implements Callable<Integer> {
                 s.topics().name(s.kind().stepInputRole()), String.join(", ", outputs(s)), s.topics().deadLetter());
         checkBootstrap(bootstrap);
         return runUntilStopped(s.name(), summary, s.metricsPort(), registry,
-                () -> PipelineRunner.start(s, bootstrap, stateDir, registry, true, streamsProperties));
+                () -> PipelineRunner.start(s, bootstrap, stateDir, registry, true, streamsProperties, !noCreateTopics));
     }
 
     /** The topics a pipeline writes, besides dead letters. */

@@ -43,12 +43,28 @@ public final class TopicAdmin {
         }
     }
 
-    /** Creates the topics that do not exist yet; existing ones are left as they are. */
+    /**
+     * Creates the topics that do not exist yet; existing ones are left as they are. The cluster is
+     * asked which exist first, so that a principal without CREATE rights starts when every topic
+     * exists (a create request for an existing topic is refused for lack of rights before its
+     * existence is checked). With {@code create} false nothing is created, and a missing topic is a
+     * {@link ConfigException} naming it and the fix.
+     */
     public static void createTopics(String bootstrap, Map<String, String> clientProperties, int partitions, short replication,
-            List<String> names) {
+            List<String> names, boolean create) {
         try (Admin admin = Admin.create(props(bootstrap, clientProperties))) {
+            java.util.Set<String> existing = admin.listTopics().names().get(30, TimeUnit.SECONDS);
+            List<String> missing = names.stream().filter(n -> !existing.contains(n)).distinct().toList();
+            if (missing.isEmpty()) {
+                return;
+            }
+            if (!create) {
+                throw new ConfigException("Topic" + (missing.size() > 1 ? "s " : " ") + String.join(", ", missing)
+                        + " missing on the cluster at " + bootstrap + ", and topic creation is off (--no-create-topics)."
+                        + " Fix: create " + (missing.size() > 1 ? "them" : "it") + " (" + partitions + " partitions), or drop --no-create-topics.");
+            }
             List<NewTopic> topics = new ArrayList<>();
-            for (String n : names) {
+            for (String n : missing) {
                 topics.add(new NewTopic(n, Optional.of(partitions), replication > 0 ? Optional.of(replication) : Optional.empty()));
             }
             var result = admin.createTopics(topics);
@@ -64,7 +80,15 @@ public final class TopicAdmin {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted while creating topics", e);
+        } catch (ExecutionException | java.util.concurrent.TimeoutException e) {
+            throw new IllegalStateException("listing the topics at " + bootstrap + ": " + e.getMessage(), e);
         }
+    }
+
+    /** {@link #createTopics(String, Map, int, short, List, boolean)} with creation on. */
+    public static void createTopics(String bootstrap, Map<String, String> clientProperties, int partitions, short replication,
+            List<String> names) {
+        createTopics(bootstrap, clientProperties, partitions, replication, names, true);
     }
 
     /**

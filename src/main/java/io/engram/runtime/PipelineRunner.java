@@ -58,6 +58,16 @@ public final class PipelineRunner implements AutoCloseable {
      */
     public static PipelineRunner start(PipelineSpec spec, String bootstrap, Path stateDir, MeterRegistry registry, boolean withModel,
             Map<String, String> streamsOverrides) {
+        return start(spec, bootstrap, stateDir, registry, withModel, streamsOverrides, true);
+    }
+
+    /**
+     * As {@link #start(PipelineSpec, String, Path, MeterRegistry, boolean, Map)}; with
+     * {@code createTopics} false the pipeline's topics must exist (a locked-down cluster): a missing
+     * one is a start-up error naming it.
+     */
+    public static PipelineRunner start(PipelineSpec spec, String bootstrap, Path stateDir, MeterRegistry registry, boolean withModel,
+            Map<String, String> streamsOverrides, boolean createTopics) {
         // Local problems (manifests, model files, the pipeline's models) first: they need no broker to be found.
         ModelManifest manifest = ModelManifest.load(spec.modelManifest());
         List<AutoCloseable> owned = new ArrayList<>();
@@ -69,7 +79,7 @@ public final class PipelineRunner implements AutoCloseable {
             Map<String, String> admin = adminProperties(streamsOverrides);
             TopicAdmin.checkReachable(bootstrap, admin);
             PipelineTopics t = spec.topics();
-            TopicAdmin.createTopics(bootstrap, admin, t.partitions(), t.replicationFactor(), t.all());
+            TopicAdmin.createTopics(bootstrap, admin, t.partitions(), t.replicationFactor(), t.all(), createTopics);
             Properties props = streamsProperties(spec, bootstrap, stateDir, metrics);
             props.putAll(streamsOverrides);
             // Is the local state this cluster's and these topics'? Checked before Kafka Streams

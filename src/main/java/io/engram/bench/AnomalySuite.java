@@ -222,8 +222,12 @@ public final class AnomalySuite {
         return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * r.nextDouble());
     }
 
-    /** Writes the series as NAB-format CSVs ({@code <type>/<name>.csv}: timestamp,value) and a labels file. */
-    public static void write(List<Series> suite, Path dir) throws IOException {
+    /**
+     * Writes the series as NAB-format CSVs under {@code dir} ({@code <type>/<name>.csv}: timestamp,value)
+     * and their labels to {@code labelsFile}, which must not be under {@code dir}: the replay reads every
+     * {@code .csv} there as a series.
+     */
+    public static void write(List<Series> suite, Path dir, Path labelsFile) throws IOException {
         Files.createDirectories(dir);
         StringBuilder labels = new StringBuilder("name,type,seasonal,anomaly_start,anomaly_start_time\n");
         for (Series s : suite) {
@@ -242,7 +246,7 @@ public final class AnomalySuite {
                     .append(',').append(s.anomalyStart() < 0 ? "" : TS.format(Instant.ofEpochMilli(START + s.anomalyStart() * STEP_MS)))
                     .append('\n');
         }
-        Files.writeString(dir.resolve("labels.csv"), labels.toString());
+        Files.writeString(labelsFile, labels.toString());
     }
 
     /**
@@ -254,10 +258,7 @@ public final class AnomalySuite {
         List<Series> suite = generate(SEED);
         Path data = work.resolve("data");
         Path results = work.resolve("results");
-        write(suite, data);
-        Files.deleteIfExists(data.resolve("labels.csv.tmp"));
-        // labels.csv is not a .csv series: NabReplay reads every *.csv, so keep it beside, not under, data/.
-        Files.move(data.resolve("labels.csv"), work.resolve("labels.csv"), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        write(suite, data, work.resolve("labels.csv"));
         NabReplay.Report r = NabReplay.run(spec, data, results, progress);
         return score(suite, results, r.seconds());
     }

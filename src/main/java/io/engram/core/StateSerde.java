@@ -58,9 +58,7 @@ public final class StateSerde<P> implements Serde<StreamState<P>>, Serializer<St
         b.putInt(id.length).put(id).putInt(ver.length).put(ver).putInt(compat.length).put(compat);
         b.putLong(s.steps()).putLong(s.lastEventTime());
         b.putInt(h.length);
-        for (float v : h) {
-            b.putFloat(v);
-        }
+        putFloats(b, h);
         b.putInt(kind.length).put(kind);
         codec.write(s.payload(), b);
         if (b.hasRemaining()) {
@@ -136,6 +134,12 @@ public final class StateSerde<P> implements Serde<StreamState<P>>, Serializer<St
             d[i] = b.getDouble();
         }
         return d;
+    }
+
+    public static void putFloats(ByteBuffer b, float[] f) {
+        for (float v : f) {
+            b.putFloat(v);
+        }
     }
 
     public static void putDoubles(ByteBuffer b, double[] d) {

@@ -186,13 +186,7 @@ public final class PipelineRunner implements AutoCloseable {
     private static void announceWipe(String bootstrap, Map<String, String> overrides, String topic, String appId,
             StateOrigin.Verdict v) {
         Properties p = new Properties();
-        overrides.forEach((k, val) -> {
-            if (ProducerConfig.configNames().contains(k)) {
-                p.put(k, val);
-            } else if (k.startsWith(StreamsConfig.PRODUCER_PREFIX)) {
-                p.put(k.substring(StreamsConfig.PRODUCER_PREFIX.length()), val);
-            }
-        });
+        p.putAll(clientProperties(overrides, ProducerConfig.configNames(), StreamsConfig.PRODUCER_PREFIX));
         p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
         StateEvent e = new StateEvent(null, StateEvent.WIPED, v.reason(), System.currentTimeMillis(), 0, null, null, null, null, null);
         try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer())) {
@@ -205,15 +199,20 @@ public final class PipelineRunner implements AutoCloseable {
 
     /** The overrides that concern an admin client: {@code admin.}-prefixed ones, unprefixed, and admin client settings as they are. */
     static Map<String, String> adminProperties(Map<String, String> overrides) {
+        return clientProperties(overrides, AdminClientConfig.configNames(), StreamsConfig.ADMIN_CLIENT_PREFIX);
+    }
+
+    /** The overrides that concern one kind of client: its settings as they are, then those with its Kafka Streams prefix. */
+    private static Map<String, String> clientProperties(Map<String, String> overrides, java.util.Set<String> names, String prefix) {
         Map<String, String> m = new java.util.LinkedHashMap<>();
         overrides.forEach((k, v) -> {
-            if (AdminClientConfig.configNames().contains(k)) {
+            if (names.contains(k)) {
                 m.put(k, v);
             }
         });
         overrides.forEach((k, v) -> {
-            if (k.startsWith(StreamsConfig.ADMIN_CLIENT_PREFIX)) {
-                m.put(k.substring(StreamsConfig.ADMIN_CLIENT_PREFIX.length()), v);
+            if (k.startsWith(prefix)) {
+                m.put(k.substring(prefix.length()), v);
             }
         });
         return m;

@@ -11,14 +11,20 @@ package io.engram.pipeline.forecast;
  * reading against that average's own long-run mean and spread. A one-step forecaster follows a
  * level shift within a step or two, so its error only blips; a reading that moves to, and stays at,
  * a level the stream has not been at for a long time is still news, and this signal sees it. The
- * two signals are combined by taking the rarer one: {@code min(logTail_error, w * logTail_level)}
- * with {@code w = scoring.level_weight} (below 1: the level signal is the cruder of the two, so it
- * needs a rarer event to win). On the NAB development subset this raised the standard score from
- * about 61 to 68 at equal other settings.
+ * signals are combined by taking the rarest: the level signal's log tail is weighted by
+ * {@code w = scoring.level_weight} (below 1: it is the cruder signal, so it needs a rarer event to win).
  *
- * <p>All statistics are O(1) per stream (O(channels) for the level signal) and live in
- * {@link ForecastState}; each record is judged against statistics of earlier records only, so there
- * is no look-ahead. Stateless and thread-safe.
+ * <p>One-value streams (sensors) have four more channels, with per-stream memory beyond one step
+ * ({@link ForecastState.Memory}): a time-of-day profile ({@code seasonal}), a memory of the times of
+ * day of earlier incidents ({@code routine}: a recurring incident does not alert), words of (level,
+ * departure from the forecast) counted with decay ({@code shape}: a familiar word caps the forecast
+ * channel's rarity, and with {@code novel_weight} a never-seen one is a signal), and runs of identical
+ * readings ({@code stuck}). Each is configured and switched in {@link ScoringConfig}; why they are set
+ * as they are is in docs/benchmarks.md ("Anomaly detection: protocol").
+ *
+ * <p>All statistics are O(1) per stream (O(channels) for the level signal, about 1 KB for the
+ * memory) and live in {@link ForecastState}; each record is judged against statistics of earlier
+ * records only, so there is no look-ahead. Stateless and thread-safe: one instance serves every task.
  */
 public final class AnomalyScorer {
     /** -log10 of the tail probability that maps to a score of 0.5: a one-in-a-million event. */
@@ -45,8 +51,24 @@ public final class AnomalyScorer {
 
     private final ScoringConfig config;
 
+    // The channels that are on, looked up once: score() runs for every record.
+    private final boolean forecastOn;
+    private final boolean levelOn;
+    private final boolean seasonalOn;
+    private final boolean routineOn;
+    private final boolean shapeOn;
+    private final boolean stuckOn;
+    private final boolean memoryOn;
+
     public AnomalyScorer(ScoringConfig config) {
         this.config = config;
+        forecastOn = config.on(ScoringConfig.Channel.FORECAST);
+        levelOn = config.on(ScoringConfig.Channel.LEVEL) && config.levelWeight() > 0;
+        seasonalOn = config.on(ScoringConfig.Channel.SEASONAL);
+        routineOn = config.on(ScoringConfig.Channel.ROUTINE);
+        shapeOn = config.on(ScoringConfig.Channel.SHAPE);
+        stuckOn = config.on(ScoringConfig.Channel.STUCK);
+        memoryOn = seasonalOn || routineOn || shapeOn || stuckOn;
     }
 
     public ScoringConfig config() {
@@ -132,7 +154,7 @@ public final class AnomalyScorer {
     public Score score(ForecastState s, long steps, double rawScore, double[] values, long eventTime) {
         double raw = Math.max(0.0, Math.min(config.rawClip(), rawScore));
         s.shortAvg = s.scored == 0 ? raw : s.shortAvg + config.shortAlpha() * (raw - s.shortAvg);
-        ForecastState.Memory m = values != null && values.length == 1 && memoryOn() ? memory(s) : null;
+        ForecastState.Memory m = values != null && values.length == 1 && memoryOn ? memory(s) : null;
         if (steps <= STARTUP_STEPS) {
             s.scored = 0;
             if (m != null) {
@@ -147,23 +169,26 @@ public final class AnomalyScorer {
             logErr = logUpperTail((s.shortAvg - s.longMean) / std);
         }
         double logNovel = 0;
-        if (m != null && config.on(ScoringConfig.Channel.SHAPE)) {
+        if (m != null && shapeOn) {
             // The word memory caps the forecast channel (a familiar departure is not news) and may raise
-            // a novel word; it reads shortAvg, which already includes this record.
-            double[] capAndNovel = shape(s, m, values[0]);
-            logErr = Math.max(logErr, capAndNovel[0]);
-            logNovel = capAndNovel[1];
+            // a novel word; it reads shortAvg, which already includes this record. Judged, then counted.
+            int word = word(s, m, values[0]);
+            if (s.scored > STARTUP_STEPS && m.wordTotal > config.shape().minSteps()) {
+                logErr = Math.max(logErr, familiarCap(m, word));
+                logNovel = novelty(m, word);
+            }
+            count(s, m, word, values[0]);
         }
-        if (!config.on(ScoringConfig.Channel.FORECAST)) {
+        if (!forecastOn) {
             logErr = 0;
         }
         double logLevel = 0;
-        if (values != null && config.levelWeight() > 0 && config.on(ScoringConfig.Channel.LEVEL)) {
+        if (values != null && levelOn) {
             // Take the rarer of the signals. levelLogTail is 0 (no evidence) until its statistics exist.
             logLevel = config.levelWeight() * levelLogTail(s, values);
         }
-        double logSeasonal = m != null && config.on(ScoringConfig.Channel.SEASONAL) ? seasonal(s, m, values[0], eventTime) : 0;
-        double logStuck = m != null && config.on(ScoringConfig.Channel.STUCK) ? stuck(m, values[0]) : 0;
+        double logSeasonal = m != null && seasonalOn ? seasonal(s, m, values[0], eventTime) : 0;
+        double logStuck = m != null && stuckOn ? stuck(m, values[0]) : 0;
         double logTail = Math.min(Math.min(logErr, logNovel), Math.min(logLevel, Math.min(logSeasonal, logStuck)));
         double likelihood = 1.0 - Math.exp(logTail);
         double score = scoreOf(logTail);
@@ -196,7 +221,7 @@ public final class AnomalyScorer {
             double at = -LN10 * HALF_SCORE_DECADES * config.threshold() / (1 - config.threshold());
             reasons = (logErr <= at ? FORECAST : 0) | (logLevel <= at ? LEVEL : 0) | (logSeasonal <= at ? SEASONAL : 0)
                     | (logNovel <= at ? NOVEL_SHAPE : 0) | (logStuck <= at ? STUCK : 0);
-            if (anomaly && m != null && config.on(ScoringConfig.Channel.ROUTINE) && routine(m, eventTime)) {
+            if (anomaly && m != null && routineOn && routine(m, eventTime)) {
                 anomaly = false;
                 reasons |= ROUTINE;
             }
@@ -205,11 +230,6 @@ public final class AnomalyScorer {
             }
         }
         return new Score(raw, likelihood, score, anomaly, reasons);
-    }
-
-    private boolean memoryOn() {
-        return config.on(ScoringConfig.Channel.SEASONAL) || config.on(ScoringConfig.Channel.SHAPE)
-                || config.on(ScoringConfig.Channel.STUCK) || config.on(ScoringConfig.Channel.ROUTINE);
     }
 
     /** Whether a stored memory has the sizes this configuration uses (else it starts afresh). */
@@ -279,43 +299,51 @@ public final class AnomalyScorer {
         return logTail;
     }
 
+    private static final int BANDS = DEPARTURE_EDGES.length + 1;
+
     /**
-     * The shape memory: the record's word is (the reading's level letter against the stream's slow
-     * mean and spread, the letter of how far recent readings departed from the forecast). Words are
-     * counted with exponential decay. Returns {cap, novel}: cap is the log frequency of this word and
-     * the same-level words with larger departures, times familiarWeight, when they were seen at least
-     * familiarCount times (else -infinity: no cap); novel is novelWeight times the word's own log
-     * frequency, for departures of at least novelBand (else 0). Counts the word after judging it.
+     * The shape memory's word for this record: (the reading's level letter against the stream's slow
+     * mean and spread) x BANDS + (the letter of how far recent readings departed from the forecast).
      */
-    private double[] shape(ForecastState s, ForecastState.Memory m, double x) {
-        ScoringConfig.Shape cfg = config.shape();
+    private static int word(ForecastState s, ForecastState.Memory m, double x) {
         if (s.scored == 0) {
             m.wordMean = x;
             m.wordVar = 0.0;
         }
         double sd = Math.max(Math.sqrt(m.wordVar), LEVEL_MIN_REL_STD * Math.max(1.0, Math.abs(m.wordMean)));
-        int level = band((x - m.wordMean) / sd, LEVEL_EDGES);
-        int departure = band(s.shortAvg, DEPARTURE_EDGES);
-        int bands = DEPARTURE_EDGES.length + 1;
-        double cap = Double.NEGATIVE_INFINITY;
-        double novel = 0.0;
-        if (s.scored > STARTUP_STEPS && m.wordTotal > cfg.minSteps()) {
-            double atLeast = 0;
-            for (int j = departure; j < bands; j++) {
-                atLeast += m.words[level * bands + j];
-            }
-            atLeast /= m.wordScale;
-            if (atLeast >= cfg.familiarCount()) {
-                cap = cfg.familiarWeight() * Math.log(atLeast / m.wordTotal);
-            }
-            if (departure >= cfg.novelBand() && cfg.novelWeight() > 0) {
-                novel = cfg.novelWeight() * Math.log((m.words[level * bands + departure] / m.wordScale + NOVEL_PRIOR) / m.wordTotal);
-            }
+        return band((x - m.wordMean) / sd, LEVEL_EDGES) * BANDS + band(s.shortAvg, DEPARTURE_EDGES);
+    }
+
+    /**
+     * The cap on the forecast channel's log tail: familiarWeight times the log frequency of this word
+     * and of the same-level words with larger departures, when they were seen at least familiarCount
+     * times; else -infinity (no cap).
+     */
+    private double familiarCap(ForecastState.Memory m, int word) {
+        double atLeast = 0;
+        for (int w = word; w < word - word % BANDS + BANDS; w++) {
+            atLeast += m.words[w];
         }
-        double decay = 1.0 - 1.0 / cfg.memorySteps();
+        atLeast /= m.wordScale;
+        ScoringConfig.Shape cfg = config.shape();
+        return atLeast >= cfg.familiarCount() ? cfg.familiarWeight() * Math.log(atLeast / m.wordTotal) : Double.NEGATIVE_INFINITY;
+    }
+
+    /** novelWeight times the word's own log frequency, for departures of at least novelBand; else 0. */
+    private double novelty(ForecastState.Memory m, int word) {
+        ScoringConfig.Shape cfg = config.shape();
+        if (word % BANDS < cfg.novelBand() || cfg.novelWeight() <= 0) {
+            return 0.0;
+        }
+        return Math.min(0.0, cfg.novelWeight() * Math.log((m.words[word] / m.wordScale + NOVEL_PRIOR) / m.wordTotal));
+    }
+
+    /** Counts the word, with exponential decay, and updates the level letter's statistics with the reading. */
+    private void count(ForecastState s, ForecastState.Memory m, int word, double x) {
+        double decay = 1.0 - 1.0 / config.shape().memorySteps();
         m.wordScale /= decay;
         m.wordTotal = m.wordTotal * decay + 1.0;
-        m.words[level * bands + departure] += (float) m.wordScale;
+        m.words[word] += (float) m.wordScale;
         if (m.wordScale > 1e6) {
             // Renormalise long before a float count could overflow; ratios are unchanged.
             for (int j = 0; j < m.words.length; j++) {
@@ -327,7 +355,6 @@ public final class AnomalyScorer {
         double d = x - m.wordMean;
         m.wordMean += a * d;
         m.wordVar = (1 - a) * (m.wordVar + a * d * d);
-        return new double[] {cap, Math.min(0.0, novel)};
     }
 
     private static int band(double v, double[] edges) {

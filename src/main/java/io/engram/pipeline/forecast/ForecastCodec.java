@@ -61,18 +61,14 @@ public final class ForecastCodec extends VersionedPayloadCodec<ForecastState> {
         b.put((byte) (m == null ? 0 : 1));
         if (m != null) {
             b.putInt(m.binMean.length);
-            for (float v : m.binMean) {
-                b.putFloat(v);
-            }
+            StateSerde.putFloats(b, m.binMean);
             for (short v : m.binCount) {
                 b.putShort(v);
             }
             b.putInt(m.binsReady);
             b.putDouble(m.globalMean).putDouble(m.globalVar).putDouble(m.residualVar).putDouble(m.residualShort);
             b.putInt(m.words.length);
-            for (float v : m.words) {
-                b.putFloat(v);
-            }
+            StateSerde.putFloats(b, m.words);
             b.putDouble(m.wordScale).putDouble(m.wordTotal).putDouble(m.wordMean).putDouble(m.wordVar);
             b.putDouble(m.lastValue).putLong(m.run).putLong(m.maxRun);
             b.putInt(m.incidents.length);
@@ -110,10 +106,7 @@ public final class ForecastCodec extends VersionedPayloadCodec<ForecastState> {
     private static ForecastState.Memory readMemory(ByteBuffer b) {
         ForecastState.Memory m = new ForecastState.Memory();
         int bins = StateSerde.length(b);
-        m.binMean = new float[bins];
-        for (int i = 0; i < bins; i++) {
-            m.binMean[i] = b.getFloat();
-        }
+        m.binMean = StateSerde.floats(b, bins);
         m.binCount = new short[bins];
         for (int i = 0; i < bins; i++) {
             m.binCount[i] = b.getShort();

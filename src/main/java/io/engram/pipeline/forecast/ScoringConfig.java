@@ -141,7 +141,7 @@ public record ScoringConfig(
         if (!(levelWeight >= 0 && levelWeight <= 10)) {
             throw new IllegalArgumentException("scoring.level_weight must be in [0, 10]");
         }
-        channels = channels.isEmpty() ? Set.of() : Set.copyOf(EnumSet.copyOf(channels));
+        channels = Set.copyOf(channels);
         java.util.Objects.requireNonNull(seasonal, "seasonal");
         java.util.Objects.requireNonNull(routine, "routine");
         java.util.Objects.requireNonNull(shape, "shape");
@@ -164,7 +164,8 @@ public record ScoringConfig(
 
     /** This configuration with one channel turned off (the ablation). */
     public ScoringConfig without(Channel c) {
-        EnumSet<Channel> left = channels.isEmpty() ? EnumSet.noneOf(Channel.class) : EnumSet.copyOf(channels);
+        EnumSet<Channel> left = EnumSet.noneOf(Channel.class);
+        left.addAll(channels);
         left.remove(c);
         return new ScoringConfig(shortAlpha, longAlpha, warmupSteps, threshold, suppressSteps, rawClip, levelWeight, left, seasonal,
                 routine, shape, stuck);

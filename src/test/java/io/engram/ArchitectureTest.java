@@ -91,8 +91,8 @@ class ArchitectureTest {
                 "the Micrometer binder sits above the core, which reports through PipelineMeters");
         for (var e : g.entrySet()) {
             if (e.getValue().contains("io.engram.embedded")) {
-                assertTrue(Set.of("io.engram.cli", "io.engram.demo", "io.engram.bench").contains(e.getKey()),
-                        e.getKey() + " uses the embedded broker, which serves only the demo, the broker command and benchmarks");
+                assertTrue(Set.of("io.engram.cli", "io.engram.demo", "io.engram.bench", "io.engram.soak").contains(e.getKey()),
+                        e.getKey() + " uses the embedded broker, which serves only the demo, the broker command, benchmarks and the soak");
             }
             if (e.getKey().startsWith("io.engram.pipeline")) {
                 for (String used : e.getValue()) {

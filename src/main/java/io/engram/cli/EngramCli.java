@@ -28,6 +28,7 @@ import picocli.CommandLine.Command;
             NabCommand.class,
             AnomalySuiteCommand.class,
             BenchCommand.class,
+            SoakCommand.class,
             CommandLine.HelpCommand.class
         })
 public final class EngramCli implements Runnable {

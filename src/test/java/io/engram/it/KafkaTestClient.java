@@ -1,6 +1,6 @@
 package io.engram.it;
 
-import io.engram.testkit.TopicReader;
+import io.engram.soak.TopicReader;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;

@@ -5,13 +5,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.engram.core.PipelineSpec;
+import io.engram.core.PipelineTopics;
+import io.engram.embedded.EmbeddedKafka;
 import io.engram.it.KafkaTestClient;
 import io.engram.runtime.PipelineRunner;
-import io.engram.embedded.EmbeddedKafka;
-import io.engram.core.PipelineSpec;
 import io.engram.runtime.Pipelines;
-import io.engram.core.PipelineTopics;
-import io.engram.testkit.TopicReader;
+import io.engram.soak.TopicReader;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.File;

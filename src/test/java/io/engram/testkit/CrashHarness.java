@@ -9,6 +9,12 @@ import io.engram.core.PipelineTopics;
 import io.engram.embedded.EmbeddedKafka;
 import io.engram.runtime.PipelineRunner;
 import io.engram.runtime.Pipelines;
+import io.engram.soak.Clients;
+import io.engram.soak.EngramProcess;
+import io.engram.soak.Feeder;
+import io.engram.soak.RunOutputs;
+import io.engram.soak.Soak;
+import io.engram.soak.TopicReader;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -57,12 +63,8 @@ public final class CrashHarness {
      */
     public static final long YOUNG_TRANSACTION_MS = 25;
 
-    /**
-     * A killed member never leaves the group: the coordinator waits for its session to expire before
-     * the survivors (or its restart) get its partitions. 6 s is the broker's minimum
-     * ({@code group.min.session.timeout.ms}); the default 45 s would only make the tests slower.
-     */
-    public static final Map<String, String> FAST_FAILOVER = Map.of("session.timeout.ms", "6000", "heartbeat.interval.ms", "1000");
+    /** Session timeouts for fast failover: the soak's ({@link Soak#FAST_FAILOVER}). */
+    public static final Map<String, String> FAST_FAILOVER = Soak.FAST_FAILOVER;
 
     /** A pipeline's input for the crash scenarios: the same records, in the same order, for every run. */
     public interface Input {

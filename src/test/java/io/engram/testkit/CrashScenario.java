@@ -9,6 +9,11 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.engram.core.PipelineTopics;
+import io.engram.soak.Clients;
+import io.engram.soak.EngramProcess;
+import io.engram.soak.Feeder;
+import io.engram.soak.RunOutputs;
+import io.engram.soak.TopicReader;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;

@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.engram.core.PipelineSpec;
 import io.engram.runtime.PipelineRunner;
+import io.engram.soak.Clients;
+import io.engram.soak.TopicReader;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.nio.file.Path;
 import java.time.Duration;

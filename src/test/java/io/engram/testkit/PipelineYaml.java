@@ -7,6 +7,7 @@ import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import io.engram.core.PipelineSpec;
 import io.engram.core.PipelineTopics;
 import io.engram.runtime.Pipelines;
+import io.engram.soak.EngramProcess;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;

@@ -1,5 +1,7 @@
 package io.engram.testkit;
 
+import io.engram.soak.EngramProcess;
+import io.engram.soak.TopicReader;
 import java.time.Duration;
 import java.util.Collection;
 import java.util.List;

@@ -6,8 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.engram.cli.EngramCli;
+import io.engram.soak.TopicReader;
 import io.engram.testkit.KafkaBroker;
-import io.engram.testkit.TopicReader;
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayInputStream;
 import java.io.PrintWriter;

@@ -1,4 +1,4 @@
-package io.engram.testkit;
+package io.engram.soak;
 
 import io.engram.core.DeadLetterHandler;
 import io.engram.core.PipelineTopics;
@@ -71,6 +71,13 @@ public final class RunOutputs {
                 o.byRole.put(role, byKey);
             }
         }
+        return o;
+    }
+
+    /** Outputs given directly: role -> key -> records (tests of what compares them). */
+    public static RunOutputs of(Map<String, Map<String, List<Rec>>> byRole) {
+        RunOutputs o = new RunOutputs();
+        byRole.forEach((role, keys) -> o.byRole.put(role, new TreeMap<>(keys)));
         return o;
     }
 

@@ -1,4 +1,4 @@
-package io.engram.testkit;
+package io.engram.soak;
 
 import java.time.Duration;
 import java.util.List;

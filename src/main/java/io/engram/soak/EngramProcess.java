@@ -1,4 +1,4 @@
-package io.engram.testkit;
+package io.engram.soak;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -19,7 +19,8 @@ import java.util.concurrent.TimeUnit;
  * builds it before the integration tests run).
  */
 public final class EngramProcess implements AutoCloseable {
-    public static final Path JAR = Path.of("target/engram.jar").toAbsolutePath();
+    /** The jar the children run: the one this code runs from, else the build's {@code target/engram.jar}. */
+    public static final Path JAR = ownJar();
     private static final String RUNNING_LINE = "engram: pipeline ";
     private static final String RUNNING_MARK = " running on ";
     /** Kafka Streams' file with the instance's process id, in the application's state directory. */
@@ -43,6 +44,12 @@ public final class EngramProcess implements AutoCloseable {
      */
     public static EngramProcess start(String name, Path config, String bootstrap, Path stateDir, Path log,
             Map<String, String> streamsProperties) {
+        return start(name, config, bootstrap, stateDir, log, streamsProperties, List.of());
+    }
+
+    /** As {@link #start(String, Path, String, Path, Path, Map)}, with {@code extraArgs} added to {@code engram run}'s. */
+    public static EngramProcess start(String name, Path config, String bootstrap, Path stateDir, Path log,
+            Map<String, String> streamsProperties, List<String> extraArgs) {
         if (!Files.isRegularFile(JAR)) {
             throw new IllegalStateException(JAR + " is missing: build it with `mvn -B -o -q package -DskipTests`");
         }
@@ -56,6 +63,7 @@ public final class EngramProcess implements AutoCloseable {
                 "--bootstrap-servers", bootstrap,
                 "--state-dir", stateDir.toString(),
                 "--metrics-port", "0"));
+        cmd.addAll(extraArgs);
         streamsProperties.forEach((k, v) -> {
             cmd.add("--streams-property");
             cmd.add(k + "=" + v);
@@ -67,6 +75,18 @@ public final class EngramProcess implements AutoCloseable {
         } catch (IOException e) {
             throw new UncheckedIOException("starting " + name, e);
         }
+    }
+
+    private static Path ownJar() {
+        try {
+            Path self = Path.of(EngramProcess.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+            if (Files.isRegularFile(self) && self.toString().endsWith(".jar")) {
+                return self;
+            }
+        } catch (java.net.URISyntaxException | SecurityException | NullPointerException e) {
+            // no code source: fall back to the build's jar
+        }
+        return Path.of("target/engram.jar").toAbsolutePath();
     }
 
     public String name() {
@@ -169,7 +189,7 @@ public final class EngramProcess implements AutoCloseable {
 
     /**
      * Kafka Streams' process id for this instance, which it keeps in the state directory (file
-     * {@value #PROCESS_FILE}) and which names its transactional producers ({@link Transactions#ids}).
+     * {@value #PROCESS_FILE}) and which names its transactional producers (the test kit's {@code Transactions.ids}).
      * Waits for the file, which Kafka Streams writes before it joins the group.
      */
     public String processId(Duration timeout) throws InterruptedException {

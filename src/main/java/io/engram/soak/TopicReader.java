@@ -1,4 +1,4 @@
-package io.engram.testkit;
+package io.engram.soak;
 
 import java.time.Duration;
 import java.util.ArrayList;
@@ -254,7 +254,7 @@ public final class TopicReader {
         return out;
     }
 
-    static <T> T get(org.apache.kafka.common.KafkaFuture<T> f) throws InterruptedException {
+    public static <T> T get(org.apache.kafka.common.KafkaFuture<T> f) throws InterruptedException {
         try {
             return f.get(30, TimeUnit.SECONDS);
         } catch (ExecutionException e) {

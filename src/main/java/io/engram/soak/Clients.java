@@ -1,4 +1,4 @@
-package io.engram.testkit;
+package io.engram.soak;
 
 import java.util.Locale;
 import java.util.Properties;

@@ -125,6 +125,8 @@ public final class DemoCommand implements Callable<Integer> {
         PipelineRunner videoAnomaly = null;
         String videoAnomalyTopic = null;
         MetricsServer http = null;
+        // The pipelines /ready waits for, as they start.
+        List<PipelineRunner> started = new java.util.concurrent.CopyOnWriteArrayList<>();
         Thread feeder = null;
         try {
             long t0 = System.nanoTime();
@@ -134,20 +136,22 @@ public final class DemoCommand implements Callable<Integer> {
             System.out.printf("  watch it:  ./engram tail --topic %s --bootstrap-servers %s%n", cfg.topics().name("anomalies"), bootstrap);
 
             PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-            http = startMetrics(registry, cfg.metricsPort());
+            http = startMetrics(registry, cfg.metricsHost(), cfg.metricsPort(), () -> PipelineRunner.notReady(started));
             runner = PipelineRunner.start(cfg, bootstrap, stateDir, registry, true);
+            started.add(runner);
             if (!runner.awaitRunning(Duration.ofSeconds(60))) {
                 System.err.println("engram demo: the pipeline did not start (state " + runner.streams().state() + ")");
                 return 1;
             }
-            System.out.printf("  pipeline:  %s, model %s; metrics at http://localhost:%d/metrics%n", cfg.name(),
-                    cfg.modelManifest().getFileName(), http.port());
+            System.out.printf("  pipeline:  %s, model %s; metrics at http://%s:%d/metrics (also /health, /ready)%n", cfg.name(),
+                    cfg.modelManifest().getFileName(), cfg.metricsHost(), http.port());
             System.out.printf("  feeding %d streams at %d readings/s each (5-minute readings); alerts start after %d readings of warm-up%n",
                     n, rate, warmup);
             if (!noVideo) {
                 PipelineSpec vc = Pipelines.load(Home.resolve(videoConfig)).withApplicationId("engram-demo-video");
                 List<VideoDemo.Camera> cams = VideoDemo.cameras(Home.resolve(VIDEO_SAMPLES));
                 video = VideoDemo.start(vc, cams, bootstrap, stateDir, registry, videoFps);
+                started.add(video.runner());
                 if (!video.runner().awaitRunning(Duration.ofSeconds(60))) {
                     System.err.println("engram demo: the video pipeline did not start (state " + video.runner().streams().state() + ")");
                     return 1;
@@ -159,6 +163,7 @@ public final class DemoCommand implements Callable<Integer> {
                 // The third pipeline: the forecaster head of the sensor pipeline over the same cameras' frame features.
                 PipelineSpec va = Pipelines.load(Home.resolve(videoAnomalyConfig)).withApplicationId("engram-demo-video-anomaly");
                 videoAnomaly = PipelineRunner.start(va, bootstrap, stateDir, registry, true);
+                started.add(videoAnomaly);
                 videoAnomalyTopic = va.topics().name("anomalies");
                 if (!videoAnomaly.awaitRunning(Duration.ofSeconds(60))) {
                     System.err.println("engram demo: the video anomaly pipeline did not start (state " + videoAnomaly.streams().state() + ")");
@@ -221,11 +226,13 @@ public final class DemoCommand implements Callable<Integer> {
         }
     }
 
-    private static MetricsServer startMetrics(PrometheusMeterRegistry registry, int port) throws java.io.IOException {
+    /** On the pipeline's metrics.host (127.0.0.1 in the shipped files: the demo is for this machine); a free port if its own is taken. */
+    private static MetricsServer startMetrics(PrometheusMeterRegistry registry, String host, int port,
+            java.util.function.Supplier<String> notReady) throws java.io.IOException {
         try {
-            return new MetricsServer(registry, "0.0.0.0", port);
+            return new MetricsServer(registry, host, port, notReady);
         } catch (java.net.BindException e) {
-            return new MetricsServer(registry, "0.0.0.0", 0);
+            return new MetricsServer(registry, host, 0, notReady);
         }
     }
 

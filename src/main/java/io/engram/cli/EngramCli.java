@@ -66,7 +66,26 @@ public final class EngramCli implements Runnable {
     }
 
     public static void main(String[] args) {
+        logLevelsFromEnvironment(System.getenv());
         int code = commandLine().execute(args);
         System.exit(code);
+    }
+
+    /**
+     * {@code ENGRAM_LOG_LEVEL} (Engram's own loggers) and {@code ENGRAM_KAFKA_LOG_LEVEL} (Kafka's):
+     * trace, debug, info, warn, error or off, as system properties, which slf4j-simple reads before
+     * its properties file. Must run before the first logger is made.
+     */
+    static void logLevelsFromEnvironment(java.util.Map<String, String> env) {
+        String engram = env.get("ENGRAM_LOG_LEVEL");
+        if (engram != null && !engram.isBlank()) {
+            System.setProperty("org.slf4j.simpleLogger.log.io.engram", engram.trim().toLowerCase(java.util.Locale.ROOT));
+        }
+        String kafka = env.get("ENGRAM_KAFKA_LOG_LEVEL");
+        if (kafka != null && !kafka.isBlank()) {
+            String level = kafka.trim().toLowerCase(java.util.Locale.ROOT);
+            System.setProperty("org.slf4j.simpleLogger.log.org.apache.kafka", level);
+            System.setProperty("org.slf4j.simpleLogger.log.kafka", level);
+        }
     }
 }

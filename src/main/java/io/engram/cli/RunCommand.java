@@ -5,8 +5,6 @@ import io.engram.errors.ConfigException;
 import io.engram.monitoring.MetricsServer;
 import io.engram.core.PipelineSpec;
 import io.engram.runtime.Pipelines;
-import io.engram.core.PipelineSpec;
-import io.engram.runtime.Pipelines;
 import io.engram.pipeline.activity.VideoActivityPipeline;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
@@ -41,6 +39,11 @@ public final class RunCommand implements Callable<Integer> {
     @Option(names = "--metrics-port", description = "Override the pipeline's metrics.port (0 = off).")
     Integer metricsPort;
 
+    @Option(names = "--metrics-host", paramLabel = "ADDRESS",
+            description = {"Override the pipeline's metrics.host: the address /metrics, /health and /ready bind",
+                "(default 127.0.0.1, this machine only; 0.0.0.0 for every interface, as in the container)."})
+    String metricsHost;
+
     @Option(names = "--application-id", description = "Override the pipeline's application_id (consumer group, state).")
     String applicationId;
 
@@ -64,12 +67,15 @@ public final class RunCommand implements Callable<Integer> {
         if (applicationId != null) {
             spec = spec.withApplicationId(applicationId);
         }
+        if (metricsHost != null) {
+            spec = spec.withMetricsHost(metricsHost);
+        }
         PipelineSpec s = spec;
         PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         String summary = String.format("%s (%s): %s -> %s; dead letters -> %s", s.name(), s.kind().type(),
                 s.topics().name(s.kind().stepInputRole()), String.join(", ", outputs(s)), s.topics().deadLetter());
         checkBootstrap(bootstrap);
-        return runUntilStopped(s.name(), summary, s.metricsPort(), registry,
+        return runUntilStopped(s.name(), summary, s.metricsHost(), s.metricsPort(), registry,
                 () -> PipelineRunner.start(s, bootstrap, stateDir, registry, true, streamsProperties, !noCreateTopics));
     }
 
@@ -95,11 +101,13 @@ public final class RunCommand implements Callable<Integer> {
         }
     }
 
-    private Integer runUntilStopped(String name, String summary, int port, PrometheusMeterRegistry registry,
+    private Integer runUntilStopped(String name, String summary, String host, int port, PrometheusMeterRegistry registry,
             java.util.function.Supplier<PipelineRunner> start) throws Exception {
-        MetricsServer http = port > 0 ? metricsServer(registry, port) : null;
+        java.util.List<PipelineRunner> started = new java.util.concurrent.CopyOnWriteArrayList<>();
+        MetricsServer http = port > 0 ? metricsServer(registry, host, port, () -> PipelineRunner.notReady(started)) : null;
         CountDownLatch stop = new CountDownLatch(1);
         try (PipelineRunner runner = start.get()) {
+            started.add(runner);
             Thread hook = new Thread(() -> {
                 runner.close();
                 stop.countDown();
@@ -115,7 +123,7 @@ public final class RunCommand implements Callable<Integer> {
                         announced = true;
                         System.out.printf("engram: pipeline %s running on %s: %s%n", name, bootstrap, summary);
                         if (http != null) {
-                            System.out.printf("engram: metrics at http://localhost:%d/metrics%n", http.port());
+                            System.out.printf("engram: metrics at http://%s:%d/metrics (also /health, /ready)%n", host, http.port());
                         }
                     } else if (state == KafkaStreams.State.ERROR || state == KafkaStreams.State.PENDING_ERROR) {
                         // One line and status 1, so that a supervisor (systemd, Kubernetes, compose's
@@ -141,9 +149,10 @@ public final class RunCommand implements Callable<Integer> {
         }
     }
 
-    private static MetricsServer metricsServer(PrometheusMeterRegistry registry, int port) throws java.io.IOException {
+    private static MetricsServer metricsServer(PrometheusMeterRegistry registry, String host, int port,
+            java.util.function.Supplier<String> notReady) throws java.io.IOException {
         try {
-            return new MetricsServer(registry, "0.0.0.0", port);
+            return new MetricsServer(registry, host, port, notReady);
         } catch (BindException e) {
             throw new ConfigException("metrics port " + port + " is in use (another engram run?). Fix: pass --metrics-port"
                     + " with a free port, or 0 for no metrics (metrics.port in the pipeline file).", e);

@@ -5,7 +5,8 @@ import java.util.Locale;
 
 /**
  * A one-line text progress bar ({@code [#####.....]  52%  5,400/10,320 rows  4,812 rows/s}),
- * redrawn in place with a carriage return. Meant for stderr, so that stdout keeps only results.
+ * redrawn in place with a carriage return on a terminal; elsewhere ({@link Terminal}) printed as a
+ * plain line every 5 s. Meant for stderr, so that stdout keeps only results.
  *
  * <p>Owned by one thread. {@link #update} may be called once per row: it redraws at most every
  * 200 ms (about 5 times a second), because drawing per row would cost more than sending. Call
@@ -18,6 +19,7 @@ public final class ProgressBar {
     private final PrintStream out;
     private final long total;
     private final String unit;
+    private final boolean redraw;
     private final long startNanos = System.nanoTime();
     private long lastDraw = Long.MIN_VALUE;
     private int lastLength;
@@ -29,15 +31,21 @@ public final class ProgressBar {
      * @param unit what is counted, e.g. "rows"
      */
     public ProgressBar(PrintStream out, long total, String unit) {
+        this(out, total, unit, Terminal.interactive());
+    }
+
+    /** @param redraw true: redraw in place (a terminal); false: a plain line every 5 s */
+    public ProgressBar(PrintStream out, long total, String unit, boolean redraw) {
         this.out = out;
         this.total = total;
         this.unit = unit;
+        this.redraw = redraw;
     }
 
     /** Records progress; redraws when the last redraw is at least 200 ms old. */
     public void update(long done) {
         long now = System.nanoTime();
-        if (lastDraw != Long.MIN_VALUE && now - lastDraw < MIN_REDRAW_NANOS) {
+        if (lastDraw != Long.MIN_VALUE && now - lastDraw < (redraw ? MIN_REDRAW_NANOS : Terminal.PLAIN_INTERVAL_NANOS)) {
             return;
         }
         lastDraw = now;
@@ -51,12 +59,19 @@ public final class ProgressBar {
         }
         finished = true;
         draw(done, System.nanoTime());
-        out.println();
+        if (redraw) {
+            out.println();
+        }
         out.flush();
     }
 
     private void draw(long done, long now) {
         String line = render(done, total, unit, (now - startNanos) / 1e9);
+        if (!redraw) {
+            out.println(line);
+            out.flush();
+            return;
+        }
         // Pad over the previous, possibly longer, line: \r alone does not clear it.
         int pad = Math.max(0, lastLength - line.length());
         out.print("\r" + line + " ".repeat(pad));

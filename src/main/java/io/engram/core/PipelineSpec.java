@@ -17,6 +17,7 @@ import java.util.function.Function;
  *
  * @param kind the pipeline type ({@code type:}; {@code anomaly} when absent)
  * @param modelManifest the step model's manifest ({@code model.manifest}), resolved against the file
+ * @param metricsHost the address /metrics, /health and /ready bind ({@code metrics.host}; 127.0.0.1 when absent)
  * @param settings the kind's own settings (e.g. the forecaster head's scoring)
  */
 public record PipelineSpec(
@@ -30,11 +31,20 @@ public record PipelineSpec(
         OutOfOrder outOfOrder,
         StatePolicy statePolicy,
         Processing processing,
+        String metricsHost,
         int metricsPort,
         Object settings) {
 
     /** The {@code processing:} section. */
     public record Processing(String guarantee, long commitIntervalMs, int threads, int standbyReplicas) {}
+
+    /** Where /metrics, /health and /ready listen unless {@code metrics.host} says otherwise: this machine only. */
+    public static final String DEFAULT_METRICS_HOST = "127.0.0.1";
+
+    public PipelineSpec withMetricsHost(String host) {
+        return new PipelineSpec(file, kind, name, applicationId, topics, modelManifest, stateStore, outOfOrder, statePolicy,
+                processing, host, metricsPort, settings);
+    }
 
     /** The type of a file without {@code type:}: the first pipeline, sensor anomaly detection. */
     public static final String DEFAULT_TYPE = "anomaly";
@@ -49,37 +59,37 @@ public record PipelineSpec(
 
     public PipelineSpec withApplicationId(String id) {
         return new PipelineSpec(file, kind, name, id, topics, modelManifest, stateStore, outOfOrder, statePolicy, processing,
-                metricsPort, settings);
+                metricsHost, metricsPort, settings);
     }
 
     public PipelineSpec withTopics(PipelineTopics t) {
         return new PipelineSpec(file, kind, name, applicationId, t, modelManifest, stateStore, outOfOrder, statePolicy, processing,
-                metricsPort, settings);
+                metricsHost, metricsPort, settings);
     }
 
     public PipelineSpec withMetricsPort(int port) {
         return new PipelineSpec(file, kind, name, applicationId, topics, modelManifest, stateStore, outOfOrder, statePolicy,
-                processing, port, settings);
+                processing, metricsHost, port, settings);
     }
 
     public PipelineSpec withOutOfOrder(OutOfOrder o) {
         return new PipelineSpec(file, kind, name, applicationId, topics, modelManifest, stateStore, o, statePolicy, processing,
-                metricsPort, settings);
+                metricsHost, metricsPort, settings);
     }
 
     public PipelineSpec withModelManifest(Path manifest) {
         return new PipelineSpec(file, kind, name, applicationId, topics, manifest, stateStore, outOfOrder, statePolicy, processing,
-                metricsPort, settings);
+                metricsHost, metricsPort, settings);
     }
 
     public PipelineSpec withStatePolicy(StatePolicy p) {
         return new PipelineSpec(file, kind, name, applicationId, topics, modelManifest, stateStore, outOfOrder, p, processing,
-                metricsPort, settings);
+                metricsHost, metricsPort, settings);
     }
 
     public PipelineSpec withProcessing(Processing p) {
         return new PipelineSpec(file, kind, name, applicationId, topics, modelManifest, stateStore, outOfOrder, statePolicy, p,
-                metricsPort, settings);
+                metricsHost, metricsPort, settings);
     }
 
     public PipelineSpec withThreads(int n) {
@@ -88,7 +98,7 @@ public record PipelineSpec(
 
     public PipelineSpec withSettings(Object s) {
         return new PipelineSpec(file, kind, name, applicationId, topics, modelManifest, stateStore, outOfOrder, statePolicy, processing,
-                metricsPort, s);
+                metricsHost, metricsPort, s);
     }
 
     /**
@@ -183,11 +193,13 @@ public record PipelineSpec(
                 (int) v.integer(p, "threads", 1, 1, 256), (int) v.integer(p, "standby_replicas", 0, 0, 32));
 
         JsonNode mt = v.section(root, "metrics");
-        v.known(mt, "metrics.", keys(kind, "metrics", "port"));
+        v.known(mt, "metrics.", keys(kind, "metrics", "port", "host"));
         int port = (int) v.integer(mt, "port", kind.defaultMetricsPort(), 0, 65535);
+        // Loopback unless asked: metrics and state summaries are not for the whole network (the container sets 0.0.0.0).
+        String host = v.text(mt, "host", DEFAULT_METRICS_HOST).trim();
 
         Object settings = kind.settings(v, root);
-        return new PipelineSpec(file, kind, name, appId, topics, manifest, store, outOfOrder, policy, processing, port, settings);
+        return new PipelineSpec(file, kind, name, appId, topics, manifest, store, outOfOrder, policy, processing, host, port, settings);
     }
 
     private static Set<String> keys(PipelineKind kind, String section, String... common) {

@@ -1,5 +1,6 @@
 package io.engram.monitoring;
 
+import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.IOException;
@@ -7,17 +8,38 @@ import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.Executors;
+import java.util.function.Supplier;
 
 /**
- * Serves {@code GET /metrics} in the Prometheus text format on a port (0 = a free one). Owns its HTTP
- * server thread; {@link #close()} stops it and is idempotent.
+ * Serves, on one address and port (0 = a free one): {@code GET /metrics} in the Prometheus text
+ * format; {@code GET /health}, 200 while the process is up (a liveness probe); {@code GET /ready},
+ * 200 once every pipeline of the process is RUNNING, else 503 (a readiness probe), each with a
+ * small JSON body. Owns its HTTP server thread; {@link #close()} stops it and is idempotent.
  */
 public final class MetricsServer implements AutoCloseable {
     private final HttpServer server;
     private boolean closed;
 
+    /** As {@link #MetricsServer(PrometheusMeterRegistry, String, int, Supplier)}, always ready (no pipeline to wait for). */
     public MetricsServer(PrometheusMeterRegistry registry, String host, int port) throws IOException {
+        this(registry, host, port, () -> null);
+    }
+
+    /**
+     * @param notReady why the process is not ready (e.g. {@code "sensor-anomaly is REBALANCING"}), or
+     *     null when it is; asked on every {@code /ready}
+     */
+    public MetricsServer(PrometheusMeterRegistry registry, String host, int port, Supplier<String> notReady) throws IOException {
         server = HttpServer.create(new InetSocketAddress(host, port), 0);
+        server.createContext("/health", exchange -> json(exchange, 200, "{\"status\":\"up\"}"));
+        server.createContext("/ready", exchange -> {
+            String why = notReady.get();
+            if (why == null) {
+                json(exchange, 200, "{\"status\":\"ready\"}");
+            } else {
+                json(exchange, 503, "{\"status\":\"not ready\",\"reason\":\"" + why.replace("\\", "\\\\").replace("\"", "\\\"") + "\"}");
+            }
+        });
         server.createContext("/metrics", exchange -> {
             byte[] body = registry.scrape().getBytes(StandardCharsets.UTF_8);
             exchange.getResponseHeaders().add("Content-Type", "text/plain; version=0.0.4; charset=utf-8");
@@ -32,6 +54,15 @@ public final class MetricsServer implements AutoCloseable {
             return t;
         }));
         server.start();
+    }
+
+    private static void json(HttpExchange exchange, int status, String body) throws IOException {
+        byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
+        exchange.getResponseHeaders().add("Content-Type", "application/json");
+        exchange.sendResponseHeaders(status, bytes.length);
+        try (OutputStream os = exchange.getResponseBody()) {
+            os.write(bytes);
+        }
     }
 
     public int port() {

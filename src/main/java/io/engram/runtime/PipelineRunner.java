@@ -242,6 +242,23 @@ public final class PipelineRunner implements AutoCloseable {
         return p;
     }
 
+    /**
+     * Why these pipelines are not all RUNNING, e.g. {@code "sensor-anomaly is REBALANCING"}, or null
+     * when they are: the answer of {@code /ready}. None yet is "starting".
+     */
+    public static String notReady(java.util.Collection<PipelineRunner> runners) {
+        if (runners.isEmpty()) {
+            return "starting";
+        }
+        for (PipelineRunner r : runners) {
+            KafkaStreams.State state = r.streams().state();
+            if (state != KafkaStreams.State.RUNNING) {
+                return r.name() + " is " + state;
+            }
+        }
+        return null;
+    }
+
     public KafkaStreams streams() {
         return streams;
     }

@@ -5,7 +5,7 @@ import java.util.Locale;
 
 /**
  * A one-line status for sources without a known length (live cameras, {@code --loop}), redrawn in
- * place at most once a second: {@code camera cam-1: 1,234 frames sent  9.9 frames/s  (read 3,702)}.
+ * place at most once a second on a terminal (elsewhere a plain line every 5 s, {@link io.engram.client.Terminal}): {@code camera cam-1: 1,234 frames sent  9.9 frames/s  (read 3,702)}.
  * The counterpart of {@link io.engram.client.ProgressBar} when there is no 100%. Owned by one thread;
  * {@link #finish} ends the line.
  */
@@ -14,6 +14,7 @@ public final class StatusLine {
 
     private final PrintStream out;
     private final String camera;
+    private final boolean redraw;
     private final long startNanos = System.nanoTime();
     private long lastDraw = Long.MIN_VALUE;
     private int lastLength;
@@ -21,14 +22,20 @@ public final class StatusLine {
     private boolean finished;
 
     public StatusLine(PrintStream out, String camera) {
+        this(out, camera, io.engram.client.Terminal.interactive());
+    }
+
+    /** @param redraw true: redraw in place (a terminal); false: a plain line every 5 s */
+    public StatusLine(PrintStream out, String camera, boolean redraw) {
         this.out = out;
         this.camera = camera;
+        this.redraw = redraw;
     }
 
     /** Records progress; redraws when the last redraw is at least a second old. */
     public void update(long read, long sent) {
         long now = System.nanoTime();
-        if (lastDraw != Long.MIN_VALUE && now - lastDraw < MIN_REDRAW_NANOS) {
+        if (lastDraw != Long.MIN_VALUE && now - lastDraw < (redraw ? MIN_REDRAW_NANOS : io.engram.client.Terminal.PLAIN_INTERVAL_NANOS)) {
             return;
         }
         lastDraw = now;
@@ -43,13 +50,21 @@ public final class StatusLine {
         finished = true;
         if (drawn) {
             draw(read, sent, System.nanoTime());
-            out.println();
+            if (redraw) {
+                out.println();
+            }
             out.flush();
         }
     }
 
     private void draw(long read, long sent, long now) {
         String line = render(camera, read, sent, (now - startNanos) / 1e9);
+        drawn = true;
+        if (!redraw) {
+            out.println(line);
+            out.flush();
+            return;
+        }
         int pad = Math.max(0, lastLength - line.length());
         out.print("\r" + line + " ".repeat(pad));
         out.flush();

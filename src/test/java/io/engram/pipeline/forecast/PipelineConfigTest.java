@@ -9,6 +9,7 @@ import io.engram.core.PipelineSpec;
 import io.engram.errors.ConfigException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -22,6 +23,20 @@ class PipelineConfigTest {
         ConfigException e = assertThrows(ConfigException.class, () -> Pipelines.load(f));
         assertTrue(e.getMessage().contains(f.toString()), "names the file: " + e.getMessage());
         return e;
+    }
+
+    @Test
+    void metricsBindLoopbackUnlessTheFileSaysOtherwise() throws Exception {
+        for (String shipped : List.of("topology/sensor-anomaly.yaml", "topology/video-activity.yaml", "topology/video-anomaly.yaml")) {
+            assertEquals("127.0.0.1", Pipelines.load(Path.of(shipped)).metricsHost(), shipped);
+        }
+        Path f = dir.resolve("host.yaml");
+        Files.writeString(f, "name: x\nmodel: {manifest: m.yaml}\nmetrics: {host: 0.0.0.0, port: 9999}\n");
+        PipelineSpec c = Pipelines.load(f);
+        assertEquals("0.0.0.0", c.metricsHost());
+        assertEquals(9999, c.metricsPort());
+        assertEquals("::1", c.withMetricsHost("::1").metricsHost());
+        assertTrue(bad("name: x\nmodel: {manifest: m.yaml}\nmetrics: {host: ''}\n").getMessage().contains("metrics.host"));
     }
 
     @Test

@@ -39,9 +39,27 @@ public final class BrokerCommand implements Callable<Integer> {
             description = "Directory for the broker's data, kept across restarts (default: a temporary one, deleted on exit).")
     Path dataDir;
 
+    @Option(names = "--sasl-ssl", paramLabel = "USER:PASSWORD",
+            description = {"Secure the listener: SASL_SSL with SASL/PLAIN, this user and password, and a self-signed TLS",
+                "certificate for localhost. Writes the client settings to a file for --command-config (printed)."})
+    String saslSsl;
+
     @Override
-    public Integer call() {
-        EmbeddedKafka kafka = start(port, dataDir);
+    public Integer call() throws IOException {
+        EmbeddedKafka kafka;
+        Path clientConfig = null;
+        if (saslSsl != null) {
+            int colon = saslSsl.indexOf(':');
+            if (colon <= 0 || colon == saslSsl.length() - 1) {
+                throw new ConfigException("--sasl-ssl '" + saslSsl + "' is not USER:PASSWORD; e.g. --sasl-ssl alice:alice-secret");
+            }
+            Path tls = dataDir != null ? dataDir.resolve("tls") : Files.createTempDirectory("engram-broker-tls-");
+            kafka = startSecured(port, dataDir, new EmbeddedKafka.Secured(saslSsl.substring(0, colon), saslSsl.substring(colon + 1), tls));
+            clientConfig = tls.resolve("client.properties");
+            writeClientConfig(clientConfig, kafka.clientProperties());
+        } else {
+            kafka = start(port, dataDir);
+        }
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             System.err.println("engram: stopping the broker...");
@@ -50,6 +68,10 @@ public final class BrokerCommand implements Callable<Integer> {
             stopped.countDown();
         }, "engram-broker-shutdown"));
         printStarted(System.out, kafka, dataDir != null);
+        if (clientConfig != null) {
+            System.out.printf("  secured:  SASL_SSL; client settings in %s%n", clientConfig);
+            System.out.printf("            ./engram run --bootstrap-servers %s --command-config %s%n", kafka.bootstrapServers(), clientConfig);
+        }
         try {
             stopped.await();
         } catch (InterruptedException e) {
@@ -67,6 +89,12 @@ public final class BrokerCommand implements Callable<Integer> {
      * @throws ConfigException when the port is taken or the data directory cannot be used
      */
     public static EmbeddedKafka start(int port, Path dataDir) {
+        checkPlace(port, dataDir);
+        return EmbeddedKafka.start(port, dataDir, false);
+    }
+
+    /** The port is a free port number and the data dir a usable directory (created when missing). */
+    private static void checkPlace(int port, Path dataDir) {
         if (port < 0 || port > 65535) {
             throw new ConfigException("--port " + port + " is not a port number; use 1-65535, or 0 for a free one");
         }
@@ -83,7 +111,24 @@ public final class BrokerCommand implements Callable<Integer> {
                 throw new ConfigException("cannot create --data-dir " + dataDir + ": " + e.getMessage() + "; choose a writable directory", e);
             }
         }
-        return EmbeddedKafka.start(port, dataDir, false);
+    }
+
+    /** As {@link #start}, with the listener secured ({@link EmbeddedKafka.Secured}). */
+    public static EmbeddedKafka startSecured(int port, Path dataDir, EmbeddedKafka.Secured secured) {
+        checkPlace(port, dataDir);
+        return EmbeddedKafka.startSecured(port, dataDir, false, secured);
+    }
+
+    /** The client settings as a Java properties file, readable by the owner only (it holds the password). */
+    static void writeClientConfig(Path file, java.util.Map<String, String> props) throws IOException {
+        StringBuilder b = new StringBuilder("# Client settings for the secured engram broker: --command-config FILE\n");
+        props.forEach((k, v) -> b.append(k).append('=').append(v.replace("\\", "\\\\")).append('\n'));
+        Files.writeString(file, b.toString());
+        try {
+            Files.setPosixFilePermissions(file, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+        } catch (UnsupportedOperationException ignored) {
+            // not a POSIX file system
+        }
     }
 
     /** Kafka's own error for a taken port is a long stack trace; this is one line with the fix. */

@@ -18,6 +18,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.ITypeConverter;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.TypeConversionException;
 
@@ -54,8 +55,12 @@ public final class IngestSensorsCommand implements Callable<Integer> {
     @Option(names = {"--topic", "-t"}, required = true, paramLabel = "TOPIC", description = "Topic to write to (e.g. the pipeline's input, sensor-readings).")
     String topic;
 
-    @Option(names = {"--bootstrap-servers", "-b"}, required = true, paramLabel = "HOST:PORT", description = "Kafka bootstrap servers, HOST:PORT[,...].")
-    String bootstrap;
+    @Mixin
+    KafkaOptions kafka = new KafkaOptions();
+
+    /** From {@link #kafka}, set when the command starts. */
+    private String bootstrap;
+    private java.util.Map<String, String> client;
 
     @Option(names = "--speed", paramLabel = "max|N", defaultValue = "max", converter = SpeedConverter.class,
             description = "max = as fast as possible (default); N = N times the recorded speed (--speed 60 plays an hour a minute).")
@@ -69,6 +74,11 @@ public final class IngestSensorsCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        bootstrap = kafka.bootstrap();
+        client = kafka.client();
+        if (kafka.printed(client, System.out)) {
+            return 0;
+        }
         // The file first: it is the likeliest mistake, and needs no broker to report.
         SensorCsv.Result csv = SensorCsv.read(file);
         String source = file.getFileName().toString();
@@ -79,12 +89,12 @@ public final class IngestSensorsCommand implements Callable<Integer> {
         warn(System.err, csv);
         checkSizes(csv, streamId, source);
 
-        if (!KafkaAccess.topicExists(bootstrap, topic, KafkaAccess.DEFAULT_TIMEOUT)) {
+        if (!KafkaAccess.topicExists(bootstrap, client, topic, KafkaAccess.DEFAULT_TIMEOUT)) {
             if (!createTopic) {
                 throw new ConfigException("topic '" + topic + "' does not exist on " + bootstrap
                         + "; start the pipeline first (engram run creates its topics) or add --create-topic");
             }
-            TopicAdmin.createTopics(bootstrap, java.util.Map.of(), 4, (short) -1, java.util.List.of(topic));
+            TopicAdmin.createTopics(bootstrap, client, 4, (short) -1, java.util.List.of(topic));
             System.err.printf("engram: created topic %s (4 partitions)%n", topic);
         }
 
@@ -100,7 +110,7 @@ public final class IngestSensorsCommand implements Callable<Integer> {
             }
         }, "engram-ingest-shutdown");
         Runtime.getRuntime().addShutdownHook(hook);
-        try (KafkaProducer<byte[], byte[]> producer = SensorReplay.producer(bootstrap)) {
+        try (KafkaProducer<byte[], byte[]> producer = SensorReplay.producer(bootstrap, client)) {
             int total = csv.rows().size();
             ProgressBar bar = noProgress || total == 0 ? null : new ProgressBar(System.err, total, "rows");
             SensorReplay.Summary s = SensorReplay.send(csv.rows(), streamId, source, topic, producer, speed,

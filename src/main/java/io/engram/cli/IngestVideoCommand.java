@@ -22,6 +22,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.ITypeConverter;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.TypeConversionException;
 
@@ -71,8 +72,12 @@ public final class IngestVideoCommand implements Callable<Integer> {
     @Option(names = {"--topic", "-t"}, required = true, paramLabel = "TOPIC", description = "Topic to write to.")
     String topic;
 
-    @Option(names = {"--bootstrap-servers", "-b"}, required = true, paramLabel = "HOST:PORT", description = "Kafka bootstrap servers, HOST:PORT[,...].")
-    String bootstrap;
+    @Mixin
+    KafkaOptions kafka = new KafkaOptions();
+
+    /** From {@link #kafka}, set when the command starts. */
+    private String bootstrap;
+    private java.util.Map<String, String> client;
 
     @Option(names = "--fps", paramLabel = "N", converter = PositiveDouble.class,
             description = "Target frame rate: drop frames (by capture time) to reach it (default: send every frame).")
@@ -127,6 +132,11 @@ public final class IngestVideoCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        bootstrap = kafka.bootstrap();
+        client = kafka.client();
+        if (kafka.printed(client, System.out)) {
+            return 0;
+        }
         FrameEncoder.Settings encoding = encoding();
         if (camera.isBlank()) {
             throw new ConfigException("the camera id is empty; give one with --camera");
@@ -169,7 +179,7 @@ public final class IngestVideoCommand implements Callable<Integer> {
                 }
             }, "engram-ingest-video-shutdown");
             Runtime.getRuntime().addShutdownHook(hook);
-            try (KafkaProducer<byte[], byte[]> producer = VideoReplay.producer(bootstrap)) {
+            try (KafkaProducer<byte[], byte[]> producer = VideoReplay.producer(bootstrap, client)) {
                 if (src.live()) {
                     err.println("engram: reading " + src.description() + " (live; Ctrl-C to stop)");
                 }
@@ -209,12 +219,12 @@ public final class IngestVideoCommand implements Callable<Integer> {
     }
 
     private void ensureTopic(PrintStream err) {
-        if (!KafkaAccess.topicExists(bootstrap, topic, KafkaAccess.DEFAULT_TIMEOUT)) {
+        if (!KafkaAccess.topicExists(bootstrap, client, topic, KafkaAccess.DEFAULT_TIMEOUT)) {
             if (!createTopic) {
                 throw new ConfigException("topic '" + topic + "' does not exist on " + bootstrap
                         + "; create it (e.g. with the pipeline that reads it) or add --create-topic");
             }
-            TopicAdmin.createTopics(bootstrap, java.util.Map.of(), 4, (short) -1, java.util.List.of(topic));
+            TopicAdmin.createTopics(bootstrap, client, 4, (short) -1, java.util.List.of(topic));
             err.printf("engram: created topic %s (4 partitions)%n", topic);
         }
     }

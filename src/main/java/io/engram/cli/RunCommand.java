@@ -17,6 +17,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.streams.KafkaStreams;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code engram run}: one pipeline against any Kafka cluster, until stopped. */
@@ -29,8 +30,8 @@ public final class RunCommand implements Callable<Integer> {
             description = "Pipeline definition (default: ${DEFAULT-VALUE}).")
     Path config;
 
-    @Option(names = {"--bootstrap-servers", "-b"}, required = true, description = "Kafka bootstrap servers, HOST:PORT[,...].")
-    String bootstrap;
+    @Mixin
+    KafkaOptions kafka = new KafkaOptions();
 
     @Option(names = "--state-dir", defaultValue = "${java.io.tmpdir}/engram-state",
             description = "Kafka Streams state directory (default: ${DEFAULT-VALUE}).")
@@ -71,12 +72,20 @@ public final class RunCommand implements Callable<Integer> {
             spec = spec.withMetricsHost(metricsHost);
         }
         PipelineSpec s = spec;
+        String bootstrap = kafka.bootstrap();
+        // Every client's settings: the file's kafka: section, --command-config, -X, then --streams-property.
+        Map<String, String> client = new LinkedHashMap<>(s.kafkaProperties());
+        client.putAll(kafka.client());
+        client.putAll(streamsProperties);
+        if (kafka.printed(client, System.out)) {
+            return 0;
+        }
         PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         String summary = String.format("%s (%s): %s -> %s; dead letters -> %s", s.name(), s.kind().type(),
                 s.topics().name(s.kind().stepInputRole()), String.join(", ", outputs(s)), s.topics().deadLetter());
         checkBootstrap(bootstrap);
         return runUntilStopped(s.name(), summary, s.metricsHost(), s.metricsPort(), registry,
-                () -> PipelineRunner.start(s, bootstrap, stateDir, registry, true, streamsProperties, !noCreateTopics));
+                () -> PipelineRunner.start(s, bootstrap, stateDir, registry, true, client, !noCreateTopics), bootstrap);
     }
 
     /** The topics a pipeline writes, besides dead letters. */
@@ -102,7 +111,7 @@ public final class RunCommand implements Callable<Integer> {
     }
 
     private Integer runUntilStopped(String name, String summary, String host, int port, PrometheusMeterRegistry registry,
-            java.util.function.Supplier<PipelineRunner> start) throws Exception {
+            java.util.function.Supplier<PipelineRunner> start, String bootstrap) throws Exception {
         java.util.List<PipelineRunner> started = new java.util.concurrent.CopyOnWriteArrayList<>();
         MetricsServer http = port > 0 ? metricsServer(registry, host, port, () -> PipelineRunner.notReady(started)) : null;
         CountDownLatch stop = new CountDownLatch(1);

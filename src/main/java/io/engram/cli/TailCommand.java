@@ -10,6 +10,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -32,8 +33,12 @@ public final class TailCommand implements Callable<Integer> {
     @Option(names = {"--topic", "-t"}, required = true, paramLabel = "TOPIC", description = "Topic to read.")
     String topic;
 
-    @Option(names = {"--bootstrap-servers", "-b"}, required = true, paramLabel = "HOST:PORT", description = "Kafka bootstrap servers, HOST:PORT[,...].")
-    String bootstrap;
+    @Mixin
+    KafkaOptions kafka = new KafkaOptions();
+
+    /** From {@link #kafka}, set when the command starts. */
+    private String bootstrap;
+    private java.util.Map<String, String> client;
 
     @Option(names = "--from-beginning", description = "Start at the earliest records rather than at the end (with --group: when the group has no committed offsets).")
     boolean fromBeginning;
@@ -50,6 +55,11 @@ public final class TailCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        bootstrap = kafka.bootstrap();
+        client = kafka.client();
+        if (kafka.printed(client, System.out)) {
+            return 0;
+        }
         if (max != null && max < 1) {
             throw new ConfigException("--max " + max + " must be at least 1; leave it out to read until Ctrl-C");
         }
@@ -57,7 +67,7 @@ public final class TailCommand implements Callable<Integer> {
             throw new ConfigException("--timeout " + timeoutSeconds + " must be more than 0 seconds; leave it out to read until Ctrl-C");
         }
         Duration idle = timeoutSeconds == null ? null : Duration.ofMillis((long) (timeoutSeconds * 1000));
-        TopicTail.Options options = new TopicTail.Options(bootstrap, topic, fromBeginning, max, idle, group);
+        TopicTail.Options options = new TopicTail.Options(bootstrap, topic, fromBeginning, max, idle, group, client);
 
         AtomicBoolean running = new AtomicBoolean(true);
         CountDownLatch finished = new CountDownLatch(1);

@@ -1,8 +1,10 @@
 package io.engram.client;
 
+import io.engram.core.KafkaProperties;
 import io.engram.errors.ConfigException;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.Properties;
 import java.util.Set;
 import java.util.TreeSet;
@@ -34,11 +36,17 @@ public final class KafkaAccess {
      * @throws ConfigException when the broker cannot be reached within {@code timeout} or the topic does not exist
      */
     public static TopicDescription describeTopic(String bootstrap, String topic, Duration timeout) {
-        try (Admin admin = admin(bootstrap, timeout)) {
+        return describeTopic(bootstrap, Map.of(), topic, timeout);
+    }
+
+    /** As {@link #describeTopic(String, String, Duration)}, with the user's client properties (security settings). */
+    public static TopicDescription describeTopic(String bootstrap, Map<String, String> client, String topic, Duration timeout) {
+        try (Admin admin = admin(bootstrap, client, timeout)) {
             try {
                 return admin.describeTopics(List.of(topic)).allTopicNames()
                         .get(timeout.toMillis(), TimeUnit.MILLISECONDS).get(topic);
             } catch (ExecutionException e) {
+                refusedLogin(bootstrap, e);
                 if (e.getCause() instanceof UnknownTopicOrPartitionException) {
                     throw new ConfigException("topic '" + topic + "' does not exist on " + bootstrap + "; " + existing(admin, timeout));
                 }
@@ -58,9 +66,15 @@ public final class KafkaAccess {
 
     /** Whether {@code topic} exists; a {@link ConfigException} when the broker cannot be reached. */
     public static boolean topicExists(String bootstrap, String topic, Duration timeout) {
-        try (Admin admin = admin(bootstrap, timeout)) {
+        return topicExists(bootstrap, Map.of(), topic, timeout);
+    }
+
+    /** As {@link #topicExists(String, String, Duration)}, with the user's client properties (security settings). */
+    public static boolean topicExists(String bootstrap, Map<String, String> client, String topic, Duration timeout) {
+        try (Admin admin = admin(bootstrap, client, timeout)) {
             return admin.listTopics().names().get(timeout.toMillis(), TimeUnit.MILLISECONDS).contains(topic);
         } catch (ExecutionException | TimeoutException e) {
+            refusedLogin(bootstrap, e);
             throw unreachable(bootstrap, timeout, e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -90,9 +104,27 @@ public final class KafkaAccess {
                 + " s; check --bootstrap-servers and that the broker is running (./engram broker starts one)", cause);
     }
 
-    private static Admin admin(String bootstrap, Duration timeout) {
+    /** A refused login is said at once, as itself, rather than as an unreachable broker. */
+    private static void refusedLogin(String bootstrap, Exception e) {
+        ConfigException auth = KafkaProperties.authenticationFailed(bootstrap, e);
+        if (auth != null) {
+            throw auth;
+        }
+    }
+
+    /**
+     * The base properties of a client of the user's cluster: the bootstrap servers, then the user's
+     * client properties ({@code --command-config}, {@code -X}) over them.
+     */
+    public static Properties base(String bootstrap, Map<String, String> client) {
         Properties p = new Properties();
+        p.putAll(client);
         p.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        return p;
+    }
+
+    private static Admin admin(String bootstrap, Map<String, String> client, Duration timeout) {
+        Properties p = base(bootstrap, client);
         int ms = (int) Math.min(Integer.MAX_VALUE, timeout.toMillis());
         p.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, ms);
         p.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, ms);

@@ -53,12 +53,18 @@ public final class SensorReplay {
      * The caller closes it.
      */
     public static KafkaProducer<byte[], byte[]> producer(String bootstrap) {
+        return producer(bootstrap, java.util.Map.of());
+    }
+
+    /** As {@link #producer(String)}, with the user's client properties (security settings) added. */
+    public static KafkaProducer<byte[], byte[]> producer(String bootstrap, java.util.Map<String, String> client) {
         Properties p = new Properties();
         p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
         p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
         p.put(ProducerConfig.ACKS_CONFIG, "all");
         p.put(ProducerConfig.LINGER_MS_CONFIG, 5);
         p.put(ProducerConfig.CLIENT_ID_CONFIG, "engram-ingest");
+        p.putAll(client);
         try {
             return new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer());
         } catch (KafkaException e) {

@@ -56,8 +56,14 @@ public final class TopicTail implements AutoCloseable {
      * @param max stop after this many records, or null for no limit
      * @param idleTimeout stop after this long without a new record, or null to run until stopped
      * @param group consumer group whose offsets are committed, or null for none (assign all partitions)
+     * @param client the user's Kafka client properties (security settings), applied over the tail's own
      */
-    public record Options(String bootstrap, String topic, boolean fromBeginning, Long max, Duration idleTimeout, String group) {}
+    public record Options(String bootstrap, String topic, boolean fromBeginning, Long max, Duration idleTimeout, String group,
+            Map<String, String> client) {
+        public Options(String bootstrap, String topic, boolean fromBeginning, Long max, Duration idleTimeout, String group) {
+            this(bootstrap, topic, fromBeginning, max, idleTimeout, group, Map.of());
+        }
+    }
 
     private static final ObjectMapper MAPPER = new ObjectMapper()
             .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
@@ -84,7 +90,7 @@ public final class TopicTail implements AutoCloseable {
      * @throws ConfigException when the broker is unreachable or the topic does not exist
      */
     public static TopicTail open(Options o, Duration checkTimeout) {
-        var description = KafkaAccess.describeTopic(o.bootstrap(), o.topic(), checkTimeout);
+        var description = KafkaAccess.describeTopic(o.bootstrap(), o.client(), o.topic(), checkTimeout);
         Properties p = new Properties();
         p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, o.bootstrap());
         p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
@@ -95,6 +101,7 @@ public final class TopicTail implements AutoCloseable {
         if (o.group() != null) {
             p.put(ConsumerConfig.GROUP_ID_CONFIG, o.group());
         }
+        p.putAll(o.client());
         KafkaConsumer<byte[], byte[]> consumer;
         try {
             consumer = new KafkaConsumer<>(p, new ByteArrayDeserializer(), new ByteArrayDeserializer());

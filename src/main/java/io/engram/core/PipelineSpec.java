@@ -18,6 +18,8 @@ import java.util.function.Function;
  * @param kind the pipeline type ({@code type:}; {@code anomaly} when absent)
  * @param modelManifest the step model's manifest ({@code model.manifest}), resolved against the file
  * @param metricsHost the address /metrics, /health and /ready bind ({@code metrics.host}; 127.0.0.1 when absent)
+ * @param kafkaProperties Kafka client properties for every client of the pipeline ({@code kafka:}),
+ *     {@code ${NAME}} already replaced by the environment variable
  * @param settings the kind's own settings (e.g. the forecaster head's scoring)
  */
 public record PipelineSpec(
@@ -33,6 +35,7 @@ public record PipelineSpec(
         Processing processing,
         String metricsHost,
         int metricsPort,
+        Map<String, String> kafkaProperties,
         Object settings) {
 
     /** The {@code processing:} section. */
@@ -43,14 +46,37 @@ public record PipelineSpec(
 
     public PipelineSpec withMetricsHost(String host) {
         return new PipelineSpec(file, kind, name, applicationId, topics, modelManifest, stateStore, outOfOrder, statePolicy,
-                processing, host, metricsPort, settings);
+                processing, host, metricsPort, kafkaProperties, settings);
+    }
+
+    /**
+     * The {@code kafka:} section: client properties as flat keys ({@code security.protocol: SASL_SSL}),
+     * each value a scalar, {@code ${NAME}} replaced from the environment.
+     */
+    private static Map<String, String> kafkaSection(Path file, JsonNode k) {
+        if (k == null || k.isNull()) {
+            return Map.of();
+        }
+        if (!k.isObject()) {
+            throw new io.engram.errors.ConfigException(file + ": kafka must be a map of Kafka client properties, e.g."
+                    + " kafka: {security.protocol: SASL_SSL}");
+        }
+        Map<String, String> out = new java.util.TreeMap<>();
+        k.fields().forEachRemaining(e -> {
+            if (!e.getValue().isValueNode() || e.getValue().isNull()) {
+                throw new io.engram.errors.ConfigException(file + ": kafka." + e.getKey() + " must be a single value (a string or number);"
+                        + " write nested keys flat, e.g. sasl.mechanism: PLAIN");
+            }
+            out.put(e.getKey(), KafkaProperties.substitute(e.getValue().asText(), System::getenv, file + ": kafka." + e.getKey()));
+        });
+        return java.util.Collections.unmodifiableMap(out);
     }
 
     /** The type of a file without {@code type:}: the first pipeline, sensor anomaly detection. */
     public static final String DEFAULT_TYPE = "anomaly";
 
     private static final Set<String> COMMON = Set.of("type", "name", "application_id", "topics", "model", "state", "processing",
-            "metrics");
+            "metrics", "kafka");
 
     /** The kind's settings as {@code type}. */
     public <T> T settings(Class<T> type) {
@@ -59,37 +85,37 @@ public record PipelineSpec(
 
     public PipelineSpec withApplicationId(String id) {
         return new PipelineSpec(file, kind, name, id, topics, modelManifest, stateStore, outOfOrder, statePolicy, processing,
-                metricsHost, metricsPort, settings);
+                metricsHost, metricsPort, kafkaProperties, settings);
     }
 
     public PipelineSpec withTopics(PipelineTopics t) {
         return new PipelineSpec(file, kind, name, applicationId, t, modelManifest, stateStore, outOfOrder, statePolicy, processing,
-                metricsHost, metricsPort, settings);
+                metricsHost, metricsPort, kafkaProperties, settings);
     }
 
     public PipelineSpec withMetricsPort(int port) {
         return new PipelineSpec(file, kind, name, applicationId, topics, modelManifest, stateStore, outOfOrder, statePolicy,
-                processing, metricsHost, port, settings);
+                processing, metricsHost, port, kafkaProperties, settings);
     }
 
     public PipelineSpec withOutOfOrder(OutOfOrder o) {
         return new PipelineSpec(file, kind, name, applicationId, topics, modelManifest, stateStore, o, statePolicy, processing,
-                metricsHost, metricsPort, settings);
+                metricsHost, metricsPort, kafkaProperties, settings);
     }
 
     public PipelineSpec withModelManifest(Path manifest) {
         return new PipelineSpec(file, kind, name, applicationId, topics, manifest, stateStore, outOfOrder, statePolicy, processing,
-                metricsHost, metricsPort, settings);
+                metricsHost, metricsPort, kafkaProperties, settings);
     }
 
     public PipelineSpec withStatePolicy(StatePolicy p) {
         return new PipelineSpec(file, kind, name, applicationId, topics, modelManifest, stateStore, outOfOrder, p, processing,
-                metricsHost, metricsPort, settings);
+                metricsHost, metricsPort, kafkaProperties, settings);
     }
 
     public PipelineSpec withProcessing(Processing p) {
         return new PipelineSpec(file, kind, name, applicationId, topics, modelManifest, stateStore, outOfOrder, statePolicy, p,
-                metricsHost, metricsPort, settings);
+                metricsHost, metricsPort, kafkaProperties, settings);
     }
 
     public PipelineSpec withThreads(int n) {
@@ -98,7 +124,7 @@ public record PipelineSpec(
 
     public PipelineSpec withSettings(Object s) {
         return new PipelineSpec(file, kind, name, applicationId, topics, modelManifest, stateStore, outOfOrder, statePolicy, processing,
-                metricsHost, metricsPort, s);
+                metricsHost, metricsPort, kafkaProperties, s);
     }
 
     /**
@@ -198,8 +224,10 @@ public record PipelineSpec(
         // Loopback unless asked: metrics and state summaries are not for the whole network (the container sets 0.0.0.0).
         String host = v.text(mt, "host", DEFAULT_METRICS_HOST).trim();
 
+        Map<String, String> kafka = kafkaSection(file, root.get("kafka"));
+
         Object settings = kind.settings(v, root);
-        return new PipelineSpec(file, kind, name, appId, topics, manifest, store, outOfOrder, policy, processing, host, port, settings);
+        return new PipelineSpec(file, kind, name, appId, topics, manifest, store, outOfOrder, policy, processing, host, port, kafka, settings);
     }
 
     private static Set<String> keys(PipelineKind kind, String section, String... common) {

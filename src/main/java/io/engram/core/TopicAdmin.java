@@ -36,6 +36,10 @@ public final class TopicAdmin {
         try (Admin admin = Admin.create(p)) {
             admin.describeCluster().clusterId().get(15, TimeUnit.SECONDS);
         } catch (Exception e) {
+            ConfigException auth = KafkaProperties.authenticationFailed(bootstrap, e);
+            if (auth != null) {
+                throw auth;
+            }
             throw new ConfigException("Cannot reach a Kafka broker at " + bootstrap + " (" + e.getClass().getSimpleName()
                     + "). Fix: check --bootstrap-servers and that the cluster is up (or run `./engram broker`).", e);
         } catch (Throwable t) {

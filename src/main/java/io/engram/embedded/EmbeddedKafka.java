@@ -8,6 +8,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.ExecutionException;
 import java.util.stream.Stream;
@@ -41,6 +42,8 @@ public final class EmbeddedKafka implements AutoCloseable {
     private boolean closed;
 
     private final boolean hooked;
+    /** The client settings of the SASL_SSL listener, empty for a plaintext broker. */
+    private Map<String, String> clientProperties = Map.of();
 
     private EmbeddedKafka(KafkaRaftServer server, Path dataDir, boolean temporary, int port, boolean hooked) {
         this.hooked = hooked;
@@ -69,6 +72,25 @@ public final class EmbeddedKafka implements AutoCloseable {
      *     the clients that use it (so that they do not wait on a broker that is already gone)
      */
     public static EmbeddedKafka start(int port, Path dataDir, boolean shutdownHook) {
+        return start(port, dataDir, shutdownHook, null);
+    }
+
+    /**
+     * The credentials of a secured broker: its one listener is SASL_SSL (SASL/PLAIN over TLS, with a
+     * self-signed certificate for localhost generated into {@code tlsDir} with the JDK's keytool),
+     * used by the broker itself too; {@code user} logs in with {@code password}.
+     */
+    public record Secured(String user, String password, Path tlsDir) {}
+
+    /**
+     * A broker with one SASL_SSL listener ({@link Secured}); {@link #clientProperties()} are the
+     * settings a client needs (write them to a file for {@code --command-config}).
+     */
+    public static EmbeddedKafka startSecured(int port, Path dataDir, boolean shutdownHook, Secured secured) {
+        return start(port, dataDir, shutdownHook, secured);
+    }
+
+    private static EmbeddedKafka start(int port, Path dataDir, boolean shutdownHook, Secured secured) {
         boolean temporary = dataDir == null;
         try {
             Path dir = temporary ? Files.createTempDirectory("engram-kafka-") : dataDir.toAbsolutePath();
@@ -79,11 +101,16 @@ public final class EmbeddedKafka implements AutoCloseable {
             p.put("process.roles", "broker,controller");
             p.put("node.id", "1");
             p.put("controller.quorum.voters", "1@localhost:" + controllerPort);
-            p.put("listeners", "PLAINTEXT://localhost:" + brokerPort + ",CONTROLLER://localhost:" + controllerPort);
-            p.put("advertised.listeners", "PLAINTEXT://localhost:" + brokerPort);
+            String listener = secured != null ? "SASL_SSL" : "PLAINTEXT";
+            p.put("listeners", listener + "://localhost:" + brokerPort + ",CONTROLLER://localhost:" + controllerPort);
+            p.put("advertised.listeners", listener + "://localhost:" + brokerPort);
             p.put("controller.listener.names", "CONTROLLER");
-            p.put("inter.broker.listener.name", "PLAINTEXT");
-            p.put("listener.security.protocol.map", "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT");
+            p.put("inter.broker.listener.name", listener);
+            p.put("listener.security.protocol.map", listener + ":" + listener + ",CONTROLLER:PLAINTEXT");
+            Map<String, String> client = Map.of();
+            if (secured != null) {
+                client = secure(p, secured);
+            }
             p.put("log.dirs", dir.toString());
             // One node: every internal topic has one replica and needs one in sync.
             p.put("offsets.topic.replication.factor", "1");
@@ -121,6 +148,7 @@ public final class EmbeddedKafka implements AutoCloseable {
                     .run();
             KafkaRaftServer server = new KafkaRaftServer(KafkaConfig.fromProps(p, false), Time.SYSTEM);
             EmbeddedKafka kafka = new EmbeddedKafka(server, dir, temporary, brokerPort, shutdownHook);
+            kafka.clientProperties = client;
             if (shutdownHook) {
                 Runtime.getRuntime().addShutdownHook(kafka.hook);
             }
@@ -136,6 +164,67 @@ public final class EmbeddedKafka implements AutoCloseable {
         } catch (Exception e) {
             throw new IllegalStateException("starting the embedded Kafka broker: " + e.getMessage(), e);
         }
+    }
+
+    /**
+     * Makes the broker's listener SASL_SSL (PLAIN): a keystore and truststore for localhost in the
+     * TLS folder (made once, kept), the broker's own login and the user's. Returns the client settings.
+     */
+    private static Map<String, String> secure(Properties p, Secured s) throws IOException, InterruptedException {
+        Files.createDirectories(s.tlsDir());
+        Path keystore = s.tlsDir().resolve("broker.p12");
+        Path truststore = s.tlsDir().resolve("truststore.p12");
+        String storePass = "engram-test-store";
+        if (!Files.isRegularFile(keystore) || !Files.isRegularFile(truststore)) {
+            Path cert = s.tlsDir().resolve("broker.pem");
+            Files.deleteIfExists(keystore);
+            Files.deleteIfExists(truststore);
+            keytool("-genkeypair", "-alias", "broker", "-keyalg", "RSA", "-keysize", "2048", "-validity", "3650",
+                    "-dname", "CN=localhost", "-ext", "SAN=dns:localhost,ip:127.0.0.1", "-storetype", "PKCS12",
+                    "-keystore", keystore.toString(), "-storepass", storePass, "-keypass", storePass);
+            keytool("-exportcert", "-rfc", "-alias", "broker", "-keystore", keystore.toString(), "-storepass", storePass,
+                    "-file", cert.toString());
+            keytool("-importcert", "-noprompt", "-alias", "broker", "-file", cert.toString(), "-storetype", "PKCS12",
+                    "-keystore", truststore.toString(), "-storepass", storePass);
+        }
+        String brokerPass = Uuid.randomUuid().toString();
+        String jaas = "org.apache.kafka.common.security.plain.PlainLoginModule required username=\"engram-broker\" password=\""
+                + brokerPass + "\" user_engram-broker=\"" + brokerPass + "\" user_" + s.user() + "=\"" + s.password() + "\";";
+        p.put("sasl.enabled.mechanisms", "PLAIN");
+        p.put("sasl.mechanism.inter.broker.protocol", "PLAIN");
+        p.put("listener.name.sasl_ssl.plain.sasl.jaas.config", jaas);
+        p.put("ssl.keystore.location", keystore.toString());
+        p.put("ssl.keystore.password", storePass);
+        p.put("ssl.key.password", storePass);
+        p.put("ssl.keystore.type", "PKCS12");
+        p.put("ssl.truststore.location", truststore.toString());
+        p.put("ssl.truststore.password", storePass);
+        p.put("ssl.truststore.type", "PKCS12");
+        Map<String, String> client = new java.util.LinkedHashMap<>();
+        client.put("security.protocol", "SASL_SSL");
+        client.put("sasl.mechanism", "PLAIN");
+        client.put("sasl.jaas.config", "org.apache.kafka.common.security.plain.PlainLoginModule required username=\"" + s.user()
+                + "\" password=\"" + s.password() + "\";");
+        client.put("ssl.truststore.location", truststore.toString());
+        client.put("ssl.truststore.password", storePass);
+        client.put("ssl.truststore.type", "PKCS12");
+        return java.util.Collections.unmodifiableMap(client);
+    }
+
+    private static void keytool(String... args) throws IOException, InterruptedException {
+        List<String> cmd = new ArrayList<>();
+        cmd.add(Path.of(System.getProperty("java.home"), "bin", "keytool").toString());
+        cmd.addAll(List.of(args));
+        Process proc = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        String out = new String(proc.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        if (proc.waitFor() != 0) {
+            throw new IOException("keytool " + args[0] + " failed: " + out.strip());
+        }
+    }
+
+    /** What a client of this broker needs besides the bootstrap servers: empty for a plaintext broker. */
+    public Map<String, String> clientProperties() {
+        return clientProperties;
     }
 
     private static String existingClusterId(Path dir) throws IOException {

@@ -68,6 +68,10 @@ public final class PipelineRunner implements AutoCloseable {
      */
     public static PipelineRunner start(PipelineSpec spec, String bootstrap, Path stateDir, MeterRegistry registry, boolean withModel,
             Map<String, String> streamsOverrides, boolean createTopics) {
+        // The file's kafka: section first; what the command line gives wins over it.
+        Map<String, String> merged = new java.util.LinkedHashMap<>(spec.kafkaProperties());
+        merged.putAll(streamsOverrides);
+        streamsOverrides = merged;
         // Local problems (manifests, model files, the pipeline's models) first: they need no broker to be found.
         ModelManifest manifest = ModelManifest.load(spec.modelManifest());
         List<AutoCloseable> owned = new ArrayList<>();

@@ -204,6 +204,11 @@ public final class VideoReplay {
      * @throws ConfigException when the bootstrap address is malformed
      */
     public static KafkaProducer<byte[], byte[]> producer(String bootstrap) {
+        return producer(bootstrap, java.util.Map.of());
+    }
+
+    /** As {@link #producer(String)}, with the user's client properties (security settings) added. */
+    public static KafkaProducer<byte[], byte[]> producer(String bootstrap, java.util.Map<String, String> client) {
         Properties p = new Properties();
         p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
         p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
@@ -211,6 +216,7 @@ public final class VideoReplay {
         p.put(ProducerConfig.LINGER_MS_CONFIG, 5);
         p.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, "none");
         p.put(ProducerConfig.CLIENT_ID_CONFIG, "engram-ingest-video");
+        p.putAll(client);
         try {
             return new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer());
         } catch (KafkaException e) {

@@ -137,13 +137,15 @@ public final class DemoCommand implements Callable<Integer> {
 
             PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
             http = startMetrics(registry, cfg.metricsHost(), cfg.metricsPort(), () -> PipelineRunner.notReady(started));
+            // One instance: every key is here, so no routing (and no application.server).
+            http.route("/streams/", new io.engram.runtime.StateQueries(started, null)::get);
             runner = PipelineRunner.start(cfg, bootstrap, stateDir, registry, true);
             started.add(runner);
             if (!runner.awaitRunning(Duration.ofSeconds(60))) {
                 System.err.println("engram demo: the pipeline did not start (state " + runner.streams().state() + ")");
                 return 1;
             }
-            System.out.printf("  pipeline:  %s, model %s; metrics at http://%s:%d/metrics (also /health, /ready)%n", cfg.name(),
+            System.out.printf("  pipeline:  %s, model %s; metrics at http://%s:%d/metrics (also /health, /ready, /streams/{id})%n", cfg.name(),
                     cfg.modelManifest().getFileName(), cfg.metricsHost(), http.port());
             System.out.printf("  feeding %d streams at %d readings/s each (5-minute readings); alerts start after %d readings of warm-up%n",
                     n, rate, warmup);

@@ -1,6 +1,7 @@
 package io.engram.cli;
 
 import io.engram.runtime.PipelineRunner;
+import io.engram.runtime.StateQueries;
 import io.engram.errors.ConfigException;
 import io.engram.monitoring.MetricsServer;
 import io.engram.core.PipelineSpec;
@@ -11,11 +12,13 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.net.BindException;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.streams.KafkaStreams;
+import org.apache.kafka.streams.state.HostInfo;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -84,7 +87,7 @@ public final class RunCommand implements Callable<Integer> {
         String summary = String.format("%s (%s): %s -> %s; dead letters -> %s", s.name(), s.kind().type(),
                 s.topics().name(s.kind().stepInputRole()), String.join(", ", outputs(s)), s.topics().deadLetter());
         checkBootstrap(bootstrap);
-        return runUntilStopped(s.name(), summary, s.metricsHost(), s.metricsPort(), registry,
+        return runUntilStopped(s.name(), summary, s.metricsHost(), s.metricsPort(), registry, client,
                 () -> PipelineRunner.start(s, bootstrap, stateDir, registry, true, client, !noCreateTopics), bootstrap);
     }
 
@@ -110,13 +113,25 @@ public final class RunCommand implements Callable<Integer> {
         }
     }
 
+    /**
+     * @param client the clients' settings, which {@code start} reads: {@code application.server} is
+     *     added to it here (this instance's HTTP address, for state queries routed between instances)
+     *     unless the user set it
+     */
     private Integer runUntilStopped(String name, String summary, String host, int port, PrometheusMeterRegistry registry,
-            java.util.function.Supplier<PipelineRunner> start, String bootstrap) throws Exception {
+            Map<String, String> client, java.util.function.Supplier<PipelineRunner> start, String bootstrap) throws Exception {
         java.util.List<PipelineRunner> started = new java.util.concurrent.CopyOnWriteArrayList<>();
         MetricsServer http = port > 0 ? metricsServer(registry, host, port, () -> PipelineRunner.notReady(started)) : null;
+        if (http != null) {
+            client.putIfAbsent("application.server", advertised(host) + ":" + http.port());
+        }
         CountDownLatch stop = new CountDownLatch(1);
         try (PipelineRunner runner = start.get()) {
             started.add(runner);
+            if (http != null) {
+                StateQueries queries = new StateQueries(List.of(runner), HostInfo.buildFromEndpoint(client.get("application.server")));
+                http.route("/streams/", queries::get);
+            }
             Thread hook = new Thread(() -> {
                 runner.close();
                 stop.countDown();
@@ -132,7 +147,7 @@ public final class RunCommand implements Callable<Integer> {
                         announced = true;
                         System.out.printf("engram: pipeline %s running on %s: %s%n", name, bootstrap, summary);
                         if (http != null) {
-                            System.out.printf("engram: metrics at http://%s:%d/metrics (also /health, /ready)%n", host, http.port());
+                            System.out.printf("engram: metrics at http://%s:%d/metrics (also /health, /ready, /streams/{id})%n", host, http.port());
                         }
                     } else if (state == KafkaStreams.State.ERROR || state == KafkaStreams.State.PENDING_ERROR) {
                         // One line and status 1, so that a supervisor (systemd, Kubernetes, compose's
@@ -156,6 +171,11 @@ public final class RunCommand implements Callable<Integer> {
                 http.close();
             }
         }
+    }
+
+    /** The address other instances reach this one's HTTP port at: the bound host, or this machine's name when bound to all interfaces. */
+    static String advertised(String host) throws java.net.UnknownHostException {
+        return host.equals("0.0.0.0") || host.equals("::") ? java.net.InetAddress.getLocalHost().getHostName() : host;
     }
 
     private static MetricsServer metricsServer(PrometheusMeterRegistry registry, String host, int port,

@@ -56,6 +56,28 @@ public final class MetricsServer implements AutoCloseable {
         server.start();
     }
 
+    /** An answer of a route: its status and JSON body. */
+    public record Response(int status, String json) {}
+
+    /**
+     * Answers {@code GET prefix...} with {@code handler}, given the rest of the path (URL-decoded)
+     * and whether the query string has {@code local} (a request forwarded by another instance).
+     */
+    public void route(String prefix, java.util.function.BiFunction<String, Boolean, Response> handler) {
+        server.createContext(prefix, exchange -> {
+            String rest = java.net.URLDecoder.decode(exchange.getRequestURI().getRawPath().substring(prefix.length()), StandardCharsets.UTF_8);
+            String query = exchange.getRequestURI().getRawQuery();
+            boolean local = query != null && java.util.Arrays.asList(query.split("&")).contains("local");
+            Response r;
+            try {
+                r = handler.apply(rest, local);
+            } catch (RuntimeException e) {
+                r = new Response(500, "{\"error\":\"" + String.valueOf(e.getMessage()).replace("\\", "\\\\").replace("\"", "\\\"") + "\"}");
+            }
+            json(exchange, r.status(), r.json());
+        });
+    }
+
     private static void json(HttpExchange exchange, int status, String body) throws IOException {
         byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
         exchange.getResponseHeaders().add("Content-Type", "application/json");

@@ -38,6 +38,8 @@ import org.apache.kafka.streams.Topology;
 public final class PipelineRunner implements AutoCloseable {
     private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(PipelineRunner.class);
     private final String name;
+    private final PipelineSpec spec;
+    private final ModelManifest manifest;
     private final List<AutoCloseable> owned;
     private final KafkaStreams streams;
     private final EngramMetrics metrics;
@@ -143,17 +145,19 @@ public final class PipelineRunner implements AutoCloseable {
                 return org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.SHUTDOWN_CLIENT;
             });
             streams.start();
-            return new PipelineRunner(spec.name(), owned, streams, metrics, km, failure);
+            return new PipelineRunner(spec, manifest, owned, streams, metrics, km, failure);
         } catch (RuntimeException e) {
             closeAll(owned);
             throw e;
         }
     }
 
-    private PipelineRunner(String name, List<AutoCloseable> owned, KafkaStreams streams, EngramMetrics metrics, KafkaStreamsMetrics km,
-            java.util.concurrent.atomic.AtomicReference<Throwable> failure) {
+    private PipelineRunner(PipelineSpec spec, ModelManifest manifest, List<AutoCloseable> owned, KafkaStreams streams, EngramMetrics metrics,
+            KafkaStreamsMetrics km, java.util.concurrent.atomic.AtomicReference<Throwable> failure) {
         this.failure = failure;
-        this.name = name;
+        this.spec = spec;
+        this.manifest = manifest;
+        this.name = spec.name();
         this.owned = owned;
         this.streams = streams;
         this.metrics = metrics;
@@ -261,6 +265,15 @@ public final class PipelineRunner implements AutoCloseable {
             }
         }
         return null;
+    }
+
+    public PipelineSpec spec() {
+        return spec;
+    }
+
+    /** The step model's manifest (its id, version, labels). */
+    public ModelManifest manifest() {
+        return manifest;
     }
 
     public KafkaStreams streams() {

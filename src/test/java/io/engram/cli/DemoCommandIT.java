@@ -39,6 +39,8 @@ class DemoCommandIT {
         original.println(out);
         assertEquals(0, code, out);
         assertTrue(out.matches("(?s).*Kafka broker at localhost:\\d+.*"), "prints the broker address");
+        assertTrue(out.matches("(?s).*metrics at http://127\\.0\\.0\\.1:\\d+/metrics \\(also /health, /ready, /streams/\\{id}\\).*"),
+                "serves metrics, probes and state queries on loopback only");
         assertTrue(out.contains("engram demo summary"), out);
 
         // Sensors: alerts name the injected anomaly they belong to (the simulator injects after warm-up).

@@ -6,7 +6,7 @@ package io.engram.pipeline.activity;
  * label last announced on the events topic. Written by {@link ActivityHead} only; binary layout
  * {@link ActivityCodec}.
  */
-public final class ActivityState {
+public final class ActivityState implements io.engram.core.StateSummary {
     /** Sequence number of the last frame ({@code seq} header), or -1. */
     long lastSequence = -1;
     /** Index of the top label of the last frame, or -1 before the first. */
@@ -15,6 +15,16 @@ public final class ActivityState {
     int run;
     /** Index of the label last announced as an activity event, or -1 before the first. */
     int announced = -1;
+
+    @Override
+    public java.util.Map<String, Object> summary(io.engram.model.ModelManifest model) {
+        java.util.Map<String, Object> m = new java.util.LinkedHashMap<>();
+        m.put("last_frame_seq", lastSequence);
+        m.put("activity", lastLabel < 0 ? null : model.labels().get(lastLabel));
+        m.put("activity_frames", run);
+        m.put("announced", announced < 0 ? null : model.labels().get(announced));
+        return m;
+    }
 
     @Override
     public boolean equals(Object o) {

@@ -6,7 +6,7 @@ package io.engram.pipeline.forecast;
  * head for one record at a time; written by {@link ForecastHead} and {@link AnomalyScorer} only.
  * Binary layout: {@link ForecastCodec}.
  */
-public final class ForecastState {
+public final class ForecastState implements io.engram.core.StateSummary {
     /** Per channel: running mean of the readings. */
     double[] mean;
     /** Per channel: running variance of the readings. */
@@ -131,6 +131,17 @@ public final class ForecastState {
     @Override
     public int hashCode() {
         return java.util.Arrays.hashCode(mean) * 31 + Long.hashCode(scored);
+    }
+
+    /** The forecast of the next reading (the model's normalised units), the anomaly score's short average, the last alert. */
+    @Override
+    public java.util.Map<String, Object> summary(io.engram.model.ModelManifest model) {
+        java.util.Map<String, Object> m = new java.util.LinkedHashMap<>();
+        m.put("forecast", forecast.clone());
+        m.put("score", shortAvg);
+        m.put("scored", scored);
+        m.put("last_alert_step", lastAlertStep < 0 ? null : lastAlertStep);
+        return m;
     }
 
     @Override

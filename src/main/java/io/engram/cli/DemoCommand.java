@@ -136,6 +136,7 @@ public final class DemoCommand implements Callable<Integer> {
             System.out.printf("  watch it:  ./engram tail --topic %s --bootstrap-servers %s%n", cfg.topics().name("anomalies"), bootstrap);
 
             PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+            io.engram.monitoring.JvmMeters.bindTo(registry); // for the life of the process
             http = startMetrics(registry, cfg.metricsHost(), cfg.metricsPort(), () -> PipelineRunner.notReady(started));
             // One instance: every key is here, so no routing (and no application.server).
             http.route("/streams/", new io.engram.runtime.StateQueries(started, null)::get);

@@ -84,6 +84,7 @@ public final class RunCommand implements Callable<Integer> {
             return 0;
         }
         PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+        io.engram.monitoring.JvmMeters.bindTo(registry); // for the life of the process
         String summary = String.format("%s (%s): %s -> %s; dead letters -> %s", s.name(), s.kind().type(),
                 s.topics().name(s.kind().stepInputRole()), String.join(", ", outputs(s)), s.topics().deadLetter());
         checkBootstrap(bootstrap);

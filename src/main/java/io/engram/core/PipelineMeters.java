@@ -29,6 +29,9 @@ public interface PipelineMeters {
     /** A frame was decoded, preprocessed and encoded in {@code nanos}. */
     void frameEncoded(long nanos);
 
+    /** A record's outputs were produced {@code millis} after its event time (wall clock at the step). */
+    default void outputLatency(long millis) {}
+
     /** Reports nothing: for tools and tests that do not measure. */
     PipelineMeters NONE = new PipelineMeters() {
         @Override

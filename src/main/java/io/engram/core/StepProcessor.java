@@ -146,6 +146,7 @@ public final class StepProcessor<I, P> implements Processor<String, byte[], Stri
         store.put(key, s);
         lifecycle.stepped(key);
         meters.stepped(nanos);
+        meters.outputLatency(System.currentTimeMillis() - eventTime);
         for (int i = 0; i < outputs.roles.size(); i++) {
             context.forward(new Record<>(key, outputs.values.get(i), eventTime, record.headers()), sinks.get(outputs.roles.get(i)));
         }

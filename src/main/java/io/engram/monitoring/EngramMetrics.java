@@ -21,6 +21,7 @@ public final class EngramMetrics implements MeterBinder, PipelineMeters {
     private Counter anomalies;
     private Timer step;
     private Timer encode;
+    private Timer latency;
     private Counter activityChanges;
     private final Map<BadInputException.Reason, Counter> deadLetters = new EnumMap<>(BadInputException.Reason.class);
     private final Map<String, Counter> resets = new java.util.HashMap<>();
@@ -46,14 +47,23 @@ public final class EngramMetrics implements MeterBinder, PipelineMeters {
         anomalies = Counter.builder("engram.anomalies")
                 .description("Anomaly alerts emitted (after repeat suppression)")
                 .tag("pipeline", pipeline).register(registry);
+        // Buckets (_bucket series) so that p99 can be computed and alerted on across instances.
         step = Timer.builder("engram.model.step")
                 .description("Time of one recurrent model step (ONNX Runtime)")
+                .serviceLevelObjectives(ms(0.005), ms(0.01), ms(0.025), ms(0.05), ms(0.1), ms(0.25), ms(0.5), ms(1), ms(2.5), ms(5), ms(10),
+                        ms(25), ms(50), ms(100))
+                .tag("pipeline", pipeline).register(registry);
+        latency = Timer.builder("engram.output.latency")
+                .description("From a record's event time to its outputs (wall clock at the step): how far behind real time the pipeline is")
+                .serviceLevelObjectives(ms(10), ms(25), ms(50), ms(100), ms(250), ms(500), ms(1000), ms(2500), ms(5000), ms(10_000),
+                        ms(30_000), ms(60_000), ms(300_000), ms(3_600_000))
                 .tag("pipeline", pipeline).register(registry);
         activityChanges = Counter.builder("engram.activity.changes")
                 .description("Activity events: a camera's top label changed")
                 .tag("pipeline", pipeline).register(registry);
         encode = Timer.builder("engram.frame.encode")
                 .description("Time to decode, preprocess and encode one frame with the CNN")
+                .serviceLevelObjectives(ms(0.1), ms(0.25), ms(0.5), ms(1), ms(2.5), ms(5), ms(10), ms(25), ms(50), ms(100), ms(250), ms(1000))
                 .tag("pipeline", pipeline).register(registry);
         for (String reason : java.util.List.of(StateEvent.GAP, StateEvent.CONTROL,
                 StateEvent.MODEL_CHANGED)) {
@@ -86,6 +96,15 @@ public final class EngramMetrics implements MeterBinder, PipelineMeters {
         if (stepNanos >= 0) {
             step.record(stepNanos, java.util.concurrent.TimeUnit.NANOSECONDS);
         }
+    }
+
+    @Override
+    public void outputLatency(long millis) {
+        latency.record(Math.max(0, millis), java.util.concurrent.TimeUnit.MILLISECONDS);
+    }
+
+    private static java.time.Duration ms(double millis) {
+        return java.time.Duration.ofNanos((long) (millis * 1_000_000));
     }
 
     @Override

@@ -133,8 +133,15 @@ public final class PipelineRunner implements AutoCloseable {
                     th.start();
                 }
             });
-            KafkaStreamsMetrics km = new KafkaStreamsMetrics(streams);
+            // Kafka Streams' own meters carry the pipeline's tag too, so that a dashboard can pick one pipeline.
+            KafkaStreamsMetrics km = new KafkaStreamsMetrics(streams, io.micrometer.core.instrument.Tags.of("pipeline", spec.name()));
             km.bindTo(registry);
+            // The client's state as a gauge per state (1 for the current one): "is it RUNNING" on a dashboard and in alerts.
+            for (KafkaStreams.State st : KafkaStreams.State.values()) {
+                io.micrometer.core.instrument.Gauge.builder("engram.streams.state", streams, k -> k.state() == st ? 1 : 0)
+                        .description("Kafka Streams client state: 1 for the current state, 0 for the others")
+                        .tag("pipeline", spec.name()).tag("state", st.name()).register(registry);
+            }
             java.util.concurrent.atomic.AtomicReference<Throwable> failure = new java.util.concurrent.atomic.AtomicReference<>();
             // An exception no handler resumed from (an output the broker refuses under exactly-once, an
             // output topic gone, authorisation revoked, ...) stops the whole instance, so that its

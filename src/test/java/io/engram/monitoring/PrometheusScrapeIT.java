@@ -79,6 +79,7 @@ class PrometheusScrapeIT {
         PipelineSpec base = Pipelines.load(Path.of("topology/sensor-anomaly.yaml"));
         PipelineSpec cfg = base.withApplicationId("it-prometheus").withTopics(base.topics().withSuffix("-prom").withPartitions(1));
         PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+        JvmMeters.bindTo(registry);
         int promPort = freePort();
         Process prometheus = null;
         try (EmbeddedKafka kafka = EmbeddedKafka.start();
@@ -135,11 +136,49 @@ class PrometheusScrapeIT {
             assertTrue(query(promPort, "engram_model_step_seconds_count") >= 120);
 
             JsonNode groups = api(promPort, "/api/v1/rules").path("data").path("groups");
-            assertEquals("engram", groups.get(0).path("name").asText());
             java.util.List<String> names = new java.util.ArrayList<>();
-            groups.get(0).path("rules").forEach(r -> names.add(r.path("name").asText()));
-            assertTrue(names.containsAll(java.util.List.of("EngramDeadLetters", "EngramStalled", "EngramAnomalyStorm", "EngramSlowModelStep")), names.toString());
-            groups.get(0).path("rules").forEach(r -> assertEquals("ok", r.path("health").asText(), r.toString()));
+            java.util.List<String> ruleExprs = new java.util.ArrayList<>();
+            groups.forEach(g -> g.path("rules").forEach(r -> {
+                names.add(r.path("name").asText());
+                assertEquals("ok", r.path("health").asText(), r.toString());
+                // A recording rule as it is; an alert without its thresholds: the series it compares must exist.
+                String expr = r.path("query").asText();
+                ruleExprs.add(r.path("type").asText().equals("alerting") ? withoutThresholds(expr) : expr);
+            }));
+            assertTrue(names.containsAll(java.util.List.of("EngramTargetDown", "EngramNotRunning", "EngramStalled", "EngramLagGrowing",
+                    "EngramDeadLetters", "EngramAnomalyStorm", "EngramSlowModelStep", "engram:lag:max")), names.toString());
+
+            // Every dashboard panel's query and every rule's expression returns data from the running pipeline.
+            java.util.Map<String, String> queries = new java.util.LinkedHashMap<>();
+            int[] panels = {0};
+            try (var files = Files.list(Path.of("monitoring/grafana/dashboards"))) {
+                for (Path f : files.filter(x -> x.toString().endsWith(".json")).sorted().toList()) {
+                    JSON.readTree(f.toFile()).path("panels").forEach(panel -> panel.path("targets").forEach(t -> panels[0]++));
+                    JSON.readTree(f.toFile()).path("panels").forEach(panel -> panel.path("targets").forEach(t -> queries.put(
+                            t.path("expr").asText().replace("$pipeline", ".+").replace("$__rate_interval", "1m"),
+                            f.getFileName() + ": " + panel.path("title").asText())));
+                }
+            }
+            assertTrue(panels[0] >= 30 && queries.size() >= 19, "dashboard queries: " + panels[0] + ", distinct " + queries.size());
+            ruleExprs.forEach(e -> queries.put(e, "rule"));
+            java.util.List<String> empty = new java.util.ArrayList<>(queries.keySet());
+            long queryDeadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+            while (!empty.isEmpty() && System.nanoTime() < queryDeadline) {
+                java.util.List<String> still = new java.util.ArrayList<>();
+                for (String q : empty) {
+                    JsonNode r = api(promPort, "/api/v1/query?query=" + URLEncoder.encode(q, StandardCharsets.UTF_8));
+                    assertEquals("success", r.path("status").asText(), q + ": " + r);
+                    if (r.path("data").path("result").isEmpty()) {
+                        still.add(q);
+                    }
+                }
+                empty = still;
+                if (!empty.isEmpty()) {
+                    Thread.sleep(1000);
+                }
+            }
+            java.util.List<String> named = empty.stream().map(q -> queries.get(q) + ": " + q).toList();
+            assertEquals(java.util.List.of(), named, "queries that return no series");
         } finally {
             if (prometheus != null) {
                 prometheus.destroy();
@@ -148,6 +187,11 @@ class PrometheusScrapeIT {
                 }
             }
         }
+    }
+
+    /** An alert's expression without its comparisons with a number ({@code a > 0.005} -> {@code a}). */
+    static String withoutThresholds(String expr) {
+        return expr.replaceAll("\\s*(==|!=|>=|<=|>|<)\\s*-?[0-9.]+(e-?[0-9]+)?", "");
     }
 
     private static String read(Path p) {

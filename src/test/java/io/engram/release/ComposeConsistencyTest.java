@@ -1,0 +1,166 @@
+package io.engram.release;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.engram.core.PipelineSpec;
+import io.engram.runtime.Pipelines;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.yaml.snakeyaml.Yaml;
+
+/**
+ * docker/compose.yaml, docker/Dockerfile, monitoring/prometheus.yml and Grafana's provisioning
+ * against each other and the app, without a Docker engine: every file they name exists, every port
+ * and address matches the pipeline's configuration, every environment variable is one Engram reads.
+ */
+@SuppressWarnings("unchecked")
+class ComposeConsistencyTest {
+    static final Path DOCKER = Path.of("docker");
+
+    static Map<String, Object> yaml(Path p) throws Exception {
+        try (var r = Files.newBufferedReader(p)) {
+            return new Yaml().load(r);
+        }
+    }
+
+    static Map<String, Object> services() throws Exception {
+        return (Map<String, Object>) yaml(DOCKER.resolve("compose.yaml")).get("services");
+    }
+
+    static List<String> engramServices(Map<String, Object> services) {
+        return services.keySet().stream().filter(s -> s.startsWith("engram")).sorted().toList();
+    }
+
+    @Test
+    void everyMountedFileExistsAndEveryNamedVolumeIsDeclared() throws Exception {
+        Map<String, Object> compose = yaml(DOCKER.resolve("compose.yaml"));
+        Set<String> declared = ((Map<String, Object>) compose.get("volumes")).keySet();
+        for (var e : services().entrySet()) {
+            for (Object v : (List<Object>) ((Map<String, Object>) e.getValue()).getOrDefault("volumes", List.of())) {
+                String source = v.toString().split(":")[0];
+                if (source.startsWith(".")) {
+                    assertTrue(Files.exists(DOCKER.resolve(source)), e.getKey() + " mounts " + source + ", which does not exist");
+                } else {
+                    assertTrue(declared.contains(source), e.getKey() + " uses volume " + source + ", not declared");
+                }
+            }
+        }
+        assertTrue(declared.contains("kafka-data"), "the broker's data is kept in a volume");
+    }
+
+    @Test
+    void engramServicesMatchThePipelineTheDockerfileAndPrometheus() throws Exception {
+        Map<String, Object> services = services();
+        List<String> engram = engramServices(services);
+        assertTrue(engram.size() >= 2, "two instances of the sensor pipeline: " + engram);
+        String dockerfile = Files.readString(DOCKER.resolve("Dockerfile"));
+        Map<String, Object> kafka = (Map<String, Object>) services.get("kafka");
+        String advertised = ((Map<String, Object>) kafka.get("environment")).get("KAFKA_ADVERTISED_LISTENERS").toString();
+        Set<String> envRead = envVariablesReadByEngram();
+        String prometheus = Files.readString(Path.of("monitoring/prometheus.yml"));
+        for (String name : engram) {
+            Map<String, Object> s = (Map<String, Object>) services.get(name);
+            List<String> cmd = ((List<Object>) s.get("command")).stream().map(Object::toString).toList();
+            Path config = Path.of(arg(cmd, "--config"));
+            assertTrue(Files.isRegularFile(config), name + ": " + config + " exists");
+            assertTrue(dockerfile.contains("COPY " + config.getName(0) + " " + config.getName(0)), "the image carries " + config.getName(0));
+            PipelineSpec spec = Pipelines.load(config);
+            int port = spec.metricsPort();
+            assertTrue(((List<Object>) s.get("ports")).stream().anyMatch(p -> p.toString().endsWith(":" + port)), name + " publishes " + port);
+            assertTrue(dockerfile.contains("EXPOSE " + port) && dockerfile.contains("/dev/tcp/127.0.0.1/" + port + " "),
+                    "the Dockerfile exposes and health-checks " + port);
+            assertEquals("0.0.0.0", arg(cmd, "--metrics-host"), name + " binds every interface in its container");
+            assertTrue(advertised.contains("PLAINTEXT://" + arg(cmd, "--bootstrap-servers")), name + " reaches Kafka's advertised listener");
+            String stateDir = arg(cmd, "--state-dir");
+            assertTrue(((List<Object>) s.get("volumes")).stream().anyMatch(v -> v.toString().endsWith(":" + stateDir)), name + " keeps its state");
+            assertEquals("linux/amd64", s.get("platform"));
+            assertEquals("unless-stopped", s.get("restart"));
+            assertEquals(Map.of("kafka", Map.of("condition", "service_healthy")), s.get("depends_on"));
+            assertEquals(name, s.get("hostname"), name + "'s hostname is its service name (application.server)");
+            for (String var : ((Map<String, Object>) s.getOrDefault("environment", Map.of())).keySet()) {
+                assertTrue(envRead.contains(var), name + " sets " + var + ", which Engram does not read (it reads " + envRead + ")");
+            }
+            assertTrue(prometheus.contains("\"" + name + ":" + port + "\""), "Prometheus scrapes " + name + ":" + port);
+        }
+        assertTrue(((Map<String, Object>) kafka).containsKey("healthcheck"), "Kafka has a healthcheck");
+        for (String svc : List.of("kafka", "prometheus", "grafana")) {
+            assertEquals("unless-stopped", ((Map<String, Object>) services.get(svc)).get("restart"), svc);
+        }
+    }
+
+    @Test
+    void theDockerfileCopiesWhatExistsAndRunsItsJarAsNonRoot() throws Exception {
+        String dockerfile = Files.readString(DOCKER.resolve("Dockerfile"));
+        Matcher m = Pattern.compile("(?m)^COPY (?!--from)(.+) (\\S+)$").matcher(dockerfile);
+        int copies = 0;
+        while (m.find()) {
+            for (String src : m.group(1).trim().split("\\s+")) {
+                assertTrue(Files.exists(Path.of(src)), "COPY " + src + " exists");
+                copies++;
+            }
+        }
+        assertTrue(copies >= 5, "COPY lines read: " + copies);
+        assertTrue(dockerfile.contains("COPY --from=build /src/target/engram.jar target/engram.jar")
+                && dockerfile.contains("\"-jar\", \"/opt/engram/target/engram.jar\""), "the entry point runs the built jar");
+        assertTrue(dockerfile.contains("\nUSER engram\n") && dockerfile.contains("HEALTHCHECK"), "non-root, with a health check");
+        String ignore = Files.readString(Path.of(".dockerignore"));
+        assertTrue(ignore.startsWith("#") && ignore.contains("\n*\n"), ".dockerignore lets in only what the image needs");
+    }
+
+    @Test
+    void grafanaProvisioningPointsAtTheDashboardsAndPrometheus() throws Exception {
+        Map<String, Object> grafana = (Map<String, Object>) services().get("grafana");
+        List<String> mounts = ((List<Object>) grafana.get("volumes")).stream().map(Object::toString).toList();
+        String dashboards = mounts.stream().filter(v -> v.startsWith("../monitoring/grafana/dashboards:")).findFirst().orElseThrow()
+                .split(":")[1];
+        Map<String, Object> provider = (Map<String, Object>) ((List<Object>) yaml(Path.of(
+                "monitoring/grafana/provisioning/dashboards/engram.yml")).get("providers")).get(0);
+        assertEquals(dashboards, ((Map<String, Object>) provider.get("options")).get("path"), "the provider reads the mounted dashboards");
+        Map<String, Object> ds = (Map<String, Object>) ((List<Object>) yaml(Path.of(
+                "monitoring/grafana/provisioning/datasources/prometheus.yml")).get("datasources")).get(0);
+        assertTrue(((List<Object>) ((Map<String, Object>) services().get("prometheus")).get("ports")).contains("9090:9090"));
+        assertEquals("http://prometheus:9090", ds.get("url"));
+        // Every dashboard refers to the provisioned datasource by its uid.
+        try (Stream<Path> files = Files.list(Path.of("monitoring/grafana/dashboards"))) {
+            List<Path> all = files.filter(f -> f.toString().endsWith(".json")).sorted().toList();
+            assertEquals(3, all.size(), "overview, sensor and video dashboards: " + all);
+            for (Path f : all) {
+                String json = Files.readString(f);
+                assertTrue(json.contains("\"uid\": \"" + ds.get("uid") + "\""), f + " uses datasource " + ds.get("uid"));
+            }
+        }
+    }
+
+    static String arg(List<String> cmd, String name) {
+        int i = cmd.indexOf(name);
+        assertTrue(i >= 0 && i + 1 < cmd.size(), name + " in " + cmd);
+        return cmd.get(i + 1);
+    }
+
+    /** Every ENGRAM_* variable the main sources read with System.getenv. */
+    static Set<String> envVariablesReadByEngram() throws Exception {
+        Set<String> out = new TreeSet<>();
+        Pattern p = Pattern.compile("\"(ENGRAM_[A-Z_]+)\"");
+        List<Path> sources = new ArrayList<>();
+        try (Stream<Path> walk = Files.walk(Path.of("src/main/java"))) {
+            walk.filter(f -> f.toString().endsWith(".java")).forEach(sources::add);
+        }
+        for (Path f : sources) {
+            Matcher m = p.matcher(Files.readString(f));
+            while (m.find()) {
+                out.add(m.group(1));
+            }
+        }
+        return out;
+    }
+}

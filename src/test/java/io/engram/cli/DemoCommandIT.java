@@ -4,6 +4,16 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.ByteArrayOutputStream;
+import java.net.Inet4Address;
+import java.net.InetAddress;
+import java.net.NetworkInterface;
+import java.net.Socket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.util.Collections;
+import java.util.Map;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.util.regex.Matcher;
@@ -24,18 +34,81 @@ class DemoCommandIT {
         return Long.parseLong(m.group(1));
     }
 
+    /**
+     * Waits for the demo's "metrics at http://127.0.0.1:PORT" line and for /ready, then asks /health,
+     * /ready, /metrics and /streams/{id}; checks that the port answers on loopback only.
+     */
+    static Map<String, HttpResponse<String>> askWhileRunning(ByteArrayOutputStream buf) throws Exception {
+        Pattern at = Pattern.compile("metrics at http://127\\.0\\.0\\.1:(\\d+)/metrics");
+        HttpClient http = HttpClient.newHttpClient();
+        long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.MINUTES.toNanos(2);
+        int port = -1;
+        while (port < 0 && System.nanoTime() < deadline) {
+            Matcher m = at.matcher(buf.toString(StandardCharsets.UTF_8));
+            if (m.find()) {
+                port = Integer.parseInt(m.group(1));
+            } else {
+                Thread.sleep(100);
+            }
+        }
+        assertTrue(port > 0, "the demo printed its metrics address:\n" + buf.toString(StandardCharsets.UTF_8));
+        Map<String, HttpResponse<String>> out = new java.util.LinkedHashMap<>();
+        // /ready turns 200 once all three pipelines run; /streams/cam-a once the camera's first frame is stepped.
+        for (String path : java.util.List.of("/ready", "/streams/cam-a", "/health", "/metrics", "/streams/no-such-stream")) {
+            HttpResponse<String> r;
+            do {
+                r = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path)).build(), HttpResponse.BodyHandlers.ofString());
+                // cam-a is in two pipelines; the first that holds it answers, video-activity once it has stepped the camera.
+                boolean camera = !path.equals("/streams/cam-a") || r.body().contains("\"pipeline\":\"video-activity\"");
+                if (r.statusCode() == 200 && camera || path.endsWith("no-such-stream") && r.statusCode() == 404) {
+                    break;
+                }
+                Thread.sleep(200);
+            } while (System.nanoTime() < deadline);
+            out.put(path, r);
+        }
+        for (NetworkInterface nic : Collections.list(NetworkInterface.getNetworkInterfaces())) {
+            for (InetAddress a : Collections.list(nic.getInetAddresses())) {
+                if (a instanceof Inet4Address && !a.isLoopbackAddress()) {
+                    try (Socket ignored = new Socket(a, port)) {
+                        throw new AssertionError("the demo's HTTP port answered on " + a + ": it must listen on 127.0.0.1 only");
+                    } catch (java.io.IOException refused) {
+                        // not listening there
+                    }
+                }
+            }
+        }
+        return out;
+    }
+
     @Test
     void theDemoRunsEveryPipelineAndPrintsTheBrokerLiveAlertsActivityChangesAndASummary() {
         ByteArrayOutputStream buf = new ByteArrayOutputStream();
         PrintStream original = System.out;
         int code;
+        Map<String, HttpResponse<String>> served;
         try (PrintStream capture = new PrintStream(buf, true, StandardCharsets.UTF_8)) {
             System.setOut(capture);
-            code = EngramCli.commandLine().execute("demo", "--seconds", "25", "--rate", "100");
+            // The demo in its own thread; meanwhile this one asks its HTTP port what an operator would.
+            java.util.concurrent.FutureTask<Integer> demo = new java.util.concurrent.FutureTask<>(
+                    () -> EngramCli.commandLine().execute("demo", "--seconds", "25", "--rate", "100"));
+            new Thread(demo, "demo-under-test").start();
+            served = askWhileRunning(buf);
+            code = demo.get();
+        } catch (Exception e) {
+            throw new AssertionError(e);
         } finally {
             System.setOut(original);
         }
         String out = buf.toString(StandardCharsets.UTF_8);
+        assertEquals(200, served.get("/health").statusCode(), served.get("/health").body());
+        assertEquals(200, served.get("/ready").statusCode(), served.get("/ready").body());
+        assertEquals(200, served.get("/metrics").statusCode());
+        assertTrue(served.get("/metrics").body().contains("engram_records_processed_total"));
+        HttpResponse<String> camera = served.get("/streams/cam-a");
+        assertEquals(200, camera.statusCode(), camera.body());
+        assertTrue(camera.body().contains("\"pipeline\":\"video-activity\"") && camera.body().contains("\"activity\""), camera.body());
+        assertEquals(404, served.get("/streams/no-such-stream").statusCode());
         original.println(out);
         assertEquals(0, code, out);
         assertTrue(out.matches("(?s).*Kafka broker at localhost:\\d+.*"), "prints the broker address");

@@ -143,6 +143,7 @@ public record ConfigReader(Path file, Map<JsonNode, String> paths) {
         return new StatePolicy(
                 integer(st, "max_gap_ms", d.maxGapMs(), 0, Long.MAX_VALUE), action,
                 integer(st, "idle_ttl_ms", d.idleTtlMs(), 0, Long.MAX_VALUE),
-                integer(st, "idle_scan_interval_ms", d.idleScanIntervalMs(), 1, Long.MAX_VALUE));
+                integer(st, "idle_scan_interval_ms", d.idleScanIntervalMs(), 1, Long.MAX_VALUE),
+                integer(st, "memory_mb", d.memoryMb(), 0, 1_048_576));
     }
 }

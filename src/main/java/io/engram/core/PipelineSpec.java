@@ -39,7 +39,16 @@ public record PipelineSpec(
         Object settings) {
 
     /** The {@code processing:} section. */
-    public record Processing(String guarantee, long commitIntervalMs, int threads, int standbyReplicas) {}
+    /**
+     * The {@code processing:} section.
+     *
+     * @param profile {@code live} (latency first), {@code throughput} (batching first), or null
+     *     (Engram's middle settings); see {@code PipelineRunner.streamsProperties}
+     */
+    public record Processing(String guarantee, long commitIntervalMs, int threads, int standbyReplicas, String profile) {
+        public static final String LIVE = "live";
+        public static final String THROUGHPUT = "throughput";
+    }
 
     /** Where /metrics, /health and /ready listen unless {@code metrics.host} says otherwise: this machine only. */
     public static final String DEFAULT_METRICS_HOST = "127.0.0.1";
@@ -119,7 +128,8 @@ public record PipelineSpec(
     }
 
     public PipelineSpec withThreads(int n) {
-        return withProcessing(new Processing(processing.guarantee(), processing.commitIntervalMs(), n, processing.standbyReplicas()));
+        return withProcessing(new Processing(processing.guarantee(), processing.commitIntervalMs(), n, processing.standbyReplicas(),
+                processing.profile()));
     }
 
     public PipelineSpec withSettings(Object s) {
@@ -198,7 +208,7 @@ public record PipelineSpec(
 
         JsonNode st = v.section(root, "state");
         v.known(st, "state.", keys(kind, "state", "store", "out_of_order", "max_gap_ms", "on_gap", "idle_ttl_ms",
-                "idle_scan_interval_ms"));
+                "idle_scan_interval_ms", "memory_mb"));
         StatePolicy policy = v.statePolicy(st);
         String store = v.text(st, "store", kind.defaultStore());
         String ooo = v.text(st, "out_of_order", "drop");
@@ -210,13 +220,17 @@ public record PipelineSpec(
         }
 
         JsonNode p = v.section(root, "processing");
-        v.known(p, "processing.", keys(kind, "processing", "guarantee", "commit_interval_ms", "threads", "standby_replicas"));
+        v.known(p, "processing.", keys(kind, "processing", "guarantee", "commit_interval_ms", "threads", "standby_replicas", "profile"));
         String guarantee = v.text(p, "guarantee", "exactly_once_v2");
         if (!Set.of("exactly_once_v2", "at_least_once").contains(guarantee)) {
             throw v.error("processing.guarantee", "is '" + guarantee + "'; it must be exactly_once_v2 or at_least_once");
         }
-        Processing processing = new Processing(guarantee, v.integer(p, "commit_interval_ms", 100, 1, 3_600_000),
-                (int) v.integer(p, "threads", 1, 1, 256), (int) v.integer(p, "standby_replicas", 0, 0, 32));
+        String profile = p != null && p.hasNonNull("profile")
+                ? v.choice(p, "profile", null, java.util.List.of(Processing.LIVE, Processing.THROUGHPUT)) : null;
+        // The profile sets the commit interval unless the file gives one.
+        long commitDefault = profile == null ? 100 : profile.equals(Processing.LIVE) ? 20 : 1000;
+        Processing processing = new Processing(guarantee, v.integer(p, "commit_interval_ms", commitDefault, 1, 3_600_000),
+                (int) v.integer(p, "threads", 1, 1, 256), (int) v.integer(p, "standby_replicas", 0, 0, 32), profile);
 
         JsonNode mt = v.section(root, "metrics");
         v.known(mt, "metrics.", keys(kind, "metrics", "port", "host"));

@@ -5,7 +5,6 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.processor.PunctuationType;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
 import org.apache.kafka.streams.processor.api.Record;
@@ -42,6 +41,8 @@ public final class StateLifecycle {
     private final String sink;
     /** Wall-clock ms at which each stream was last stepped (or first seen by this instance). */
     private final Map<String, Long> fed = new HashMap<>();
+    /** Whether the streams already in the store at this task's start have their lease. */
+    private boolean leased;
     private ProcessorContext<String, Object> context;
 
     /** @param sink the name of the state-events sink node */
@@ -85,25 +86,38 @@ public final class StateLifecycle {
      * {@code now} (wall clock); returns how many.
      */
     private <S extends StreamState<?>> int expireIdle(KeyValueStore<String, S> store, long now) {
-        List<KeyValue<String, S>> idle = new ArrayList<>();
-        try (KeyValueIterator<String, S> it = store.all()) {
-            while (it.hasNext()) {
-                KeyValue<String, S> kv = it.next();
-                Long last = fed.putIfAbsent(kv.key, now); // first seen by this instance: a fresh lease
-                if (last != null && policy.idle(last, now)) {
-                    idle.add(kv);
+        if (!leased) {
+            // Once per task: the streams restored into the store (from the changelog, or local state
+            // kept across a restart) get a fresh lease. Later scans walk the lease map only, so a
+            // scan no longer reads and deserialises every stream's state on the stream thread.
+            try (KeyValueIterator<String, S> it = store.all()) {
+                while (it.hasNext()) {
+                    fed.putIfAbsent(it.next().key, now);
                 }
             }
+            leased = true;
         }
-        for (KeyValue<String, S> kv : idle) {
-            store.delete(kv.key);
-            fed.remove(kv.key);
-            StreamState<?> s = kv.value;
+        List<String> idle = new ArrayList<>();
+        fed.forEach((key, last) -> {
+            if (policy.idle(last, now)) {
+                idle.add(key);
+            }
+        });
+        java.util.Collections.sort(idle); // the store's order, as before: announcements in key order
+        int expired = 0;
+        for (String key : idle) {
+            fed.remove(key);
+            S s = store.get(key);
+            if (s == null) {
+                continue; // no state any more (never stepped, or deleted): nothing to expire
+            }
+            store.delete(key);
+            expired++;
             metrics.stateExpired();
-            context.forward(new Record<>(kv.key, new StateEvent(kv.key, StateEvent.EXPIRED, StateEvent.IDLE, s.lastEventTime(),
+            context.forward(new Record<>(key, new StateEvent(key, StateEvent.EXPIRED, StateEvent.IDLE, s.lastEventTime(),
                     s.steps(), s.lastEventTime(), s.modelId(), s.modelVersion(), null, null), s.lastEventTime()), sink);
         }
-        return idle.size();
+        return expired;
     }
 
     /**

@@ -14,8 +14,19 @@ import java.util.Locale;
  * @param onGap what a gap longer than {@code maxGapMs} does to the stream's state
  * @param idleTtlMs a stream that has had no record for this long (wall clock) is deleted from the store; 0 = never
  * @param idleScanIntervalMs how often (wall clock) the store is scanned for idle streams
+ * @param memoryMb off-heap memory of RocksDB for every store of the process together: one shared
+ *     block cache, memtables counted against it ({@code state.memory_mb}); 0 = RocksDB's defaults
+ *     (about 100 MB per store per task)
  */
-public record StatePolicy(long maxGapMs, GapAction onGap, long idleTtlMs, long idleScanIntervalMs) {
+public record StatePolicy(long maxGapMs, GapAction onGap, long idleTtlMs, long idleScanIntervalMs, long memoryMb) {
+    /** The default {@code state.memory_mb}. */
+    public static final long DEFAULT_MEMORY_MB = 64;
+
+    /** A policy with the default memory bound. */
+    public StatePolicy(long maxGapMs, GapAction onGap, long idleTtlMs, long idleScanIntervalMs) {
+        this(maxGapMs, onGap, idleTtlMs, idleScanIntervalMs, DEFAULT_MEMORY_MB);
+    }
+
     /** What a long gap in event time does. */
     public enum GapAction {
         /** Start the stream afresh (zero hidden state, step 0) and announce it on the state-events topic. */
@@ -32,7 +43,7 @@ public record StatePolicy(long maxGapMs, GapAction onGap, long idleTtlMs, long i
     public static final StatePolicy DEFAULTS = new StatePolicy(0, GapAction.RESET, 7L * 24 * 3600 * 1000, 60_000);
 
     public StatePolicy {
-        if (maxGapMs < 0 || idleTtlMs < 0 || idleScanIntervalMs <= 0 || onGap == null) {
+        if (maxGapMs < 0 || idleTtlMs < 0 || idleScanIntervalMs <= 0 || onGap == null || memoryMb < 0) {
             throw new IllegalArgumentException("bad state policy: max_gap_ms " + maxGapMs + ", idle_ttl_ms " + idleTtlMs
                     + ", idle_scan_interval_ms " + idleScanIntervalMs);
         }

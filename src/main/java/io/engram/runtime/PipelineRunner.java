@@ -254,6 +254,24 @@ public final class PipelineRunner implements AutoCloseable {
         p.put(DeadLetterHandler.METRICS, metrics);
         p.put(StreamsConfig.consumerPrefix(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG), "earliest");
         p.put(StreamsConfig.producerPrefix(ProducerConfig.LINGER_MS_CONFIG), 5);
+        if (PipelineSpec.Processing.LIVE.equals(pr.profile())) {
+            // Latency first: send at once, and let a fetch return as soon as one record is there
+            // (the consumer's default waits up to 500 ms for a fuller fetch when input is sparse).
+            p.put(StreamsConfig.producerPrefix(ProducerConfig.LINGER_MS_CONFIG), 0);
+            p.put(StreamsConfig.consumerPrefix(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG), 5);
+            p.put(StreamsConfig.consumerPrefix(ConsumerConfig.FETCH_MIN_BYTES_CONFIG), 1);
+            p.put(StreamsConfig.STATESTORE_CACHE_MAX_BYTES_CONFIG, 0);
+        } else if (PipelineSpec.Processing.THROUGHPUT.equals(pr.profile())) {
+            // Batching first: fuller producer batches and fetches, fewer transactions (commit_interval_ms 1000).
+            p.put(StreamsConfig.producerPrefix(ProducerConfig.LINGER_MS_CONFIG), 20);
+            p.put(StreamsConfig.producerPrefix(ProducerConfig.BATCH_SIZE_CONFIG), 256 * 1024);
+            p.put(StreamsConfig.consumerPrefix(ConsumerConfig.FETCH_MIN_BYTES_CONFIG), 64 * 1024);
+            p.put(StreamsConfig.consumerPrefix(ConsumerConfig.MAX_POLL_RECORDS_CONFIG), 2000);
+        }
+        if (spec.statePolicy().memoryMb() > 0) {
+            p.put(StreamsConfig.ROCKSDB_CONFIG_SETTER_CLASS_CONFIG, BoundedRocksDb.class);
+            p.put(BoundedRocksDb.MEMORY_MB, spec.statePolicy().memoryMb());
+        }
         return p;
     }
 

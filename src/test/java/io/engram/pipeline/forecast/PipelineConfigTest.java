@@ -26,6 +26,35 @@ class PipelineConfigTest {
     }
 
     @Test
+    void profilesSetTheCommitIntervalAndClientSettingsUnlessTheFileGivesThem() throws Exception {
+        Path f = dir.resolve("profile.yaml");
+        Files.writeString(f, "name: x\nmodel: {manifest: m.yaml}\nprocessing: {profile: live}\nstate: {memory_mb: 32}\n");
+        PipelineSpec live = Pipelines.load(f);
+        assertEquals("live", live.processing().profile());
+        assertEquals(20, live.processing().commitIntervalMs());
+        assertEquals(32, live.statePolicy().memoryMb());
+        java.util.Properties p = io.engram.runtime.PipelineRunner.streamsProperties(live, "b:1", dir, new io.engram.monitoring.EngramMetrics("x"));
+        assertEquals(0, p.get("producer.linger.ms"));
+        assertEquals(5, p.get("consumer.fetch.max.wait.ms"));
+        assertEquals(io.engram.runtime.BoundedRocksDb.class, p.get("rocksdb.config.setter"));
+        assertEquals(32L, p.get(io.engram.runtime.BoundedRocksDb.MEMORY_MB));
+
+        Files.writeString(f, "name: x\nmodel: {manifest: m.yaml}\nprocessing: {profile: throughput, commit_interval_ms: 300}\n");
+        PipelineSpec tp = Pipelines.load(f);
+        assertEquals(300, tp.processing().commitIntervalMs(), "the file's commit interval wins over the profile's");
+        assertEquals(20, io.engram.runtime.PipelineRunner.streamsProperties(tp, "b:1", dir, new io.engram.monitoring.EngramMetrics("x"))
+                .get("producer.linger.ms"));
+        assertEquals(64, tp.statePolicy().memoryMb(), "state.memory_mb defaults to 64");
+
+        Files.writeString(f, "name: x\nmodel: {manifest: m.yaml}\nprocessing: {profile: fast}\n");
+        assertTrue(assertThrows(ConfigException.class, () -> Pipelines.load(f)).getMessage().contains("processing.profile"));
+        PipelineSpec none = Pipelines.load(Path.of("topology/sensor-anomaly.yaml"));
+        assertEquals(null, io.engram.runtime.PipelineRunner.streamsProperties(none.withStatePolicy(new io.engram.core.StatePolicy(0,
+                io.engram.core.StatePolicy.GapAction.RESET, 0, 1, 0)), "b:1", dir, new io.engram.monitoring.EngramMetrics("x"))
+                .get("rocksdb.config.setter"), "state.memory_mb: 0 leaves RocksDB's defaults");
+    }
+
+    @Test
     void metricsBindLoopbackUnlessTheFileSaysOtherwise() throws Exception {
         for (String shipped : List.of("topology/sensor-anomaly.yaml", "topology/video-activity.yaml", "topology/video-anomaly.yaml")) {
             assertEquals("127.0.0.1", Pipelines.load(Path.of(shipped)).metricsHost(), shipped);

@@ -34,6 +34,8 @@ public final class FrameEncodeProcessor implements Processor<String, byte[], Str
     private final EncoderModel encoder;
     private final FramePreprocessor pre;
     private final String shapeStoreName;
+    /** Cameras' frame sizes as read from (or written to) the store by this task. */
+    private final java.util.Map<String, Long> knownShapes = new java.util.HashMap<>();
     private final int maxFrameBytes;
     private final PipelineMeters metrics;
     private final String encoderRef;
@@ -79,6 +81,7 @@ public final class FrameEncodeProcessor implements Processor<String, byte[], Str
             // A reset also forgets the camera's frame size, so a camera can change resolution. The
             // command goes on to the classifier stage as an empty feature record with its headers.
             shapes.delete(camera);
+            knownShapes.remove(camera);
             context.forward(new Record<>(camera, new FeatureRecord(encoderRef, -1, new float[0]), record.timestamp(), record.headers()));
             return;
         }
@@ -104,10 +107,18 @@ public final class FrameEncodeProcessor implements Processor<String, byte[], Str
         long t0 = System.nanoTime();
         BufferedImage img = pre.decode(bytes, header(record.headers(), H_CONTENT_TYPE));
         long shape = ((long) img.getWidth() << 32) | img.getHeight();
-        Long known = shapes.get(camera);
+        // The store is the source of truth (restored with the task); this task's memory saves a store
+        // read per frame once a camera's size is known.
+        Long known = knownShapes.get(camera);
         if (known == null) {
-            shapes.put(camera, shape);
-        } else if (known != shape) {
+            known = shapes.get(camera);
+            if (known == null) {
+                shapes.put(camera, shape);
+                known = shape;
+            }
+            knownShapes.put(camera, known);
+        }
+        if (known != shape) {
             throw new BadInputException(Reason.FRAME_SIZE_CHANGED, "camera " + camera + " sent a " + img.getWidth() + "x"
                     + img.getHeight() + " frame; its earlier frames were " + (known >>> 32) + "x" + (known & 0xffffffffL));
         }

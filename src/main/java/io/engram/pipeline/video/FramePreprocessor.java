@@ -13,7 +13,6 @@ import java.awt.image.SinglePixelPackedSampleModel;
 import java.awt.image.WritableRaster;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
-import java.util.Iterator;
 import javax.imageio.ImageIO;
 import javax.imageio.ImageReader;
 import javax.imageio.stream.ImageInputStream;
@@ -49,6 +48,12 @@ public final class FramePreprocessor {
      * Decodes a JPEG or PNG frame. The dimensions are read from the header first, so that a frame
      * claiming a huge size is refused before any pixel buffer is allocated.
      */
+    /**
+     * One reader per format per thread, reused: finding and making an ImageIO reader for every
+     * frame cost more than decoding a small one. (A preprocessor is shared by the stream threads.)
+     */
+    private static final ThreadLocal<java.util.Map<String, ImageReader>> READERS = ThreadLocal.withInitial(java.util.HashMap::new);
+
     public BufferedImage decode(byte[] bytes, String contentType) {
         if (bytes == null || bytes.length == 0) {
             throw new BadInputException(Reason.EMPTY_FRAME, "frame has no bytes");
@@ -70,8 +75,8 @@ public final class FramePreprocessor {
         // A memory-backed stream: ImageIO.createImageInputStream caches in a temporary file by
         // default, which costs more than decoding a camera frame.
         try (ImageInputStream in = new MemoryCacheImageInputStream(new ByteArrayInputStream(bytes))) {
-            Iterator<ImageReader> readers = ImageIO.getImageReadersByFormatName(format);
-            ImageReader reader = readers.next();
+            ImageReader reader = READERS.get().computeIfAbsent(format, f -> ImageIO.getImageReadersByFormatName(f).next());
+            boolean reusable = false;
             try {
                 reader.setInput(in, true, true);
                 int w = reader.getWidth(0);
@@ -86,9 +91,16 @@ public final class FramePreprocessor {
                 if (img == null) {
                     throw new BadInputException(Reason.CORRUPT_IMAGE, "frame could not be decoded as " + format);
                 }
+                reusable = true;
                 return img;
             } finally {
-                reader.dispose();
+                if (reusable) {
+                    reader.reset(); // drops the input: ready for the next frame
+                } else {
+                    // A frame that failed may leave the reader in any state: start the next one afresh.
+                    READERS.get().remove(format);
+                    reader.dispose();
+                }
             }
         } catch (IOException | RuntimeException e) {
             if (e instanceof BadInputException b) {

@@ -114,4 +114,26 @@ public class FramePreprocessorTest {
         assertEquals(Reason.TOO_LARGE, assertThrows(BadInputException.class, () -> tiny.decode(png, "image/png")).reason());
         assertEquals(4, pre.decode(png, null).getWidth(), "no content-type: sniffed from the bytes");
     }
+
+    @Test
+    void theReusedReaderDecodesEveryFrameAsAFreshOneWouldAfterBadFramesAndOtherSizes() throws Exception {
+        java.util.Random r = new java.util.Random(7);
+        java.util.List<byte[]> frames = new java.util.ArrayList<>();
+        for (int i = 0; i < 6; i++) {
+            int w = 4 + 4 * (i % 3);
+            int[] px = new int[w * w];
+            for (int k = 0; k < px.length; k++) px[k] = r.nextInt(256);
+            frames.add(encode(gray(w, w, px), i % 2 == 0 ? "png" : "jpeg"));
+        }
+        byte[] png = frames.get(0);
+        for (byte[] f : frames) {
+            String type = f == png || (f[0] & 0xff) == 0x89 ? "image/png" : "image/jpeg";
+            int[] fresh = FramePreprocessor.gray(ImageIO.read(new java.io.ByteArrayInputStream(f)));
+            assertArrayEquals(fresh, FramePreprocessor.gray(pre.decode(f, type)), "as ImageIO alone decodes it");
+            // A bad frame of each format in between: the next good one still decodes exactly.
+            assertThrows(BadInputException.class, () -> pre.decode(java.util.Arrays.copyOf(f, f.length / 2), type));
+            assertThrows(BadInputException.class, () -> pre.decode(new byte[] {(byte) 0xFF, (byte) 0xD8, 1, 2, 3}, "image/jpeg"));
+            assertArrayEquals(fresh, FramePreprocessor.gray(pre.decode(f, type)), "again, after bad frames");
+        }
+    }
 }

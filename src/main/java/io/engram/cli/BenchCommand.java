@@ -25,7 +25,7 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--streams", defaultValue = "1000", description = "Sensors: distinct stream ids (default: ${DEFAULT-VALUE}).")
     int streams;
 
-    @Option(names = "--rounds", defaultValue = "2", description = "Sensors: alternating rounds of (no-model, model) (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--rounds", defaultValue = "3", description = "Sensors: alternating rounds of (no-model, model) (default: ${DEFAULT-VALUE}).")
     int rounds;
 
     @Option(names = "--config", description = "Pipeline definition (default: topology/sensor-anomaly.yaml, or with --video topology/video-activity.yaml).")
@@ -34,8 +34,12 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--video", description = "Shorthand for --config topology/video-activity.yaml.")
     boolean video;
 
-    @Option(names = "--frames", defaultValue = "2000", description = "Video: frames for the throughput passes (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--frames", defaultValue = "20000", description = "Video: frames for the throughput passes (default: ${DEFAULT-VALUE}).")
     int frames;
+
+    @Option(names = "--json", paramLabel = "FILE",
+            description = "Also write the figures as JSON, e.g. {\"sensor.records_per_s\": ..., \"video.pipeline_fps\": ..., \"video.latency_p99_ms\": ...}.")
+    Path json;
 
     @Option(names = "--latency-seconds", defaultValue = "20", description = "Video: seconds of live traffic for the latency pass (default: ${DEFAULT-VALUE}).")
     int latencySeconds;
@@ -46,7 +50,12 @@ public final class BenchCommand implements Callable<Integer> {
         PipelineSpec spec = Pipelines.load(Home.resolve(file));
         Benchmarks.Options o = new Benchmarks.Options(records, streams, rounds, frames, latencySeconds,
                 Home.resolve(Path.of("models/activity/clip")));
-        Benchmarks.run(spec, o, System.out, System.err);
+        java.util.Map<String, Double> figures = Benchmarks.run(spec, o, System.out, System.err);
+        if (json != null) {
+            new com.fasterxml.jackson.databind.ObjectMapper().enable(com.fasterxml.jackson.databind.SerializationFeature.INDENT_OUTPUT)
+                    .writeValue(json.toFile(), figures);
+            System.err.println("engram bench: figures written to " + json);
+        }
         return 0;
     }
 }

@@ -76,11 +76,13 @@ public final class RunCommand implements Callable<Integer> {
         }
         PipelineSpec s = spec;
         String bootstrap = kafka.bootstrap();
-        // Every client's settings: the file's kafka: section, --command-config, -X, then --streams-property.
-        Map<String, String> client = new LinkedHashMap<>(s.kafkaProperties());
-        client.putAll(kafka.client());
+        // The command line's client settings: --command-config, -X, then --streams-property. The runner
+        // puts them over the file's kafka: section, as --print-config shows.
+        Map<String, String> client = new LinkedHashMap<>(kafka.client());
         client.putAll(streamsProperties);
-        if (kafka.printed(client, System.out)) {
+        Map<String, String> effective = new LinkedHashMap<>(s.kafkaProperties());
+        effective.putAll(client);
+        if (kafka.printed(effective, System.out)) {
             return 0;
         }
         PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);

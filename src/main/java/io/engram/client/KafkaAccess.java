@@ -112,19 +112,8 @@ public final class KafkaAccess {
         }
     }
 
-    /**
-     * The base properties of a client of the user's cluster: the bootstrap servers, then the user's
-     * client properties ({@code --command-config}, {@code -X}) over them.
-     */
-    public static Properties base(String bootstrap, Map<String, String> client) {
-        Properties p = new Properties();
-        p.putAll(client);
-        p.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
-        return p;
-    }
-
     private static Admin admin(String bootstrap, Map<String, String> client, Duration timeout) {
-        Properties p = base(bootstrap, client);
+        Properties p = io.engram.core.TopicAdmin.props(bootstrap, client);
         int ms = (int) Math.min(Integer.MAX_VALUE, timeout.toMillis());
         p.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, ms);
         p.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, ms);

@@ -21,7 +21,8 @@ import org.apache.kafka.common.errors.TopicExistsException;
 public final class TopicAdmin {
     private TopicAdmin() {}
 
-    private static Properties props(String bootstrap, Map<String, String> clientProperties) {
+    /** The properties of a client of the user's cluster: the user's client settings, then the bootstrap servers. */
+    public static Properties props(String bootstrap, Map<String, String> clientProperties) {
         Properties p = new Properties();
         p.putAll(clientProperties);
         p.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);

@@ -43,9 +43,10 @@ public final class EmbeddedKafka implements AutoCloseable {
 
     private final boolean hooked;
     /** The client settings of the SASL_SSL listener, empty for a plaintext broker. */
-    private Map<String, String> clientProperties = Map.of();
+    private final Map<String, String> clientProperties;
 
-    private EmbeddedKafka(KafkaRaftServer server, Path dataDir, boolean temporary, int port, boolean hooked) {
+    private EmbeddedKafka(KafkaRaftServer server, Path dataDir, boolean temporary, int port, boolean hooked, Map<String, String> clientProperties) {
+        this.clientProperties = clientProperties;
         this.hooked = hooked;
         this.server = server;
         this.dataDir = dataDir;
@@ -147,8 +148,7 @@ public final class EmbeddedKafka implements AutoCloseable {
                     .setIgnoreFormatted(true)
                     .run();
             KafkaRaftServer server = new KafkaRaftServer(KafkaConfig.fromProps(p, false), Time.SYSTEM);
-            EmbeddedKafka kafka = new EmbeddedKafka(server, dir, temporary, brokerPort, shutdownHook);
-            kafka.clientProperties = client;
+            EmbeddedKafka kafka = new EmbeddedKafka(server, dir, temporary, brokerPort, shutdownHook, client);
             if (shutdownHook) {
                 Runtime.getRuntime().addShutdownHook(kafka.hook);
             }

@@ -37,17 +37,10 @@ public final class MetricsServer implements AutoCloseable {
             if (why == null) {
                 json(exchange, 200, "{\"status\":\"ready\"}");
             } else {
-                json(exchange, 503, "{\"status\":\"not ready\",\"reason\":\"" + why.replace("\\", "\\\\").replace("\"", "\\\"") + "\"}");
+                json(exchange, 503, "{\"status\":\"not ready\",\"reason\":" + quoted(why) + "}");
             }
         });
-        server.createContext("/metrics", exchange -> {
-            byte[] body = registry.scrape().getBytes(StandardCharsets.UTF_8);
-            exchange.getResponseHeaders().add("Content-Type", "text/plain; version=0.0.4; charset=utf-8");
-            exchange.sendResponseHeaders(200, body.length);
-            try (OutputStream os = exchange.getResponseBody()) {
-                os.write(body);
-            }
-        });
+        server.createContext("/metrics", exchange -> send(exchange, 200, "text/plain; version=0.0.4; charset=utf-8", registry.scrape()));
         server.setExecutor(Executors.newSingleThreadExecutor(r -> {
             Thread t = new Thread(r, "engram-metrics-http");
             t.setDaemon(true);
@@ -72,19 +65,33 @@ public final class MetricsServer implements AutoCloseable {
             try {
                 r = handler.apply(rest, local);
             } catch (RuntimeException e) {
-                r = new Response(500, "{\"error\":\"" + String.valueOf(e.getMessage()).replace("\\", "\\\\").replace("\"", "\\\"") + "\"}");
+                r = new Response(500, "{\"error\":" + quoted(String.valueOf(e.getMessage())) + "}");
             }
             json(exchange, r.status(), r.json());
         });
     }
 
+    /** {@code s} as a JSON string literal, every character that needs it escaped. */
+    private static String quoted(String s) {
+        return "\"" + new String(com.fasterxml.jackson.core.io.JsonStringEncoder.getInstance().quoteAsString(s)) + "\"";
+    }
+
     private static void json(HttpExchange exchange, int status, String body) throws IOException {
+        send(exchange, status, "application/json", body);
+    }
+
+    private static void send(HttpExchange exchange, int status, String contentType, String body) throws IOException {
         byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
-        exchange.getResponseHeaders().add("Content-Type", "application/json");
+        exchange.getResponseHeaders().add("Content-Type", contentType);
         exchange.sendResponseHeaders(status, bytes.length);
         try (OutputStream os = exchange.getResponseBody()) {
             os.write(bytes);
         }
+    }
+
+    /** The address it listens on (127.0.0.1 unless metrics.host says otherwise). */
+    public java.net.InetAddress address() {
+        return server.getAddress().getAddress();
     }
 
     public int port() {

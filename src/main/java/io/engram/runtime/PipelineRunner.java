@@ -37,7 +37,6 @@ import org.apache.kafka.streams.Topology;
  */
 public final class PipelineRunner implements AutoCloseable {
     private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(PipelineRunner.class);
-    private final String name;
     private final PipelineSpec spec;
     private final ModelManifest manifest;
     private final List<AutoCloseable> owned;
@@ -164,7 +163,6 @@ public final class PipelineRunner implements AutoCloseable {
         this.failure = failure;
         this.spec = spec;
         this.manifest = manifest;
-        this.name = spec.name();
         this.owned = owned;
         this.streams = streams;
         this.metrics = metrics;
@@ -260,7 +258,6 @@ public final class PipelineRunner implements AutoCloseable {
             p.put(StreamsConfig.producerPrefix(ProducerConfig.LINGER_MS_CONFIG), 0);
             p.put(StreamsConfig.consumerPrefix(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG), 5);
             p.put(StreamsConfig.consumerPrefix(ConsumerConfig.FETCH_MIN_BYTES_CONFIG), 1);
-            p.put(StreamsConfig.STATESTORE_CACHE_MAX_BYTES_CONFIG, 0);
         } else if (PipelineSpec.Processing.THROUGHPUT.equals(pr.profile())) {
             // Batching first: fuller producer batches and fetches, fewer transactions (commit_interval_ms 1000).
             p.put(StreamsConfig.producerPrefix(ProducerConfig.LINGER_MS_CONFIG), 20);
@@ -310,7 +307,7 @@ public final class PipelineRunner implements AutoCloseable {
     }
 
     public String name() {
-        return name;
+        return spec.name();
     }
 
     /**

@@ -60,7 +60,7 @@ public final class StateQueries {
             if (here) {
                 StoreQueryParameters<ReadOnlyKeyValueStore<String, StreamState<?>>> q =
                         StoreQueryParameters.fromNameAndType(store, QueryableStoreTypes.<String, StreamState<?>>keyValueStore());
-                if (owner != null && md != null && md.partition() >= 0 && self != null) {
+                if (owner != null && self != null) {
                     q = q.withPartition(md.partition());
                 }
                 StreamState<?> s;

@@ -14,15 +14,18 @@ import org.apache.kafka.common.TopicPartition;
 
 /**
  * Watches output topics as a downstream reader does ({@code read_committed}, from their end when
- * it starts) and keeps, per partition, when committed records last arrived: the soak's measure of
- * recovery. Reconnects by itself through a broker restart (the consumer has its partitions by
- * hand, not through a group). Owns its consumer and thread; {@link #close()} stops both.
+ * it starts): which partitions have had output, and when each first had output after the latest
+ * {@link #mark}. The soak's measure of recovery. Reconnects by itself through a broker restart
+ * (the consumer has its partitions by hand, not through a group). Owns its consumer and thread;
+ * {@link #close()} stops both.
  */
 final class OutputWatch implements AutoCloseable {
-    private final Map<TopicPartition, Long> lastArrival = new ConcurrentHashMap<>();
+    private final Set<TopicPartition> seen = ConcurrentHashMap.newKeySet();
+    /** Partition -> when (nanoTime) it first had committed output after {@link #markedAt}. */
+    private final Map<TopicPartition, Long> firstSinceMark = new ConcurrentHashMap<>();
+    private volatile long markedAt = Long.MAX_VALUE;
     private final Thread thread;
     private volatile boolean closed;
-    private volatile long lastRecovered;
 
     /** @param topics topic -> its partitions (given, since a topic just created may not be in every broker's metadata yet) */
     OutputWatch(String bootstrap, Map<String, Integer> topics) {
@@ -44,7 +47,12 @@ final class OutputWatch implements AutoCloseable {
         try (c) {
             while (!closed) {
                 for (ConsumerRecord<byte[], byte[]> r : c.poll(Duration.ofMillis(100))) {
-                    lastArrival.put(new TopicPartition(r.topic(), r.partition()), System.nanoTime());
+                    long now = System.nanoTime();
+                    TopicPartition tp = new TopicPartition(r.topic(), r.partition());
+                    seen.add(tp);
+                    if (now > markedAt) {
+                        firstSinceMark.putIfAbsent(tp, now);
+                    }
                 }
             }
         } catch (org.apache.kafka.common.errors.WakeupException | org.apache.kafka.common.errors.InterruptException e) {
@@ -55,55 +63,43 @@ final class OutputWatch implements AutoCloseable {
     /** The partitions of {@code topic} that have had output since the watch started. */
     Set<Integer> partitionsWithOutput(String topic) {
         Set<Integer> out = new TreeSet<>();
-        lastArrival.keySet().stream().filter(tp -> tp.topic().equals(topic)).forEach(tp -> out.add(tp.partition()));
+        seen.stream().filter(tp -> tp.topic().equals(topic)).forEach(tp -> out.add(tp.partition()));
         return out;
+    }
+
+    /** From now on, note when each partition first has output (forgetting the previous mark's). */
+    void mark() {
+        markedAt = Long.MAX_VALUE; // nothing is noted while the map is cleared
+        firstSinceMark.clear();
+        markedAt = System.nanoTime();
     }
 
     /**
      * Waits until every partition in {@code expect} (topic -> partitions) has had committed output
-     * that arrived after {@code after} (a {@link System#nanoTime()}); then {@link #lastRecovered()}
-     * is when the last of them did. False after {@code timeout}.
+     * since the latest {@link #mark}; returns when the last of them first did (a {@link
+     * System#nanoTime()}), or -1 after {@code timeout}.
      */
-    boolean awaitOutputAfter(Map<String, Set<Integer>> expect, long after, Duration timeout) throws InterruptedException {
+    long awaitOutputSinceMark(Map<String, Set<Integer>> expect, Duration timeout) throws InterruptedException {
         long deadline = System.nanoTime() + timeout.toNanos();
         while (System.nanoTime() < deadline) {
-            long latest = after;
+            long latest = Long.MIN_VALUE;
             boolean all = true;
             for (Map.Entry<String, Set<Integer>> e : expect.entrySet()) {
                 for (int p : e.getValue()) {
-                    Long t = lastArrival.get(new TopicPartition(e.getKey(), p));
-                    if (t == null || t <= after) {
+                    Long t = firstSinceMark.get(new TopicPartition(e.getKey(), p));
+                    if (t == null) {
                         all = false;
                     } else {
-                        latest = Math.max(latest, firstAfter(e.getKey(), p, after, t));
+                        latest = Math.max(latest, t);
                     }
                 }
             }
             if (all) {
-                lastRecovered = latest;
-                return true;
+                return latest == Long.MIN_VALUE ? System.nanoTime() : latest;
             }
             Thread.sleep(20);
         }
-        return false;
-    }
-
-    /**
-     * When partition p first had output after {@code after}: the arrival times are sampled every 20
-     * ms by {@link #awaitOutputAfter}, so the first sample that saw it after {@code after} is within
-     * that of the first arrival.
-     */
-    private long firstAfter(String topic, int p, long after, long seen) {
-        return firsts.computeIfAbsent(new Key(topic, p, after), k -> seen);
-    }
-
-    private record Key(String topic, int partition, long after) {}
-
-    private final Map<Key, Long> firsts = new ConcurrentHashMap<>();
-
-    /** When the last partition of the latest successful {@link #awaitOutputAfter} had new output. */
-    long lastRecovered() {
-        return lastRecovered;
+        return -1;
     }
 
     @Override

@@ -3,6 +3,10 @@ package io.engram.soak;
 import io.engram.core.PipelineSpec;
 import io.engram.core.PipelineTopics;
 import io.engram.embedded.EmbeddedKafka;
+import io.engram.errors.ConfigException;
+import io.engram.pipeline.activity.VideoActivityPipeline;
+import io.engram.pipeline.forecast.AnomalyPipeline;
+import io.engram.pipeline.forecast.ForecastSettings;
 import io.engram.runtime.PipelineRunner;
 import io.engram.runtime.Pipelines;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -219,7 +223,6 @@ public final class Soak {
         final List<String> outputRoles = new ArrayList<>();
         final List<String> consumed = new ArrayList<>();
         final List<EngramProcess> live = new ArrayList<>();
-        final Map<EngramProcess, Path> stateOf = new LinkedHashMap<>();
         RunOutputs reference;
         Feeder feeder;
         int started;
@@ -229,7 +232,13 @@ public final class Soak {
             PipelineSpec loaded = Pipelines.load(this.yaml);
             this.applicationId = loaded.applicationId() + "-soak";
             this.spec = loaded.withApplicationId(applicationId);
-            this.video = spec.kind().type().startsWith("video");
+            this.video = spec.kind() == VideoActivityPipeline.INSTANCE;
+            boolean sensor = spec.kind() == AnomalyPipeline.INSTANCE
+                    && spec.settings(ForecastSettings.class).format() == ForecastSettings.Format.JSON;
+            if (!video && !sensor) {
+                throw new ConfigException("cannot soak " + this.yaml + " (type " + spec.kind().type() + "): the soak makes input for"
+                        + " sensor (anomaly, JSON readings) and video-activity pipelines. Fix: give --pipeline such a file");
+            }
             int total = (int) Math.max(1, Math.round((video ? o.videoRate() : o.sensorRate()) * o.duration().toMillis() / 1000.0));
             String inputRole = video ? "frames" : "input";
             String topic = spec.topics().name(inputRole);
@@ -267,7 +276,6 @@ public final class Soak {
             EngramProcess p = EngramProcess.start(id, yaml, bootstrap(), dir, o.work().resolve("logs").resolve(id + ".log"), props,
                     List.of("--application-id", applicationId));
             live.add(p);
-            stateOf.put(p, dir);
             return p;
         }
 
@@ -352,7 +360,7 @@ public final class Soak {
                     l.reference = l.settleAndRead(ref.bootstrapServers());
                     int predictions = l.reference.total("predictions");
                     int dead = l.reference.total(PipelineTopics.DEAD_LETTER);
-                    int bad = l.input.records().size() - l.input.good();
+                    int bad = l.input.bad();
                     if (predictions != l.input.good() || dead != bad) {
                         throw new IllegalStateException(String.format(Locale.ROOT,
                                 "reference run of %s: %d predictions for %d good records, %d dead letters for %d bad ones",
@@ -410,7 +418,7 @@ public final class Soak {
             case KILL, RESTART, LOST_STATE -> {
                 EngramProcess victim = lane.live.get(random.nextInt(lane.live.size()));
                 target = victim.name();
-                Path dir = lane.stateOf.get(victim);
+                Path dir = victim.stateDir();
                 if (f == Fault.RESTART) {
                     victim.stop();
                 } else {
@@ -442,20 +450,20 @@ public final class Soak {
             }
             default -> throw new IllegalStateException(f.toString());
         }
-        long done = System.nanoTime();
+        watch.mark(); // the fault is done: output from now on is new
         say("fault %s: %s", f.id(), target);
         for (EngramProcess p : fresh) {
             p.awaitRunning(START);
         }
-        double recovery = watch.awaitOutputAfter(expect, done, RECOVERY_LIMIT) ? (watch.lastRecovered() - start) / 1e9 : -1;
+        long recovered = watch.awaitOutputSinceMark(expect, RECOVERY_LIMIT);
+        double recovery = recovered >= 0 ? (recovered - start) / 1e9 : -1;
         say("  %s", recovery >= 0 ? String.format(Locale.ROOT, "recovered in %.1f s", recovery) : "NOT recovered in " + RECOVERY_LIMIT);
         return new Injected(f, target, at, recovery);
     }
 
     private PipelineResult compare(Lane l, RunOutputs got) {
         Counts c = Counts.of(l.reference, got);
-        int bad = l.input.records().size() - l.input.good();
-        return new PipelineResult(l.name(), l.input.records().size(), l.input.good(), bad, c.expected(), c.got(), c.lost(), c.duplicated(),
+        return new PipelineResult(l.name(), l.input.records().size(), l.input.good(), l.input.bad(), c.expected(), c.got(), c.lost(), c.duplicated(),
                 c.different(), l.reference.diff(got));
     }
 

@@ -97,6 +97,11 @@ public record SoakInput(List<ProducerRecord<byte[], byte[]>> records, int good) 
         return new SoakInput(List.copyOf(out), good);
     }
 
+    /** The records that must each give one dead letter. */
+    public int bad() {
+        return records.size() - good;
+    }
+
     /** The topic the input goes to. */
     public String topic() {
         return records.get(0).topic();

@@ -49,6 +49,7 @@ class MetricsServerTest {
     @Test
     void loopbackIsNotReachableFromAnotherInterface() throws Exception {
         try (MetricsServer s = new MetricsServer(new PrometheusMeterRegistry(PrometheusConfig.DEFAULT), "127.0.0.1", 0)) {
+            assertTrue(s.address().isLoopbackAddress(), "bound to " + s.address());
             try (Socket ok = new Socket(InetAddress.getLoopbackAddress(), s.port())) {
                 assertTrue(ok.isConnected());
             }

@@ -174,7 +174,7 @@ class PrometheusScrapeIT {
                 }
                 empty = still;
                 if (!empty.isEmpty()) {
-                    Thread.sleep(1000);
+                    Thread.sleep(500); // Prometheus scrapes and evaluates every second
                 }
             }
             java.util.List<String> named = empty.stream().map(q -> queries.get(q) + ": " + q).toList();

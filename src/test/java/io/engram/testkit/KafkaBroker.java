@@ -5,7 +5,6 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.Comparator;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.extension.AfterAllCallback;
@@ -74,13 +73,6 @@ public final class KafkaBroker implements BeforeAllCallback, AfterAllCallback {
     /** Starts the broker again on the same port with the same data. */
     public void restart() {
         broker = EmbeddedKafka.start(port, dataDir);
-    }
-
-    /** {@link #stop()}, {@code down} of outage, then {@link #restart()}. */
-    public void outage(Duration down) throws InterruptedException {
-        stop();
-        Thread.sleep(down.toMillis());
-        restart();
     }
 
     static void deleteRecursively(Path dir) throws IOException {

@@ -88,7 +88,7 @@ public final class RunCommand implements Callable<Integer> {
         PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         io.engram.monitoring.JvmMeters.bindTo(registry); // for the life of the process
         String summary = String.format("%s (%s): %s -> %s; dead letters -> %s", s.name(), s.kind().type(),
-                s.topics().name(s.kind().stepInputRole()), String.join(", ", outputs(s)), s.topics().deadLetter());
+                String.join(", ", s.inputTopics()), String.join(", ", outputs(s)), s.topics().deadLetter());
         checkBootstrap(bootstrap);
         return runUntilStopped(s.name(), summary, s.metricsHost(), s.metricsPort(), registry, client,
                 () -> PipelineRunner.start(s, bootstrap, stateDir, registry, true, client, !noCreateTopics), bootstrap);
@@ -96,13 +96,7 @@ public final class RunCommand implements Callable<Integer> {
 
     /** The topics a pipeline writes, besides dead letters. */
     private static java.util.List<String> outputs(PipelineSpec s) {
-        java.util.List<String> out = new java.util.ArrayList<>();
-        s.topics().names().forEach((role, topic) -> {
-            if (!role.equals(s.kind().stepInputRole()) && !role.equals(io.engram.core.PipelineTopics.DEAD_LETTER)) {
-                out.add(topic);
-            }
-        });
-        return out;
+        return s.outputTopics().stream().filter(t -> !t.equals(s.topics().deadLetter())).toList();
     }
 
     /** A malformed or unresolvable address is a local mistake: say so, rather than "cannot reach" after a timeout. */

@@ -24,6 +24,27 @@ public interface PipelineKind {
     /** The role of the topic the step processor reads. */
     String stepInputRole();
 
+    /** The roles of a pipeline's input topics, those its users write: the step input's by default. */
+    default List<String> inputRoles(PipelineSpec spec) {
+        return List.of(stepInputRole());
+    }
+
+    /**
+     * The roles of every topic a pipeline of this spec consumes: its inputs and any topic that joins
+     * two of its own stages.
+     */
+    default List<String> consumedRoles(PipelineSpec spec) {
+        return inputRoles(spec);
+    }
+
+    /**
+     * The roles of the topics a pipeline of this spec reads or writes: the ones Engram creates and
+     * checks. Every role by default; a role the spec's settings turn off is left out.
+     */
+    default List<String> usedRoles(PipelineSpec spec) {
+        return List.copyOf(spec.topics().names().keySet());
+    }
+
     /** Default {@code state.store}. */
     String defaultStore();
 

@@ -5,6 +5,7 @@ import io.engram.errors.ConfigException;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.function.Function;
@@ -38,7 +39,6 @@ public record PipelineSpec(
         Map<String, String> kafkaProperties,
         Object settings) {
 
-    /** The {@code processing:} section. */
     /**
      * The {@code processing:} section.
      *
@@ -48,6 +48,11 @@ public record PipelineSpec(
     public record Processing(String guarantee, long commitIntervalMs, int threads, int standbyReplicas, String profile) {
         public static final String LIVE = "live";
         public static final String THROUGHPUT = "throughput";
+
+        /** The commit interval a profile sets unless the file gives one: live 20 ms, throughput 1 s, none 100 ms. */
+        public static long defaultCommitIntervalMs(String profile) {
+            return profile == null ? 100 : profile.equals(LIVE) ? 20 : 1000;
+        }
     }
 
     /** Where /metrics, /health and /ready listen unless {@code metrics.host} says otherwise: this machine only. */
@@ -86,6 +91,27 @@ public record PipelineSpec(
 
     private static final Set<String> COMMON = Set.of("type", "name", "application_id", "topics", "model", "state", "processing",
             "metrics", "kafka");
+
+    /** The topics users write and this pipeline reads (see {@link PipelineKind#inputRoles}). */
+    public List<String> inputTopics() {
+        return kind.inputRoles(this).stream().map(topics::name).distinct().toList();
+    }
+
+    /** Every topic this pipeline consumes: its inputs, and a topic between two of its stages (see {@link PipelineKind#consumedRoles}). */
+    public List<String> consumedTopics() {
+        return kind.consumedRoles(this).stream().map(topics::name).distinct().toList();
+    }
+
+    /** The topics this pipeline writes: every used one but the inputs. */
+    public List<String> outputTopics() {
+        List<String> in = inputTopics();
+        return usedTopics().stream().filter(t -> !in.contains(t)).toList();
+    }
+
+    /** Every topic this pipeline reads or writes, in role order, without repeats: those Engram creates. */
+    public List<String> usedTopics() {
+        return kind.usedRoles(this).stream().map(topics::name).distinct().toList();
+    }
 
     /** The kind's settings as {@code type}. */
     public <T> T settings(Class<T> type) {
@@ -130,6 +156,12 @@ public record PipelineSpec(
     public PipelineSpec withThreads(int n) {
         return withProcessing(new Processing(processing.guarantee(), processing.commitIntervalMs(), n, processing.standbyReplicas(),
                 processing.profile()));
+    }
+
+    /** The same file's common settings under another kind, with that kind's settings (benchmark baselines). */
+    public PipelineSpec withKind(PipelineKind k, Object s) {
+        return new PipelineSpec(file, k, name, applicationId, topics, modelManifest, stateStore, outOfOrder, statePolicy, processing,
+                metricsHost, metricsPort, kafkaProperties, s);
     }
 
     public PipelineSpec withSettings(Object s) {
@@ -228,7 +260,7 @@ public record PipelineSpec(
         String profile = p != null && p.hasNonNull("profile")
                 ? v.choice(p, "profile", null, java.util.List.of(Processing.LIVE, Processing.THROUGHPUT)) : null;
         // The profile sets the commit interval unless the file gives one.
-        long commitDefault = profile == null ? 100 : profile.equals(Processing.LIVE) ? 20 : 1000;
+        long commitDefault = Processing.defaultCommitIntervalMs(profile);
         Processing processing = new Processing(guarantee, v.integer(p, "commit_interval_ms", commitDefault, 1, 3_600_000),
                 (int) v.integer(p, "threads", 1, 1, 256), (int) v.integer(p, "standby_replicas", 0, 0, 32), profile);
 

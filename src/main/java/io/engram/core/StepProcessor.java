@@ -4,7 +4,7 @@ import io.engram.errors.BadInputException;
 import io.engram.errors.BadInputException.Reason;
 import io.engram.model.ModelManifest;
 import io.engram.model.StepModel;
-import io.engram.model.Stepper;
+import io.engram.model.ModelStep;
 import java.util.Arrays;
 import java.util.Map;
 import org.apache.kafka.streams.processor.api.Processor;
@@ -29,9 +29,9 @@ import org.apache.kafka.streams.state.KeyValueStore;
  * in-value form); value (a tombstone is refused); decode; event time at most
  * {@value #MAX_TS_AHEAD_MS} ms ahead; order; lifecycle.
  *
- * <p>One instance per task, made by {@link StepTopology}'s supplier. It owns its {@link Stepper}
- * (native buffers), released by {@link #close()}; the {@link StepModel} is shared and owned by the
- * caller. With a {@code null} model the step is skipped and the model's output is all zeros: the
+ * <p>One instance per task, made by {@link StepTopology}'s supplier. It owns its {@link ModelStep}
+ * (a {@link io.engram.model.Stepper}, native buffers), released by {@link #close()}; the
+ * {@link StepModel} is shared and owned by the caller. With a {@code null} model the step is skipped and the model's output is all zeros: the
  * baseline that measures the model's cost.
  *
  * @param <I> the head's decoded input
@@ -49,7 +49,7 @@ public final class StepProcessor<I, P> implements Processor<String, byte[], Stri
 
     private final Head<I, P> head;
     private final ModelManifest manifest;
-    private final StepModel model;
+    private final java.util.function.Supplier<? extends ModelStep> steps;
     private final String storeName;
     private final OutOfOrder outOfOrder;
     private final StateLifecycle lifecycle;
@@ -61,7 +61,7 @@ public final class StepProcessor<I, P> implements Processor<String, byte[], Stri
 
     private ProcessorContext<String, Object> context;
     private KeyValueStore<String, StreamState<P>> store;
-    private Stepper stepper;
+    private ModelStep stepper;
 
     /**
      * @param manifest the model's manifest (also when {@code model} is null)
@@ -69,9 +69,18 @@ public final class StepProcessor<I, P> implements Processor<String, byte[], Stri
      */
     public StepProcessor(Head<I, P> head, ModelManifest manifest, StepModel model, String storeName, OutOfOrder outOfOrder,
             StatePolicy policy, PipelineMeters meters, Map<String, String> sinks) {
+        this(head, manifest, model == null ? null : () -> model.newStepper(1), storeName, outOfOrder, policy, meters, sinks);
+    }
+
+    /**
+     * As the other constructor, with the model step made by {@code steps} (one per task, owned by
+     * this processor), or null for the model-less baseline.
+     */
+    public StepProcessor(Head<I, P> head, ModelManifest manifest, java.util.function.Supplier<? extends ModelStep> steps, String storeName,
+            OutOfOrder outOfOrder, StatePolicy policy, PipelineMeters meters, Map<String, String> sinks) {
         this.head = head;
         this.manifest = manifest;
-        this.model = model;
+        this.steps = steps;
         this.storeName = storeName;
         this.outOfOrder = outOfOrder;
         this.meters = meters;
@@ -86,7 +95,7 @@ public final class StepProcessor<I, P> implements Processor<String, byte[], Stri
         this.context = context;
         this.store = context.getStateStore(storeName);
         lifecycle.init(context, store);
-        this.stepper = model == null ? null : model.newStepper(1);
+        this.stepper = steps == null ? null : steps.get();
     }
 
     @Override

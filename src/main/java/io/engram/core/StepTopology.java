@@ -45,10 +45,32 @@ public final class StepTopology {
      */
     public static <I, P> String addStep(Topology topology, PipelineSpec spec, ModelManifest manifest, StepModel model,
             PipelineMeters meters, Supplier<Head<I, P>> heads) {
+        return addStep(topology, spec, manifest, model, meters, heads, null);
+    }
+
+    /**
+     * As {@link #addStep(Topology, PipelineSpec, ModelManifest, StepModel, PipelineMeters, Supplier)};
+     * with a {@code parent} node the step reads what that node forwards (values in the form of the
+     * step input topic's records) in the same sub-topology, instead of a source on the topic: one
+     * task and one transaction from the parent's input to the step's outputs.
+     *
+     * @param parent the node the step's input comes from, or null for a source on the step input topic
+     */
+    public static <I, P> String addStep(Topology topology, PipelineSpec spec, ModelManifest manifest, StepModel model,
+            PipelineMeters meters, Supplier<Head<I, P>> heads, String parent) {
+        return addStep(topology, spec, manifest, model == null ? null : () -> model.newStepper(1), meters, heads, parent);
+    }
+
+    /**
+     * As {@link #addStep(Topology, PipelineSpec, ModelManifest, StepModel, PipelineMeters, Supplier, String)},
+     * with the model step made by {@code steps} per task (null: the model-less baseline).
+     */
+    public static <I, P> String addStep(Topology topology, PipelineSpec spec, ModelManifest manifest,
+            Supplier<? extends io.engram.model.ModelStep> steps, PipelineMeters meters, Supplier<Head<I, P>> heads, String parent) {
         Head<I, P> probe = heads.get();
         PipelineTopics topics = spec.topics();
         String input = topics.name(spec.kind().stepInputRole());
-        String source = input + "-source";
+        String source = parent != null ? parent : input + "-source";
         String step = stepNode(spec.stateStore());
         // role -> sink node; one sink per distinct topic
         Map<String, String> sinks = new LinkedHashMap<>();
@@ -62,7 +84,7 @@ public final class StepTopology {
         ProcessorSupplier<String, byte[], String, Object> supplier = new ProcessorSupplier<>() {
             @Override
             public Processor<String, byte[], String, Object> get() {
-                return new StepProcessor<>(heads.get(), manifest, model, spec.stateStore(), spec.outOfOrder(), spec.statePolicy(), meters,
+                return new StepProcessor<>(heads.get(), manifest, steps, spec.stateStore(), spec.outOfOrder(), spec.statePolicy(), meters,
                         sinks);
             }
 
@@ -71,7 +93,9 @@ public final class StepTopology {
                 return Set.of(store);
             }
         };
-        topology.addSource(source, new InputKeyDeserializer(), Serdes.ByteArray().deserializer(), input);
+        if (parent == null) {
+            topology.addSource(source, new InputKeyDeserializer(), Serdes.ByteArray().deserializer(), input);
+        }
         topology.addProcessor(step, supplier, source);
         for (Map.Entry<String, String> e : sinkOfTopic.entrySet()) {
             TopicSpec<String, Object> out = TopicSpec.json(e.getKey());

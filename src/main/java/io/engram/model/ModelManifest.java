@@ -72,6 +72,15 @@ public record ModelManifest(
     }
 
     /** Total floats of recurrent state, over all pairs. */
+    /**
+     * The same model with other state, under another id: for a step that keeps a different state
+     * from the model's (the benchmark's windowed baseline keeps the last inputs).
+     */
+    public ModelManifest withState(String newId, List<StatePair> newState) {
+        return new ModelManifest(newId, version, onnxFile, architecture, task, input, output, List.copyOf(newState), preprocessing, "",
+                image, labels, encoder, manifestPath);
+    }
+
     public int stateFloats() {
         int n = 0;
         for (StatePair p : state) {

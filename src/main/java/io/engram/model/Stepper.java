@@ -16,7 +16,7 @@ import java.util.Map;
  * pinned tensors that ONNX Runtime writes into. Nothing is allocated per step. Not thread-safe: one
  * stepper per thread. Owns its tensors; {@link #close()} is idempotent.
  */
-public final class Stepper implements AutoCloseable {
+public final class Stepper implements ModelStep {
     private final StepModel model;
     private final ModelManifest manifest;
     private final int batch;
@@ -70,6 +70,7 @@ public final class Stepper implements AutoCloseable {
      * ({@link ModelManifest#stateFloats()} floats) and is updated in place; {@code out} receives the
      * output.
      */
+    @Override
     public void step(float[] x, float[] state, float[] out) {
         if (batch != 1) {
             throw new IllegalStateException("step(float[]...) needs a batch-1 stepper");

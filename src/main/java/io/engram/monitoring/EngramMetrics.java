@@ -159,6 +159,11 @@ public final class EngramMetrics implements MeterBinder, PipelineMeters {
         return wipes.get(reason).count();
     }
 
+    /** Frames through the CNN stage so far (0 for pipelines without one). */
+    public double encodedCount() {
+        return encode == null ? 0 : encode.count();
+    }
+
     public double processedCount() {
         return processed.count();
     }

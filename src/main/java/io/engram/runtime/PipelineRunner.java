@@ -84,7 +84,7 @@ public final class PipelineRunner implements AutoCloseable {
             Map<String, String> admin = adminProperties(streamsOverrides);
             TopicAdmin.checkReachable(bootstrap, admin);
             PipelineTopics t = spec.topics();
-            TopicAdmin.createTopics(bootstrap, admin, t.partitions(), t.replicationFactor(), t.all(), createTopics);
+            TopicAdmin.createTopics(bootstrap, admin, t.partitions(), t.replicationFactor(), spec.usedTopics(), createTopics);
             Properties props = streamsProperties(spec, bootstrap, stateDir, metrics);
             props.putAll(streamsOverrides);
             // Is the local state this cluster's and these topics'? Checked before Kafka Streams

@@ -47,17 +47,27 @@ public final class EngramProcess implements AutoCloseable {
         return start(name, config, bootstrap, stateDir, log, streamsProperties, List.of());
     }
 
+    /** JVM options of the child processes of tests and the soak: small heap, quick start. */
+    public static final List<String> TEST_JVM = List.of("-Xmx512m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
+            // Which tasks this instance was given, in its log (diagnostics for a failure).
+            "-Dorg.slf4j.simpleLogger.log.org.apache.kafka.streams.processor.internals.TaskManager=info");
+
     /** As {@link #start(String, Path, String, Path, Path, Map)}, with {@code extraArgs} added to {@code engram run}'s. */
     public static EngramProcess start(String name, Path config, String bootstrap, Path stateDir, Path log,
+            Map<String, String> streamsProperties, List<String> extraArgs) {
+        return start(name, TEST_JVM, config, bootstrap, stateDir, log, streamsProperties, extraArgs);
+    }
+
+    /** As {@link #start(String, Path, String, Path, Path, Map, List)}, with the JVM options {@code jvm}. */
+    public static EngramProcess start(String name, List<String> jvm, Path config, String bootstrap, Path stateDir, Path log,
             Map<String, String> streamsProperties, List<String> extraArgs) {
         if (!Files.isRegularFile(JAR)) {
             throw new IllegalStateException(JAR + " is missing: build it with `mvn -B -o -q package -DskipTests`");
         }
-        List<String> cmd = new ArrayList<>(List.of(
-                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Xmx512m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
-                // Which tasks this instance was given, in its log (diagnostics for a failure).
-                "-Dorg.slf4j.simpleLogger.log.org.apache.kafka.streams.processor.internals.TaskManager=info",
+        List<String> cmd = new ArrayList<>();
+        cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        cmd.addAll(jvm);
+        cmd.addAll(List.of(
                 "-jar", JAR.toString(), "run",
                 "--config", config.toString(),
                 "--bootstrap-servers", bootstrap,
@@ -91,6 +101,11 @@ public final class EngramProcess implements AutoCloseable {
 
     public String name() {
         return name;
+    }
+
+    /** The operating system's process id. */
+    public long pid() {
+        return process.pid();
     }
 
     public boolean alive() {

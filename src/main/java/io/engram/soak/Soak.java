@@ -243,16 +243,15 @@ public final class Soak {
             String inputRole = video ? "frames" : "input";
             String topic = spec.topics().name(inputRole);
             this.input = video ? SoakInput.video(topic, o.seed(), 6, total, o.samples()) : SoakInput.sensor(topic, o.seed(), 32, total);
+            // Every used topic but the input is compared; what the pipeline consumes (in the split video
+            // layout, the features topic too) must be consumed to the end before the outputs are read.
+            List<String> outputs = spec.outputTopics();
             spec.topics().names().forEach((role, t) -> {
-                if (!role.equals(inputRole)) {
+                if (outputs.contains(t) && !outputRoles.contains(role)) {
                     outputRoles.add(role);
                 }
             });
-            consumed.add(topic);
-            String step = spec.topics().name(spec.kind().stepInputRole());
-            if (!consumed.contains(step)) {
-                consumed.add(step);
-            }
+            consumed.addAll(spec.consumedTopics());
         }
 
         String name() {
@@ -296,7 +295,7 @@ public final class Soak {
         broker = EmbeddedKafka.start(0, kafkaData, true);
         port = broker.port();
         for (Lane l : lanes) {
-            EmbeddedKafka.createTopics(bootstrap(), l.spec.topics().partitions(), (short) 1, l.spec.topics().all().toArray(String[]::new));
+            EmbeddedKafka.createTopics(bootstrap(), l.spec.topics().partitions(), (short) 1, l.spec.usedTopics().toArray(String[]::new));
         }
         List<Injected> injected = new ArrayList<>();
         double ingestSeconds;

@@ -113,7 +113,7 @@ class StateFormatTest {
         assertEquals(96 + 128, s.hidden().length);
         JsonNode clip = JSON.readTree(Path.of(f.get("clip").asText()).toFile());
         FeatureRecordSerde fs = new FeatureRecordSerde();
-        try (PipelineDriver pd = new PipelineDriver(f.get("pipeline").asText())) {
+        try (PipelineDriver pd = PipelineDriver.stepFed(f.get("pipeline").asText())) {
             pd.<ActivityState>store().put(f.get("key").asText(), s);
             TestInputTopic<byte[], byte[]> in = pd.stepInput();
             TestOutputTopic<String, String> preds = pd.output(ActivityHead.PREDICTIONS);

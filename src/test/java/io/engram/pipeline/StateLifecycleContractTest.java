@@ -48,7 +48,7 @@ class StateLifecycleContractTest {
         final TestOutputTopic<String, String> events;
 
         P(String yaml, UnaryOperator<PipelineSpec> change) throws Exception {
-            pd = new PipelineDriver(change.apply(Pipelines.load(Path.of(yaml))));
+            pd = PipelineDriver.stepFed(change.apply(Pipelines.load(Path.of(yaml))));
             in = pd.stepInput();
             predictions = pd.output("predictions");
             events = pd.stateEvents();

@@ -87,6 +87,8 @@ public final class CrashHarness {
     private int tasks;
     int threads;
     final List<String> kills = new ArrayList<>();
+    private final Map<String, java.util.function.UnaryOperator<PipelineYaml>> variants = new java.util.HashMap<>();
+    private final Map<String, RunOutputs> variantReferences = new java.util.HashMap<>();
 
     /**
      * @param name the pipeline's short name, in topic names and application ids
@@ -110,6 +112,16 @@ public final class CrashHarness {
     public CrashHarness pacing(int chunk, long pauseMs) {
         this.chunk = chunk;
         this.pauseMs = pauseMs;
+        return this;
+    }
+
+    /**
+     * Runs scenario {@code scenario} ({@code kill9}, {@code failover}, {@code lost-state} or
+     * {@code outage}) on a variant of the pipeline file, e.g. another layout of the same pipeline.
+     * Its outputs are compared, byte for byte, with an uninterrupted run of the same variant.
+     */
+    public CrashHarness variant(String scenario, java.util.function.UnaryOperator<PipelineYaml> change) {
+        variants.put(scenario, change);
         return this;
     }
 
@@ -149,32 +161,59 @@ public final class CrashHarness {
      */
     public synchronized RunOutputs reference() throws Exception {
         if (reference == null) {
-            long t0 = System.nanoTime();
-            PipelineTopics t = topics("reference");
-            PipelineSpec spec = Pipelines.load(yaml("reference", 0));
-            threads = spec.processing().threads();
-            List<ProducerRecord<byte[], byte[]>> records = input.records(t);
-            createTopics(t);
-            try (PipelineRunner runner = PipelineRunner.start(spec, broker.bootstrap(), work.resolve("reference-state"),
-                    new SimpleMeterRegistry(), true);
-                    KafkaProducer<byte[], byte[]> producer = Clients.producer(broker.bootstrap())) {
-                assertTrue(runner.awaitRunning(START), "reference pipeline running");
-                for (ProducerRecord<byte[], byte[]> r : records) {
-                    producer.send(r);
-                }
-                producer.flush();
-                Map<String, Integer> min = new LinkedHashMap<>();
-                min.put(PREDICTIONS, goodIn(records, records.size()));
-                min.put(PipelineTopics.DEAD_LETTER, (int) records.stream().filter(CrashHarness::isBad).count());
-                reference = awaitOutputs(broker.bootstrap(), spec.applicationId(), t, records, min);
-                min.forEach((role, n) -> assertEquals(n, reference.total(role), "reference run: " + role + ", one per "
-                        + (role.equals(PREDICTIONS) ? "good" : "bad") + " input record"));
-                tasks = runner.streams().metadataForLocalThreads().stream().mapToInt(m -> m.activeTasks().size()).sum();
-            }
-            System.out.printf(Locale.ROOT, "%s reference: %s, %d tasks, in %.1f s%n", name, reference.summary(), tasks,
-                    (System.nanoTime() - t0) / 1e9);
+            reference = runReference("reference", true);
         }
         return reference;
+    }
+
+    /**
+     * What scenario {@code scenario} is compared with: the reference, or for a scenario on a
+     * {@link #variant} an uninterrupted run of that variant (computed once).
+     */
+    synchronized RunOutputs reference(String scenario) throws Exception {
+        if (!variants.containsKey(scenario)) {
+            return reference();
+        }
+        RunOutputs r = variantReferences.get(scenario);
+        if (r == null) {
+            r = runReference(scenario + "-reference", false);
+            variantReferences.put(scenario, r);
+        }
+        return r;
+    }
+
+    private RunOutputs runReference(String run, boolean main) throws Exception {
+        long t0 = System.nanoTime();
+        PipelineTopics t = topics(run);
+        PipelineSpec spec = Pipelines.load(yaml(run, 0));
+        List<ProducerRecord<byte[], byte[]>> records = input.records(t);
+        createTopics(t);
+        RunOutputs out;
+        int n;
+        try (PipelineRunner runner = PipelineRunner.start(spec, broker.bootstrap(), work.resolve(run + "-state"),
+                new SimpleMeterRegistry(), true);
+                KafkaProducer<byte[], byte[]> producer = Clients.producer(broker.bootstrap())) {
+            assertTrue(runner.awaitRunning(START), run + " pipeline running");
+            for (ProducerRecord<byte[], byte[]> r : records) {
+                producer.send(r);
+            }
+            producer.flush();
+            Map<String, Integer> min = new LinkedHashMap<>();
+            min.put(PREDICTIONS, goodIn(records, records.size()));
+            min.put(PipelineTopics.DEAD_LETTER, (int) records.stream().filter(CrashHarness::isBad).count());
+            out = awaitOutputs(broker.bootstrap(), spec.applicationId(), t, records, min);
+            for (Map.Entry<String, Integer> e : min.entrySet()) {
+                assertEquals(e.getValue(), out.total(e.getKey()), run + " run: " + e.getKey() + ", one per "
+                        + (e.getKey().equals(PREDICTIONS) ? "good" : "bad") + " input record");
+            }
+            n = runner.streams().metadataForLocalThreads().stream().mapToInt(m -> m.activeTasks().size()).sum();
+        }
+        if (main) {
+            threads = spec.processing().threads();
+            tasks = n;
+        }
+        System.out.printf(Locale.ROOT, "%s %s: %s, %d tasks, in %.1f s%n", name, run, out.summary(), n, (System.nanoTime() - t0) / 1e9);
+        return out;
     }
 
     /** Kafka Streams tasks of the pipeline (sub-topologies x partitions), known once {@link #reference()} ran. */
@@ -306,7 +345,8 @@ public final class CrashHarness {
     }
 
     Path yaml(String scenario, int standbys) {
-        return pipeline.applicationId("crash-it-" + name + "-" + scenario).topics(topics(scenario)).standbys(standbys)
+        String variant = scenario.endsWith("-reference") ? scenario.substring(0, scenario.length() - "-reference".length()) : scenario;
+        return variants.getOrDefault(variant, y -> y).apply(pipeline).applicationId("crash-it-" + name + "-" + scenario).topics(topics(scenario)).standbys(standbys)
                 .set("metrics.port", 0).write(work.resolve(name + "-" + scenario + ".yaml"));
     }
 

@@ -139,16 +139,17 @@ public final class CrashScenario implements AutoCloseable {
     public void assertSameAsReference() throws Exception {
         feeder.allow(input.size());
         feeder.awaitSent(input.size(), DRAIN);
+        RunOutputs reference = h.reference(scenario);
         Map<String, Integer> min = new LinkedHashMap<>();
-        h.reference.roles().forEach(r -> min.put(r, h.reference.total(r)));
+        reference.roles().forEach(r -> min.put(r, reference.total(r)));
         RunOutputs got = CrashHarness.awaitOutputs(h.broker.bootstrap(), applicationId, topics, input, min);
         int written = TopicReader.count(h.broker.bootstrap(), topics.name(PREDICTIONS), IsolationLevel.READ_UNCOMMITTED);
         log("output: " + got.summary() + "; " + (written - got.total(PREDICTIONS)) + " prediction records written in aborted transactions");
-        assertEquals(h.reference.roles(), got.roles(), "output roles");
-        List<String> diffs = h.reference.diff(got);
+        assertEquals(reference.roles(), got.roles(), "output roles");
+        List<String> diffs = reference.diff(got);
         if (!diffs.isEmpty()) {
             throw new AssertionError(h.name + " scenario " + scenario + ": the output differs from the uninterrupted run's ("
-                    + diffs.size() + " differences; reference " + h.reference.summary() + ", got " + got.summary() + "):\n  "
+                    + diffs.size() + " differences; reference " + reference.summary() + ", got " + got.summary() + "):\n  "
                     + String.join("\n  ", diffs.subList(0, Math.min(20, diffs.size()))));
         }
     }

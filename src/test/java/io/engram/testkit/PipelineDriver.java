@@ -9,6 +9,8 @@ import io.engram.model.StepModel;
 import io.engram.monitoring.EngramMetrics;
 import io.engram.runtime.PipelineRunner;
 import io.engram.runtime.Pipelines;
+import io.engram.pipeline.activity.VideoActivityPipeline;
+import io.engram.pipeline.video.FrameStage;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -59,8 +61,29 @@ public final class PipelineDriver implements AutoCloseable {
         return driver.createInputTopic(spec.topics().name(role), new ByteArraySerializer(), new ByteArraySerializer());
     }
 
-    /** The step's input topic. */
+    /**
+     * The pipeline of {@code spec} with its step fed from the step input topic: the video pipeline in
+     * its split layout (in the fused one, the step reads the encoder's output and no topic), any
+     * other pipeline as it is. For tests of the step that send it its input records directly.
+     */
+    public static PipelineDriver stepFed(PipelineSpec spec) throws Exception {
+        if (spec.settings() instanceof VideoActivityPipeline.Settings s) {
+            spec = spec.withSettings(s.withLayout(FrameStage.Layout.SPLIT, true));
+        }
+        return new PipelineDriver(spec);
+    }
+
+    /** As {@link #stepFed(PipelineSpec)}, for a YAML file. */
+    public static PipelineDriver stepFed(String yaml) throws Exception {
+        return stepFed(Pipelines.load(Path.of(yaml)));
+    }
+
+    /** The step's input topic; the step must read it (see {@link #stepFed}). */
     public TestInputTopic<byte[], byte[]> stepInput() {
+        String topic = spec.topics().name(spec.kind().stepInputRole());
+        if (!spec.consumedTopics().contains(topic)) {
+            throw new IllegalStateException(spec.file() + ": the step does not read " + topic + " in this layout; use PipelineDriver.stepFed");
+        }
         return input(spec.kind().stepInputRole());
     }
 

@@ -33,8 +33,11 @@ import org.bytedeco.javacv.Java2DFrameConverter;
  * turns false, or {@link SourceOptions#maxReconnects()} attempts in a row have failed (then
  * {@link #next} throws an {@link IOException}). Frame offsets come from a monotonic clock and
  * {@link CapturedFrame#epochMillis()} is the wall clock at the grab. RTSP is read over TCP (no
- * smeared frames from lost UDP packets) with a socket timeout; both can be overridden with
- * {@link SourceOptions#ffmpegOptions()}.
+ * smeared frames from lost UDP packets) with a socket timeout; other URLs with FFmpeg's
+ * {@code rw_timeout} ({@link SourceOptions#timeout()}), so that a stream that stops sending without
+ * closing counts as lost rather than hanging. HTTP(S) sources drop a frame cut short by a dropped
+ * connection ({@code fflags=+discardcorrupt}) rather than sending it torn. All of these can be
+ * overridden with {@link SourceOptions#ffmpegOptions()}.
  *
  * <p><b>Resources.</b> The grabber holds native memory outside the Java heap: always {@link #close()}
  * this source. The grabber reuses one native {@link Frame}, and the {@link Java2DFrameConverter}
@@ -128,6 +131,12 @@ public final class GrabberFrameSource implements FrameSource {
             opts.put("timeout", micros); // RTSP: socket I/O timeout in microseconds (FFmpeg 5+; "stimeout" before)
         } else {
             opts.put("rw_timeout", micros); // any protocol: read/write timeout in microseconds
+        }
+        if (scheme.equals("http") || scheme.equals("https")) {
+            // A connection cut mid-frame leaves the last MJPEG part short: FFmpeg flags the packet corrupt
+            // but decodes it by default, into a torn frame (the cut-off rows left from the previous
+            // frame). Drop it instead.
+            opts.put("fflags", "+discardcorrupt"); // added to FFmpeg's default flags
         }
         opts.putAll(settings.ffmpegOptions());
         GrabberFrameSource s = new GrabberFrameSource(url, null, null, opts, 0, live, settings, redact(url));

@@ -8,9 +8,7 @@ import io.engram.core.StreamState;
 import io.engram.model.ModelManifest;
 import io.engram.pipeline.video.FeatureInput;
 import io.engram.pipeline.video.FeatureRecord;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import org.apache.kafka.streams.processor.api.Record;
 
 /**
@@ -89,10 +87,7 @@ public final class ActivityHead implements Head<FeatureRecord, ActivityState> {
         if (announce) {
             a.announced = best;
         }
-        Map<String, Double> all = new LinkedHashMap<>();
-        for (int i = 0; i < probs.length; i++) {
-            all.put(manifest.labels().get(i), (double) probs[i]);
-        }
+        Probabilities all = new Probabilities(manifest.labels(), probs.clone());
         String label = manifest.labels().get(best);
         out.add(PREDICTIONS, new ActivityPrediction(camera, t, f.sequence(), step, label, probs[best], all, f.encoder(), s.modelId(),
                 s.modelVersion()));

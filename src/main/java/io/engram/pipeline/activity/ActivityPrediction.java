@@ -2,7 +2,6 @@ package io.engram.pipeline.activity;
 
 import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.annotation.JsonPropertyOrder;
-import java.util.Map;
 
 /** One record of {@code activity-predictions}: the activity after this frame. See docs/topics.md. */
 @JsonPropertyOrder({"camera", "event_time", "frame_seq", "step", "label", "probability", "probabilities", "encoder",
@@ -14,7 +13,7 @@ public record ActivityPrediction(
         @JsonProperty("step") long step,
         @JsonProperty("label") String label,
         @JsonProperty("probability") double probability,
-        @JsonProperty("probabilities") Map<String, Double> probabilities,
+        @JsonProperty("probabilities") Probabilities probabilities,
         @JsonProperty("encoder") String encoder,
         @JsonProperty("model_id") String modelId,
         @JsonProperty("model_version") String modelVersion) {}

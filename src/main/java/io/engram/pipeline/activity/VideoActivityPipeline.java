@@ -21,23 +21,42 @@ import org.apache.kafka.streams.Topology;
 /**
  * Pipeline type {@code video-activity}: live activity recognition. The CNN stage
  * ({@link FrameStage}) turns frames into features; the activity classifier head
- * ({@link ActivityHead}) steps a GRU per camera over them:
+ * ({@link ActivityHead}) steps a GRU per camera over them. In the fused layout (the default) both
+ * run in one sub-topology; in the split layout the features topic joins them:
  *
  * <pre>
- * frames --> frame-encode [shape store] --> features
- * features --> &lt;store&gt;-step [store] --> predictions (one per frame)
- *                                    |--> events (activity changes)
- *                                    \--> state_events (resets, expiries)
+ * fused: frames --> frame-encode [shape store] --> &lt;store&gt;-step [store] --> predictions (one per frame)
+ *                                  \--> features (optional)           |--> events (activity changes)
+ *                                                                     \--> state_events (resets, expiries)
+ * split: frames --> frame-encode [shape store] --> features
+ *        features --> &lt;store&gt;-step [store] --> predictions, events, state_events
  * </pre>
  *
- * Own YAML sections: {@code encoder}, {@code events}; and {@code state.shape_store}.
+ * Own YAML sections: {@code encoder} (with {@code layout} and {@code write_features}), {@code events};
+ * and {@code state.shape_store}.
  */
 public final class VideoActivityPipeline extends AbstractPipelineKind {
     public static final String TYPE = "video-activity";
     public static final VideoActivityPipeline INSTANCE = new VideoActivityPipeline();
 
     /** The kind's own settings. */
-    public record Settings(Path encoderManifest, int maxFrameBytes, long maxPixels, String shapeStore, int eventMinFrames) {}
+    /**
+     * The kind's own settings.
+     *
+     * @param writeFeatures whether the fused layout also writes each frame's features to the
+     *     features topic (the split layout always does: it is the join)
+     */
+    public record Settings(Path encoderManifest, int maxFrameBytes, long maxPixels, String shapeStore, int eventMinFrames,
+            FrameStage.Layout layout, boolean writeFeatures) {
+        public Settings withLayout(FrameStage.Layout l, boolean write) {
+            return new Settings(encoderManifest, maxFrameBytes, maxPixels, shapeStore, eventMinFrames, l, write);
+        }
+
+        /** Whether frame features are written to the features topic. */
+        public boolean featuresWritten() {
+            return layout == FrameStage.Layout.SPLIT || writeFeatures;
+        }
+    }
 
     private VideoActivityPipeline() {
         super(TYPE, "features", "activity-rnn-state", 9465, Set.of("encoder", "events"), Map.of("state", Set.of("shape_store")),
@@ -52,7 +71,7 @@ public final class VideoActivityPipeline extends AbstractPipelineKind {
     @Override
     public Settings settings(ConfigReader v, JsonNode root) {
         JsonNode e = v.section(root, "encoder");
-        v.known(e, "encoder.", Set.of("manifest", "max_frame_bytes", "max_pixels"));
+        v.known(e, "encoder.", Set.of("manifest", "max_frame_bytes", "max_pixels", "layout", "write_features"));
         Path encoder = v.file().getParent().resolve(v.text(e, "manifest", null)).normalize();
         int maxBytes = (int) v.integer(e, "max_frame_bytes", 1_000_000, 1, Integer.MAX_VALUE);
         long maxPixels = v.integer(e, "max_pixels", 4096L * 4096, 1, Long.MAX_VALUE);
@@ -60,7 +79,26 @@ public final class VideoActivityPipeline extends AbstractPipelineKind {
         v.known(ev, "events.", Set.of("min_frames"));
         int minFrames = (int) v.integer(ev, "min_frames", 3, 1, 10_000);
         String shapeStore = v.text(v.section(root, "state"), "shape_store", "camera-frame-shape");
-        return new Settings(encoder, maxBytes, maxPixels, shapeStore, minFrames);
+        FrameStage.Layout layout = FrameStage.Layout.valueOf(v.choice(e, "layout", "fused", List.of("fused", "split"))
+                .toUpperCase(java.util.Locale.ROOT));
+        boolean write = v.bool(e, "write_features", true);
+        return new Settings(encoder, maxBytes, maxPixels, shapeStore, minFrames, layout, write);
+    }
+
+    @Override
+    public List<String> inputRoles(PipelineSpec spec) {
+        return List.of("frames");
+    }
+
+    @Override
+    public List<String> consumedRoles(PipelineSpec spec) {
+        return spec.settings(Settings.class).layout() == FrameStage.Layout.SPLIT ? List.of("frames", "features") : List.of("frames");
+    }
+
+    @Override
+    public List<String> usedRoles(PipelineSpec spec) {
+        boolean features = spec.settings(Settings.class).featuresWritten();
+        return spec.topics().names().keySet().stream().filter(r -> features || !r.equals("features")).toList();
     }
 
     @Override
@@ -90,9 +128,12 @@ public final class VideoActivityPipeline extends AbstractPipelineKind {
         }
         PipelineTopics t = spec.topics();
         Topology topology = new Topology();
-        FrameStage.add(topology, t.name("frames"), FrameStage.featuresTopic(t.name("features")), encoder, s.maxPixels(), s.shapeStore(),
-                s.maxFrameBytes(), meters);
-        StepTopology.addStep(topology, spec, classifier, model, meters, () -> new ActivityHead(classifier, s.eventMinFrames(), meters));
+        boolean fused = s.layout() == FrameStage.Layout.FUSED;
+        String step = StepTopology.stepNode(spec.stateStore());
+        String encode = FrameStage.add(topology, t.name("frames"), s.featuresWritten() ? t.name("features") : null, fused ? step : null,
+                encoder, s.maxPixels(), s.shapeStore(), s.maxFrameBytes(), meters);
+        StepTopology.addStep(topology, spec, classifier, model, meters, () -> new ActivityHead(classifier, s.eventMinFrames(), meters),
+                fused ? encode : null);
         return topology;
     }
 }

@@ -17,7 +17,10 @@ import org.apache.kafka.streams.state.KeyValueStore;
 
 /**
  * The CNN stage: decodes each frame, checks it, preprocesses it as the encoder's manifest says, runs
- * the encoder and emits a {@link FeatureRecord} keyed by camera, with the frame's capture time.
+ * the encoder and emits a {@link FeatureRecord} keyed by camera, with the frame's capture time, in
+ * its binary form ({@link FeatureRecordSerde}): the bytes the features topic carries, which the
+ * recurrent step reads the same way whether they come from the topic (the split layout) or straight
+ * from this processor (the fused layout, {@link FrameStage}).
  * A camera's first frame fixes its frame size (kept in a changelogged store); a later frame of
  * another size, like a corrupt, empty, oversized or unsupported one, is thrown as a
  * {@link BadInputException} and dead-lettered by the processing exception handler.
@@ -25,7 +28,7 @@ import org.apache.kafka.streams.state.KeyValueStore;
  * <p>One instance per task; owns its {@link EncoderModel.Batch} (native buffers), released in
  * {@link #close()}. The encoder session is shared and owned by the caller.
  */
-public final class FrameEncodeProcessor implements Processor<String, byte[], String, FeatureRecord> {
+public final class FrameEncodeProcessor implements Processor<String, byte[], String, byte[]> {
     public static final String H_CONTENT_TYPE = "content-type";
     public static final String H_WIDTH = "width";
     public static final String H_HEIGHT = "height";
@@ -40,11 +43,21 @@ public final class FrameEncodeProcessor implements Processor<String, byte[], Str
     private final PipelineMeters metrics;
     private final String encoderRef;
     private final float[] pixels;
-    private ProcessorContext<String, FeatureRecord> context;
+    private final java.util.List<String> children;
+    private final FeatureRecordSerde serde = new FeatureRecordSerde();
+    private ProcessorContext<String, byte[]> context;
     private KeyValueStore<String, Long> shapes;
     private EncoderModel.Batch batch;
 
-    public FrameEncodeProcessor(EncoderModel encoder, FramePreprocessor pre, String shapeStoreName, int maxFrameBytes, PipelineMeters metrics) {
+    /**
+     * @param children the nodes each feature record goes to, in this order; empty = every child.
+     *     A child's refusal (the step's, e.g. an out-of-order frame) is dead-lettered by Kafka
+     *     Streams at that child and does not stop the record going to the others: as in the split
+     *     layout, the features topic has a record for every frame the encoder accepted.
+     */
+    public FrameEncodeProcessor(EncoderModel encoder, FramePreprocessor pre, String shapeStoreName, int maxFrameBytes, PipelineMeters metrics,
+            java.util.List<String> children) {
+        this.children = java.util.List.copyOf(children);
         this.encoder = encoder;
         this.pre = pre;
         this.shapeStoreName = shapeStoreName;
@@ -55,7 +68,7 @@ public final class FrameEncodeProcessor implements Processor<String, byte[], Str
     }
 
     @Override
-    public void init(ProcessorContext<String, FeatureRecord> context) {
+    public void init(ProcessorContext<String, byte[]> context) {
         this.context = context;
         this.shapes = context.getStateStore(shapeStoreName);
         this.batch = encoder.newBatch(1);
@@ -82,7 +95,8 @@ public final class FrameEncodeProcessor implements Processor<String, byte[], Str
             // command goes on to the classifier stage as an empty feature record with its headers.
             shapes.delete(camera);
             knownShapes.remove(camera);
-            context.forward(new Record<>(camera, new FeatureRecord(encoderRef, -1, new float[0]), record.timestamp(), record.headers()));
+            forward(new Record<>(camera, serde.serialize(null, new FeatureRecord(encoderRef, -1, new float[0])), record.timestamp(),
+                    record.headers()));
             return;
         }
         byte[] bytes = record.value();
@@ -126,7 +140,18 @@ public final class FrameEncodeProcessor implements Processor<String, byte[], Str
         float[] features = new float[encoder.manifest().output().size()];
         batch.encode(pixels, features);
         metrics.frameEncoded(System.nanoTime() - t0);
-        context.forward(new Record<>(camera, new FeatureRecord(encoderRef, seq, features), record.timestamp(), record.headers()));
+        forward(new Record<>(camera, serde.serialize(null, new FeatureRecord(encoderRef, seq, features)), record.timestamp(),
+                record.headers()));
+    }
+
+    private void forward(Record<String, byte[]> r) {
+        if (children.isEmpty()) {
+            context.forward(r);
+            return;
+        }
+        for (String child : children) {
+            context.forward(r, child);
+        }
     }
 
     @Override

@@ -32,9 +32,19 @@ import org.apache.kafka.streams.test.TestRecord;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import io.engram.pipeline.video.FrameStage;
+import org.junit.jupiter.params.Parameter;
+import org.junit.jupiter.params.ParameterizedClass;
+import org.junit.jupiter.params.provider.EnumSource;
 
 /** The video topology in a TopologyTestDriver with the real CNN encoder and activity GRU. */
+@ParameterizedClass
+@EnumSource(FrameStage.Layout.class)
 class VideoTopologyTest {
+    /** Every test runs on both layouts: the outputs must not depend on how the stages are joined. */
+    @Parameter
+    FrameStage.Layout layout;
+
     static final Path MODELS = Path.of("models/activity");
     static final ObjectMapper JSON = new ObjectMapper();
 
@@ -53,7 +63,8 @@ class VideoTopologyTest {
     @BeforeEach
     void start() throws Exception {
         config = Pipelines.load(Path.of("topology/video-activity.yaml"));
-        video = config.settings(VideoActivityPipeline.Settings.class);
+        video = config.settings(VideoActivityPipeline.Settings.class).withLayout(layout, true);
+        config = config.withSettings(video);
         pd = new PipelineDriver(config);
         driver = pd.driver;
         labels = pd.manifest.labels();

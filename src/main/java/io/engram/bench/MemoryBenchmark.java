@@ -1,0 +1,138 @@
+package io.engram.bench;
+
+import io.engram.core.PipelineSpec;
+import io.engram.embedded.EmbeddedKafka;
+import io.engram.soak.Clients;
+import io.engram.soak.EngramProcess;
+import io.engram.soak.TopicReader;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Properties;
+import java.util.SplittableRandom;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.IsolationLevel;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+
+/**
+ * Resident memory of the sensor pipeline with many streams: an {@code engram run} process of its
+ * own (so that the broker and the benchmark are not counted), fed {@value #READINGS} readings for
+ * each of N streams on the in-process broker; once it has consumed them all, its resident set
+ * ({@code VmRSS}) and peak ({@code VmHWM}) are read from {@code /proc}. The state bytes per stream are
+ * the mean size of the store's changelog values (the serialised state: hidden state, counters,
+ * scorer memory). A benchmark: the numbers depend on the machine, the JVM options
+ * ({@link #JVM}) and {@code state.memory_mb}.
+ */
+public final class MemoryBenchmark {
+    private MemoryBenchmark() {}
+
+    /** Readings per stream: enough for every stream to have stepped and scored. */
+    static final int READINGS = 2;
+
+    /** The child's JVM options: a heap capped as an operator would cap it; everything else default. */
+    static final List<String> JVM = List.of("-Xmx512m");
+
+    public record Point(int streams, double rssMb, double peakRssMb, double stateBytesPerStream, double seconds) {}
+
+    public static List<Point> run(PipelineSpec spec, List<Integer> streamCounts, Path work, PrintStream progress) throws Exception {
+        Path yaml = spec.file().toAbsolutePath();
+        List<Point> out = new ArrayList<>();
+        for (int n : streamCounts) {
+            // A broker per size: the pipeline file's own topic names, nothing left over from the size before.
+            try (EmbeddedKafka kafka = EmbeddedKafka.start()) {
+                String bootstrap = kafka.bootstrapServers();
+                String app = "engram-bench-memory-" + n;
+                String input = spec.topics().name("input");
+                String predictions = spec.topics().name("predictions");
+                String store = spec.stateStore();
+                EmbeddedKafka.createTopics(bootstrap, spec.topics().partitions(), (short) 1, spec.usedTopics().toArray(String[]::new));
+                produce(bootstrap, input, n);
+                Path dir = Files.createDirectories(work.resolve("memory-" + n));
+                List<String> args = List.of("--application-id", app);
+                long t0 = System.nanoTime();
+                try (EngramProcess p = EngramProcess.start("memory-" + n, JVM, yaml, bootstrap, dir.resolve("state"), dir.resolve("run.log"),
+                        Map.of(), args)) {
+                    p.awaitRunning(Duration.ofMinutes(2));
+                    TopicReader.awaitSettled(bootstrap, TopicReader.Settle.outputs(List.of(predictions)).consumedBy(app, List.of(input)),
+                            Duration.ofMinutes(30));
+                    double secs = (System.nanoTime() - t0) / 1e9;
+                    double[] rss = rss(p.pid());
+                    double bytes = meanValueBytes(bootstrap, app + "-" + store + "-changelog", 50_000);
+                    Point pt = new Point(n, rss[0], rss[1], bytes, secs);
+                    progress.printf(Locale.ROOT, "  %,d streams: RSS %.0f MB (peak %.0f MB), %.0f state bytes per stream, %.0f s%n", n, rss[0],
+                            rss[1], bytes, secs);
+                    out.add(pt);
+                    p.stop();
+                }
+            }
+        }
+        return out;
+    }
+
+    /** VmRSS and VmHWM of {@code pid}, in MB. */
+    static double[] rss(long pid) throws IOException {
+        double rss = Double.NaN;
+        double hwm = Double.NaN;
+        for (String line : Files.readAllLines(Path.of("/proc", Long.toString(pid), "status"))) {
+            if (line.startsWith("VmRSS:")) {
+                rss = kb(line) / 1024.0;
+            } else if (line.startsWith("VmHWM:")) {
+                hwm = kb(line) / 1024.0;
+            }
+        }
+        return new double[] {rss, hwm};
+    }
+
+    private static double kb(String line) {
+        return Double.parseDouble(line.replaceAll("[^0-9]", ""));
+    }
+
+    /** Mean value size of up to {@code max} committed records of {@code topic}. */
+    static double meanValueBytes(String bootstrap, String topic, int max) {
+        try (KafkaConsumer<byte[], byte[]> c = Clients.consumer(bootstrap, IsolationLevel.READ_COMMITTED)) {
+            long sum = 0;
+            long n = 0;
+            for (ConsumerRecord<byte[], byte[]> r : TopicReader.readToEnd(c, topic, Duration.ofMinutes(2))) {
+                if (r.value() != null) {
+                    sum += r.value().length;
+                    n++;
+                }
+                if (n >= max) {
+                    break;
+                }
+            }
+            return n == 0 ? Double.NaN : (double) sum / n;
+        }
+    }
+
+    private static void produce(String bootstrap, String topic, int streams) {
+        Properties p = new Properties();
+        p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        p.put(ProducerConfig.LINGER_MS_CONFIG, 20);
+        p.put(ProducerConfig.BATCH_SIZE_CONFIG, 256 * 1024);
+        SplittableRandom rnd = new SplittableRandom(11);
+        long start = 1_700_000_000_000L;
+        try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(p, new StringSerializer(), new ByteArraySerializer())) {
+            for (int i = 0; i < READINGS; i++) {
+                for (int s = 0; s < streams; s++) {
+                    long ts = start + i * 60_000L;
+                    String json = String.format(Locale.ROOT, "{\"ts\":%d,\"values\":[%.4f]}", ts, 10 + rnd.nextGaussian());
+                    producer.send(new ProducerRecord<>(topic, null, ts, "sensor-" + s, json.getBytes(StandardCharsets.UTF_8)));
+                }
+            }
+            producer.flush();
+        }
+    }
+}

@@ -27,7 +27,7 @@ public final class Benchmarks {
         java.util.Map<String, Double> figures = new java.util.LinkedHashMap<>();
         if (spec.kind() == VideoActivityPipeline.INSTANCE) {
             progress.printf("engram bench: %d frames of 320x240 JPEG, pipeline %s%n", o.frames(), spec.name());
-            VideoBenchmark.Report r = VideoBenchmark.run(spec, o.clipDir(), o.frames(), o.latencySeconds(), progress);
+            VideoBenchmark.Report r = VideoBenchmark.run(spec, o.clipDir(), o.frames(), o.rounds(), o.latencySeconds(), progress);
             out.printf(Locale.ROOT, "raw encoder (ONNX Runtime, decoded frames, batch 1, 1 thread): %8.1f frames/s%n", r.rawEncoderFps());
             out.printf(Locale.ROOT, "decode + CNN + GRU without Kafka (1 thread):                %8.1f frames/s%n", r.computeFps());
             figures.put("video.encoder_fps", r.rawEncoderFps());
@@ -111,7 +111,12 @@ public final class Benchmarks {
 
     /** The median rate of the passes named {@code name} after the first (a warm-up), or of the only one. */
     static double median(List<SensorBenchmark.Pass> passes, String name) {
-        double[] rates = passes.stream().filter(p -> p.name().equals(name)).mapToDouble(SensorBenchmark.Pass::rate).toArray();
+        return medianAfterFirst(passes.stream().filter(p -> p.name().equals(name)).map(SensorBenchmark.Pass::rate).toList());
+    }
+
+    /** The median of {@code values} after the first (a warm-up), or the only one; NaN for none. */
+    static double medianAfterFirst(List<Double> values) {
+        double[] rates = values.stream().mapToDouble(Double::doubleValue).toArray();
         if (rates.length == 0) {
             return Double.NaN;
         }

@@ -29,7 +29,7 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--streams", defaultValue = "1000", description = "Sensors: distinct stream ids (default: ${DEFAULT-VALUE}).")
     int streams;
 
-    @Option(names = "--rounds", defaultValue = "3", description = "Sensors: alternating rounds of (no-model, model) (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--rounds", defaultValue = "3", description = "Rounds of every pass (sensors: no-model, model, windowed; video: each layout and profile); figures are medians of the rounds after the first (default: ${DEFAULT-VALUE}).")
     int rounds;
 
     @Option(names = "--window", defaultValue = "64",

@@ -4,6 +4,7 @@ import io.engram.runtime.PipelineRunner;
 import io.engram.pipeline.forecast.ForecastSettings;
 import io.engram.demo.SensorSimulator;
 import io.engram.demo.VideoDemo;
+import io.engram.pipeline.activity.ActivityHead;
 import io.engram.embedded.EmbeddedKafka;
 import io.engram.errors.BadInputException;
 import io.engram.monitoring.MetricsServer;
@@ -293,6 +294,9 @@ public final class DemoCommand implements Callable<Integer> {
             if (video != null) {
                 topics.add(video.config().topics().name("events"));
                 topics.add(video.config().topics().name("predictions"));
+                if (video.config().usedTopics().contains(video.config().topics().name(ActivityHead.REFINED))) {
+                    topics.add(video.config().topics().name(ActivityHead.REFINED));
+                }
             }
             if (vaw != null) {
                 topics.add(vaw.topic);
@@ -336,6 +340,10 @@ public final class DemoCommand implements Callable<Integer> {
         String label = n.path("label").asText();
         if (r.topic().equals(video.config().topics().name("predictions"))) {
             video.score(camera, seq, label);
+            return;
+        }
+        if (r.topic().equals(video.config().topics().name(ActivityHead.REFINED))) {
+            video.scoreRefined(camera, seq, label);
             return;
         }
         VideoDemo.Camera cam = video.camera(camera);
@@ -389,6 +397,19 @@ public final class DemoCommand implements Callable<Integer> {
         }
         System.out.printf(Locale.ROOT, "  activity accuracy:    %.1f%% of %d frames (frames %d+ after a change of the true motion)%n",
                 scored == 0 ? 0.0 : 100.0 * correct / scored, scored, VideoDemo.SCORE_AFTER_CHANGE);
+        long[] live = video.tallies(false);
+        long[] refined = video.tallies(true);
+        if (refined[0] + refined[2] > 0) {
+            // Side by side: the refined labels come lag frames late, with look-ahead.
+            System.out.printf(Locale.ROOT, "  live vs refined:      frames 0-%d after a change %.1f%% vs %.1f%% (%d vs %d frames);"
+                    + " frames %d+ %.1f%% vs %.1f%%; all frames %.1f%% vs %.1f%%%n", VideoDemo.SCORE_AFTER_CHANGE - 1, pct(live[1], live[0]),
+                    pct(refined[1], refined[0]), live[0], refined[0], VideoDemo.SCORE_AFTER_CHANGE, pct(live[3], live[2]),
+                    pct(refined[3], refined[2]), pct(live[1] + live[3], live[0] + live[2]), pct(refined[1] + refined[3], refined[0] + refined[2]));
+        }
+    }
+
+    private static double pct(long correct, long of) {
+        return of == 0 ? 0.0 : 100.0 * correct / of;
     }
 
     /** The injection an alert at {@code step} belongs to: inside it or up to 20 steps after. */

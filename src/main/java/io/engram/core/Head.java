@@ -60,4 +60,7 @@ public interface Head<I, P> {
      * payload and adds this record's outputs to {@code out}.
      */
     void output(String key, I in, long eventTime, StreamState<P> s, float[] y, long step, Outputs out);
+
+    /** Releases what this head owns (e.g. native buffers); called once, when its task closes. */
+    default void close() {}
 }

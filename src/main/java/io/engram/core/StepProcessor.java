@@ -198,5 +198,6 @@ public final class StepProcessor<I, P> implements Processor<String, byte[], Stri
             stepper.close();
             stepper = null;
         }
+        head.close();
     }
 }

@@ -3,6 +3,7 @@ package io.engram.core;
 import io.engram.model.ModelManifest;
 import io.engram.model.StepModel;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.function.Supplier;
@@ -67,7 +68,11 @@ public final class StepTopology {
      */
     public static <I, P> String addStep(Topology topology, PipelineSpec spec, ModelManifest manifest,
             Supplier<? extends io.engram.model.ModelStep> steps, PipelineMeters meters, Supplier<Head<I, P>> heads, String parent) {
+        // A head made only to read its codec and output roles; closed at once (it may own native buffers).
         Head<I, P> probe = heads.get();
+        List<String> roles = probe.outputRoles();
+        PayloadCodec<P> codec = probe.codec();
+        probe.close();
         PipelineTopics topics = spec.topics();
         String input = topics.name(spec.kind().stepInputRole());
         String source = parent != null ? parent : input + "-source";
@@ -75,12 +80,12 @@ public final class StepTopology {
         // role -> sink node; one sink per distinct topic
         Map<String, String> sinks = new LinkedHashMap<>();
         Map<String, String> sinkOfTopic = new LinkedHashMap<>();
-        for (String role : concat(probe.outputRoles(), STATE_EVENTS)) {
+        for (String role : concat(roles, STATE_EVENTS)) {
             String topic = topics.name(role);
             sinks.put(role, sinkOfTopic.computeIfAbsent(topic, x -> x + "-sink"));
         }
         StoreBuilder<KeyValueStore<String, StreamState<P>>> store = Stores.keyValueStoreBuilder(
-                Stores.persistentKeyValueStore(spec.stateStore()), Serdes.String(), new StateSerde<>(probe.codec()));
+                Stores.persistentKeyValueStore(spec.stateStore()), Serdes.String(), new StateSerde<>(codec));
         ProcessorSupplier<String, byte[], String, Object> supplier = new ProcessorSupplier<>() {
             @Override
             public Processor<String, byte[], String, Object> get() {

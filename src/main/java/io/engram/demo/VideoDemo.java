@@ -62,6 +62,8 @@ public final class VideoDemo implements AutoCloseable {
     private final AtomicBoolean running = new AtomicBoolean(true);
     private final AtomicLong sent = new AtomicLong();
     private final Map<String, long[]> scores = new TreeMap<>();
+    private final long[] live = new long[4];
+    private final long[] refined = new long[4];
     private boolean closed;
 
     private VideoDemo(PipelineSpec config, List<Camera> cameras, PipelineRunner runner, KafkaProducer<byte[], byte[]> producer) {
@@ -188,7 +190,11 @@ public final class VideoDemo implements AutoCloseable {
     /** Scores one prediction against the clip's true label (frames {@value #SCORE_AFTER_CHANGE}+ after a change only). */
     public synchronized void score(String camera, long seq, String predicted) {
         Camera c = camera(camera);
-        if (c == null || c.truth().isEmpty() || c.changeAge(seq) < SCORE_AFTER_CHANGE) {
+        if (c == null || c.truth().isEmpty()) {
+            return;
+        }
+        tally(live, c, seq, predicted);
+        if (c.changeAge(seq) < SCORE_AFTER_CHANGE) {
             return;
         }
         long[] s = scores.get(camera);
@@ -196,6 +202,30 @@ public final class VideoDemo implements AutoCloseable {
         if (c.truthAt(seq).equals(predicted)) {
             s[1]++;
         }
+    }
+
+    /** Scores one refined prediction (of frame {@code seq}, known {@code lag} frames later) against the clip's true label. */
+    public synchronized void scoreRefined(String camera, long seq, String predicted) {
+        Camera c = camera(camera);
+        if (c != null && !c.truth().isEmpty()) {
+            tally(refined, c, seq, predicted);
+        }
+    }
+
+    private static void tally(long[] t, Camera c, long seq, String predicted) {
+        int at = c.changeAge(seq) < SCORE_AFTER_CHANGE ? 0 : 2;
+        t[at]++;
+        if (c.truthAt(seq).equals(predicted)) {
+            t[at + 1]++;
+        }
+    }
+
+    /**
+     * Live or refined predictions over every camera: {frames 0-3 after a change of the true label
+     * scored, of them correct, frames 4+ scored, of them correct}.
+     */
+    public synchronized long[] tallies(boolean refinedOnes) {
+        return (refinedOnes ? refined : live).clone();
     }
 
     /** Per camera: {scored frames, correct frames}. */

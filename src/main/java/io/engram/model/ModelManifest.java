@@ -46,7 +46,16 @@ public record ModelManifest(
         Image image,
         List<String> labels,
         String encoder,
+        Refine refine,
         Path manifestPath) {
+
+    /**
+     * A fixed-lag refiner's extra inputs ({@code task: refine}): the frame before the window, and the
+     * forward model's state after the window's oldest frame ({@code forwardState}, the refiner's
+     * input, fed from the forward model's state pair named {@code forwardPair}); the forward model it
+     * was trained on; the largest lag it was trained for.
+     */
+    public record Refine(String before, String forwardState, String forwardPair, String forwardModel, String forwardVersion, int maxLag) {}
 
     /** Geometry and normalisation of an encoder's input frame: {@code x = (v/255 - mean) / std}. */
     public record Image(int channels, int height, int width, double mean, double std) {}
@@ -78,7 +87,7 @@ public record ModelManifest(
      */
     public ModelManifest withState(String newId, List<StatePair> newState) {
         return new ModelManifest(newId, version, onnxFile, architecture, task, input, output, List.copyOf(newState), preprocessing, "",
-                image, labels, encoder, manifestPath);
+                image, labels, encoder, refine, manifestPath);
     }
 
     public int stateFloats() {
@@ -124,7 +133,7 @@ public record ModelManifest(
         String task = root.path("task").asText("forecast");
         List<StatePair> pairs = new ArrayList<>();
         JsonNode st = root.get("state");
-        boolean stateless = "encode".equals(task);
+        boolean stateless = "encode".equals(task) || "refine".equals(task);
         if (st == null || !st.isArray() || (st.isEmpty() && !stateless)) {
             throw r.error("'state' must list at least one {input, output, size} pair (an encoder has state: [])");
         }
@@ -166,12 +175,21 @@ public record ModelManifest(
         if (lb != null && lb.isArray()) {
             lb.forEach(n -> labels.add(n.asText()));
         }
-        if ("classify".equals(task) && labels.size() != output.size()) {
+        if (("classify".equals(task) || "refine".equals(task)) && labels.size() != output.size()) {
             throw r.error("a classifier needs one label per output (" + output.size() + "), has " + labels.size());
+        }
+        Refine refine = null;
+        if ("refine".equals(task)) {
+            JsonNode rf = root.get("refine");
+            if (rf == null || !rf.isObject()) {
+                throw r.error("a refiner needs 'refine: {before, forward_state, forward_pair, forward_model, forward_version, max_lag}'");
+            }
+            refine = new Refine(r.text(rf, "before", "refine."), r.text(rf, "forward_state", "refine."), r.text(rf, "forward_pair", "refine."),
+                    r.text(rf, "forward_model", "refine."), r.text(rf, "forward_version", "refine."), r.positiveInt(rf, "max_lag", "refine."));
         }
         return new ModelManifest(id, version, onnx, root.path("architecture").asText("other"), task,
                 input, output, pairs, pre, root.path("state_compat").asText(""), image, labels,
-                root.path("encoder").asText(""), path);
+                root.path("encoder").asText(""), refine, path);
     }
 
     /** Small helper so every validation error names the manifest file. */

@@ -86,8 +86,9 @@ class VideoPipelineIT {
                     "--topic", t.name("frames"), "-b", kafka.bootstrap(), "--format", "png", "--source-fps", "10", "--no-progress");
             assertEquals(0, code, err.toString());
 
+            int lag = cfg.settings(io.engram.pipeline.activity.VideoActivityPipeline.Settings.class).refine().lag();
             Map<String, List<ConsumerRecord<byte[], byte[]>>> out = read(cfg, Map.of("predictions", n, "features", n,
-                    PipelineTopics.DEAD_LETTER, 1, "events", 2));
+                    PipelineTopics.DEAD_LETTER, 1, "events", 2, "refined", n - lag));
             List<ConsumerRecord<byte[], byte[]>> preds = out.get("predictions");
             assertEquals(n, preds.size(), "one prediction per frame, none twice");
             List<String> labels = List.of("still", "left", "right", "up", "down", "clockwise", "anticlockwise");
@@ -117,6 +118,21 @@ class VideoPipelineIT {
             List<ConsumerRecord<byte[], byte[]>> events = out.get("events");
             assertTrue(events.size() >= 2, "activity changes are published");
             assertEquals(n, out.get("features").size(), "one feature record per frame, none twice");
+
+            // Fixed-lag refinement (the shipped file's refine.lag) on a broker: PyTorch's bidirectional model on the same windows.
+            JsonNode rg = JSON.readTree(MODELS.resolve("golden/activity-refined-clip.json").toFile()).get("lags").get(Integer.toString(lag));
+            List<ConsumerRecord<byte[], byte[]>> refined = out.get("refined");
+            assertEquals(n - lag, refined.size(), "one refined record per frame but the last L, none twice");
+            for (int k = 0; k < refined.size(); k++) {
+                JsonNode r = JSON.readTree(refined.get(k).value());
+                int j = r.get("frame_seq").asInt();
+                assertEquals(k, j, "refined records in frame order");
+                assertEquals(lag, r.get("lag").asInt());
+                for (int c = 0; c < labels.size(); c++) {
+                    assertEquals(rg.get(j).get(c).asDouble(), r.get("probabilities").get(labels.get(c)).asDouble(), 1e-4,
+                            "refined frame " + j + " " + labels.get(c));
+                }
+            }
         }
     }
 }

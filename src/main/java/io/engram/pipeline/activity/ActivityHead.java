@@ -17,21 +17,67 @@ import org.apache.kafka.streams.processor.api.Record;
  * topic when a new top label has held for {@code eventMinFrames} frames in a row (a one-frame
  * flicker between two likely labels is not an event). Its payload is {@link ActivityState}.
  *
- * <p>One instance per task (see {@link io.engram.core.Head}).
+ * <p>With a refiner (fixed-lag bidirectional refinement, {@code refine:} in the pipeline file), it
+ * also keeps each camera's last L + 1 frames (features, the forward GRU's state after each,
+ * sequence number, capture time) in the payload, and at every frame runs the refiner (the backward
+ * direction) over that window, newest first: the refined activity of the frame L frames back goes
+ * to the refined topic, and refined activity changes, by the same rule, to the refined events
+ * topic. O(L) work per frame, state bounded by L. A state reset (control record, gap, model change,
+ * expiry) discards the window with the rest of the state: the frames in it get no refined record.
+ *
+ * <p>One instance per task (see {@link io.engram.core.Head}); owns its refiner window (native
+ * buffers), released by {@link #close()}.
  */
 public final class ActivityHead implements Head<FeatureRecord, ActivityState> {
     public static final String PREDICTIONS = "predictions";
     public static final String EVENTS = "events";
+    public static final String REFINED = "refined";
+    public static final String REFINED_EVENTS = "refined_events";
     static final ActivityCodec CODEC = new ActivityCodec();
 
     private final ModelManifest manifest;
     private final int eventMinFrames;
     private final PipelineMeters meters;
+    private final int lag;
+    private final io.engram.model.RefinerModel.Window window;
+    private final int forwardOffset;
+    private final int forwardSize;
+    private final float[] newestFirst;
+    private final float[] refined;
 
     public ActivityHead(ModelManifest manifest, int eventMinFrames, PipelineMeters meters) {
+        this(manifest, eventMinFrames, meters, null, 0);
+    }
+
+    /**
+     * @param refiner the fixed-lag refiner, shared and owned by the caller, or null for none
+     * @param lag L: the refined label of a frame is known L frames later
+     */
+    public ActivityHead(ModelManifest manifest, int eventMinFrames, PipelineMeters meters, io.engram.model.RefinerModel refiner, int lag) {
         this.manifest = manifest;
         this.eventMinFrames = eventMinFrames;
         this.meters = meters;
+        this.lag = lag;
+        this.window = refiner == null ? null : refiner.newWindow(lag + 1);
+        this.forwardSize = refiner == null ? 0 : refiner.forwardSize();
+        this.forwardOffset = refiner == null ? 0 : forwardOffset(manifest, refiner.manifest());
+        int f = manifest.input().size();
+        this.newestFirst = new float[(lag + 1) * f];
+        this.refined = new float[manifest.output().size()];
+    }
+
+    /** Where the refiner's forward state is in the classifier's state: the offset of the state pair it names. */
+    static int forwardOffset(ModelManifest classifier, ModelManifest refiner) {
+        int off = 0;
+        for (ModelManifest.StatePair p : classifier.state()) {
+            if (p.input().equals(refiner.refine().forwardPair())) {
+                return off;
+            }
+            off += p.size();
+        }
+        throw new io.engram.errors.ConfigException("Refiner " + refiner.manifestPath() + " reads the forward state pair '"
+                + refiner.refine().forwardPair() + "', which classifier " + classifier.manifestPath() + " does not have (its state: "
+                + classifier.state() + "). Fix: pair a refiner with the classifier it was trained on.");
     }
 
     @Override
@@ -41,7 +87,7 @@ public final class ActivityHead implements Head<FeatureRecord, ActivityState> {
 
     @Override
     public List<String> outputRoles() {
-        return List.of(PREDICTIONS, EVENTS);
+        return window == null ? List.of(PREDICTIONS, EVENTS) : List.of(PREDICTIONS, EVENTS, REFINED, REFINED_EVENTS);
     }
 
     @Override
@@ -95,6 +141,67 @@ public final class ActivityHead implements Head<FeatureRecord, ActivityState> {
             meters.activityChange();
             out.add(EVENTS, new ActivityEvent(camera, t, f.sequence(), step, label, probs[best],
                     previous < 0 ? null : manifest.labels().get(previous), s.modelId(), s.modelVersion()));
+        }
+        if (window != null) {
+            refine(camera, f, t, s, step, out);
+        }
+    }
+
+    /** Adds this frame to the camera's window and, once it holds L + 1 frames, refines its oldest. */
+    private void refine(String camera, FeatureRecord f, long t, StreamState<ActivityState> s, long step, Outputs out) {
+        ActivityState a = s.payload();
+        int nf = manifest.input().size();
+        if (!a.hasWindow() || a.lag != lag || a.features != nf || a.forward != forwardSize) {
+            // A new camera, a state from before refinement, or another lag in the file: start an empty window.
+            a.window(lag, nf, forwardSize);
+        }
+        if (a.filled == lag + 1) { // the oldest leaves; it is the new window's frame before
+            System.arraycopy(a.xs, 0, a.before, 0, nf);
+            System.arraycopy(a.xs, nf, a.xs, 0, lag * nf);
+            System.arraycopy(a.hs, forwardSize, a.hs, 0, lag * forwardSize);
+            System.arraycopy(a.seqs, 1, a.seqs, 0, lag);
+            System.arraycopy(a.times, 1, a.times, 0, lag);
+            a.filled--;
+        }
+        int i = a.filled++;
+        System.arraycopy(f.values(), 0, a.xs, i * nf, nf);
+        System.arraycopy(s.hidden(), forwardOffset, a.hs, i * forwardSize, forwardSize);
+        a.seqs[i] = f.sequence();
+        a.times[i] = t;
+        if (a.filled < lag + 1) {
+            return;
+        }
+        for (int k = 0; k <= lag; k++) {
+            System.arraycopy(a.xs, (lag - k) * nf, newestFirst, k * nf, nf);
+        }
+        window.run(newestFirst, a.before, a.hs, 0, refined);
+        int best = 0;
+        for (int c = 1; c < refined.length; c++) {
+            if (refined[c] > refined[best]) {
+                best = c;
+            }
+        }
+        int previous = a.refinedAnnounced;
+        a.refinedRun = best == a.refinedLabel ? a.refinedRun + 1 : 1;
+        a.refinedLabel = best;
+        boolean announce = best != a.refinedAnnounced && a.refinedRun >= eventMinFrames;
+        if (announce) {
+            a.refinedAnnounced = best;
+        }
+        String label = manifest.labels().get(best);
+        long refinedStep = step - lag;
+        out.add(REFINED, new RefinedPrediction(camera, a.times[0], a.seqs[0], refinedStep, label, refined[best],
+                new Probabilities(manifest.labels(), refined.clone()), f.encoder(), s.modelId(), s.modelVersion(), lag));
+        if (announce) {
+            out.add(REFINED_EVENTS, new RefinedEvent(camera, a.times[0], a.seqs[0], refinedStep, label, refined[best],
+                    previous < 0 ? null : manifest.labels().get(previous), s.modelId(), s.modelVersion(), lag));
+        }
+    }
+
+    @Override
+    public void close() {
+        if (window != null) {
+            window.close();
         }
     }
 }

@@ -10,6 +10,7 @@ import io.engram.core.StepTopology;
 import io.engram.errors.ConfigException;
 import io.engram.model.EncoderModel;
 import io.engram.model.ModelManifest;
+import io.engram.model.RefinerModel;
 import io.engram.model.StepModel;
 import io.engram.pipeline.video.FrameStage;
 import java.nio.file.Path;
@@ -47,9 +48,14 @@ public final class VideoActivityPipeline extends AbstractPipelineKind {
      *     features topic (the split layout always does: it is the join)
      */
     public record Settings(Path encoderManifest, int maxFrameBytes, long maxPixels, String shapeStore, int eventMinFrames,
-            FrameStage.Layout layout, boolean writeFeatures) {
+            FrameStage.Layout layout, boolean writeFeatures, Refine refine) {
         public Settings withLayout(FrameStage.Layout l, boolean write) {
-            return new Settings(encoderManifest, maxFrameBytes, maxPixels, shapeStore, eventMinFrames, l, write);
+            return new Settings(encoderManifest, maxFrameBytes, maxPixels, shapeStore, eventMinFrames, l, write, refine);
+        }
+
+        /** The same settings with refinement {@code r} (null: off). */
+        public Settings withRefine(Refine r) {
+            return new Settings(encoderManifest, maxFrameBytes, maxPixels, shapeStore, eventMinFrames, layout, writeFeatures, r);
         }
 
         /** Whether frame features are written to the features topic. */
@@ -58,12 +64,19 @@ public final class VideoActivityPipeline extends AbstractPipelineKind {
         }
     }
 
+    /**
+     * Fixed-lag bidirectional refinement ({@code refine:}): the refiner's manifest and the lag L.
+     */
+    public record Refine(Path manifest, int lag) {}
+
     private VideoActivityPipeline() {
-        super(TYPE, "features", "activity-rnn-state", 9465, Set.of("encoder", "events"), Map.of("state", Set.of("shape_store")),
+        super(TYPE, "features", "activity-rnn-state", 9465, Set.of("encoder", "events", "refine"), Map.of("state", Set.of("shape_store")),
                 "frames", "video-frames",
                 "features", "frame-features",
                 ActivityHead.PREDICTIONS, "activity-predictions",
                 ActivityHead.EVENTS, "activity-events",
+                ActivityHead.REFINED, "activity-refined",
+                ActivityHead.REFINED_EVENTS, "activity-refined-events",
                 PipelineTopics.DEAD_LETTER, "video-dead-letters",
                 PipelineTopics.STATE_EVENTS, "video-state-events");
     }
@@ -82,7 +95,32 @@ public final class VideoActivityPipeline extends AbstractPipelineKind {
         FrameStage.Layout layout = FrameStage.Layout.valueOf(v.choice(e, "layout", "fused", List.of("fused", "split"))
                 .toUpperCase(java.util.Locale.ROOT));
         boolean write = v.bool(e, "write_features", true);
-        return new Settings(encoder, maxBytes, maxPixels, shapeStore, minFrames, layout, write);
+        JsonNode rf = v.section(root, "refine");
+        v.known(rf, "refine.", Set.of("enabled", "manifest", "lag"));
+        Refine refine = null;
+        if (root.hasNonNull("refine") && v.bool(rf, "enabled", true)) { // refinement is on when the file has the section
+            Path m = v.file().getParent().resolve(v.text(rf, "manifest", null)).normalize();
+            refine = new Refine(m, (int) v.integer(rf, "lag", 8, 0, 1024));
+        }
+        return new Settings(encoder, maxBytes, maxPixels, shapeStore, minFrames, layout, write, refine);
+    }
+
+    /** A refiner must be the one trained on this classifier, for this lag, with its labels. */
+    private static void checkRefiner(PipelineSpec spec, ModelManifest classifier, ModelManifest refiner, int lag) {
+        ModelManifest.Refine r = refiner.refine();
+        if (!r.forwardModel().equals(classifier.id()) || !r.forwardVersion().equals(classifier.version())) {
+            throw new ConfigException("Pipeline " + spec.file() + ": refiner " + refiner.manifestPath() + " was trained on classifier "
+                    + r.forwardModel() + "@" + r.forwardVersion() + " but the pipeline's classifier is " + classifier.id() + "@"
+                    + classifier.version() + ". Fix: retrain the refiner (its model card says how) or point refine.manifest at its pair.");
+        }
+        if (!refiner.labels().equals(classifier.labels()) || refiner.input().size() != classifier.input().size()) {
+            throw new ConfigException("Pipeline " + spec.file() + ": refiner " + refiner.manifestPath()
+                    + " has other labels or inputs than classifier " + classifier.manifestPath() + ". Fix: pair models trained together.");
+        }
+        if (lag > r.maxLag()) {
+            throw new ConfigException("Pipeline " + spec.file() + ": refine.lag " + lag + " is over the refiner's max_lag " + r.maxLag()
+                    + " (" + refiner.manifestPath() + "), the longest look-ahead it was trained for. Fix: lower refine.lag.");
+        }
     }
 
     @Override
@@ -97,8 +135,13 @@ public final class VideoActivityPipeline extends AbstractPipelineKind {
 
     @Override
     public List<String> usedRoles(PipelineSpec spec) {
-        boolean features = spec.settings(Settings.class).featuresWritten();
-        return spec.topics().names().keySet().stream().filter(r -> features || !r.equals("features")).toList();
+        Settings s = spec.settings(Settings.class);
+        boolean features = s.featuresWritten();
+        boolean refined = s.refine() != null;
+        return spec.topics().names().keySet().stream()
+                .filter(r -> features || !r.equals("features"))
+                .filter(r -> refined || !(r.equals(ActivityHead.REFINED) || r.equals(ActivityHead.REFINED_EVENTS)))
+                .toList();
     }
 
     @Override
@@ -132,8 +175,16 @@ public final class VideoActivityPipeline extends AbstractPipelineKind {
         String step = StepTopology.stepNode(spec.stateStore());
         String encode = FrameStage.add(topology, t.name("frames"), s.featuresWritten() ? t.name("features") : null, fused ? step : null,
                 encoder, s.maxPixels(), s.shapeStore(), s.maxFrameBytes(), meters);
-        StepTopology.addStep(topology, spec, classifier, model, meters, () -> new ActivityHead(classifier, s.eventMinFrames(), meters),
-                fused ? encode : null);
+        RefinerModel refiner = null;
+        if (s.refine() != null) {
+            refiner = RefinerModel.load(ModelManifest.load(s.refine().manifest()));
+            owned.add(refiner);
+            checkRefiner(spec, classifier, refiner.manifest(), s.refine().lag());
+        }
+        RefinerModel r = refiner;
+        int lag = s.refine() == null ? 0 : s.refine().lag();
+        StepTopology.addStep(topology, spec, classifier, model, meters,
+                () -> new ActivityHead(classifier, s.eventMinFrames(), meters, r, lag), fused ? encode : null);
         return topology;
     }
 }

@@ -48,6 +48,8 @@ public final class FrameEncodeProcessor implements Processor<String, byte[], Str
     private ProcessorContext<String, byte[]> context;
     private KeyValueStore<String, Long> shapes;
     private EncoderModel.Batch batch;
+    /** The last decoded frame, decoded into again when the next one has its size and type (task thread only). */
+    private BufferedImage last;
 
     /**
      * @param children the nodes each feature record goes to, in this order; empty = every child.
@@ -119,7 +121,8 @@ public final class FrameEncodeProcessor implements Processor<String, byte[], Str
             }
         }
         long t0 = System.nanoTime();
-        BufferedImage img = pre.decode(bytes, header(record.headers(), H_CONTENT_TYPE));
+        BufferedImage img = pre.decode(bytes, header(record.headers(), H_CONTENT_TYPE), last);
+        last = img;
         long shape = ((long) img.getWidth() << 32) | img.getHeight();
         // The store is the source of truth (restored with the task); this task's memory saves a store
         // read per frame once a camera's size is known.

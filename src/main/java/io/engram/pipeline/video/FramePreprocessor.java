@@ -45,16 +45,28 @@ public final class FramePreprocessor {
     }
 
     /**
-     * Decodes a JPEG or PNG frame. The dimensions are read from the header first, so that a frame
-     * claiming a huge size is refused before any pixel buffer is allocated.
-     */
-    /**
      * One reader per format per thread, reused: finding and making an ImageIO reader for every
      * frame cost more than decoding a small one. (A preprocessor is shared by the stream threads.)
      */
     private static final ThreadLocal<java.util.Map<String, ImageReader>> READERS = ThreadLocal.withInitial(java.util.HashMap::new);
 
+    /**
+     * Decodes a JPEG or PNG frame into a new image. The dimensions are read from the header first,
+     * so that a frame claiming a huge size is refused before any pixel buffer is allocated.
+     */
     public BufferedImage decode(byte[] bytes, String contentType) {
+        return decode(bytes, contentType, null);
+    }
+
+    /**
+     * As {@link #decode(byte[], String)}, into {@code reuse} when it has the frame's size and the
+     * image type the decoder makes (its pixels are all overwritten, and it is returned); otherwise
+     * into a new image. A camera's frames all have one size, so a caller that keeps the last image
+     * and passes it back decodes without allocating a frame buffer (230 KB for 320x240 colour):
+     * less garbage, shorter GC pauses, a lower latency tail. The caller owns {@code reuse} and
+     * must not read it while a decode into it runs.
+     */
+    public BufferedImage decode(byte[] bytes, String contentType, BufferedImage reuse) {
         if (bytes == null || bytes.length == 0) {
             throw new BadInputException(Reason.EMPTY_FRAME, "frame has no bytes");
         }
@@ -87,7 +99,15 @@ public final class FramePreprocessor {
                 if ((long) w * h > maxPixels) {
                     throw new BadInputException(Reason.TOO_LARGE, "frame is " + w + "x" + h + ", over the limit of " + maxPixels + " pixels");
                 }
-                BufferedImage img = reader.read(0);
+                javax.imageio.ImageReadParam param = null;
+                if (reuse != null && reuse.getWidth() == w && reuse.getHeight() == h && reuse.getType() != BufferedImage.TYPE_CUSTOM) {
+                    java.util.Iterator<javax.imageio.ImageTypeSpecifier> types = reader.getImageTypes(0);
+                    if (types.hasNext() && types.next().getBufferedImageType() == reuse.getType()) {
+                        param = reader.getDefaultReadParam();
+                        param.setDestination(reuse);
+                    }
+                }
+                BufferedImage img = param == null ? reader.read(0) : reader.read(0, param);
                 if (img == null) {
                     throw new BadInputException(Reason.CORRUPT_IMAGE, "frame could not be decoded as " + format);
                 }

@@ -3,6 +3,7 @@ package io.engram.pipeline.video;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.engram.errors.BadInputException;
 import io.engram.errors.BadInputException.Reason;
@@ -135,5 +136,31 @@ public class FramePreprocessorTest {
             assertThrows(BadInputException.class, () -> pre.decode(new byte[] {(byte) 0xFF, (byte) 0xD8, 1, 2, 3}, "image/jpeg"));
             assertArrayEquals(fresh, FramePreprocessor.gray(pre.decode(f, type)), "again, after bad frames");
         }
+    }
+
+    @Test
+    void decodingIntoTheLastImageGivesEveryPixelOfAFreshDecodeAndAllocatesNoNewImage() throws Exception {
+        java.util.Random r = new java.util.Random(11);
+        BufferedImage last = null;
+        int reused = 0;
+        for (int i = 0; i < 12; i++) {
+            int w = i < 8 ? 32 : 24; // a size change in the middle: a new image, then reuse again
+            BufferedImage colour = new BufferedImage(w, w, BufferedImage.TYPE_3BYTE_BGR);
+            for (int y = 0; y < w; y++) {
+                for (int x = 0; x < w; x++) {
+                    colour.setRGB(x, y, r.nextInt(1 << 24));
+                }
+            }
+            String fmt = i % 3 == 2 ? "png" : "jpeg";
+            java.io.ByteArrayOutputStream b = new java.io.ByteArrayOutputStream();
+            ImageIO.write(colour, fmt, b);
+            byte[] f = b.toByteArray();
+            int[] fresh = FramePreprocessor.gray(pre.decode(f, "image/" + fmt));
+            BufferedImage img = pre.decode(f, "image/" + fmt, last);
+            reused += img == last ? 1 : 0;
+            assertArrayEquals(fresh, FramePreprocessor.gray(img), "frame " + i + " (" + fmt + ") decoded into the last image");
+            last = img;
+        }
+        assertTrue(reused >= 6, "the last image was reused for frames of its size and type: " + reused + " of 12");
     }
 }

@@ -1,0 +1,23 @@
+package io.engram.pipeline.activity;
+
+import com.fasterxml.jackson.annotation.JsonProperty;
+import com.fasterxml.jackson.annotation.JsonPropertyOrder;
+
+/**
+ * One record of {@code activity-refined-events}: by the refined labels, a camera's activity changed
+ * at this frame (the fields of {@link ActivityEvent}, about that frame), known {@code lag} frames
+ * later. See docs/topics.md.
+ */
+@JsonPropertyOrder({"camera", "event_time", "frame_seq", "step", "label", "probability", "previous_label", "model_id", "model_version",
+        "lag"})
+public record RefinedEvent(
+        @JsonProperty("camera") String camera,
+        @JsonProperty("event_time") long eventTime,
+        @JsonProperty("frame_seq") long frameSeq,
+        @JsonProperty("step") long step,
+        @JsonProperty("label") String label,
+        @JsonProperty("probability") double probability,
+        @JsonProperty("previous_label") String previousLabel,
+        @JsonProperty("model_id") String modelId,
+        @JsonProperty("model_version") String modelVersion,
+        @JsonProperty("lag") int lag) {}

@@ -60,16 +60,32 @@ public final class Benchmarks {
             figures.put("video.latency_p999_ms", live.p999Ms());
             out.printf(Locale.ROOT, "pipeline (fused, throughput) / same work without Kafka: %.2f; fused, live, at 50%%: p50 %.0f ms, p99 %.0f ms%n",
                     fast.fps() / r.computeFps(), live.p50Ms(), live.p99Ms());
+            if (r.refineOff() != null) {
+                VideoBenchmark.Pass on = r.pass(FrameStage.Layout.FUSED, PipelineSpec.Processing.LIVE);
+                VideoBenchmark.Latency off = r.refineOff().latencies().get(0);
+                out.printf(Locale.ROOT, "refinement (refine.lag %d) on / off, fused, live: %.1f / %.1f frames/s; at %.0f frames/s p50 %.0f / %.0f ms,"
+                        + " p99 %.0f / %.0f ms (the refined records themselves come lag frames later)%n",
+                        spec.settings(io.engram.pipeline.activity.VideoActivityPipeline.Settings.class).refine().lag(), on.fps(),
+                        r.refineOff().fps(), off.rateFps(), live.p50Ms(), off.p50Ms(), live.p99Ms(), off.p99Ms());
+                figures.put("video.refine_off.fused.live.fps", r.refineOff().fps());
+                figures.put("video.refine_off.fused.live.latency_p50_ms_at_50", off.p50Ms());
+                figures.put("video.refine_off.fused.live.latency_p99_ms_at_50", off.p99Ms());
+            }
             return figures;
         }
         if (spec.kind() == AnomalyPipeline.INSTANCE && spec.settings(ForecastSettings.class).format() == ForecastSettings.Format.JSON) {
             progress.printf("engram bench: %,d records over %,d streams, %d rounds, pipeline %s%n", o.records(), o.streams(), o.rounds(),
                     spec.name());
-            SensorBenchmark.Ort ort = SensorBenchmark.ort(spec);
+            SensorBenchmark.Ort ort = SensorBenchmark.ort(spec, o.window());
             out.printf(Locale.ROOT, "ONNX Runtime alone (the step model, 1 thread): %.2f us per step at batch 1, %.3f us per key at batch 256%n",
                     ort.batch1Micros(), ort.batch256MicrosPerKey());
             figures.put("sensor.ort_batch1_us", ort.batch1Micros());
             figures.put("sensor.ort_batch256_us_per_key", ort.batch256MicrosPerKey());
+            if (!Double.isNaN(ort.windowMicros())) {
+                out.printf(Locale.ROOT, "ONNX Runtime alone, the window model over %d readings (batch 1): %.2f us per record%n", o.window(),
+                        ort.windowMicros());
+                figures.put("sensor.ort_window_us", ort.windowMicros());
+            }
             SensorBenchmark.Result res = SensorBenchmark.run(spec, o.streams(), o.records(), o.rounds(), o.window());
             List<SensorBenchmark.Pass> passes = res.passes();
             double model = median(passes, SensorBenchmark.MODEL);

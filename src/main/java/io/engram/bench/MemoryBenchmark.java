@@ -31,8 +31,8 @@ import org.apache.kafka.common.serialization.StringSerializer;
  * own (so that the broker and the benchmark are not counted), fed {@value #READINGS} readings for
  * each of N streams on the in-process broker; once it has consumed them all, its resident set
  * ({@code VmRSS}) and peak ({@code VmHWM}) are read from {@code /proc}. The state bytes per stream are
- * the mean size of the store's changelog values (the serialised state: hidden state, counters,
- * scorer memory). A benchmark: the numbers depend on the machine, the JVM options
+ * the mean size of each stream's latest value in the store's changelog (the serialised state:
+ * hidden state, counters, scorer memory, after {@value #READINGS} readings). A benchmark: the numbers depend on the machine, the JVM options
  * ({@link #JVM}) and {@code state.memory_mb}.
  */
 public final class MemoryBenchmark {
@@ -69,7 +69,7 @@ public final class MemoryBenchmark {
                             Duration.ofMinutes(30));
                     double secs = (System.nanoTime() - t0) / 1e9;
                     double[] rss = rss(p.pid());
-                    double bytes = meanValueBytes(bootstrap, app + "-" + store + "-changelog", 50_000);
+                    double bytes = meanLatestValueBytes(bootstrap, app + "-" + store + "-changelog");
                     Point pt = new Point(n, rss[0], rss[1], bytes, secs);
                     progress.printf(Locale.ROOT, "  %,d streams: RSS %.0f MB (peak %.0f MB), %.0f state bytes per stream, %.0f s%n", n, rss[0],
                             rss[1], bytes, secs);
@@ -99,21 +99,26 @@ public final class MemoryBenchmark {
         return Double.parseDouble(line.replaceAll("[^0-9]", ""));
     }
 
-    /** Mean value size of up to {@code max} committed records of {@code topic}. */
-    static double meanValueBytes(String bootstrap, String topic, int max) {
+    /** Mean size of each key's latest value in {@code topic} (a changelog: each stream's state as it now is). */
+    static double meanLatestValueBytes(String bootstrap, String topic) {
+        // Streamed, not collected: a million streams' changelog does not fit in the heap.
         try (KafkaConsumer<byte[], byte[]> c = Clients.consumer(bootstrap, IsolationLevel.READ_COMMITTED)) {
-            long sum = 0;
-            long n = 0;
-            for (ConsumerRecord<byte[], byte[]> r : TopicReader.readToEnd(c, topic, Duration.ofMinutes(2))) {
-                if (r.value() != null) {
-                    sum += r.value().length;
-                    n++;
-                }
-                if (n >= max) {
-                    break;
+            List<org.apache.kafka.common.TopicPartition> parts = TopicReader.partitions(c, topic);
+            c.assign(parts);
+            c.seekToBeginning(parts);
+            java.util.Map<org.apache.kafka.common.TopicPartition, Long> end = c.endOffsets(parts);
+            java.util.Map<java.nio.ByteBuffer, Integer> latest = new java.util.HashMap<>();
+            long deadline = System.nanoTime() + Duration.ofMinutes(10).toNanos();
+            while (parts.stream().anyMatch(p -> c.position(p) < end.get(p)) && System.nanoTime() < deadline) {
+                for (ConsumerRecord<byte[], byte[]> r : c.poll(Duration.ofMillis(200))) {
+                    if (r.value() != null) {
+                        latest.put(java.nio.ByteBuffer.wrap(r.key()), r.value().length);
+                    } else {
+                        latest.remove(java.nio.ByteBuffer.wrap(r.key()));
+                    }
                 }
             }
-            return n == 0 ? Double.NaN : (double) sum / n;
+            return latest.isEmpty() ? Double.NaN : latest.values().stream().mapToInt(Integer::intValue).average().orElse(Double.NaN);
         }
     }
 

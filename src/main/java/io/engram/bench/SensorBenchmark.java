@@ -155,9 +155,15 @@ public final class SensorBenchmark {
     }
 
     /** ONNX Runtime alone, the step model on one thread: microseconds per step at batch 1, and per key at batch 256. */
-    public record Ort(double batch1Micros, double batch256MicrosPerKey) {}
+    public record Ort(double batch1Micros, double batch256MicrosPerKey, double windowMicros) {}
 
+    /** As {@link #ort(PipelineSpec, int)} without the window model. */
     public static Ort ort(PipelineSpec base) {
+        return ort(base, 0);
+    }
+
+    /** ONNX Runtime alone: the step at batch 1 and 256, and (window > 0) the window model over {@code window} readings. */
+    public static Ort ort(PipelineSpec base, int window) {
         ModelManifest m = ModelManifest.load(base.modelManifest());
         try (io.engram.model.StepModel model = io.engram.model.StepModel.load(m)) {
             double one;
@@ -194,7 +200,25 @@ public final class SensorBenchmark {
                 }
                 many = (System.nanoTime() - t0) / 1e3 / n / b;
             }
-            return new Ort(one, many);
+            double win = Double.NaN;
+            Path wm = WindowedBaseline.windowModelOf(m);
+            if (window > 0 && Files.exists(wm)) {
+                try (io.engram.model.WindowModel w = io.engram.model.WindowModel.load(wm, window, m.input().size(), m.output().size())) {
+                    float[] z = new float[window * m.input().size()];
+                    float[] y = new float[m.output().size()];
+                    for (int i = 0; i < 500; i++) {
+                        w.run(z, y);
+                    }
+                    int n = 5_000;
+                    long t0 = System.nanoTime();
+                    for (int i = 0; i < n; i++) {
+                        z[i % z.length] = (float) Math.sin(i);
+                        w.run(z, y);
+                    }
+                    win = (System.nanoTime() - t0) / 1e3 / n;
+                }
+            }
+            return new Ort(one, many, win);
         }
     }
 

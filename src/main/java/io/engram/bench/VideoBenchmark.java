@@ -77,8 +77,10 @@ public final class VideoBenchmark {
      * @param rawEncoderFps the encoder alone on decoded, preprocessed frames (ONNX Runtime, batch 1, one thread)
      * @param computeFps JPEG decode + preprocessing + encoder + GRU step on one thread, no Kafka: the work the pipeline must do
      * @param passes the pipeline on the in-process broker, one per layout and profile
+     * @param refineOff when the file refines: the fused layout, live profile, with refinement off
+     *     (its latency at the offered rate of the refined pass's 50%), else null
      */
-    public record Report(double rawEncoderFps, double computeFps, List<Pass> passes) {
+    public record Report(double rawEncoderFps, double computeFps, List<Pass> passes, Pass refineOff) {
         public Pass pass(FrameStage.Layout layout, String profile) {
             return passes.stream().filter(p -> p.layout() == layout && p.profile().equals(profile)).findFirst().orElseThrow();
         }
@@ -218,8 +220,27 @@ public final class VideoBenchmark {
                     passes.add(new Pass(layout, profile, fps, latencies));
                 }
             }
+            VideoActivityPipeline.Settings settings = base.settings(VideoActivityPipeline.Settings.class);
+            if (settings.refine() != null) {
+                // The cost of refinement: the fused, live pipeline without it, in rounds as above,
+                // and its latency at the same offered rate as the refined one's 50%.
+                PipelineSpec off = variant(base, FrameStage.Layout.FUSED, PipelineSpec.Processing.LIVE);
+                off = off.withSettings(off.settings(VideoActivityPipeline.Settings.class).withRefine(null));
+                List<Double> offRates = new ArrayList<>();
+                for (int round = 0; round < Math.max(1, rounds); round++) {
+                    offRates.add(throughput(off, bootstrap, input, frameCount, "fused-live-norefine-" + round));
+                    progress.printf(Locale.ROOT, "  round %d, fused, live, refinement off: %.0f frames/s%n", round, offRates.get(round));
+                }
+                Pass on = passes.stream().filter(x -> x.layout() == FrameStage.Layout.FUSED && x.profile().equals(PipelineSpec.Processing.LIVE))
+                        .findFirst().orElseThrow();
+                Latency l = latency(off, bootstrap, jpegs, on.at(0.5).rateFps(), 0.5, latencySeconds);
+                progress.printf(Locale.ROOT, "  fused, live, refinement off, at %.0f frames/s: p50 %.0f ms, p99 %.0f ms%n", l.rateFps(), l.p50Ms(),
+                        l.p99Ms());
+                return new Report(rawFps, computeFps, passes,
+                        new Pass(FrameStage.Layout.FUSED, PipelineSpec.Processing.LIVE, Benchmarks.medianAfterFirst(offRates), List.of(l)));
+            }
         }
-        return new Report(rawFps, computeFps, passes);
+        return new Report(rawFps, computeFps, passes, null);
     }
 
     /** Frames/s of {@code spec} over the {@code frameCount} frames on {@code input}, from its first prediction to its last. */

@@ -61,6 +61,10 @@ public interface Head<I, P> {
      */
     void output(String key, I in, long eventTime, StreamState<P> s, float[] y, long step, Outputs out);
 
-    /** Releases what this head owns (e.g. native buffers); called once, when its task closes. */
+    /**
+     * Releases what this head owns (e.g. native buffers), when its task closes. Kafka Streams may
+     * initialise the same processor again afterwards (a task revived after a broker restart), so a
+     * head must work after {@code close()}, making anew what it released.
+     */
     default void close() {}
 }

@@ -38,17 +38,8 @@ public final class EncoderModel implements AutoCloseable {
                     + " Fix: point encoder.manifest at a frame encoder's manifest.");
         }
         OrtEnvironment env = OrtEnvironment.getEnvironment();
-        OrtSession session;
-        try (OrtSession.SessionOptions o = new OrtSession.SessionOptions()) {
-            o.setIntraOpNumThreads(intraOpThreads);
-            o.setInterOpNumThreads(1);
-            o.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
-            session = env.createSession(manifest.onnxFile().toString(), o);
-        } catch (OrtException e) {
-            throw new ConfigException("Model file " + manifest.onnxFile() + " (manifest " + manifest.manifestPath()
-                    + ") could not be loaded by ONNX Runtime: " + e.getMessage()
-                    + ". Fix: re-export the encoder with its training script (see the model card), or restore the file.", e);
-        }
+        OrtSession session = Sessions.open(manifest.onnxFile(), intraOpThreads, "Model file " + manifest.onnxFile() + " (manifest "
+                + manifest.manifestPath() + ")", "re-export the encoder with its training script (see the model card), or restore the file.");
         EncoderModel m = new EncoderModel(manifest, env, session);
         try {
             m.check();
@@ -94,11 +85,7 @@ public final class EncoderModel implements AutoCloseable {
             return;
         }
         closed = true;
-        try {
-            session.close();
-        } catch (OrtException e) {
-            throw new IllegalStateException("closing encoder " + manifest.id(), e);
-        }
+        Sessions.close(session, "encoder " + manifest.id());
     }
 
     /**

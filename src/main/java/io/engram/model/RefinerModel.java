@@ -40,16 +40,8 @@ public final class RefinerModel implements AutoCloseable {
                     + "'; a refiner needs task: refine (docs/model-contract.md, \"Fixed-lag refiners\").");
         }
         OrtEnvironment env = OrtEnvironment.getEnvironment();
-        OrtSession session;
-        try (OrtSession.SessionOptions options = new OrtSession.SessionOptions()) {
-            options.setIntraOpNumThreads(1);
-            options.setInterOpNumThreads(1);
-            options.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
-            session = env.createSession(manifest.onnxFile().toString(), options);
-        } catch (OrtException e) {
-            throw new ConfigException("Refiner " + manifest.onnxFile() + " (manifest " + manifest.manifestPath()
-                    + ") could not be loaded by ONNX Runtime: " + e.getMessage() + ". Fix: re-export it with its training script.", e);
-        }
+        OrtSession session = Sessions.open(manifest.onnxFile(), 1, "Refiner " + manifest.onnxFile() + " (manifest " + manifest.manifestPath()
+                + ")", "re-export it with its training script (see its model card).");
         try {
             Map<String, NodeInfo> in = session.getInputInfo();
             ModelManifest.Refine r = manifest.refine();
@@ -65,11 +57,7 @@ public final class RefinerModel implements AutoCloseable {
             }
             return new RefinerModel(manifest, env, session, (int) fwd[1]);
         } catch (OrtException | RuntimeException e) {
-            try {
-                session.close();
-            } catch (OrtException ignored) {
-                // already failing
-            }
+            Sessions.close(session, manifest.id());
             if (e instanceof ConfigException c) {
                 throw c;
             }
@@ -109,11 +97,7 @@ public final class RefinerModel implements AutoCloseable {
             return;
         }
         closed = true;
-        try {
-            session.close();
-        } catch (OrtException e) {
-            throw new IllegalStateException("closing refiner " + manifest.id(), e);
-        }
+        Sessions.close(session, "refiner " + manifest.id());
     }
 
     /**

@@ -29,18 +29,8 @@ public final class StepModel implements AutoCloseable {
     /** Loads the manifest's ONNX file and checks that its graph matches the manifest. */
     public static StepModel load(ModelManifest manifest) {
         OrtEnvironment env = OrtEnvironment.getEnvironment();
-        OrtSession session;
-        try (OrtSession.SessionOptions options = new OrtSession.SessionOptions()) {
-            // One RNN step is a few small matrix products: threads cost more than they save.
-            options.setIntraOpNumThreads(1);
-            options.setInterOpNumThreads(1);
-            options.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
-            session = env.createSession(manifest.onnxFile().toString(), options);
-        } catch (OrtException e) {
-            throw new ConfigException("Model file " + manifest.onnxFile() + " (manifest " + manifest.manifestPath()
-                    + ") could not be loaded by ONNX Runtime: " + e.getMessage()
-                    + ". Fix: re-export the model with its training script (see the model card), or restore the file.", e);
-        }
+        OrtSession session = Sessions.open(manifest.onnxFile(), 1, "Model file " + manifest.onnxFile() + " (manifest "
+                + manifest.manifestPath() + ")", "re-export the model with its training script (see the model card), or restore the file.");
         StepModel model = new StepModel(manifest, env, session);
         try {
             model.checkGraph();
@@ -116,10 +106,6 @@ public final class StepModel implements AutoCloseable {
             return;
         }
         closed = true;
-        try {
-            session.close();
-        } catch (OrtException e) {
-            throw new IllegalStateException("closing ONNX session for " + manifest.id(), e);
-        }
+        Sessions.close(session, manifest.id());
     }
 }

@@ -55,30 +55,22 @@ public final class WindowModel implements AutoCloseable {
      * {@code [batch, outputs]}, for windows of {@code window} inputs.
      */
     public static WindowModel load(Path file, int window, int features, int outputs) {
-        OrtEnvironment env = OrtEnvironment.getEnvironment();
-        OrtSession session = null;
-        try (OrtSession.SessionOptions options = new OrtSession.SessionOptions()) {
-            options.setIntraOpNumThreads(1); // as the step model: one thread, no pool hand-offs
-            options.setInterOpNumThreads(1);
-            options.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
-            session = env.createSession(file.toString(), options);
+        String fix = "export it with models/sensor-forecaster/export_window.py.";
+        OrtSession session = Sessions.open(file, 1, "Window model " + file, fix);
+        try {
             if (session.getInputNames().size() != 1 || session.getOutputNames().size() != 1) {
                 throw new ConfigException("Window model " + file + " must have one input [time, batch, features] and one output"
                         + " [batch, outputs]; it has inputs " + session.getInputNames() + " and outputs " + session.getOutputNames()
-                        + ". Fix: export it with models/sensor-forecaster/export_window.py.");
+                        + ". Fix: " + fix);
             }
             return new WindowModel(file, window, features, outputs, session, session.getInputNames().iterator().next(),
                     session.getOutputNames().iterator().next());
-        } catch (OrtException e) {
-            if (session != null) {
-                try {
-                    session.close();
-                } catch (OrtException ignored) {
-                    // already failing
-                }
+        } catch (OrtException | RuntimeException e) {
+            Sessions.close(session, file.toString());
+            if (e instanceof ConfigException c) {
+                throw c;
             }
-            throw new ConfigException("Window model " + file + " could not be loaded by ONNX Runtime: " + e.getMessage()
-                    + ". Fix: export it with models/sensor-forecaster/export_window.py.", e);
+            throw new ConfigException("Window model " + file + ": " + e.getMessage() + ". Fix: " + fix, e);
         }
     }
 
@@ -113,10 +105,6 @@ public final class WindowModel implements AutoCloseable {
         closed = true;
         inTensor.close();
         outTensor.close();
-        try {
-            session.close();
-        } catch (OrtException e) {
-            throw new IllegalStateException("closing window model " + file, e);
-        }
+        Sessions.close(session, "window model " + file);
     }
 }

@@ -134,6 +134,11 @@ class DemoCommandIT {
         assertTrue(framesDone > 0 && framesDone <= frames, "frames were stepped, never more than were sent");
         Matcher acc = Pattern.compile("activity accuracy:\\s+([0-9.]+)% of (\\d+) frames").matcher(out);
         assertTrue(acc.find() && Long.parseLong(acc.group(2)) > 0, "predictions were scored against the clips' true motion");
+        // Fixed-lag refinement (the shipped refine.lag): the refined labels are scored beside the live ones.
+        Matcher side = Pattern.compile("live vs refined:\\s+frames 0-3 after a change ([0-9.]+)% vs ([0-9.]+)% \\((\\d+) vs (\\d+) frames\\)")
+                .matcher(out);
+        assertTrue(side.find(), "the summary shows the live and the refined accuracy side by side:\n" + out);
+        assertTrue(Long.parseLong(side.group(4)) > 0, "refined predictions were scored");
 
         // Video anomaly: the third pipeline scored the same cameras' frames; each alert it printed names a camera.
         long scored = number(out, "video anomaly frames scored:\\s+(\\d+)");

@@ -122,7 +122,11 @@ class FuzzIT {
 
     @Test
     void videoFramesAndFeatureRecordsFuzzedKeepThePipelineRunningAndEveryBadRecordIsDeadLetteredOnceWithItsReason() throws Exception {
-        PipelineSpec base = Pipelines.load(Path.of("topology/video-activity.yaml"));
+        // The split layout: the fuzz sends feature records too, which only the split layout reads
+        // from a topic (the fused one's step input is the same bytes, from the encoder).
+        PipelineSpec shipped = Pipelines.load(Path.of("topology/video-activity.yaml"));
+        PipelineSpec base = shipped.withSettings(shipped.settings(VideoActivityPipeline.Settings.class)
+                .withLayout(io.engram.pipeline.video.FrameStage.Layout.SPLIT, true));
         PipelineSpec cfg = base.withApplicationId("fuzz-video").withMetricsPort(0).withTopics(base.topics().withPrefix("fuzz-").withPartitions(2));
         VideoActivityPipeline.Settings settings = cfg.settings(VideoActivityPipeline.Settings.class);
         ModelManifest encoder = ModelManifest.load(settings.encoderManifest());

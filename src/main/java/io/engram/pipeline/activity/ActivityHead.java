@@ -39,7 +39,13 @@ public final class ActivityHead implements Head<FeatureRecord, ActivityState> {
     private final int eventMinFrames;
     private final PipelineMeters meters;
     private final int lag;
-    private final io.engram.model.RefinerModel.Window window;
+    private final io.engram.model.RefinerModel refiner;
+    /**
+     * This task's refiner buffers: made at the first refined frame and released by {@link #close()}.
+     * Kafka Streams may re-initialise a closed processor (a task revived after a broker restart), so
+     * a closed head makes new ones when it is used again.
+     */
+    private io.engram.model.RefinerModel.Window window;
     private final int forwardOffset;
     private final int forwardSize;
     private final float[] newestFirst;
@@ -58,7 +64,7 @@ public final class ActivityHead implements Head<FeatureRecord, ActivityState> {
         this.eventMinFrames = eventMinFrames;
         this.meters = meters;
         this.lag = lag;
-        this.window = refiner == null ? null : refiner.newWindow(lag + 1);
+        this.refiner = refiner;
         this.forwardSize = refiner == null ? 0 : refiner.forwardSize();
         this.forwardOffset = refiner == null ? 0 : forwardOffset(manifest, refiner.manifest());
         int f = manifest.input().size();
@@ -87,7 +93,7 @@ public final class ActivityHead implements Head<FeatureRecord, ActivityState> {
 
     @Override
     public List<String> outputRoles() {
-        return window == null ? List.of(PREDICTIONS, EVENTS) : List.of(PREDICTIONS, EVENTS, REFINED, REFINED_EVENTS);
+        return refiner == null ? List.of(PREDICTIONS, EVENTS) : List.of(PREDICTIONS, EVENTS, REFINED, REFINED_EVENTS);
     }
 
     @Override
@@ -136,13 +142,13 @@ public final class ActivityHead implements Head<FeatureRecord, ActivityState> {
         Probabilities all = new Probabilities(manifest.labels(), probs.clone());
         String label = manifest.labels().get(best);
         out.add(PREDICTIONS, new ActivityPrediction(camera, t, f.sequence(), step, label, probs[best], all, f.encoder(), s.modelId(),
-                s.modelVersion()));
+                s.modelVersion(), null));
         if (announce) {
             meters.activityChange();
             out.add(EVENTS, new ActivityEvent(camera, t, f.sequence(), step, label, probs[best],
-                    previous < 0 ? null : manifest.labels().get(previous), s.modelId(), s.modelVersion()));
+                    previous < 0 ? null : manifest.labels().get(previous), s.modelId(), s.modelVersion(), null));
         }
-        if (window != null) {
+        if (refiner != null) {
             refine(camera, f, t, s, step, out);
         }
     }
@@ -174,6 +180,9 @@ public final class ActivityHead implements Head<FeatureRecord, ActivityState> {
         for (int k = 0; k <= lag; k++) {
             System.arraycopy(a.xs, (lag - k) * nf, newestFirst, k * nf, nf);
         }
+        if (window == null) {
+            window = refiner.newWindow(lag + 1);
+        }
         window.run(newestFirst, a.before, a.hs, 0, refined);
         int best = 0;
         for (int c = 1; c < refined.length; c++) {
@@ -190,10 +199,10 @@ public final class ActivityHead implements Head<FeatureRecord, ActivityState> {
         }
         String label = manifest.labels().get(best);
         long refinedStep = step - lag;
-        out.add(REFINED, new RefinedPrediction(camera, a.times[0], a.seqs[0], refinedStep, label, refined[best],
+        out.add(REFINED, new ActivityPrediction(camera, a.times[0], a.seqs[0], refinedStep, label, refined[best],
                 new Probabilities(manifest.labels(), refined.clone()), f.encoder(), s.modelId(), s.modelVersion(), lag));
         if (announce) {
-            out.add(REFINED_EVENTS, new RefinedEvent(camera, a.times[0], a.seqs[0], refinedStep, label, refined[best],
+            out.add(REFINED_EVENTS, new ActivityEvent(camera, a.times[0], a.seqs[0], refinedStep, label, refined[best],
                     previous < 0 ? null : manifest.labels().get(previous), s.modelId(), s.modelVersion(), lag));
         }
     }
@@ -202,6 +211,7 @@ public final class ActivityHead implements Head<FeatureRecord, ActivityState> {
     public void close() {
         if (window != null) {
             window.close();
+            window = null;
         }
     }
 }

@@ -158,6 +158,34 @@ class RefinedActivityTest {
     }
 
     @Test
+    void aHeadClosedWithItsTaskRefinesAgainWhenKafkaStreamsRevivesTheTask() throws Exception {
+        // SoakIT found it: after a broker restart Kafka Streams closes a task's processors and
+        // initialises the same ones again; a head whose refiner buffers stayed closed then failed
+        // every frame (dead-lettered as processing errors, the camera stuck).
+        PipelineSpec spec = spec(2, FrameStage.Layout.FUSED);
+        io.engram.model.ModelManifest classifier = io.engram.model.ModelManifest.load(spec.modelManifest());
+        try (io.engram.model.RefinerModel refiner = io.engram.model.RefinerModel.load(io.engram.model.ModelManifest.load(
+                spec.settings(VideoActivityPipeline.Settings.class).refine().manifest()))) {
+            ActivityHead head = new ActivityHead(classifier, 3, io.engram.core.PipelineMeters.NONE, refiner, 2);
+            StreamState<ActivityState> s = StreamState.fresh(classifier.id(), classifier.version(), classifier.stateCompat(),
+                    classifier.stateFloats(), new ActivityState());
+            float[] probs = {0.1f, 0.6f, 0.1f, 0.05f, 0.05f, 0.05f, 0.05f};
+            for (int i = 0; i < 6; i++) {
+                if (i == 3) {
+                    head.close(); // the task closes, then is initialised again
+                }
+                head.output("cam", new io.engram.pipeline.video.FeatureRecord("frame-encoder-cnn@1.0.0", i, new float[128]), T0 + i,
+                        s, probs, i, new io.engram.core.Outputs());
+
+            }
+            assertEquals(3, s.payload().filled);
+            assertTrue(s.payload().refinedLabel >= 0, "refined after the close too");
+            head.close();
+            head.close(); // idempotent
+        }
+    }
+
+    @Test
     void aRefinerOfAnotherClassifierOrALagOverItsMaximumIsAStartUpErrorNamingTheFix() throws Exception {
         ConfigException e = assertThrows(ConfigException.class, () -> new PipelineDriver(spec(40, FrameStage.Layout.FUSED)).close());
         assertTrue(e.getMessage().contains("refine.lag 40") && e.getMessage().contains("max_lag"), e.getMessage());

@@ -7,7 +7,6 @@ import io.engram.soak.EngramProcess;
 import io.engram.soak.TopicReader;
 import java.io.IOException;
 import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -15,16 +14,9 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Properties;
-import java.util.SplittableRandom;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
-import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.IsolationLevel;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
-import org.apache.kafka.common.serialization.StringSerializer;
 
 /**
  * Resident memory of the sensor pipeline with many streams: an {@code engram run} process of its
@@ -58,7 +50,7 @@ public final class MemoryBenchmark {
                 String predictions = spec.topics().name("predictions");
                 String store = spec.stateStore();
                 EmbeddedKafka.createTopics(bootstrap, spec.topics().partitions(), (short) 1, spec.usedTopics().toArray(String[]::new));
-                produce(bootstrap, input, n);
+                SensorBenchmark.produce(bootstrap, input, n, n * READINGS); // READINGS rounds over the n streams
                 Path dir = Files.createDirectories(work.resolve("memory-" + n));
                 List<String> args = List.of("--application-id", app);
                 long t0 = System.nanoTime();
@@ -119,25 +111,6 @@ public final class MemoryBenchmark {
                 }
             }
             return latest.isEmpty() ? Double.NaN : latest.values().stream().mapToInt(Integer::intValue).average().orElse(Double.NaN);
-        }
-    }
-
-    private static void produce(String bootstrap, String topic, int streams) {
-        Properties p = new Properties();
-        p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
-        p.put(ProducerConfig.LINGER_MS_CONFIG, 20);
-        p.put(ProducerConfig.BATCH_SIZE_CONFIG, 256 * 1024);
-        SplittableRandom rnd = new SplittableRandom(11);
-        long start = 1_700_000_000_000L;
-        try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(p, new StringSerializer(), new ByteArraySerializer())) {
-            for (int i = 0; i < READINGS; i++) {
-                for (int s = 0; s < streams; s++) {
-                    long ts = start + i * 60_000L;
-                    String json = String.format(Locale.ROOT, "{\"ts\":%d,\"values\":[%.4f]}", ts, 10 + rnd.nextGaussian());
-                    producer.send(new ProducerRecord<>(topic, null, ts, "sensor-" + s, json.getBytes(StandardCharsets.UTF_8)));
-                }
-            }
-            producer.flush();
         }
     }
 }

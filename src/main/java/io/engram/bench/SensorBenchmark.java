@@ -226,7 +226,8 @@ public final class SensorBenchmark {
         return new String(r.key(), java.nio.charset.StandardCharsets.UTF_8);
     }
 
-    private static void produce(String bootstrap, String topic, int streams, int records) {
+    /** {@code records} JSON readings, round robin over {@code streams} streams, a minute apart per stream. */
+    static void produce(String bootstrap, String topic, int streams, int records) {
         Properties p = new Properties();
         p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
         p.put(ProducerConfig.LINGER_MS_CONFIG, 20);

@@ -67,6 +67,11 @@ public final class StateLifecycle {
      */
     public <S extends StreamState<?>> void init(ProcessorContext<String, Object> context, KeyValueStore<String, S> store) {
         this.context = context;
+        // Kafka Streams may initialise the same processor again (a task revived after a broker
+        // restart, its store wiped and restored): the leases start afresh, as for a new task, so
+        // that every stream of the restored store gets one at the next scan.
+        fed.clear();
+        leased = false;
         if (policy.idleTtlMs() == 0) {
             return;
         }

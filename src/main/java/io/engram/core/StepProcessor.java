@@ -30,9 +30,10 @@ import org.apache.kafka.streams.state.KeyValueStore;
  * {@value #MAX_TS_AHEAD_MS} ms ahead; order; lifecycle.
  *
  * <p>One instance per task, made by {@link StepTopology}'s supplier. It owns its {@link ModelStep}
- * (a {@link io.engram.model.Stepper}, native buffers), released by {@link #close()}; the
- * {@link StepModel} is shared and owned by the caller. With a {@code null} model the step is skipped and the model's output is all zeros: the
- * baseline that measures the model's cost.
+ * (a {@link io.engram.model.Stepper}, native buffers) and its head, released by {@link #close()};
+ * Kafka Streams may call {@link #init} again after a close (a revived task), which makes them
+ * anew. The {@link StepModel} is shared and owned by the caller. With a {@code null} model the step
+ * is skipped and the model's output is all zeros: the baseline that measures the model's cost.
  *
  * @param <I> the head's decoded input
  * @param <P> the head's per-stream payload

@@ -68,7 +68,7 @@ public final class StepTopology {
      */
     public static <I, P> String addStep(Topology topology, PipelineSpec spec, ModelManifest manifest,
             Supplier<? extends io.engram.model.ModelStep> steps, PipelineMeters meters, Supplier<Head<I, P>> heads, String parent) {
-        // A head made only to read its codec and output roles; closed at once (it may own native buffers).
+        // A head made only to read its codec and output roles; closed at once (see Head.close).
         Head<I, P> probe = heads.get();
         List<String> roles = probe.outputRoles();
         PayloadCodec<P> codec = probe.codec();

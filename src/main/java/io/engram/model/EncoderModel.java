@@ -7,8 +7,6 @@ import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
 import ai.onnxruntime.TensorInfo;
 import io.engram.errors.ConfigException;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 import java.util.Map;
 
@@ -107,8 +105,8 @@ public final class EncoderModel implements AutoCloseable {
             ModelManifest.Image im = manifest.image();
             int pixels = manifest.input().size();
             int features = manifest.output().size();
-            input = ByteBuffer.allocateDirect(size * pixels * 4).order(ByteOrder.nativeOrder()).asFloatBuffer();
-            output = ByteBuffer.allocateDirect(size * features * 4).order(ByteOrder.nativeOrder()).asFloatBuffer();
+            input = Sessions.floats(size * pixels);
+            output = Sessions.floats(size * features);
             try {
                 inTensor = OnnxTensor.createTensor(env, input, new long[] {size, im.channels(), im.height(), im.width()});
                 outTensor = OnnxTensor.createTensor(env, output, new long[] {size, features});

@@ -7,8 +7,6 @@ import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
 import ai.onnxruntime.TensorInfo;
 import io.engram.errors.ConfigException;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 import java.util.Map;
 
@@ -118,10 +116,10 @@ public final class RefinerModel implements AutoCloseable {
         private Window(int window) {
             this.window = window;
             try {
-                x = buffer(window * f);
-                before = buffer(f);
-                fwd = buffer(forwardSize);
-                out = buffer(manifest.output().size());
+                x = Sessions.floats(window * f);
+                before = Sessions.floats(f);
+                fwd = Sessions.floats(forwardSize);
+                out = Sessions.floats(manifest.output().size());
                 ModelManifest.Refine r = manifest.refine();
                 feeds = Map.of(manifest.input().name(), OnnxTensor.createTensor(env, x, new long[] {window, 1, f}),
                         r.before(), OnnxTensor.createTensor(env, before, new long[] {1, f}),
@@ -132,9 +130,6 @@ public final class RefinerModel implements AutoCloseable {
             }
         }
 
-        private static FloatBuffer buffer(int floats) {
-            return ByteBuffer.allocateDirect(floats * Float.BYTES).order(ByteOrder.nativeOrder()).asFloatBuffer();
-        }
 
         public int window() {
             return window;

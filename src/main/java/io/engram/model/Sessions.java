@@ -7,7 +7,7 @@ import io.engram.errors.ConfigException;
 import java.nio.file.Path;
 
 /**
- * ONNX Runtime sessions as Engram opens them, for every kind of model: the process's one
+ * ONNX Runtime sessions and buffers as Engram makes them, for every kind of model. Sessions: the process's one
  * environment, {@code intraOpThreads} (1 for a recurrent step: threads cost more than they save on a
  * few small matrix products), one inter-op thread, all graph optimisations. The caller owns the
  * session.
@@ -28,6 +28,11 @@ final class Sessions {
         } catch (OrtException e) {
             throw new ConfigException(what + " could not be loaded by ONNX Runtime: " + e.getMessage() + ". Fix: " + fix, e);
         }
+    }
+
+    /** A direct, native-order buffer of {@code n} floats: what a tensor over reused memory needs. */
+    static java.nio.FloatBuffer floats(int n) {
+        return java.nio.ByteBuffer.allocateDirect(n * Float.BYTES).order(java.nio.ByteOrder.nativeOrder()).asFloatBuffer();
     }
 
     /** Closes {@code session}; a failure is a bug, not a user's mistake. */

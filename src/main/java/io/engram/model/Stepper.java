@@ -3,8 +3,6 @@ package io.engram.model;
 import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 import java.util.HashMap;
 import java.util.List;
@@ -36,25 +34,21 @@ public final class Stepper implements ModelStep {
         stateIn = new FloatBuffer[pairs.size()];
         stateOut = new FloatBuffer[pairs.size()];
         try {
-            input = buffer(batch * manifest.input().size());
+            input = Sessions.floats(batch * manifest.input().size());
             inputs.put(manifest.input().name(), tensor(input, manifest.input().size()));
-            output = buffer(batch * manifest.output().size());
+            output = Sessions.floats(batch * manifest.output().size());
             pinned.put(manifest.output().name(), tensor(output, manifest.output().size()));
             for (int i = 0; i < pairs.size(); i++) {
                 ModelManifest.StatePair p = pairs.get(i);
-                stateIn[i] = buffer(batch * p.size());
+                stateIn[i] = Sessions.floats(batch * p.size());
                 inputs.put(p.input(), tensor(stateIn[i], p.size()));
-                stateOut[i] = buffer(batch * p.size());
+                stateOut[i] = Sessions.floats(batch * p.size());
                 pinned.put(p.output(), tensor(stateOut[i], p.size()));
             }
         } catch (OrtException e) {
             close();
             throw new IllegalStateException("allocating tensors for model " + manifest.id(), e);
         }
-    }
-
-    private static FloatBuffer buffer(int floats) {
-        return ByteBuffer.allocateDirect(floats * Float.BYTES).order(ByteOrder.nativeOrder()).asFloatBuffer();
     }
 
     private OnnxTensor tensor(FloatBuffer buf, int width) throws OrtException {

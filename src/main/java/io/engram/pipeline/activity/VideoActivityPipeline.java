@@ -33,8 +33,12 @@ import org.apache.kafka.streams.Topology;
  *        features --> &lt;store&gt;-step [store] --> predictions, events, state_events
  * </pre>
  *
- * Own YAML sections: {@code encoder} (with {@code layout} and {@code write_features}), {@code events};
- * and {@code state.shape_store}.
+ * With a {@code refine:} section the head also writes each frame's activity again, {@code lag}
+ * frames later, with look-ahead, to {@code refined} (and its changes to {@code refined_events}): see
+ * {@link ActivityHead}.
+ *
+ * Own YAML sections: {@code encoder} (with {@code layout} and {@code write_features}), {@code events},
+ * {@code refine}; and {@code state.shape_store}.
  */
 public final class VideoActivityPipeline extends AbstractPipelineKind {
     public static final String TYPE = "video-activity";

@@ -43,6 +43,8 @@ public final class FrameEncodeProcessor implements Processor<String, byte[], Str
     private final PipelineMeters metrics;
     private final String encoderRef;
     private final float[] pixels;
+    /** The encoder's output, reused: each feature record is serialised before the next frame. */
+    private final float[] features;
     private final java.util.List<String> children;
     private final FeatureRecordSerde serde = new FeatureRecordSerde();
     private ProcessorContext<String, byte[]> context;
@@ -67,12 +69,17 @@ public final class FrameEncodeProcessor implements Processor<String, byte[], Str
         this.metrics = metrics;
         this.encoderRef = encoder.manifest().id() + "@" + encoder.manifest().version();
         this.pixels = new float[encoder.manifest().input().size()];
+        this.features = new float[encoder.manifest().output().size()];
     }
 
     @Override
     public void init(ProcessorContext<String, byte[]> context) {
         this.context = context;
         this.shapes = context.getStateStore(shapeStoreName);
+        // Kafka Streams may initialise the same processor again after its store was wiped and
+        // restored (a task revived under exactly-once): what this task remembered of the store may
+        // come from an aborted transaction, so the store is read afresh.
+        knownShapes.clear();
         this.batch = encoder.newBatch(1);
     }
 
@@ -140,7 +147,6 @@ public final class FrameEncodeProcessor implements Processor<String, byte[], Str
                     + img.getHeight() + " frame; its earlier frames were " + (known >>> 32) + "x" + (known & 0xffffffffL));
         }
         pre.toInput(img, pixels);
-        float[] features = new float[encoder.manifest().output().size()];
         batch.encode(pixels, features);
         metrics.frameEncoded(System.nanoTime() - t0);
         forward(new Record<>(camera, serde.serialize(null, new FeatureRecord(encoderRef, seq, features)), record.timestamp(),
@@ -163,5 +169,6 @@ public final class FrameEncodeProcessor implements Processor<String, byte[], Str
             batch.close();
             batch = null;
         }
+        last = null;
     }
 }

@@ -4,10 +4,10 @@ import static io.engram.testkit.CrashHarness.bad;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.engram.core.JsonSerde;
-import io.engram.core.PipelineTopics;
-import io.engram.pipeline.forecast.SensorPrediction;
-import io.engram.soak.RunOutputs;
+import io.engram.engine.kafka.JsonSerde;
+import io.engram.engine.kafka.PipelineTopics;
+import io.engram.engine.pipeline.anomaly.ForecastPrediction;
+import io.engram.tools.harness.RunOutputs;
 import io.engram.testkit.CrashHarness;
 import io.engram.testkit.CrashScenarios;
 import io.engram.testkit.KafkaBroker;
@@ -36,7 +36,7 @@ class CrashRecoveryIT extends CrashScenarios {
     static final int STREAMS = 24;
     static final int STEPS = 110;
     static final long T0 = 1_700_000_000_000L;
-    static final JsonSerde<SensorPrediction> PREDICTION = new JsonSerde<>(SensorPrediction.class);
+    static final JsonSerde<ForecastPrediction> PREDICTION = new JsonSerde<>(ForecastPrediction.class);
 
     @RegisterExtension
     static final KafkaBroker kafka = new KafkaBroker();

@@ -1,18 +1,21 @@
 package io.engram.it;
 
+import io.engram.testkit.SensorFuzz;
+import io.engram.testkit.VideoFuzz;
+
 import static io.engram.testkit.Bytes.utf8;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.engram.core.PipelineSpec;
-import io.engram.model.ModelManifest;
-import io.engram.pipeline.activity.VideoActivityPipeline;
-import io.engram.pipeline.video.FeatureRecord;
-import io.engram.pipeline.video.FeatureRecordSerde;
-import io.engram.pipeline.video.FramePreprocessor;
-import io.engram.runtime.Pipelines;
+import io.engram.engine.config.PipelineSpec;
+import io.engram.engine.model.ModelManifest;
+import io.engram.engine.pipeline.activity.VideoActivityPipeline;
+import io.engram.engine.pipeline.video.FeatureRecord;
+import io.engram.engine.pipeline.video.FeatureRecordSerde;
+import io.engram.engine.pipeline.video.FramePreprocessor;
+import io.engram.engine.runtime.Pipelines;
 import io.engram.testkit.Bytes;
 import io.engram.testkit.FuzzRecord;
 import io.engram.testkit.FuzzRun;
@@ -47,7 +50,7 @@ import org.junit.jupiter.api.io.TempDir;
  * record must give comes from an oracle ({@link SensorFuzz}, {@link VideoFuzz}) that applies the
  * rules of docs/topics.md in the pipeline's order (key and headers, value, content, then the
  * stream's state). The key rules are written out in the testkit; the value rules use the
- * pipeline's own parsers (SensorReadingSerde, FramePreprocessor, FeatureRecordSerde), and the
+ * pipeline's own parsers (VectorReadingSerde, FramePreprocessor, FeatureRecordSerde), and the
  * hand-made mutations (deleted fields, wrong types, ...) also state their reason, which must agree.
  * A random mutation that happens to be valid is not sent as a bad record, so that the good streams'
  * predictions stay comparable with a run of the good records alone.
@@ -126,7 +129,7 @@ class FuzzIT {
         // from a topic (the fused one's step input is the same bytes, from the encoder).
         PipelineSpec shipped = Pipelines.load(Path.of("topology/video-activity.yaml"));
         PipelineSpec base = shipped.withSettings(shipped.settings(VideoActivityPipeline.Settings.class)
-                .withLayout(io.engram.pipeline.video.FrameStage.Layout.SPLIT, true));
+                .withLayout(io.engram.engine.pipeline.video.FrameStage.Layout.SPLIT, true));
         PipelineSpec cfg = base.withApplicationId("fuzz-video").withMetricsPort(0).withTopics(base.topics().withPrefix("fuzz-").withPartitions(2));
         VideoActivityPipeline.Settings settings = cfg.settings(VideoActivityPipeline.Settings.class);
         ModelManifest encoder = ModelManifest.load(settings.encoderManifest());

@@ -1,13 +1,15 @@
 package io.engram.it;
 
+import io.engram.testkit.KafkaTestClient;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.engram.core.PipelineSpec;
-import io.engram.core.TopicAdmin;
-import io.engram.runtime.Pipelines;
-import io.engram.soak.EngramProcess;
-import io.engram.soak.TopicReader;
+import io.engram.engine.config.PipelineSpec;
+import io.engram.engine.kafka.TopicAdmin;
+import io.engram.engine.runtime.Pipelines;
+import io.engram.tools.harness.EngramProcess;
+import io.engram.tools.harness.TopicReader;
 import io.engram.testkit.KafkaBroker;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -1,17 +1,19 @@
 package io.engram.it;
 
+import io.engram.testkit.KafkaTestClient;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.engram.core.DeadLetterHandler;
-import io.engram.core.JsonSerde;
-import io.engram.core.PipelineSpec;
-import io.engram.core.PipelineTopics;
-import io.engram.monitoring.MetricsServer;
-import io.engram.pipeline.forecast.SensorPrediction;
-import io.engram.runtime.PipelineRunner;
-import io.engram.runtime.Pipelines;
-import io.engram.soak.TopicReader;
+import io.engram.engine.kafka.DeadLetterHandler;
+import io.engram.engine.kafka.JsonSerde;
+import io.engram.engine.config.PipelineSpec;
+import io.engram.engine.kafka.PipelineTopics;
+import io.engram.engine.monitoring.MetricsServer;
+import io.engram.engine.pipeline.anomaly.ForecastPrediction;
+import io.engram.engine.runtime.PipelineRunner;
+import io.engram.engine.runtime.Pipelines;
+import io.engram.tools.harness.TopicReader;
 import io.engram.testkit.KafkaBroker;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
@@ -38,7 +40,7 @@ import org.junit.jupiter.api.io.TempDir;
 class SensorPipelineIT {
     @RegisterExtension
     static final KafkaBroker kafka = new KafkaBroker();
-    static final JsonSerde<SensorPrediction> SERDE = new JsonSerde<>(SensorPrediction.class);
+    static final JsonSerde<ForecastPrediction> SERDE = new JsonSerde<>(ForecastPrediction.class);
 
     @TempDir
     Path stateDir;
@@ -188,11 +190,11 @@ class SensorPipelineIT {
         Map<String, List<ConsumerRecord<byte[], byte[]>>> out = read(base, Map.of("predictions", 120, PipelineTopics.STATE_EVENTS, 2));
         List<ConsumerRecord<byte[], byte[]>> all = out.get("predictions");
         assertEquals(120, all.size(), "one prediction per reading, none twice");
-        java.util.Map<String, List<SensorPrediction>> byKey = new java.util.TreeMap<>();
+        java.util.Map<String, List<ForecastPrediction>> byKey = new java.util.TreeMap<>();
         for (ConsumerRecord<byte[], byte[]> r : all) {
             byKey.computeIfAbsent(new String(r.key(), StandardCharsets.UTF_8), k -> new java.util.ArrayList<>()).add(SERDE.deserialize("t", r.value()));
         }
-        for (List<SensorPrediction> p : byKey.values()) {
+        for (List<ForecastPrediction> p : byKey.values()) {
             assertEquals(60, p.size());
             assertEquals(20, p.get(20).step(), "the upgraded version carries on the shipped one's state: same state_compat");
             assertEquals(UPGRADED, p.get(20).modelVersion());

@@ -1,17 +1,19 @@
 package io.engram.it;
 
+import io.engram.testkit.KafkaTestClient;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.engram.core.JsonSerde;
-import io.engram.core.PipelineSpec;
-import io.engram.core.PipelineTopics;
-import io.engram.core.StateEvent;
-import io.engram.embedded.EmbeddedKafka;
-import io.engram.pipeline.forecast.SensorPrediction;
-import io.engram.runtime.PipelineRunner;
-import io.engram.runtime.Pipelines;
-import io.engram.soak.TopicReader;
+import io.engram.engine.kafka.JsonSerde;
+import io.engram.engine.config.PipelineSpec;
+import io.engram.engine.kafka.PipelineTopics;
+import io.engram.engine.state.StateEvent;
+import io.engram.tools.broker.EmbeddedKafka;
+import io.engram.engine.pipeline.anomaly.ForecastPrediction;
+import io.engram.engine.runtime.PipelineRunner;
+import io.engram.engine.runtime.Pipelines;
+import io.engram.tools.harness.TopicReader;
 import io.engram.testkit.KafkaBroker;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.nio.file.Files;
@@ -36,7 +38,7 @@ import org.junit.jupiter.api.io.TempDir;
 class StateOriginIT {
     @RegisterExtension
     static final KafkaBroker kafka = new KafkaBroker();
-    static final JsonSerde<SensorPrediction> PREDICTION = new JsonSerde<>(SensorPrediction.class);
+    static final JsonSerde<ForecastPrediction> PREDICTION = new JsonSerde<>(ForecastPrediction.class);
     static final JsonSerde<StateEvent> EVENT = new JsonSerde<>(StateEvent.class);
 
     @TempDir
@@ -85,7 +87,7 @@ class StateOriginIT {
                 Duration.ofSeconds(120), TopicReader.Settle.outputs(cfg.topics().except("input")));
         List<Long> steps = new ArrayList<>();
         for (ConsumerRecord<byte[], byte[]> r : all) {
-            SensorPrediction p = PREDICTION.deserialize("t", r.value());
+            ForecastPrediction p = PREDICTION.deserialize("t", r.value());
             if (p.eventTime() < 100_000) {
                 steps.add(p.step());
             }
@@ -154,7 +156,7 @@ class StateOriginIT {
     }
 
     static void delete(String topic) throws Exception {
-        io.engram.core.TopicAdmin.deleteTopics(kafka.bootstrap(), java.util.Map.of(), List.of(topic));
+        io.engram.engine.kafka.TopicAdmin.deleteTopics(kafka.bootstrap(), java.util.Map.of(), List.of(topic));
     }
 
     static void recreate(String topic) throws Exception {

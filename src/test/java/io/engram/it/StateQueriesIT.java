@@ -5,13 +5,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.engram.core.PipelineSpec;
-import io.engram.monitoring.MetricsServer;
-import io.engram.runtime.PipelineRunner;
-import io.engram.runtime.Pipelines;
-import io.engram.runtime.StateQueries;
-import io.engram.soak.Clients;
-import io.engram.soak.TopicReader;
+import io.engram.engine.config.PipelineSpec;
+import io.engram.engine.monitoring.MetricsServer;
+import io.engram.engine.runtime.PipelineRunner;
+import io.engram.engine.runtime.Pipelines;
+import io.engram.engine.runtime.StateQueries;
+import io.engram.tools.kafka.KafkaClients;
+import io.engram.tools.harness.TopicReader;
 import io.engram.testkit.KafkaBroker;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
@@ -89,7 +89,7 @@ class StateQueriesIT {
         try (Instance a = Instance.start(spec, kafka.bootstrap(), dir.resolve("a"));
                 Instance b = Instance.start(spec, kafka.bootstrap(), dir.resolve("b"))) {
             assertTrue(a.runner().awaitRunning(Duration.ofMinutes(2)) && b.runner().awaitRunning(Duration.ofMinutes(2)));
-            try (KafkaProducer<byte[], byte[]> p = Clients.producer(kafka.bootstrap())) {
+            try (KafkaProducer<byte[], byte[]> p = KafkaClients.producer(kafka.bootstrap())) {
                 for (int i = 0; i < READINGS; i++) {
                     for (int s = 0; s < STREAMS; s++) {
                         long ts = T0 + 60_000L * i;

@@ -1,18 +1,20 @@
 package io.engram.it;
 
+import io.engram.testkit.KafkaTestClient;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.engram.core.PipelineSpec;
-import io.engram.core.PipelineTopics;
-import io.engram.embedded.EmbeddedKafka;
-import io.engram.runtime.PipelineRunner;
-import io.engram.runtime.Pipelines;
-import io.engram.soak.Clients;
-import io.engram.soak.EngramProcess;
-import io.engram.soak.Feeder;
-import io.engram.soak.RunOutputs;
-import io.engram.soak.TopicReader;
+import io.engram.engine.config.PipelineSpec;
+import io.engram.engine.kafka.PipelineTopics;
+import io.engram.tools.broker.EmbeddedKafka;
+import io.engram.engine.runtime.PipelineRunner;
+import io.engram.engine.runtime.Pipelines;
+import io.engram.tools.kafka.KafkaClients;
+import io.engram.tools.harness.EngramProcess;
+import io.engram.tools.harness.Feeder;
+import io.engram.tools.harness.RunOutputs;
+import io.engram.tools.harness.TopicReader;
 import io.engram.testkit.PipelineYaml;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.nio.file.Path;
@@ -58,7 +60,7 @@ class TwoClusterKillIT {
     /** An uninterrupted in-process run of the whole input on {@code bootstrap} with {@code state}; its outputs. */
     static RunOutputs uninterrupted(String bootstrap, PipelineSpec spec, Path state) throws Exception {
         try (PipelineRunner runner = PipelineRunner.start(spec, bootstrap, state, new SimpleMeterRegistry(), true);
-                Feeder feeder = new Feeder(Clients.producer(bootstrap), input(spec.topics().name("input")), 500, 0)) {
+                Feeder feeder = new Feeder(KafkaClients.producer(bootstrap), input(spec.topics().name("input")), 500, 0)) {
             assertTrue(runner.awaitRunning(Duration.ofSeconds(60)));
             feeder.allow(feeder.size());
             return settled(bootstrap, spec);
@@ -90,7 +92,7 @@ class TwoClusterKillIT {
             try (EmbeddedKafka b = EmbeddedKafka.start()) {
                 String bootstrap = b.bootstrapServers();
                 EngramProcess first = EngramProcess.start("b-" + round, yaml, bootstrap, state, dir.resolve("b-" + round + ".log"), Map.of());
-                try (Feeder feeder = new Feeder(Clients.producer(bootstrap), input(spec.topics().name("input")), 50, 20)) {
+                try (Feeder feeder = new Feeder(KafkaClients.producer(bootstrap), input(spec.topics().name("input")), 50, 20)) {
                     first.awaitRunning(Duration.ofSeconds(90));
                     feeder.allow(feeder.size());
                     TopicReader.readCommitted(bootstrap, spec.topics().name("predictions"), STREAMS * READINGS / 3, Duration.ofSeconds(120));

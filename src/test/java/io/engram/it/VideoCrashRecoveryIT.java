@@ -6,9 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.engram.core.PipelineTopics;
-import io.engram.core.StateLifecycle;
-import io.engram.soak.RunOutputs;
+import io.engram.engine.kafka.PipelineTopics;
+import io.engram.engine.step.StateLifecycle;
+import io.engram.tools.harness.RunOutputs;
 import io.engram.testkit.CrashHarness;
 import io.engram.testkit.CrashScenarios;
 import io.engram.testkit.KafkaBroker;

@@ -1,19 +1,21 @@
 package io.engram.it;
 
+import io.engram.testkit.KafkaTestClient;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.engram.cli.EngramCli;
-import io.engram.core.DeadLetterHandler;
-import io.engram.core.PipelineSpec;
-import io.engram.core.PipelineTopics;
-import io.engram.errors.BadInputException;
-import io.engram.pipeline.video.FrameEncodeProcessor;
-import io.engram.runtime.PipelineRunner;
-import io.engram.runtime.Pipelines;
-import io.engram.soak.TopicReader;
+import io.engram.tools.cli.EngramCli;
+import io.engram.engine.kafka.DeadLetterHandler;
+import io.engram.engine.config.PipelineSpec;
+import io.engram.engine.kafka.PipelineTopics;
+import io.engram.engine.errors.BadInputException;
+import io.engram.engine.pipeline.video.FrameEncodeProcessor;
+import io.engram.engine.runtime.PipelineRunner;
+import io.engram.engine.runtime.Pipelines;
+import io.engram.tools.harness.TopicReader;
 import io.engram.testkit.KafkaBroker;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.PrintWriter;
@@ -86,7 +88,7 @@ class VideoPipelineIT {
                     "--topic", t.name("frames"), "-b", kafka.bootstrap(), "--format", "png", "--source-fps", "10", "--no-progress");
             assertEquals(0, code, err.toString());
 
-            int lag = cfg.settings(io.engram.pipeline.activity.VideoActivityPipeline.Settings.class).refine().lag();
+            int lag = cfg.settings(io.engram.engine.pipeline.activity.VideoActivityPipeline.Settings.class).refine().lag();
             Map<String, List<ConsumerRecord<byte[], byte[]>>> out = read(cfg, Map.of("predictions", n, "features", n,
                     PipelineTopics.DEAD_LETTER, 1, "events", 2, "refined", n - lag));
             List<ConsumerRecord<byte[], byte[]>> preds = out.get("predictions");

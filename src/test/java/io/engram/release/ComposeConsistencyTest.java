@@ -3,8 +3,8 @@ package io.engram.release;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.engram.core.PipelineSpec;
-import io.engram.runtime.Pipelines;
+import io.engram.engine.config.PipelineSpec;
+import io.engram.engine.runtime.Pipelines;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;

@@ -3,9 +3,9 @@ package io.engram.security;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.engram.cli.EngramCli;
-import io.engram.embedded.EmbeddedKafka;
-import io.engram.soak.EngramProcess;
+import io.engram.tools.cli.EngramCli;
+import io.engram.tools.broker.EmbeddedKafka;
+import io.engram.tools.harness.EngramProcess;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.io.PrintWriter;

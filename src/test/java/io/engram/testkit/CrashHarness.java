@@ -4,17 +4,17 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.engram.core.PipelineSpec;
-import io.engram.core.PipelineTopics;
-import io.engram.embedded.EmbeddedKafka;
-import io.engram.runtime.PipelineRunner;
-import io.engram.runtime.Pipelines;
-import io.engram.soak.Clients;
-import io.engram.soak.EngramProcess;
-import io.engram.soak.Feeder;
-import io.engram.soak.RunOutputs;
-import io.engram.soak.Soak;
-import io.engram.soak.TopicReader;
+import io.engram.engine.config.PipelineSpec;
+import io.engram.engine.kafka.PipelineTopics;
+import io.engram.tools.broker.EmbeddedKafka;
+import io.engram.engine.runtime.PipelineRunner;
+import io.engram.engine.runtime.Pipelines;
+import io.engram.tools.kafka.KafkaClients;
+import io.engram.tools.harness.EngramProcess;
+import io.engram.tools.harness.Feeder;
+import io.engram.tools.harness.RunOutputs;
+import io.engram.tools.soak.Soak;
+import io.engram.tools.harness.TopicReader;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -192,7 +192,7 @@ public final class CrashHarness {
         int n;
         try (PipelineRunner runner = PipelineRunner.start(spec, broker.bootstrap(), work.resolve(run + "-state"),
                 new SimpleMeterRegistry(), true);
-                KafkaProducer<byte[], byte[]> producer = Clients.producer(broker.bootstrap())) {
+                KafkaProducer<byte[], byte[]> producer = KafkaClients.producer(broker.bootstrap())) {
             assertTrue(runner.awaitRunning(START), run + " pipeline running");
             for (ProducerRecord<byte[], byte[]> r : records) {
                 producer.send(r);

@@ -8,12 +8,12 @@ import static io.engram.testkit.CrashHarness.YOUNG_TRANSACTION_MS;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.engram.core.PipelineTopics;
-import io.engram.soak.Clients;
-import io.engram.soak.EngramProcess;
-import io.engram.soak.Feeder;
-import io.engram.soak.RunOutputs;
-import io.engram.soak.TopicReader;
+import io.engram.engine.kafka.PipelineTopics;
+import io.engram.tools.kafka.KafkaClients;
+import io.engram.tools.harness.EngramProcess;
+import io.engram.tools.harness.Feeder;
+import io.engram.tools.harness.RunOutputs;
+import io.engram.tools.harness.TopicReader;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -53,7 +53,7 @@ public final class CrashScenario implements AutoCloseable {
         this.input = h.input.records(topics);
         this.outputTopics = CrashHarness.roles(topics, this.input, false).stream().map(topics::name).toList();
         h.createTopics(topics);
-        this.feeder = new Feeder(Clients.producer(h.broker.bootstrap()), this.input, h.chunk, h.pauseMs);
+        this.feeder = new Feeder(KafkaClients.producer(h.broker.bootstrap()), this.input, h.chunk, h.pauseMs);
     }
 
     public int size() {
@@ -91,7 +91,7 @@ public final class CrashScenario implements AutoCloseable {
         awaitPredictions(committed);
         feeder.allow(flowUpTo);
         List<String> ids = Transactions.ids(applicationId, p.processId(START), h.threads);
-        try (Admin admin = Clients.admin(h.broker.bootstrap())) {
+        try (Admin admin = KafkaClients.admin(h.broker.bootstrap())) {
             Transactions.Open open = Transactions.awaitYoungOpen(admin, ids, outputTopics, YOUNG_TRANSACTION_MS, DRAIN);
             int sent = feeder.sent();
             p.kill();

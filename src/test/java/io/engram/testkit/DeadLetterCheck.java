@@ -8,10 +8,10 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.fail;
 
-import io.engram.core.DeadLetterHandler;
-import io.engram.core.InputKeyDeserializer;
-import io.engram.errors.BadInputException;
-import io.engram.monitoring.EngramMetrics;
+import io.engram.engine.kafka.DeadLetterHandler;
+import io.engram.engine.kafka.InputKeyDeserializer;
+import io.engram.engine.errors.BadInputException;
+import io.engram.engine.monitoring.EngramMetrics;
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;

@@ -3,10 +3,10 @@ package io.engram.testkit;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.engram.core.PipelineSpec;
-import io.engram.runtime.PipelineRunner;
-import io.engram.soak.Clients;
-import io.engram.soak.TopicReader;
+import io.engram.engine.config.PipelineSpec;
+import io.engram.engine.runtime.PipelineRunner;
+import io.engram.tools.kafka.KafkaClients;
+import io.engram.tools.harness.TopicReader;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -69,7 +69,7 @@ public final class FuzzRun {
                 records.forEach(s -> inputs.add(s.topic));
                 TopicReader.awaitSettled(broker.bootstrap(), TopicReader.Settle.outputs(List.of(predictions, dead))
                         .consumedBy(spec.applicationId(), inputs), TIMEOUT);
-                try (KafkaConsumer<byte[], byte[]> c = Clients.consumer(broker.bootstrap(), IsolationLevel.READ_COMMITTED)) {
+                try (KafkaConsumer<byte[], byte[]> c = KafkaClients.consumer(broker.bootstrap(), IsolationLevel.READ_COMMITTED)) {
                     result = new Result(TopicReader.readToEnd(c, predictions, TIMEOUT), TopicReader.readToEnd(c, dead, TIMEOUT));
                 }
                 watch.assertStayedRunning();
@@ -85,7 +85,7 @@ public final class FuzzRun {
     /** Sends every record in order with one idempotent producer and notes where each landed. */
     static void send(String bootstrap, List<FuzzRecord> records) throws Exception {
         List<Future<RecordMetadata>> acks = new ArrayList<>();
-        try (KafkaProducer<byte[], byte[]> p = Clients.producer(bootstrap)) {
+        try (KafkaProducer<byte[], byte[]> p = KafkaClients.producer(bootstrap)) {
             for (FuzzRecord s : records) {
                 acks.add(p.send(new ProducerRecord<>(s.topic, null, s.timestamp, s.key, s.value, new RecordHeaders(s.headers))));
             }
@@ -100,7 +100,7 @@ public final class FuzzRun {
 
     /** Waits until {@code topic} holds {@code n} committed records, failing as soon as Kafka Streams leaves RUNNING. */
     static void awaitAtLeast(String bootstrap, String topic, int n, StreamsWatch watch) {
-        try (KafkaConsumer<byte[], byte[]> c = Clients.consumer(bootstrap, IsolationLevel.READ_COMMITTED)) {
+        try (KafkaConsumer<byte[], byte[]> c = KafkaClients.consumer(bootstrap, IsolationLevel.READ_COMMITTED)) {
             List<TopicPartition> tps = TopicReader.partitions(c, topic);
             c.assign(tps);
             c.seekToBeginning(tps);

@@ -1,6 +1,6 @@
 package io.engram.testkit;
 
-import io.engram.embedded.EmbeddedKafka;
+import io.engram.tools.broker.EmbeddedKafka;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;

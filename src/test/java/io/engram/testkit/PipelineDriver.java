@@ -1,16 +1,16 @@
 package io.engram.testkit;
 
-import io.engram.core.JsonSerde;
-import io.engram.core.PipelineSpec;
-import io.engram.core.StateLifecycle;
-import io.engram.core.StreamState;
-import io.engram.model.ModelManifest;
-import io.engram.model.StepModel;
-import io.engram.monitoring.EngramMetrics;
-import io.engram.runtime.PipelineRunner;
-import io.engram.runtime.Pipelines;
-import io.engram.pipeline.activity.VideoActivityPipeline;
-import io.engram.pipeline.video.FrameStage;
+import io.engram.engine.kafka.JsonSerde;
+import io.engram.engine.config.PipelineSpec;
+import io.engram.engine.step.StateLifecycle;
+import io.engram.engine.state.StreamState;
+import io.engram.engine.model.ModelManifest;
+import io.engram.engine.model.StepSession;
+import io.engram.engine.monitoring.EngramMetrics;
+import io.engram.engine.runtime.PipelineRunner;
+import io.engram.engine.runtime.Pipelines;
+import io.engram.engine.pipeline.activity.VideoActivityPipeline;
+import io.engram.engine.pipeline.video.FrameStage;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -48,7 +48,7 @@ public final class PipelineDriver implements AutoCloseable {
     public PipelineDriver(PipelineSpec spec) throws Exception {
         this.spec = spec;
         this.manifest = ModelManifest.load(spec.modelManifest());
-        StepModel model = StepModel.load(manifest);
+        StepSession model = StepSession.load(manifest);
         owned.add(model);
         this.metrics = EngramMetrics.unbound(spec.name());
         this.stateDir = Files.createTempDirectory("engram-ttd-");
@@ -102,7 +102,7 @@ public final class PipelineDriver implements AutoCloseable {
     }
 
     public TestOutputTopic<String, String> stateEvents() {
-        return output(io.engram.core.PipelineTopics.STATE_EVENTS);
+        return output(io.engram.engine.kafka.PipelineTopics.STATE_EVENTS);
     }
 
     /** Sends a control record (header {@value StateLifecycle#CONTROL_HEADER}) for {@code key} to the step's input. */

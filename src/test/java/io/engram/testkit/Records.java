@@ -2,11 +2,11 @@ package io.engram.testkit;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.engram.core.PipelineSpec;
-import io.engram.model.ModelManifest;
-import io.engram.pipeline.forecast.ForecastSettings;
-import io.engram.pipeline.video.FeatureRecord;
-import io.engram.pipeline.video.FeatureRecordSerde;
+import io.engram.engine.config.PipelineSpec;
+import io.engram.engine.model.ModelManifest;
+import io.engram.engine.pipeline.anomaly.ForecastSettings;
+import io.engram.engine.pipeline.video.FeatureRecord;
+import io.engram.engine.pipeline.video.FeatureRecordSerde;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;

@@ -1,7 +1,7 @@
 package io.engram.testkit;
 
-import io.engram.soak.EngramProcess;
-import io.engram.soak.TopicReader;
+import io.engram.tools.harness.EngramProcess;
+import io.engram.tools.harness.TopicReader;
 import java.time.Duration;
 import java.util.Collection;
 import java.util.List;

@@ -1,0 +1,74 @@
+package io.engram.engine.config;
+
+import io.engram.engine.monitoring.PipelineMeters;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.engram.engine.model.ModelManifest;
+import io.engram.engine.model.StepSession;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.apache.kafka.streams.Topology;
+
+/**
+ * A type of pipeline ({@code type:} in a pipeline YAML): its head, its topics and its own YAML
+ * sections. The common sections ({@code topics}, {@code model}, {@code state}, {@code processing},
+ * {@code metrics}) are parsed once by {@link PipelineSpec}; a kind parses only its own and builds
+ * its topology around the one {@link StepProcessor}. Implementations are stateless singletons.
+ */
+public interface PipelineKind {
+    /** The value of {@code type:} that selects this kind. */
+    String type();
+
+    /** Topic roles, in order, with their default names; must include {@link PipelineTopics#DEAD_LETTER} and {@link PipelineTopics#STATE_EVENTS}. */
+    Map<String, String> defaultTopics();
+
+    /** The role of the topic the step processor reads. */
+    String stepInputRole();
+
+    /** The roles of a pipeline's input topics, those its users write: the step input's by default. */
+    default List<String> inputRoles(PipelineSpec spec) {
+        return List.of(stepInputRole());
+    }
+
+    /**
+     * The roles of every topic a pipeline of this spec consumes: its inputs and any topic that joins
+     * two of its own stages.
+     */
+    default List<String> consumedRoles(PipelineSpec spec) {
+        return inputRoles(spec);
+    }
+
+    /**
+     * The roles of the topics a pipeline of this spec reads or writes: the ones Engram creates and
+     * checks. Every role by default; a role the spec's settings turn off is left out.
+     */
+    default List<String> usedRoles(PipelineSpec spec) {
+        return List.copyOf(spec.topics().names().keySet());
+    }
+
+    /** Default {@code state.store}. */
+    String defaultStore();
+
+    /** Default {@code metrics.port}. */
+    int defaultMetricsPort();
+
+    /** Top-level YAML sections of this kind's own, besides the common ones. */
+    Set<String> sections();
+
+    /** Keys this kind adds to a common section (e.g. {@code state} -> {@code shape_store}). */
+    default Map<String, Set<String>> extraKeys() {
+        return Map.of();
+    }
+
+    /** Parses and validates the kind's own settings; errors name the file and key ({@link ConfigReader#error}). */
+    Object settings(ConfigReader reader, JsonNode root);
+
+    /**
+     * Checks that the model suits this kind, loads any further models (adding them to {@code owned},
+     * which the caller closes), and builds the topology.
+     *
+     * @param model the loaded step model, shared by all tasks; null builds the baseline with the model call removed
+     */
+    Topology build(PipelineSpec spec, ModelManifest manifest, StepSession model, PipelineMeters meters, List<AutoCloseable> owned);
+}

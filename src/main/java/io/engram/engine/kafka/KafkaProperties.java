@@ -1,0 +1,97 @@
+package io.engram.engine.kafka;
+
+import io.engram.engine.errors.ConfigException;
+import java.io.IOException;
+import java.io.Reader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Properties;
+import java.util.TreeMap;
+import java.util.function.Function;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * Kafka client properties given by the user, for every client a command makes (admin clients
+ * included): a {@code --command-config} file (Java properties, as Kafka's own tools take), {@code -X
+ * key=value}, a pipeline's {@code kafka:} section. Values may name environment variables as
+ * {@code ${NAME}}, so that secrets stay out of files and argv. Stateless.
+ */
+public final class KafkaProperties {
+    private static final Pattern VAR = Pattern.compile("\\$\\{([A-Za-z_][A-Za-z0-9_]*)}");
+    /** Keys whose values are never printed: passwords, JAAS configurations, keys, tokens. */
+    private static final Pattern SECRET = Pattern.compile(".*(password|secret|jaas|token|credential|\\.key$|keystore\\.key|private).*");
+    public static final String MASK = "[hidden]";
+
+    private KafkaProperties() {}
+
+    /**
+     * Reads a properties file and substitutes {@code ${NAME}} from {@code env}.
+     *
+     * @throws ConfigException naming the file when it cannot be read or names an unset variable
+     */
+    public static Map<String, String> load(Path file, Function<String, String> env) {
+        Properties p = new Properties();
+        try (Reader r = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
+            p.load(r);
+        } catch (IOException e) {
+            throw new ConfigException("cannot read the client settings file " + file + ": " + e.getMessage()
+                    + ". Fix: give --command-config a readable Java properties file (key=value lines)", e);
+        }
+        Map<String, String> out = new TreeMap<>();
+        for (String k : p.stringPropertyNames()) {
+            out.put(k.trim(), substitute(p.getProperty(k).trim(), env, file + ": " + k));
+        }
+        return out;
+    }
+
+    /**
+     * {@code value} with each {@code ${NAME}} replaced by the variable's value.
+     *
+     * @param where the file and key, for the error when a variable is not set
+     */
+    public static String substitute(String value, Function<String, String> env, String where) {
+        Matcher m = VAR.matcher(value);
+        StringBuilder b = new StringBuilder();
+        while (m.find()) {
+            String v = env.apply(m.group(1));
+            if (v == null) {
+                throw new ConfigException(where + " names the environment variable " + m.group(1) + ", which is not set."
+                        + " Fix: export " + m.group(1) + " before starting engram");
+            }
+            m.appendReplacement(b, Matcher.quoteReplacement(v));
+        }
+        m.appendTail(b);
+        return b.toString();
+    }
+
+    /** Whether a key's value is a secret (never printed). */
+    public static boolean isSecret(String key) {
+        return SECRET.matcher(key.toLowerCase(Locale.ROOT)).matches();
+    }
+
+    /** The properties with every secret's value replaced by {@value #MASK}, sorted by key. */
+    public static Map<String, String> masked(Map<String, String> props) {
+        Map<String, String> out = new TreeMap<>();
+        props.forEach((k, v) -> out.put(k, isSecret(k) ? MASK : v));
+        return out;
+    }
+
+    /**
+     * When {@code e} or a cause is a refused login (wrong password, unknown user, a TLS handshake
+     * that failed), the one-line error that says so; null otherwise. KafkaClients would retry an
+     * unreachable broker, but a refused login fails at once, so commands stop at once with this.
+     */
+    public static ConfigException authenticationFailed(String bootstrap, Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof org.apache.kafka.common.errors.AuthenticationException) {
+                return new ConfigException("authentication failed at " + bootstrap + ": " + t.getMessage()
+                        + ". Fix: check the credentials and TLS settings (--command-config, -X, or the pipeline's kafka: section)", e);
+            }
+        }
+        return null;
+    }
+}

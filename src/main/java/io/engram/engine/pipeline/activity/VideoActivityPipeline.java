@@ -1,0 +1,194 @@
+package io.engram.engine.pipeline.activity;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.engram.engine.config.AbstractPipelineKind;
+import io.engram.engine.config.ConfigReader;
+import io.engram.engine.monitoring.PipelineMeters;
+import io.engram.engine.config.PipelineSpec;
+import io.engram.engine.kafka.PipelineTopics;
+import io.engram.engine.step.StepTopology;
+import io.engram.engine.errors.ConfigException;
+import io.engram.engine.model.EncoderModel;
+import io.engram.engine.model.ModelManifest;
+import io.engram.engine.model.RefinerModel;
+import io.engram.engine.model.StepSession;
+import io.engram.engine.pipeline.video.FrameStage;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.apache.kafka.streams.Topology;
+
+/**
+ * Pipeline type {@code video-activity}: live activity recognition. The CNN stage
+ * ({@link FrameStage}) turns frames into features; the activity classifier head
+ * ({@link ActivityHead}) steps a GRU per camera over them. In the fused layout (the default) both
+ * run in one sub-topology; in the split layout the features topic joins them:
+ *
+ * <pre>
+ * fused: frames --> frame-encode [shape store] --> &lt;store&gt;-step [store] --> predictions (one per frame)
+ *                                  \--> features (optional)           |--> events (activity changes)
+ *                                                                     \--> state_events (resets, expiries)
+ * split: frames --> frame-encode [shape store] --> features
+ *        features --> &lt;store&gt;-step [store] --> predictions, events, state_events
+ * </pre>
+ *
+ * With a {@code refine:} section the head also writes each frame's activity again, {@code lag}
+ * frames later, with look-ahead, to {@code refined} (and its changes to {@code refined_events}): see
+ * {@link ActivityHead}.
+ *
+ * Own YAML sections: {@code encoder} (with {@code layout} and {@code write_features}), {@code events},
+ * {@code refine}; and {@code state.shape_store}.
+ */
+public final class VideoActivityPipeline extends AbstractPipelineKind {
+    public static final String TYPE = "video-activity";
+    public static final VideoActivityPipeline INSTANCE = new VideoActivityPipeline();
+
+    /** The kind's own settings. */
+    /**
+     * The kind's own settings.
+     *
+     * @param writeFeatures whether the fused layout also writes each frame's features to the
+     *     features topic (the split layout always does: it is the join)
+     */
+    public record Settings(Path encoderManifest, int maxFrameBytes, long maxPixels, String shapeStore, int eventMinFrames,
+            FrameStage.Layout layout, boolean writeFeatures, Refine refine) {
+        public Settings withLayout(FrameStage.Layout l, boolean write) {
+            return new Settings(encoderManifest, maxFrameBytes, maxPixels, shapeStore, eventMinFrames, l, write, refine);
+        }
+
+        /** The same settings with refinement {@code r} (null: off). */
+        public Settings withRefine(Refine r) {
+            return new Settings(encoderManifest, maxFrameBytes, maxPixels, shapeStore, eventMinFrames, layout, writeFeatures, r);
+        }
+
+        /** Whether frame features are written to the features topic. */
+        public boolean featuresWritten() {
+            return layout == FrameStage.Layout.SPLIT || writeFeatures;
+        }
+    }
+
+    /**
+     * Fixed-lag bidirectional refinement ({@code refine:}): the refiner's manifest and the lag L.
+     */
+    public record Refine(Path manifest, int lag) {}
+
+    private VideoActivityPipeline() {
+        super(TYPE, "features", "activity-rnn-state", 9465, Set.of("encoder", "events", "refine"), Map.of("state", Set.of("shape_store")),
+                "frames", "video-frames",
+                "features", "frame-features",
+                ActivityHead.PREDICTIONS, "activity-predictions",
+                ActivityHead.EVENTS, "activity-events",
+                ActivityHead.REFINED, "activity-refined",
+                ActivityHead.REFINED_EVENTS, "activity-refined-events",
+                PipelineTopics.DEAD_LETTER, "video-dead-letters",
+                PipelineTopics.STATE_EVENTS, "video-state-events");
+    }
+
+    @Override
+    public Settings settings(ConfigReader v, JsonNode root) {
+        JsonNode e = v.section(root, "encoder");
+        v.known(e, "encoder.", Set.of("manifest", "max_frame_bytes", "max_pixels", "layout", "write_features"));
+        Path encoder = v.file().getParent().resolve(v.text(e, "manifest", null)).normalize();
+        int maxBytes = (int) v.integer(e, "max_frame_bytes", 1_000_000, 1, Integer.MAX_VALUE);
+        long maxPixels = v.integer(e, "max_pixels", 4096L * 4096, 1, Long.MAX_VALUE);
+        JsonNode ev = v.section(root, "events");
+        v.known(ev, "events.", Set.of("min_frames"));
+        int minFrames = (int) v.integer(ev, "min_frames", 3, 1, 10_000);
+        String shapeStore = v.text(v.section(root, "state"), "shape_store", "camera-frame-shape");
+        FrameStage.Layout layout = FrameStage.Layout.valueOf(v.choice(e, "layout", "fused", List.of("fused", "split"))
+                .toUpperCase(java.util.Locale.ROOT));
+        boolean write = v.bool(e, "write_features", true);
+        JsonNode rf = v.section(root, "refine");
+        v.known(rf, "refine.", Set.of("enabled", "manifest", "lag"));
+        Refine refine = null;
+        if (root.hasNonNull("refine") && v.bool(rf, "enabled", true)) { // refinement is on when the file has the section
+            Path m = v.file().getParent().resolve(v.text(rf, "manifest", null)).normalize();
+            refine = new Refine(m, (int) v.integer(rf, "lag", 8, 0, 1024));
+        }
+        return new Settings(encoder, maxBytes, maxPixels, shapeStore, minFrames, layout, write, refine);
+    }
+
+    /** A refiner must be the one trained on this classifier, for this lag, with its labels. */
+    private static void checkRefiner(PipelineSpec spec, ModelManifest classifier, ModelManifest refiner, int lag) {
+        ModelManifest.Refine r = refiner.refine();
+        if (!r.forwardModel().equals(classifier.id()) || !r.forwardVersion().equals(classifier.version())) {
+            throw new ConfigException("Pipeline " + spec.file() + ": refiner " + refiner.manifestPath() + " was trained on classifier "
+                    + r.forwardModel() + "@" + r.forwardVersion() + " but the pipeline's classifier is " + classifier.id() + "@"
+                    + classifier.version() + ". Fix: retrain the refiner (its model card says how) or point refine.manifest at its pair.");
+        }
+        if (!refiner.labels().equals(classifier.labels()) || refiner.input().size() != classifier.input().size()) {
+            throw new ConfigException("Pipeline " + spec.file() + ": refiner " + refiner.manifestPath()
+                    + " has other labels or inputs than classifier " + classifier.manifestPath() + ". Fix: pair models trained together.");
+        }
+        if (lag > r.maxLag()) {
+            throw new ConfigException("Pipeline " + spec.file() + ": refine.lag " + lag + " is over the refiner's max_lag " + r.maxLag()
+                    + " (" + refiner.manifestPath() + "), the longest look-ahead it was trained for. Fix: lower refine.lag.");
+        }
+    }
+
+    @Override
+    public List<String> inputRoles(PipelineSpec spec) {
+        return List.of("frames");
+    }
+
+    @Override
+    public List<String> consumedRoles(PipelineSpec spec) {
+        return spec.settings(Settings.class).layout() == FrameStage.Layout.SPLIT ? List.of("frames", "features") : List.of("frames");
+    }
+
+    @Override
+    public List<String> usedRoles(PipelineSpec spec) {
+        Settings s = spec.settings(Settings.class);
+        boolean features = s.featuresWritten();
+        boolean refined = s.refine() != null;
+        return spec.topics().names().keySet().stream()
+                .filter(r -> features || !r.equals("features"))
+                .filter(r -> refined || !(r.equals(ActivityHead.REFINED) || r.equals(ActivityHead.REFINED_EVENTS)))
+                .toList();
+    }
+
+    @Override
+    public Topology build(PipelineSpec spec, ModelManifest classifier, StepSession model, PipelineMeters meters,
+            List<AutoCloseable> owned) {
+        Settings s = spec.settings(Settings.class);
+        if (!"classify".equals(classifier.task())) {
+            throw new ConfigException("Model " + classifier.manifestPath() + " has task '" + classifier.task()
+                    + "' but pipeline " + spec.file() + " needs a classifier (task: classify).");
+        }
+        EncoderModel encoder = EncoderModel.load(ModelManifest.load(s.encoderManifest()), 1);
+        owned.add(encoder);
+        ModelManifest em = encoder.manifest();
+        if (classifier.input().size() != em.output().size()) {
+            throw new ConfigException("Pipeline " + spec.file() + ": the classifier takes " + classifier.input().size()
+                    + " features but the encoder emits " + em.output().size() + ". Fix: pair models trained together.");
+        }
+        String want = classifier.encoder();
+        if (!want.isEmpty() && !want.equals(em.id())) {
+            throw new ConfigException("Pipeline " + spec.file() + ": model " + classifier.manifestPath()
+                    + " was trained on features of encoder '" + want + "' but the pipeline's encoder is '" + em.id()
+                    + "' (" + em.manifestPath() + "). Fix: point encoder.manifest at " + want + "'s manifest.");
+        }
+        if (em.image().channels() != 1) {
+            throw new ConfigException("Encoder " + em.manifestPath() + " declares image.channels " + em.image().channels()
+                    + "; Engram's frame preprocessing feeds grayscale frames. Fix: export a 1-channel encoder (image [batch, 1, H, W]).");
+        }
+        PipelineTopics t = spec.topics();
+        Topology topology = new Topology();
+        boolean fused = s.layout() == FrameStage.Layout.FUSED;
+        String step = StepTopology.stepNode(spec.stateStore());
+        String encode = FrameStage.add(topology, t.name("frames"), s.featuresWritten() ? t.name("features") : null, fused ? step : null,
+                encoder, s.maxPixels(), s.shapeStore(), s.maxFrameBytes(), meters);
+        RefinerModel refiner = null;
+        if (s.refine() != null) {
+            refiner = RefinerModel.load(ModelManifest.load(s.refine().manifest()));
+            owned.add(refiner);
+            checkRefiner(spec, classifier, refiner.manifest(), s.refine().lag());
+        }
+        RefinerModel r = refiner;
+        int lag = s.refine() == null ? 0 : s.refine().lag();
+        StepTopology.addStep(topology, spec, classifier, model, meters,
+                () -> new ActivityHead(classifier, s.eventMinFrames(), meters, r, lag), fused ? encode : null);
+        return topology;
+    }
+}

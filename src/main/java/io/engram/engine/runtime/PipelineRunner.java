@@ -1,0 +1,376 @@
+package io.engram.engine.runtime;
+
+import io.engram.engine.kafka.DeadLetterHandler;
+import io.engram.engine.kafka.JsonSerde;
+import io.engram.engine.state.StateEvent;
+import io.engram.engine.config.PipelineSpec;
+import io.engram.engine.kafka.PipelineTopics;
+import io.engram.engine.kafka.TopicAdmin;
+import io.engram.engine.model.ModelManifest;
+import io.engram.engine.model.StepSession;
+import io.engram.engine.monitoring.EngramMetrics;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.binder.kafka.KafkaStreamsMetrics;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.streams.CloseOptions;
+import org.apache.kafka.streams.KafkaStreams;
+import org.apache.kafka.streams.StreamsConfig;
+import org.apache.kafka.streams.Topology;
+
+/**
+ * Runs one pipeline, of any type, against a Kafka cluster: loads the model, has the pipeline's kind
+ * build its topology (and load any further model), checks the cluster, creates missing topics and
+ * starts Kafka Streams. Owns the models, the {@link KafkaStreams} instance and the Kafka Streams
+ * meter binder; {@link #close()} closes them (leaving the consumer group, so a restart does not wait
+ * out the session timeout) and is idempotent.
+ */
+public final class PipelineRunner implements AutoCloseable {
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(PipelineRunner.class);
+    private final PipelineSpec spec;
+    private final ModelManifest manifest;
+    private final List<AutoCloseable> owned;
+    private final KafkaStreams streams;
+    private final EngramMetrics metrics;
+    private final KafkaStreamsMetrics streamsMetrics;
+    private final java.util.concurrent.atomic.AtomicReference<Throwable> failure;
+    private boolean closed;
+
+    /** As {@link #start(PipelineSpec, String, Path, MeterRegistry, boolean, Map)} without extra properties. */
+    public static PipelineRunner start(PipelineSpec spec, String bootstrap, Path stateDir, MeterRegistry registry, boolean withModel) {
+        return start(spec, bootstrap, stateDir, registry, withModel, Map.of());
+    }
+
+    /**
+     * @param stateDir Kafka Streams state directory (RocksDB stores)
+     * @param registry where metrics go (a Prometheus registry in production)
+     * @param withModel false runs the baseline with the model call removed (benchmarks only)
+     * @param streamsOverrides extra Kafka Streams properties ({@code engram run --streams-property}), applied last
+     */
+    public static PipelineRunner start(PipelineSpec spec, String bootstrap, Path stateDir, MeterRegistry registry, boolean withModel,
+            Map<String, String> streamsOverrides) {
+        return start(spec, bootstrap, stateDir, registry, withModel, streamsOverrides, true);
+    }
+
+    /**
+     * As {@link #start(PipelineSpec, String, Path, MeterRegistry, boolean, Map)}; with
+     * {@code createTopics} false the pipeline's topics must exist (a locked-down cluster): a missing
+     * one is a start-up error naming it.
+     */
+    public static PipelineRunner start(PipelineSpec spec, String bootstrap, Path stateDir, MeterRegistry registry, boolean withModel,
+            Map<String, String> streamsOverrides, boolean createTopics) {
+        // The file's kafka: section first; what the command line gives wins over it.
+        Map<String, String> merged = new java.util.LinkedHashMap<>(spec.kafkaProperties());
+        merged.putAll(streamsOverrides);
+        streamsOverrides = merged;
+        // Local problems (manifests, model files, the pipeline's models) first: they need no broker to be found.
+        ModelManifest manifest = ModelManifest.load(spec.modelManifest());
+        List<AutoCloseable> owned = new ArrayList<>();
+        owned.add(StepSession.load(manifest));
+        try {
+            EngramMetrics metrics = new EngramMetrics(spec.name());
+            metrics.bindTo(registry);
+            Topology topology = spec.kind().build(spec, manifest, withModel ? (StepSession) owned.get(0) : null, metrics, owned);
+            Map<String, String> admin = adminProperties(streamsOverrides);
+            TopicAdmin.checkReachable(bootstrap, admin);
+            PipelineTopics t = spec.topics();
+            TopicAdmin.createTopics(bootstrap, admin, t.partitions(), t.replicationFactor(), spec.usedTopics(), createTopics);
+            Properties props = streamsProperties(spec, bootstrap, stateDir, metrics);
+            props.putAll(streamsOverrides);
+            // Is the local state this cluster's and these topics'? Checked before Kafka Streams
+            // touches the state directory; a wipe happens before any record is stepped.
+            Path stateRoot = Path.of(props.getProperty(StreamsConfig.STATE_DIR_CONFIG));
+            String appId = props.getProperty(StreamsConfig.APPLICATION_ID_CONFIG);
+            String changelogPrefix = appId + "-";
+            String changelogSuffix = "-changelog";
+            List<String> sources = sourceTopics(topology);
+            TopicAdmin.Identity identity = TopicAdmin.identify(bootstrap, admin, sources, changelogPrefix, changelogSuffix);
+            Path origin = StateOrigin.file(stateRoot, appId);
+            StateOrigin.Verdict verdict = StateOrigin.check(origin, identity, StateOrigin.hasLocalState(stateRoot, appId));
+            KafkaStreams streams = new KafkaStreams(topology, props);
+            if (verdict != null) {
+                String what = "it is rebuilt from the changelogs";
+                if (verdict.historyGone()) {
+                    // An input or changelog topic of this cluster was recreated or deleted: the
+                    // changelogs hold a history that no longer matches the input, so they go too,
+                    // and every stream starts afresh from the current input position.
+                    List<String> changelogs = identity.topicIds().keySet().stream()
+                            .filter(n -> n.startsWith(changelogPrefix) && n.endsWith(changelogSuffix)).toList();
+                    TopicAdmin.deleteTopics(bootstrap, admin, changelogs);
+                    identity = TopicAdmin.identify(bootstrap, admin, sources, changelogPrefix, changelogSuffix);
+                    what = "its changelogs " + changelogs + " were deleted too: every stream starts afresh";
+                }
+                streams.cleanUp();
+                LOG.warn("pipeline {}: local state in {} wiped before start: {} ({}); {}",
+                        spec.name(), stateRoot.resolve(appId), verdict.detail(), verdict.reason(), what);
+                metrics.stateWiped(verdict.reason());
+                announceWipe(bootstrap, streamsOverrides, t.stateEvents(), appId, verdict);
+            }
+            writeOrigin(origin, identity);
+            // The changelogs exist once Kafka Streams runs: record their ids too, so that a changelog
+            // deleted or recreated later is caught at the next start.
+            streams.setStateListener((now, before) -> {
+                if (now == KafkaStreams.State.RUNNING) {
+                    Thread th = new Thread(() -> {
+                        try {
+                            writeOrigin(origin, TopicAdmin.identify(bootstrap, admin, sources, changelogPrefix, changelogSuffix));
+                        } catch (RuntimeException e) {
+                            LOG.warn("pipeline {}: could not record the changelogs' ids in {}: {}", spec.name(), origin, e.getMessage());
+                        }
+                    }, "engram-state-origin");
+                    th.setDaemon(true);
+                    th.start();
+                }
+            });
+            // Kafka Streams' own meters carry the pipeline's tag too, so that a dashboard can pick one pipeline.
+            KafkaStreamsMetrics km = new KafkaStreamsMetrics(streams, io.micrometer.core.instrument.Tags.of("pipeline", spec.name()));
+            km.bindTo(registry);
+            // The client's state as a gauge per state (1 for the current one): "is it RUNNING" on a dashboard and in alerts.
+            for (KafkaStreams.State st : KafkaStreams.State.values()) {
+                io.micrometer.core.instrument.Gauge.builder("engram.streams.state", streams, k -> k.state() == st ? 1 : 0)
+                        .description("Kafka Streams client state: 1 for the current state, 0 for the others")
+                        .tag("pipeline", spec.name()).tag("state", st.name()).register(registry);
+            }
+            java.util.concurrent.atomic.AtomicReference<Throwable> failure = new java.util.concurrent.atomic.AtomicReference<>();
+            // An exception no handler resumed from (an output the broker refuses under exactly-once, an
+            // output topic gone, authorisation revoked, ...) stops the whole instance, so that its
+            // supervisor sees it and restarts it; the cause is kept for the one-line report.
+            streams.setUncaughtExceptionHandler(e -> {
+                failure.compareAndSet(null, e);
+                LOG.error("pipeline {} stops: {}", spec.name(), e.toString(), e);
+                return org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.SHUTDOWN_CLIENT;
+            });
+            streams.start();
+            return new PipelineRunner(spec, manifest, owned, streams, metrics, km, failure);
+        } catch (RuntimeException e) {
+            closeAll(owned);
+            throw e;
+        }
+    }
+
+    private PipelineRunner(PipelineSpec spec, ModelManifest manifest, List<AutoCloseable> owned, KafkaStreams streams, EngramMetrics metrics,
+            KafkaStreamsMetrics km, java.util.concurrent.atomic.AtomicReference<Throwable> failure) {
+        this.failure = failure;
+        this.spec = spec;
+        this.manifest = manifest;
+        this.owned = owned;
+        this.streams = streams;
+        this.metrics = metrics;
+        this.streamsMetrics = km;
+    }
+
+    /** The topics the topology reads: the histories its state is built from. */
+    static List<String> sourceTopics(Topology topology) {
+        java.util.TreeSet<String> out = new java.util.TreeSet<>();
+        for (var sub : topology.describe().subtopologies()) {
+            for (var node : sub.nodes()) {
+                if (node instanceof org.apache.kafka.streams.TopologyDescription.Source src && src.topicSet() != null) {
+                    out.addAll(src.topicSet());
+                }
+            }
+        }
+        return List.copyOf(out);
+    }
+
+    private static synchronized void writeOrigin(Path origin, TopicAdmin.Identity identity) {
+        try {
+            StateOrigin.write(origin, identity);
+        } catch (java.io.IOException e) {
+            throw new IllegalStateException("cannot write " + origin + ": " + e.getMessage()
+                    + ". Fix: make the state directory writable (--state-dir).", e);
+        }
+    }
+
+    /**
+     * Puts the wipe on the state-events topic: {@code event} "wiped", the reason, the application id
+     * as the key and no stream. Unlike the other state events it comes from the wall clock, because a
+     * wipe is about an instance's disk, not about the input.
+     */
+    private static void announceWipe(String bootstrap, Map<String, String> overrides, String topic, String appId,
+            StateOrigin.Verdict v) {
+        Properties p = new Properties();
+        p.putAll(clientProperties(overrides, ProducerConfig.configNames(), StreamsConfig.PRODUCER_PREFIX));
+        p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        StateEvent e = new StateEvent(null, StateEvent.WIPED, v.reason(), System.currentTimeMillis(), 0, null, null, null, null, null);
+        try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer())) {
+            producer.send(new ProducerRecord<>(topic, appId.getBytes(java.nio.charset.StandardCharsets.UTF_8),
+                    new JsonSerde<>(StateEvent.class).serialize(topic, e))).get(30, java.util.concurrent.TimeUnit.SECONDS);
+        } catch (Exception ex) {
+            LOG.warn("pipeline {}: could not announce the wipe on {}: {}", appId, topic, ex.getMessage());
+        }
+    }
+
+    /** The overrides that concern an admin client: {@code admin.}-prefixed ones, unprefixed, and admin client settings as they are. */
+    static Map<String, String> adminProperties(Map<String, String> overrides) {
+        return clientProperties(overrides, AdminClientConfig.configNames(), StreamsConfig.ADMIN_CLIENT_PREFIX);
+    }
+
+    /** The overrides that concern one kind of client: its settings as they are, then those with its Kafka Streams prefix. */
+    private static Map<String, String> clientProperties(Map<String, String> overrides, java.util.Set<String> names, String prefix) {
+        Map<String, String> m = new java.util.LinkedHashMap<>();
+        overrides.forEach((k, v) -> {
+            if (names.contains(k)) {
+                m.put(k, v);
+            }
+        });
+        overrides.forEach((k, v) -> {
+            if (k.startsWith(prefix)) {
+                m.put(k.substring(prefix.length()), v);
+            }
+        });
+        return m;
+    }
+
+    /** The Kafka Streams settings of a pipeline; shared with the TopologyTestDriver tests. */
+    public static Properties streamsProperties(PipelineSpec spec, String bootstrap, Path stateDir, EngramMetrics metrics) {
+        PipelineSpec.Processing pr = spec.processing();
+        Properties p = new Properties();
+        p.put(StreamsConfig.APPLICATION_ID_CONFIG, spec.applicationId());
+        p.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        p.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, pr.guarantee());
+        p.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, pr.commitIntervalMs());
+        p.put(StreamsConfig.NUM_STREAM_THREADS_CONFIG, pr.threads());
+        // Warm copies of other instances' state: a failover resumes from a nearly current store
+        // instead of replaying the whole changelog.
+        p.put(StreamsConfig.NUM_STANDBY_REPLICAS_CONFIG, pr.standbyReplicas());
+        p.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.toString());
+        p.put(StreamsConfig.REPLICATION_FACTOR_CONFIG, (int) spec.topics().replicationFactor());
+        p.put(StreamsConfig.DESERIALIZATION_EXCEPTION_HANDLER_CLASS_CONFIG, DeadLetterHandler.class);
+        p.put(StreamsConfig.PROCESSING_EXCEPTION_HANDLER_CLASS_CONFIG, DeadLetterHandler.class);
+        p.put(StreamsConfig.PRODUCTION_EXCEPTION_HANDLER_CLASS_CONFIG, DeadLetterHandler.class);
+        p.put(DeadLetterHandler.DEAD_LETTER_TOPIC, spec.topics().deadLetter());
+        p.put(DeadLetterHandler.METRICS, metrics);
+        p.put(StreamsConfig.consumerPrefix(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG), "earliest");
+        p.put(StreamsConfig.producerPrefix(ProducerConfig.LINGER_MS_CONFIG), 5);
+        if (PipelineSpec.Processing.LIVE.equals(pr.profile())) {
+            // Latency first: send at once, and let a fetch return as soon as one record is there
+            // (the consumer's default waits up to 500 ms for a fuller fetch when input is sparse).
+            p.put(StreamsConfig.producerPrefix(ProducerConfig.LINGER_MS_CONFIG), 0);
+            p.put(StreamsConfig.consumerPrefix(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG), 5);
+            p.put(StreamsConfig.consumerPrefix(ConsumerConfig.FETCH_MIN_BYTES_CONFIG), 1);
+        } else if (PipelineSpec.Processing.THROUGHPUT.equals(pr.profile())) {
+            // Batching first: fuller producer batches and fetches, fewer transactions (commit_interval_ms 1000).
+            p.put(StreamsConfig.producerPrefix(ProducerConfig.LINGER_MS_CONFIG), 20);
+            p.put(StreamsConfig.producerPrefix(ProducerConfig.BATCH_SIZE_CONFIG), 256 * 1024);
+            p.put(StreamsConfig.consumerPrefix(ConsumerConfig.FETCH_MIN_BYTES_CONFIG), 64 * 1024);
+            p.put(StreamsConfig.consumerPrefix(ConsumerConfig.MAX_POLL_RECORDS_CONFIG), 2000);
+        }
+        if (spec.statePolicy().memoryMb() > 0) {
+            p.put(StreamsConfig.ROCKSDB_CONFIG_SETTER_CLASS_CONFIG, BoundedRocksDb.class);
+            p.put(BoundedRocksDb.MEMORY_MB, spec.statePolicy().memoryMb());
+        }
+        return p;
+    }
+
+    /**
+     * Why these pipelines are not all RUNNING, e.g. {@code "sensor-anomaly is REBALANCING"}, or null
+     * when they are: the answer of {@code /ready}. None yet is "starting".
+     */
+    public static String notReady(java.util.Collection<PipelineRunner> runners) {
+        if (runners.isEmpty()) {
+            return "starting";
+        }
+        for (PipelineRunner r : runners) {
+            KafkaStreams.State state = r.streams().state();
+            if (state != KafkaStreams.State.RUNNING) {
+                return r.name() + " is " + state;
+            }
+        }
+        return null;
+    }
+
+    public PipelineSpec spec() {
+        return spec;
+    }
+
+    /** The step model's manifest (its id, version, labels). */
+    public ModelManifest manifest() {
+        return manifest;
+    }
+
+    public KafkaStreams streams() {
+        return streams;
+    }
+
+    public EngramMetrics metrics() {
+        return metrics;
+    }
+
+    public String name() {
+        return spec.name();
+    }
+
+    /**
+     * Why the pipeline stopped on its own, in one line: the exception's message and its innermost
+     * cause's type and message; null while it has not failed.
+     */
+    public String failure() {
+        return oneLine(failure.get());
+    }
+
+    static String oneLine(Throwable t) {
+        if (t == null) {
+            return null;
+        }
+        Throwable root = t;
+        while (root.getCause() != null && root.getCause() != root) {
+            root = root.getCause();
+        }
+        String msg = root.getClass().getSimpleName() + ": " + root.getMessage();
+        if (root != t && t.getMessage() != null) {
+            msg = t.getMessage() + " (" + msg + ")";
+        }
+        return msg.replaceAll("\\s+", " ").trim();
+    }
+
+    /** Waits until Kafka Streams is RUNNING; false on timeout or failure. */
+    public boolean awaitRunning(Duration timeout) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (System.nanoTime() < deadline) {
+            KafkaStreams.State s = streams.state();
+            if (s == KafkaStreams.State.RUNNING) {
+                return true;
+            }
+            if (s == KafkaStreams.State.ERROR || s == KafkaStreams.State.NOT_RUNNING || s == KafkaStreams.State.PENDING_ERROR) {
+                return false;
+            }
+            Thread.sleep(50);
+        }
+        return false;
+    }
+
+    @Override
+    public synchronized void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        try {
+            streams.close(CloseOptions.groupMembershipOperation(CloseOptions.GroupMembershipOperation.LEAVE_GROUP)
+                    .withTimeout(Duration.ofSeconds(30)));
+        } finally {
+            streamsMetrics.close();
+            closeAll(owned);
+        }
+    }
+
+    private static void closeAll(List<AutoCloseable> owned) {
+        for (AutoCloseable m : owned) {
+            try {
+                m.close();
+            } catch (Exception e) {
+                // closing native sessions at shutdown: nothing left to save
+            }
+        }
+    }
+}

@@ -1,0 +1,219 @@
+package io.engram.tools.bench;
+
+import io.engram.engine.runtime.PipelineRunner;
+import io.engram.tools.broker.EmbeddedKafka;
+import io.engram.engine.errors.ConfigException;
+import io.engram.tools.ingest.SensorCsv;
+import io.engram.engine.kafka.JsonSerde;
+import io.engram.engine.config.PipelineSpec;
+import io.engram.engine.runtime.Pipelines;
+import io.engram.engine.pipeline.anomaly.ForecastPrediction;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.io.BufferedWriter;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Properties;
+import java.util.UUID;
+import java.util.stream.Stream;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+
+/**
+ * Replays NAB-format CSVs through the real sensor topology on an in-process broker and writes NAB
+ * result files. Each file is one stream (key {@code <category>/<name>}) starting from fresh state;
+ * all files share the pipeline's one parameter set. Out-of-order readings are processed rather than
+ * dropped here, so that every input row gets exactly one result row, in file order.
+ */
+public final class NabReplay {
+    private NabReplay() {}
+
+    public record Report(int files, long rows, double seconds) {}
+
+    public static Report run(PipelineSpec base, Path dataDir, Path outDir, PrintStream progress) throws Exception {
+        if (!Files.isDirectory(dataDir)) {
+            throw new ConfigException("NAB data folder not found: " + dataDir.toAbsolutePath()
+                    + ". Fix: pass --data with a folder of <category>/<name>.csv files, e.g. ../shared/nab/data.");
+        }
+        List<Path> files;
+        try (Stream<Path> walk = Files.walk(dataDir)) {
+            files = walk.filter(f -> f.toString().endsWith(".csv")).sorted().toList();
+        }
+        if (files.isEmpty()) {
+            throw new ConfigException("No .csv files under " + dataDir.toAbsolutePath() + ". Fix: point --data at NAB's data/ folder.");
+        }
+        Map<String, SensorCsv.Result> streams = new java.util.LinkedHashMap<>();
+        long rows = 0;
+        for (Path f : files) {
+            String id = dataDir.relativize(f).toString().replace('\\', '/').replaceAll("\\.csv$", "");
+            SensorCsv.Result r = SensorCsv.read(f);
+            if (!r.problems().isEmpty()) {
+                throw new ConfigException("NAB file " + f + " has rows that cannot be read: " + r.problems().get(0)
+                        + ". Fix the file: NAB scoring needs one result row per input row.");
+            }
+            streams.put(id, r);
+            rows += r.rows().size();
+        }
+
+        PipelineSpec cfg = base.withApplicationId("engram-nab-" + UUID.randomUUID())
+                .withOutOfOrder(io.engram.engine.config.OutOfOrder.PROCESS)
+                .withThreads(2);
+        Path stateDir = Files.createTempDirectory("engram-nab-state-");
+        long t0 = System.nanoTime();
+        try (EmbeddedKafka kafka = EmbeddedKafka.start()) {
+            String bootstrap = kafka.bootstrapServers();
+            try (PipelineRunner runner = PipelineRunner.start(cfg, bootstrap, stateDir, new SimpleMeterRegistry(), true)) {
+                produce(bootstrap, cfg.topics().name("input"), streams);
+                Map<String, double[]> scores = collect(bootstrap, cfg.topics().name("predictions"), streams, rows, progress);
+                write(outDir, streams, scores);
+            }
+        } finally {
+            deleteQuietly(stateDir);
+        }
+        return new Report(files.size(), rows, (System.nanoTime() - t0) / 1e9);
+    }
+
+    private static void produce(String bootstrap, String topic, Map<String, SensorCsv.Result> streams) {
+        Properties p = new Properties();
+        p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
+        p.put(ProducerConfig.LINGER_MS_CONFIG, 20);
+        p.put(ProducerConfig.BATCH_SIZE_CONFIG, 256 * 1024);
+        try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(p, new StringSerializer(), new ByteArraySerializer())) {
+            for (var e : streams.entrySet()) {
+                for (SensorCsv.Row row : e.getValue().rows()) {
+                    String json = String.format(Locale.ROOT, "{\"ts\":%d,\"values\":[%s]}", row.ts(), Double.toString(row.values()[0]));
+                    producer.send(new ProducerRecord<>(topic, null, row.ts(), e.getKey(), json.getBytes(StandardCharsets.UTF_8)));
+                }
+            }
+            producer.flush();
+        }
+    }
+
+    private static Map<String, double[]> collect(String bootstrap, String topic, Map<String, SensorCsv.Result> streams, long total,
+            PrintStream progress) {
+        Map<String, double[]> scores = new HashMap<>();
+        streams.forEach((k, v) -> scores.put(k, new double[3 * v.rows().size()]));
+        Properties p = new Properties();
+        p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        p.put(ConsumerConfig.GROUP_ID_CONFIG, "engram-nab-collect-" + UUID.randomUUID());
+        p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+        p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+        p.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 5000);
+        JsonSerde<ForecastPrediction> serde = new JsonSerde<>(ForecastPrediction.class);
+        Map<String, java.util.BitSet> seen = new HashMap<>();
+        long got = 0;
+        long lastProgress = 0;
+        long idleSince = System.nanoTime();
+        try (KafkaConsumer<String, byte[]> c = new KafkaConsumer<>(p, new StringDeserializer(), new ByteArrayDeserializer())) {
+            c.subscribe(List.of(topic));
+            while (got < total) {
+                var batch = c.poll(Duration.ofMillis(500));
+                if (batch.isEmpty()) {
+                    if (System.nanoTime() - idleSince > Duration.ofMinutes(3).toNanos()) {
+                        throw new IllegalStateException("NAB replay stalled: " + got + " of " + total + " predictions after 3 idle minutes");
+                    }
+                    continue;
+                }
+                idleSince = System.nanoTime();
+                for (ConsumerRecord<String, byte[]> r : batch) {
+                    ForecastPrediction pr = serde.deserialize(topic, r.value());
+                    double[] s = scores.get(pr.stream());
+                    if (s == null || pr.step() < 0 || pr.step() >= s.length / 3) {
+                        throw new IllegalStateException("NAB replay: a prediction for " + pr.stream() + " step " + pr.step()
+                                + " that no input row asked for");
+                    }
+                    // Every row is scored exactly once: a second prediction for a row would mean a step
+                    // applied twice, and counting it would leave another row unscored.
+                    java.util.BitSet done = seen.computeIfAbsent(pr.stream(), k -> new java.util.BitSet());
+                    if (done.get((int) pr.step())) {
+                        throw new IllegalStateException("NAB replay: two predictions for " + pr.stream() + " step " + pr.step());
+                    }
+                    done.set((int) pr.step());
+                    int at = 3 * (int) pr.step();
+                    s[at] = nabScore(pr);
+                    s[at + 1] = pr.rawScore();
+                    // The alert flag and the reasons' bits, for the synthetic suite and whoever studies the detector.
+                    s[at + 2] = (pr.anomaly() ? 1 : 0) + 2 * reasonBits(pr.reasons());
+                    got++;
+                }
+                if (progress != null && got - lastProgress >= 10_000) {
+                    lastProgress = got;
+                    progress.printf("engram nab: %d / %d rows scored%n", got, total);
+                }
+            }
+        }
+        return scores;
+    }
+
+    /**
+     * NAB counts every flagged row outside a window as a false positive, and only the first
+     * detection inside one: so a row scores its full {@code score} only where the pipeline raised
+     * an alert (repeats of an incident are suppressed), and half of it elsewhere. The map is
+     * monotone in the score within each group, and every alert outranks every non-alert.
+     */
+    private static int reasonBits(List<String> reasons) {
+        int bits = 0;
+        if (reasons != null) {
+            for (String r : reasons) {
+                bits |= io.engram.engine.pipeline.anomaly.AnomalyScorer.reasonBit(r);
+            }
+        }
+        return bits;
+    }
+
+    public static double nabScore(ForecastPrediction p) {
+        return p.anomaly() ? p.score() : 0.5 * p.score();
+    }
+
+    private static void write(Path outDir, Map<String, SensorCsv.Result> streams, Map<String, double[]> scores) throws IOException {
+        for (var e : streams.entrySet()) {
+            Path f = outDir.resolve(e.getKey() + ".csv");
+            Files.createDirectories(f.getParent());
+            double[] s = scores.get(e.getKey());
+            List<SensorCsv.Row> rows = e.getValue().rows();
+            try (BufferedWriter w = Files.newBufferedWriter(f, StandardCharsets.UTF_8)) {
+                // NAB's scorers read timestamp and anomaly_score and ignore other columns: raw_score
+                // (the normalised forecast error), alert (0/1) and reasons are there for whoever
+                // studies the detector.
+                w.write("timestamp,value,anomaly_score,raw_score,alert,reasons\n");
+                for (int i = 0; i < rows.size(); i++) {
+                    SensorCsv.Row row = rows.get(i);
+                    w.write(row.timestampText());
+                    w.write(',');
+                    w.write(Double.toString(row.values()[0]));
+                    w.write(',');
+                    int flags = (int) s[3 * i + 2];
+                    w.write(String.format(Locale.ROOT, "%.8f,%.9g,%d,", s[3 * i], s[3 * i + 1], flags & 1));
+                    w.write(String.join("|", io.engram.engine.pipeline.anomaly.AnomalyScorer.reasonNames(flags >> 1)));
+                    w.write('\n');
+                }
+            }
+        }
+    }
+
+    private static void deleteQuietly(Path dir) {
+        try (var walk = Files.walk(dir)) {
+            walk.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+        } catch (IOException ignored) {
+            // temp dir
+        }
+    }
+
+}

@@ -1,0 +1,195 @@
+package io.engram.tools.cli;
+
+import io.engram.engine.runtime.PipelineRunner;
+import io.engram.engine.runtime.StateQueries;
+import io.engram.engine.errors.ConfigException;
+import io.engram.engine.monitoring.MetricsServer;
+import io.engram.engine.config.PipelineSpec;
+import io.engram.engine.runtime.Pipelines;
+import io.engram.engine.pipeline.activity.VideoActivityPipeline;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.net.BindException;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.streams.KafkaStreams;
+import org.apache.kafka.streams.state.HostInfo;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/** {@code engram run}: one pipeline against any Kafka cluster, until stopped. */
+@Command(name = "run", mixinStandardHelpOptions = true,
+        description = {"Run a pipeline (topology/*.yaml) against a Kafka cluster until Ctrl-C.", "",
+            "The file's type: picks the pipeline: anomaly (sensor or video anomaly detection; the default) or video-activity.",
+            "Creates the pipeline's topics if they are missing (--no-create-topics: requires them); serves Prometheus metrics on /metrics."})
+public final class RunCommand implements Callable<Integer> {
+    @Option(names = "--config", defaultValue = "topology/sensor-anomaly.yaml",
+            description = "Pipeline definition (default: ${DEFAULT-VALUE}).")
+    Path config;
+
+    @Mixin
+    KafkaOptions kafka = new KafkaOptions();
+
+    @Option(names = "--state-dir", defaultValue = "${java.io.tmpdir}/engram-state",
+            description = "Kafka Streams state directory (default: ${DEFAULT-VALUE}).")
+    Path stateDir;
+
+    @Option(names = "--metrics-port", description = "Override the pipeline's metrics.port (0 = off).")
+    Integer metricsPort;
+
+    @Option(names = "--metrics-host", paramLabel = "ADDRESS",
+            description = {"Override the pipeline's metrics.host: the address /metrics, /health and /ready bind",
+                "(default 127.0.0.1, this machine only; 0.0.0.0 for every interface, as in the container)."})
+    String metricsHost;
+
+    @Option(names = "--application-id", description = "Override the pipeline's application_id (consumer group, state).")
+    String applicationId;
+
+    @Option(names = "--streams-property", paramLabel = "KEY=VALUE",
+            description = {"Extra Kafka Streams property, applied over Engram's own settings; repeatable.",
+                "Client settings pass through too, with Kafka Streams' prefixes (consumer., producer., admin.) or without,",
+                "e.g. --streams-property session.timeout.ms=10000."})
+    Map<String, String> streamsProperties = new LinkedHashMap<>();
+
+    @Option(names = "--no-create-topics",
+            description = {"Create no topics: each of the pipeline's topics must exist (a cluster where this principal may not create",
+                "topics). A missing one stops the start with its name. Kafka Streams' own changelog topics are created by Kafka Streams."})
+    boolean noCreateTopics;
+
+    @Override
+    public Integer call() throws Exception {
+        PipelineSpec spec = Pipelines.load(InstallPaths.resolve(config));
+        if (metricsPort != null) {
+            spec = spec.withMetricsPort(metricsPort);
+        }
+        if (applicationId != null) {
+            spec = spec.withApplicationId(applicationId);
+        }
+        if (metricsHost != null) {
+            spec = spec.withMetricsHost(metricsHost);
+        }
+        PipelineSpec s = spec;
+        String bootstrap = kafka.bootstrap();
+        // The command line's client settings: --command-config, -X, then --streams-property. The runner
+        // puts them over the file's kafka: section, as --print-config shows.
+        Map<String, String> client = new LinkedHashMap<>(kafka.client());
+        client.putAll(streamsProperties);
+        Map<String, String> effective = new LinkedHashMap<>(s.kafkaProperties());
+        effective.putAll(client);
+        if (kafka.printed(effective, System.out)) {
+            return 0;
+        }
+        PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+        io.engram.engine.monitoring.JvmMeters.bindTo(registry); // for the life of the process
+        String summary = String.format("%s (%s): %s -> %s; dead letters -> %s", s.name(), s.kind().type(),
+                String.join(", ", s.inputTopics()), String.join(", ", outputs(s)), s.topics().deadLetter());
+        checkBootstrap(bootstrap);
+        return runUntilStopped(s.name(), summary, s.metricsHost(), s.metricsPort(), registry, client,
+                () -> PipelineRunner.start(s, bootstrap, stateDir, registry, true, client, !noCreateTopics), bootstrap);
+    }
+
+    /** The topics a pipeline writes, besides dead letters. */
+    private static java.util.List<String> outputs(PipelineSpec s) {
+        return s.outputTopics().stream().filter(t -> !t.equals(s.topics().deadLetter())).toList();
+    }
+
+    /** A malformed or unresolvable address is a local mistake: say so, rather than "cannot reach" after a timeout. */
+    static void checkBootstrap(String bootstrap) {
+        try {
+            org.apache.kafka.clients.ClientUtils.parseAndValidateAddresses(java.util.Arrays.asList(bootstrap.split(",")),
+                    org.apache.kafka.clients.ClientDnsLookup.USE_ALL_DNS_IPS);
+        } catch (org.apache.kafka.common.KafkaException e) {
+            throw new ConfigException("cannot use --bootstrap-servers '" + bootstrap + "': " + e.getMessage()
+                    + ". Fix: give HOST:PORT[,HOST:PORT...] of your Kafka brokers", e);
+        }
+    }
+
+    /**
+     * @param client the clients' settings, which {@code start} reads: {@code application.server} is
+     *     added to it here (this instance's HTTP address, for state queries routed between instances)
+     *     unless the user set it
+     */
+    private Integer runUntilStopped(String name, String summary, String host, int port, PrometheusMeterRegistry registry,
+            Map<String, String> client, java.util.function.Supplier<PipelineRunner> start, String bootstrap) throws Exception {
+        java.util.List<PipelineRunner> started = new java.util.concurrent.CopyOnWriteArrayList<>();
+        MetricsServer http = port > 0 ? metricsServer(registry, host, port, () -> PipelineRunner.notReady(started)) : null;
+        if (http != null) {
+            client.putIfAbsent("application.server", advertised(host) + ":" + http.port());
+        }
+        CountDownLatch stop = new CountDownLatch(1);
+        try (PipelineRunner runner = start.get()) {
+            started.add(runner);
+            if (http != null) {
+                StateQueries queries = new StateQueries(List.of(runner), HostInfo.buildFromEndpoint(client.get("application.server")));
+                http.route("/streams/", queries::get);
+            }
+            Thread hook = new Thread(() -> {
+                runner.close();
+                stop.countDown();
+            }, "engram-run-shutdown");
+            Runtime.getRuntime().addShutdownHook(hook);
+            try {
+                // Kafka Streams takes a state listener only before start(), and the runner has started it:
+                // watch the state instead, until Ctrl-C (the hook), an interrupt (when embedded) or a failure.
+                boolean announced = false;
+                while (!stop.await(200, TimeUnit.MILLISECONDS)) {
+                    KafkaStreams.State state = runner.streams().state();
+                    if (state == KafkaStreams.State.RUNNING && !announced) {
+                        announced = true;
+                        System.out.printf("engram: pipeline %s running on %s: %s%n", name, bootstrap, summary);
+                        if (http != null) {
+                            System.out.printf("engram: metrics at http://%s:%d/metrics (also /health, /ready, /streams/{id})%n", host, http.port());
+                        }
+                    } else if (state == KafkaStreams.State.ERROR || state == KafkaStreams.State.PENDING_ERROR) {
+                        // One line and status 1, so that a supervisor (systemd, Kubernetes, compose's
+                        // restart policy) restarts it; the stack trace is in the log above.
+                        String why = runner.failure();
+                        System.err.println("engram: pipeline " + runner.name() + " stopped: " + (why != null ? why : "Kafka Streams failed")
+                                + ". Fix the cause and restart it: output resumes exactly once from the last commit"
+                                + " (docs/operating-state.md, \"When the pipeline stops\")");
+                        return 1;
+                    }
+                }
+            } catch (InterruptedException e) {
+                // An embedding's (or a test's) way to stop: handled by closing as for Ctrl-C. The flag
+                // stays clear, so that Kafka Streams' close can wait for its threads.
+            } finally {
+                removeHook(hook);
+            }
+            return 0;
+        } finally {
+            if (http != null) {
+                http.close();
+            }
+        }
+    }
+
+    /** The address other instances reach this one's HTTP port at: the bound host, or this machine's name when bound to all interfaces. */
+    static String advertised(String host) throws java.net.UnknownHostException {
+        return host.equals("0.0.0.0") || host.equals("::") ? java.net.InetAddress.getLocalHost().getHostName() : host;
+    }
+
+    private static MetricsServer metricsServer(PrometheusMeterRegistry registry, String host, int port,
+            java.util.function.Supplier<String> notReady) throws java.io.IOException {
+        try {
+            return new MetricsServer(registry, host, port, notReady);
+        } catch (BindException e) {
+            throw new ConfigException("metrics port " + port + " is in use (another engram run?). Fix: pass --metrics-port"
+                    + " with a free port, or 0 for no metrics (metrics.port in the pipeline file).", e);
+        }
+    }
+
+    private static void removeHook(Thread hook) {
+        try {
+            Runtime.getRuntime().removeShutdownHook(hook);
+        } catch (IllegalStateException ignored) {
+            // the JVM is shutting down: the hook is running
+        }
+    }
+}

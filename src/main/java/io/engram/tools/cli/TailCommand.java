@@ -1,0 +1,106 @@
+package io.engram.tools.cli;
+
+import io.engram.engine.errors.ConfigException;
+import io.engram.tools.kafka.KafkaAccess;
+import io.engram.tools.tail.TopicTail;
+import java.io.PrintStream;
+import java.time.Duration;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code engram tail}: prints a topic's records as JSON lines. Wiring only: the consumer and the
+ * JSON are {@link TopicTail}'s, which the tests call.
+ */
+@Command(name = "tail", mixinStandardHelpOptions = true,
+        description = {"Print a topic's records as JSON lines, as they arrive.",
+            "",
+            "One object per record (pipe it to jq):",
+            "  {\"topic\", \"partition\", \"offset\", \"key\", \"timestamp\",",
+            "   \"headers\": {name: value}, \"value\"}",
+            "The value is embedded as JSON when it is JSON, else a UTF-8 string",
+            "(\"value_base64\" when it is binary). Reads committed records only",
+            "(isolation.level=read_committed), from all partitions. Starts at the end",
+            "of the topic unless --from-beginning; runs until Ctrl-C, --max or --timeout.",
+            ""},
+        footer = {"", "Example:", "  ./engram tail -t sensor-anomalies -b localhost:9092 --from-beginning \\", "      --timeout 5 | jq -c .value"})
+public final class TailCommand implements Callable<Integer> {
+    @Option(names = {"--topic", "-t"}, required = true, paramLabel = "TOPIC", description = "Topic to read.")
+    String topic;
+
+    @Mixin
+    KafkaOptions kafka = new KafkaOptions();
+
+    /** From {@link #kafka}, set when the command starts. */
+    private String bootstrap;
+    private java.util.Map<String, String> client;
+
+    @Option(names = "--from-beginning", description = "Start at the earliest records rather than at the end (with --group: when the group has no committed offsets).")
+    boolean fromBeginning;
+
+    @Option(names = "--max", paramLabel = "N", description = "Stop after N records.")
+    Long max;
+
+    @Option(names = "--timeout", paramLabel = "SECONDS", description = "Stop after this many seconds without a new record (default: run until Ctrl-C).")
+    Double timeoutSeconds;
+
+    @Option(names = "--group", paramLabel = "GROUP", description = "Consumer group to read as, committing offsets so that the next tail resumes"
+            + " (default: none; reads all partitions, commits nothing).")
+    String group;
+
+    @Override
+    public Integer call() {
+        bootstrap = kafka.bootstrap();
+        client = kafka.client();
+        if (kafka.printed(client, System.out)) {
+            return 0;
+        }
+        if (max != null && max < 1) {
+            throw new ConfigException("--max " + max + " must be at least 1; leave it out to read until Ctrl-C");
+        }
+        if (timeoutSeconds != null && !(timeoutSeconds > 0)) {
+            throw new ConfigException("--timeout " + timeoutSeconds + " must be more than 0 seconds; leave it out to read until Ctrl-C");
+        }
+        Duration idle = timeoutSeconds == null ? null : Duration.ofMillis((long) (timeoutSeconds * 1000));
+        TopicTail.Options options = new TopicTail.Options(bootstrap, topic, fromBeginning, max, idle, group, client);
+
+        AtomicBoolean running = new AtomicBoolean(true);
+        CountDownLatch finished = new CountDownLatch(1);
+        // Ctrl-C: stop polling and let run() return, so that the consumer closes (and commits) cleanly.
+        Thread hook = new Thread(() -> {
+            running.set(false);
+            try {
+                finished.await(10, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }, "engram-tail-shutdown");
+        Runtime.getRuntime().addShutdownHook(hook);
+        PrintStream out = System.out;
+        try (TopicTail tail = TopicTail.open(options, KafkaAccess.DEFAULT_TIMEOUT)) {
+            System.err.printf("engram: tailing %s (%d partition%s) on %s from the %s%s%n", topic, tail.partitions(),
+                    tail.partitions() == 1 ? "" : "s", bootstrap, fromBeginning ? "beginning" : "end",
+                    max == null && idle == null ? "; Ctrl-C to stop" : "");
+            tail.run(line -> {
+                out.println(line);
+                if (out.checkError()) {
+                    running.set(false); // the reader went away (e.g. `| head`): stop instead of printing into nothing
+                }
+            }, running::get);
+            out.flush();
+            return 0;
+        } finally {
+            finished.countDown();
+            try {
+                Runtime.getRuntime().removeShutdownHook(hook);
+            } catch (IllegalStateException ignored) {
+                // already shutting down: the hook is running
+            }
+        }
+    }
+}

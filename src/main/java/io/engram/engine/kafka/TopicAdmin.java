@@ -41,7 +41,9 @@ public final class TopicAdmin {
             if (auth != null) {
                 throw auth;
             }
-            throw new ConfigException("Cannot reach a Kafka broker at " + bootstrap + " (" + e.getClass().getSimpleName()
+            // The future's ExecutionException says nothing; its cause (a TimeoutException when no broker answers) does.
+            Throwable why = e instanceof java.util.concurrent.ExecutionException && e.getCause() != null ? e.getCause() : e;
+            throw new ConfigException("Cannot reach a Kafka broker at " + bootstrap + " (" + why.getClass().getSimpleName()
                     + "). Fix: check --bootstrap-servers and that the cluster is up (or run `./engram broker`).", e);
         } catch (Throwable t) {
             throw new ConfigException("Bad --bootstrap-servers '" + bootstrap + "': " + t.getMessage(), t);

@@ -202,13 +202,13 @@ class StartupErrorsTest {
     // ---- the broker and the machine
 
     @Test
-    void anUnreachableBrokerFailsWithinSecondsNamingTheAddressAndTheFix() {
+    void anUnreachableBrokerFailsAtItsBoundedWaitNamingTheAddressAndTheFix() {
         int port = closedPort();
-        long t0 = System.nanoTime();
         Result r = run(SENSOR_PIPELINE, "localhost:" + port);
-        double seconds = (System.nanoTime() - t0) / 1e9;
-        assertClearError(r, "localhost:" + port, "--bootstrap-servers", "./engram broker");
-        assertTrue(seconds < 30, "fails fast, in " + seconds + " s");
+        // The command returned on its own, and through the bounded wait of the reachability check
+        // (a timeout), not through Kafka's clients retrying for ever: fast by construction, with no
+        // clock in the test.
+        assertClearError(r, "localhost:" + port, "--bootstrap-servers", "./engram broker", "TimeoutException");
     }
 
     @Test

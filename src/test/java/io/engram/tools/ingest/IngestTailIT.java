@@ -144,7 +144,9 @@ class IngestTailIT {
         try (KafkaProducer<byte[], byte[]> p = SensorReplay.producer(kafka.bootstrap())) {
             SensorReplay.Summary s = SensorReplay.send(rows, "p", "p.csv", topic, p, 120, n -> {}, () -> true);
             assertEquals(3, s.sent());
-            assertTrue(s.elapsed().toMillis() >= 950 && s.elapsed().toMillis() < 5000, "elapsed " + s.elapsed());
+            // At least the scaled time between the first and the last row; no upper bound, which would
+            // only measure how loaded the machine is.
+            assertTrue(s.elapsed().toMillis() >= 950, "elapsed " + s.elapsed());
         }
     }
 

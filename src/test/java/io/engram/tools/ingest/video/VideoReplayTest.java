@@ -258,8 +258,14 @@ class VideoReplayTest {
         // 6 frames at 20 fps span 250 ms of capture time.
         VideoReplay.Summary paced = VideoReplay.send(new ListSource(squares(6), 20), opts().withRealtime(true), mock(), null);
         assertTrue(paced.elapsed().toMillis() >= 240, "paced replay took " + paced.elapsed());
-        VideoReplay.Summary fast = VideoReplay.send(new ListSource(squares(6), 2), opts(), mock(), null);
-        assertTrue(fast.elapsed().toMillis() < 2_000, "unpaced replay of 2.5 s of video took " + fast.elapsed());
+        // 6 frames 1,000 s apart. Unpaced, the replay asks keepGoing about once a frame; had it paced,
+        // it would sit in the first wait asking every few milliseconds, and be stopped after 60 asks
+        // with frames unsent. Counted questions, not the clock.
+        AtomicInteger asked = new AtomicInteger();
+        VideoReplay.Summary fast = VideoReplay.send(new ListSource(squares(6), 0.001),
+                opts().withKeepGoing(() -> asked.incrementAndGet() <= 60), mock(), null);
+        assertFalse(fast.stopped(), "unpaced replay of 5,000 s of video was asked " + asked.get() + " times");
+        assertEquals(6, fast.sent());
     }
 
     /** A producer whose sends all fail with {@code error}. */

@@ -93,6 +93,7 @@ public final class EmbeddedKafka implements AutoCloseable {
 
     private static EmbeddedKafka start(int port, Path dataDir, boolean shutdownHook, Secured secured) {
         boolean temporary = dataDir == null;
+        quietExpectedWarnings(temporary);
         try {
             Path dir = temporary ? Files.createTempDirectory("engram-kafka-") : dataDir.toAbsolutePath();
             Files.createDirectories(dir);
@@ -266,6 +267,23 @@ public final class EmbeddedKafka implements AutoCloseable {
     /** Creates topics that do not exist yet on any cluster; existing ones are left as they are. */
     public static void createTopics(String bootstrap, int partitions, short replication, String... names) {
         io.engram.engine.kafka.TopicAdmin.createTopics(bootstrap, java.util.Map.of(), partitions, replication, List.of(names));
+    }
+
+    /**
+     * Two WARN lines that an in-process broker always prints, though nothing is wrong: a new
+     * temporary broker's controller finds its metadata log empty (it always is), and at shutdown the
+     * broker closes its controller channel's client twice. slf4j-simple fixes a logger's level when
+     * the logger is first made, so this runs before the broker makes them; a level the user set
+     * (ENGRAM_KAFKA_LOG_LEVEL, a system property) wins.
+     */
+    private static void quietExpectedWarnings(boolean temporary) {
+        if (System.getenv("ENGRAM_KAFKA_LOG_LEVEL") != null) {
+            return;
+        }
+        if (temporary) {
+            System.getProperties().putIfAbsent("org.slf4j.simpleLogger.log.org.apache.kafka.controller.QuorumController", "error");
+        }
+        System.getProperties().putIfAbsent("org.slf4j.simpleLogger.log.org.apache.kafka.clients.NetworkClient", "error");
     }
 
     @Override

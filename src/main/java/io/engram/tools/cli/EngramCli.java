@@ -86,6 +86,8 @@ public final class EngramCli implements Runnable {
             String level = kafka.trim().toLowerCase(java.util.Locale.ROOT);
             System.setProperty("org.slf4j.simpleLogger.log.org.apache.kafka", level);
             System.setProperty("org.slf4j.simpleLogger.log.kafka", level);
+            // The loggers simplelogger.properties quiets (start-up noise) follow the chosen level too.
+            System.setProperty("org.slf4j.simpleLogger.log.org.apache.kafka.clients.producer.internals.Sender", level);
         }
     }
 }

@@ -4,17 +4,16 @@ import io.engram.engine.errors.ConfigException;
 import io.engram.engine.kafka.TopicAdmin;
 import io.engram.tools.kafka.KafkaAccess;
 import io.engram.tools.console.ProgressBar;
+import io.engram.tools.console.Shutdown;
 import io.engram.tools.ingest.SensorCsv;
 import io.engram.tools.ingest.SensorReplay;
 import io.engram.engine.kafka.InputKeyDeserializer;
 import io.engram.tools.ingest.video.VideoReplay;
 import java.io.PrintStream;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Locale;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.ITypeConverter;
@@ -98,19 +97,9 @@ public final class IngestSensorsCommand implements Callable<Integer> {
             System.err.printf("engram: created topic %s (4 partitions)%n", topic);
         }
 
-        AtomicBoolean running = new AtomicBoolean(true);
-        CountDownLatch finished = new CountDownLatch(1);
         // Ctrl-C: stop after the current row, flush what was sent and print the summary.
-        Thread hook = new Thread(() -> {
-            running.set(false);
-            try {
-                finished.await(30, TimeUnit.SECONDS);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        }, "engram-ingest-shutdown");
-        Runtime.getRuntime().addShutdownHook(hook);
-        try (KafkaProducer<byte[], byte[]> producer = SensorReplay.producer(bootstrap, client)) {
+        try (Shutdown shutdown = Shutdown.onCtrlC("engram-ingest-shutdown", Duration.ofSeconds(30));
+                KafkaProducer<byte[], byte[]> producer = SensorReplay.producer(bootstrap, client)) {
             int total = csv.rows().size();
             ProgressBar bar = noProgress || total == 0 ? null : new ProgressBar(System.err, total, "rows");
             SensorReplay.Summary s = SensorReplay.send(csv.rows(), streamId, source, topic, producer, speed,
@@ -118,19 +107,12 @@ public final class IngestSensorsCommand implements Callable<Integer> {
                         if (bar != null) {
                             bar.update(n);
                         }
-                    }, running::get);
+                    }, shutdown::running);
             if (bar != null) {
                 bar.finish(s.sent());
             }
             System.out.println(summary(s, csv, streamId, topic));
             return 0;
-        } finally {
-            finished.countDown();
-            try {
-                Runtime.getRuntime().removeShutdownHook(hook);
-            } catch (IllegalStateException ignored) {
-                // already shutting down: the hook is running
-            }
         }
     }
 

@@ -8,6 +8,7 @@ import io.engram.tools.ingest.video.FrameEncoder;
 import io.engram.tools.ingest.video.FrameSource;
 import io.engram.tools.ingest.video.FrameSources;
 import io.engram.tools.ingest.video.SourceOptions;
+import io.engram.tools.console.Shutdown;
 import io.engram.tools.console.StatusLine;
 import io.engram.tools.ingest.video.VideoReplay;
 import java.io.PrintStream;
@@ -16,9 +17,6 @@ import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.ITypeConverter;
@@ -167,24 +165,14 @@ public final class IngestVideoCommand implements Callable<Integer> {
             }
             ensureTopic(err);
 
-            AtomicBoolean running = new AtomicBoolean(true);
-            CountDownLatch finished = new CountDownLatch(1);
             // Ctrl-C: stop after the current frame, flush what was sent and print the summary.
-            Thread hook = new Thread(() -> {
-                running.set(false);
-                try {
-                    finished.await(30, TimeUnit.SECONDS);
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
-            }, "engram-ingest-video-shutdown");
-            Runtime.getRuntime().addShutdownHook(hook);
-            try (KafkaProducer<byte[], byte[]> producer = VideoReplay.producer(bootstrap, client)) {
+            try (Shutdown shutdown = Shutdown.onCtrlC("engram-ingest-video-shutdown", Duration.ofSeconds(30));
+                    KafkaProducer<byte[], byte[]> producer = VideoReplay.producer(bootstrap, client)) {
                 if (src.live()) {
                     err.println("engram: reading " + src.description() + " (live; Ctrl-C to stop)");
                 }
                 VideoReplay.Options opts = new VideoReplay.Options(topic, camera, encoding, fps != null ? fps : 0, realtime,
-                        loop && !src.live(), maxFrames != null ? maxFrames : 0, -1, running::get);
+                        loop && !src.live(), maxFrames != null ? maxFrames : 0, -1, shutdown::running);
                 progress.start(src, opts);
                 VideoReplay.Summary s = VideoReplay.send(src, opts, producer, progress);
                 progress.finish(s);
@@ -194,13 +182,6 @@ public final class IngestVideoCommand implements Callable<Integer> {
                     return 1;
                 }
                 return 0;
-            } finally {
-                finished.countDown();
-                try {
-                    Runtime.getRuntime().removeShutdownHook(hook);
-                } catch (IllegalStateException ignored) {
-                    // already shutting down: the hook is running
-                }
             }
         }
     }

@@ -1,14 +1,12 @@
 package io.engram.tools.cli;
 
 import io.engram.engine.errors.ConfigException;
+import io.engram.tools.console.Shutdown;
 import io.engram.tools.kafka.KafkaAccess;
 import io.engram.tools.tail.TopicTail;
 import java.io.PrintStream;
 import java.time.Duration;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -69,38 +67,21 @@ public final class TailCommand implements Callable<Integer> {
         Duration idle = timeoutSeconds == null ? null : Duration.ofMillis((long) (timeoutSeconds * 1000));
         TopicTail.Options options = new TopicTail.Options(bootstrap, topic, fromBeginning, max, idle, group, client);
 
-        AtomicBoolean running = new AtomicBoolean(true);
-        CountDownLatch finished = new CountDownLatch(1);
-        // Ctrl-C: stop polling and let run() return, so that the consumer closes (and commits) cleanly.
-        Thread hook = new Thread(() -> {
-            running.set(false);
-            try {
-                finished.await(10, TimeUnit.SECONDS);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        }, "engram-tail-shutdown");
-        Runtime.getRuntime().addShutdownHook(hook);
         PrintStream out = System.out;
-        try (TopicTail tail = TopicTail.open(options, KafkaAccess.DEFAULT_TIMEOUT)) {
+        // Ctrl-C: stop polling and let run() return, so that the consumer closes (and commits) cleanly.
+        try (Shutdown shutdown = Shutdown.onCtrlC("engram-tail-shutdown", Duration.ofSeconds(10));
+                TopicTail tail = TopicTail.open(options, KafkaAccess.DEFAULT_TIMEOUT)) {
             System.err.printf("engram: tailing %s (%d partition%s) on %s from the %s%s%n", topic, tail.partitions(),
                     tail.partitions() == 1 ? "" : "s", bootstrap, fromBeginning ? "beginning" : "end",
                     max == null && idle == null ? "; Ctrl-C to stop" : "");
             tail.run(line -> {
                 out.println(line);
                 if (out.checkError()) {
-                    running.set(false); // the reader went away (e.g. `| head`): stop instead of printing into nothing
+                    shutdown.stop(); // the reader went away (e.g. `| head`): stop instead of printing into nothing
                 }
-            }, running::get);
+            }, shutdown::running);
             out.flush();
             return 0;
-        } finally {
-            finished.countDown();
-            try {
-                Runtime.getRuntime().removeShutdownHook(hook);
-            } catch (IllegalStateException ignored) {
-                // already shutting down: the hook is running
-            }
         }
     }
 }

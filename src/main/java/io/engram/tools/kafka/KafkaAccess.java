@@ -5,7 +5,6 @@ import io.engram.engine.errors.ConfigException;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.ExecutionException;
@@ -113,15 +112,9 @@ public final class KafkaAccess {
     }
 
     private static Admin admin(String bootstrap, Map<String, String> client, Duration timeout) {
-        Properties p = io.engram.engine.kafka.TopicAdmin.props(bootstrap, client);
         int ms = (int) Math.min(Integer.MAX_VALUE, timeout.toMillis());
-        p.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, ms);
-        p.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, ms);
-        try {
-            return Admin.create(p);
-        } catch (KafkaException e) {
-            throw badBootstrap(bootstrap, e);
-        }
+        return KafkaClients.admin(bootstrap, client,
+                Map.of(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, ms, AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, ms));
     }
 
     /** A client could not even be created: almost always a malformed or unresolvable bootstrap address. */

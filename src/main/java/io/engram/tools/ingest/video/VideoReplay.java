@@ -2,12 +2,12 @@ package io.engram.tools.ingest.video;
 
 import io.engram.engine.errors.ConfigException;
 import io.engram.tools.ingest.Pacing;
+import io.engram.tools.kafka.KafkaClients;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Locale;
-import java.util.Properties;
 import java.util.Queue;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicLong;
@@ -17,11 +17,9 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.errors.RecordTooLargeException;
 import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.header.internals.RecordHeaders;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
 
 /**
  * Sends video frames to a Kafka topic, the logic behind {@code engram ingest video}, callable
@@ -209,24 +207,8 @@ public final class VideoReplay {
 
     /** As {@link #producer(String)}, with the user's client properties (security settings) added. */
     public static KafkaProducer<byte[], byte[]> producer(String bootstrap, java.util.Map<String, String> client) {
-        Properties p = new Properties();
-        p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
-        p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
-        p.put(ProducerConfig.ACKS_CONFIG, "all");
-        p.put(ProducerConfig.LINGER_MS_CONFIG, 5);
-        p.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, "none");
-        p.put(ProducerConfig.CLIENT_ID_CONFIG, "engram-ingest-video");
-        p.putAll(client);
-        try {
-            return new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer());
-        } catch (KafkaException e) {
-            Throwable root = e;
-            while (root.getCause() != null) {
-                root = root.getCause();
-            }
-            throw new ConfigException("cannot use bootstrap servers '" + bootstrap + "': " + root.getMessage()
-                    + "; give --bootstrap-servers as HOST:PORT[,HOST:PORT...]", e);
-        }
+        return KafkaClients.ingestProducer(bootstrap, "engram-ingest-video",
+                java.util.Map.of(ProducerConfig.COMPRESSION_TYPE_CONFIG, "none"), client);
     }
 
     /** The record for one encoded frame. */

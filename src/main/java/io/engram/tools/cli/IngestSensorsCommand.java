@@ -1,7 +1,6 @@
 package io.engram.tools.cli;
 
 import io.engram.engine.errors.ConfigException;
-import io.engram.engine.kafka.TopicAdmin;
 import io.engram.tools.kafka.KafkaAccess;
 import io.engram.tools.console.ProgressBar;
 import io.engram.tools.console.Shutdown;
@@ -57,10 +56,6 @@ public final class IngestSensorsCommand implements Callable<Integer> {
     @Mixin
     KafkaOptions kafka = new KafkaOptions();
 
-    /** From {@link #kafka}, set when the command starts. */
-    private String bootstrap;
-    private java.util.Map<String, String> client;
-
     @Option(names = "--speed", paramLabel = "max|N", defaultValue = "max", converter = SpeedConverter.class,
             description = "max = as fast as possible (default); N = N times the recorded speed (--speed 60 plays an hour a minute).")
     double speed;
@@ -73,9 +68,7 @@ public final class IngestSensorsCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        bootstrap = kafka.bootstrap();
-        client = kafka.client();
-        if (kafka.printed(client, System.out)) {
+        if (kafka.printed(System.out)) {
             return 0;
         }
         // The file first: it is the likeliest mistake, and needs no broker to report.
@@ -88,18 +81,12 @@ public final class IngestSensorsCommand implements Callable<Integer> {
         warn(System.err, csv);
         checkSizes(csv, streamId, source);
 
-        if (!KafkaAccess.topicExists(bootstrap, client, topic, KafkaAccess.DEFAULT_TIMEOUT)) {
-            if (!createTopic) {
-                throw new ConfigException("topic '" + topic + "' does not exist on " + bootstrap
-                        + "; start the pipeline first (engram run creates its topics) or add --create-topic");
-            }
-            TopicAdmin.createTopics(bootstrap, client, 4, (short) -1, java.util.List.of(topic));
-            System.err.printf("engram: created topic %s (4 partitions)%n", topic);
-        }
+        KafkaAccess.ensureTopic(kafka.bootstrap(), kafka.client(), topic, createTopic,
+                "start the pipeline first (engram run creates its topics)", System.err);
 
         // Ctrl-C: stop after the current row, flush what was sent and print the summary.
         try (Shutdown shutdown = Shutdown.onCtrlC("engram-ingest-shutdown", Duration.ofSeconds(30));
-                KafkaProducer<byte[], byte[]> producer = SensorReplay.producer(bootstrap, client)) {
+                KafkaProducer<byte[], byte[]> producer = SensorReplay.producer(kafka.bootstrap(), kafka.client())) {
             int total = csv.rows().size();
             ProgressBar bar = noProgress || total == 0 ? null : new ProgressBar(System.err, total, "rows");
             SensorReplay.Summary s = SensorReplay.send(csv.rows(), streamId, source, topic, producer, speed,

@@ -1,6 +1,5 @@
 package io.engram.tools.cli;
 
-import io.engram.engine.kafka.TopicAdmin;
 import io.engram.engine.errors.ConfigException;
 import io.engram.tools.kafka.KafkaAccess;
 import io.engram.tools.console.ProgressBar;
@@ -73,10 +72,6 @@ public final class IngestVideoCommand implements Callable<Integer> {
     @Mixin
     KafkaOptions kafka = new KafkaOptions();
 
-    /** From {@link #kafka}, set when the command starts. */
-    private String bootstrap;
-    private java.util.Map<String, String> client;
-
     @Option(names = "--fps", paramLabel = "N", converter = PositiveDouble.class,
             description = "Target frame rate: drop frames (by capture time) to reach it (default: send every frame).")
     Double fps;
@@ -130,9 +125,7 @@ public final class IngestVideoCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        bootstrap = kafka.bootstrap();
-        client = kafka.client();
-        if (kafka.printed(client, System.out)) {
+        if (kafka.printed(System.out)) {
             return 0;
         }
         FrameEncoder.Settings encoding = encoding();
@@ -167,7 +160,7 @@ public final class IngestVideoCommand implements Callable<Integer> {
 
             // Ctrl-C: stop after the current frame, flush what was sent and print the summary.
             try (Shutdown shutdown = Shutdown.onCtrlC("engram-ingest-video-shutdown", Duration.ofSeconds(30));
-                    KafkaProducer<byte[], byte[]> producer = VideoReplay.producer(bootstrap, client)) {
+                    KafkaProducer<byte[], byte[]> producer = VideoReplay.producer(kafka.bootstrap(), kafka.client())) {
                 if (src.live()) {
                     err.println("engram: reading " + src.description() + " (live; Ctrl-C to stop)");
                 }
@@ -200,14 +193,8 @@ public final class IngestVideoCommand implements Callable<Integer> {
     }
 
     private void ensureTopic(PrintStream err) {
-        if (!KafkaAccess.topicExists(bootstrap, client, topic, KafkaAccess.DEFAULT_TIMEOUT)) {
-            if (!createTopic) {
-                throw new ConfigException("topic '" + topic + "' does not exist on " + bootstrap
-                        + "; create it (e.g. with the pipeline that reads it) or add --create-topic");
-            }
-            TopicAdmin.createTopics(bootstrap, client, 4, (short) -1, java.util.List.of(topic));
-            err.printf("engram: created topic %s (4 partitions)%n", topic);
-        }
+        KafkaAccess.ensureTopic(kafka.bootstrap(), kafka.client(), topic, createTopic,
+                "create it (e.g. with the pipeline that reads it)", err);
     }
 
     /**

@@ -18,29 +18,14 @@ import org.apache.kafka.clients.consumer.KafkaConsumer;
  * run, the video pipelines' topics, and hands each record to the watch that prints it
  * ({@link SensorAlerts}, {@link ActivityWatch}, {@link VideoAnomalyWatch}). {@link #run} owns its
  * consumer from start to end, on the calling thread, which then owns the watches too.
+ *
+ * @param alertTopic the sensor pipeline's alerts
+ * @param activity null without video
+ * @param videoAnomaly null without the video anomaly pipeline
  */
-public final class DemoWatch {
+public record DemoWatch(String bootstrap, String alertTopic, SensorAlerts alerts, ActivityWatch activity, VideoAnomalyWatch videoAnomaly) {
     private static final DateTimeFormatter CLOCK = DateTimeFormatter.ofPattern("HH:mm:ss");
-
-    private final String bootstrap;
-    private final String alertTopic;
-    private final SensorAlerts alerts;
-    private final ActivityWatch activity;
-    private final VideoAnomalyWatch videoAnomaly;
-    private final JsonSerde<ForecastPrediction> serde = new JsonSerde<>(ForecastPrediction.class);
-
-    /**
-     * @param alertTopic the sensor pipeline's alerts
-     * @param activity null without video
-     * @param videoAnomaly null without the video anomaly pipeline
-     */
-    public DemoWatch(String bootstrap, String alertTopic, SensorAlerts alerts, ActivityWatch activity, VideoAnomalyWatch videoAnomaly) {
-        this.bootstrap = bootstrap;
-        this.alertTopic = alertTopic;
-        this.alerts = alerts;
-        this.activity = activity;
-        this.videoAnomaly = videoAnomaly;
-    }
+    private static final JsonSerde<ForecastPrediction> SERDE = new JsonSerde<>(ForecastPrediction.class);
 
     /** The wall-clock time at the start of each printed line. */
     static String clock() {
@@ -72,11 +57,11 @@ public final class DemoWatch {
 
     private void dispatch(ConsumerRecord<String, byte[]> r) {
         if (videoAnomaly != null && r.topic().equals(videoAnomaly.topic())) {
-            videoAnomaly.onAlert(serde.deserialize(alertTopic, r.value()));
+            videoAnomaly.onAlert(SERDE.deserialize(alertTopic, r.value()));
         } else if (activity != null && !r.topic().equals(alertTopic)) {
             activity.onRecord(r.topic(), r.value());
         } else {
-            alerts.onAlert(serde.deserialize(alertTopic, r.value()));
+            alerts.onAlert(SERDE.deserialize(alertTopic, r.value()));
         }
     }
 }

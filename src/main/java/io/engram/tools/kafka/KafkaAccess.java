@@ -81,6 +81,23 @@ public final class KafkaAccess {
         }
     }
 
+    /**
+     * Makes sure {@code topic} exists before a command writes to it: when it does not, creates it
+     * with 4 partitions (and says so on {@code err}) if {@code create} ({@code --create-topic}), else
+     * stops with a {@link ConfigException} that names {@code fix} and {@code --create-topic}.
+     */
+    public static void ensureTopic(String bootstrap, Map<String, String> client, String topic, boolean create, String fix,
+            java.io.PrintStream err) {
+        if (topicExists(bootstrap, client, topic, DEFAULT_TIMEOUT)) {
+            return;
+        }
+        if (!create) {
+            throw new ConfigException("topic '" + topic + "' does not exist on " + bootstrap + "; " + fix + " or add --create-topic");
+        }
+        io.engram.engine.kafka.TopicAdmin.createTopics(bootstrap, client, 4, (short) -1, List.of(topic));
+        err.printf("engram: created topic %s (4 partitions)%n", topic);
+    }
+
     /** The existing topics as a hint, or where to look when listing fails too. */
     private static String existing(Admin admin, Duration timeout) {
         try {

@@ -60,8 +60,8 @@ public final class IngestSensorsCommand implements Callable<Integer> {
             description = "max = as fast as possible (default); N = N times the recorded speed (--speed 60 plays an hour a minute).")
     double speed;
 
-    @Option(names = "--create-topic", description = "Create the topic (4 partitions) if it does not exist, rather than failing.")
-    boolean createTopic;
+    @Mixin
+    CreateTopicOption createTopic = new CreateTopicOption();
 
     @Option(names = "--no-progress", description = "Do not draw the progress bar on stderr.")
     boolean noProgress;
@@ -81,8 +81,7 @@ public final class IngestSensorsCommand implements Callable<Integer> {
         warn(System.err, csv);
         checkSizes(csv, streamId, source);
 
-        KafkaAccess.ensureTopic(kafka.bootstrap(), kafka.client(), topic, createTopic,
-                "start the pipeline first (engram run creates its topics)", System.err);
+        createTopic.ensure(kafka, topic, "start the pipeline first (engram run creates its topics)", System.err);
 
         // Ctrl-C: stop after the current row, flush what was sent and print the summary.
         try (Shutdown shutdown = Shutdown.onCtrlC("engram-ingest-shutdown", Duration.ofSeconds(30));

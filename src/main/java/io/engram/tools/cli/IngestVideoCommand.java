@@ -117,8 +117,8 @@ public final class IngestVideoCommand implements Callable<Integer> {
             description = "Extra FFmpeg input option, repeatable (e.g. rtsp_transport=udp, video_size=1280x720).")
     Map<String, String> ffmpegOptions = new LinkedHashMap<>();
 
-    @Option(names = "--create-topic", description = "Create the topic (4 partitions) if it does not exist, rather than failing.")
-    boolean createTopic;
+    @Mixin
+    CreateTopicOption createTopic = new CreateTopicOption();
 
     @Option(names = "--no-progress", description = "Do not draw the progress bar (or live status line) on stderr.")
     boolean noProgress;
@@ -193,8 +193,7 @@ public final class IngestVideoCommand implements Callable<Integer> {
     }
 
     private void ensureTopic(PrintStream err) {
-        KafkaAccess.ensureTopic(kafka.bootstrap(), kafka.client(), topic, createTopic,
-                "create it (e.g. with the pipeline that reads it)", err);
+        createTopic.ensure(kafka, topic, "create it (e.g. with the pipeline that reads it)", err);
     }
 
     /**

@@ -90,12 +90,9 @@ public final class NabReplay {
     }
 
     private static void produce(String bootstrap, String topic, Map<String, SensorCsv.Result> streams) {
-        Properties p = new Properties();
-        p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
-        p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
-        p.put(ProducerConfig.LINGER_MS_CONFIG, 20);
-        p.put(ProducerConfig.BATCH_SIZE_CONFIG, 256 * 1024);
-        try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(p, new StringSerializer(), new ByteArraySerializer())) {
+        Map<String, Object> p = Map.of(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true, ProducerConfig.LINGER_MS_CONFIG, 20,
+                ProducerConfig.BATCH_SIZE_CONFIG, 256 * 1024);
+        try (KafkaProducer<String, byte[]> producer = io.engram.tools.kafka.KafkaClients.keyedProducer(bootstrap, p)) {
             for (var e : streams.entrySet()) {
                 for (SensorCsv.Row row : e.getValue().rows()) {
                     String json = String.format(Locale.ROOT, "{\"ts\":%d,\"values\":[%s]}", row.ts(), Double.toString(row.values()[0]));
@@ -110,18 +107,13 @@ public final class NabReplay {
             PrintStream progress) {
         Map<String, double[]> scores = new HashMap<>();
         streams.forEach((k, v) -> scores.put(k, new double[3 * v.rows().size()]));
-        Properties p = new Properties();
-        p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
-        p.put(ConsumerConfig.GROUP_ID_CONFIG, "engram-nab-collect-" + UUID.randomUUID());
-        p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-        p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
-        p.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 5000);
         JsonSerde<ForecastPrediction> serde = new JsonSerde<>(ForecastPrediction.class);
         Map<String, java.util.BitSet> seen = new HashMap<>();
         long got = 0;
         long lastProgress = 0;
         long idleSince = System.nanoTime();
-        try (KafkaConsumer<String, byte[]> c = new KafkaConsumer<>(p, new StringDeserializer(), new ByteArrayDeserializer())) {
+        try (KafkaConsumer<String, byte[]> c = io.engram.tools.kafka.KafkaClients.outputReader(bootstrap,
+                "engram-nab-collect-" + UUID.randomUUID(), Map.of(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 5000))) {
             c.subscribe(List.of(topic));
             while (got < total) {
                 var batch = c.poll(Duration.ofMillis(500));

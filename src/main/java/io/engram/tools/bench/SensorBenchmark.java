@@ -228,13 +228,10 @@ public final class SensorBenchmark {
 
     /** {@code records} JSON readings, round robin over {@code streams} streams, a minute apart per stream. */
     static void produce(String bootstrap, String topic, int streams, int records) {
-        Properties p = new Properties();
-        p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
-        p.put(ProducerConfig.LINGER_MS_CONFIG, 20);
-        p.put(ProducerConfig.BATCH_SIZE_CONFIG, 256 * 1024);
+        Map<String, Object> p = Map.of(ProducerConfig.LINGER_MS_CONFIG, 20, ProducerConfig.BATCH_SIZE_CONFIG, 256 * 1024);
         SplittableRandom rnd = new SplittableRandom(7);
         long start = 1_700_000_000_000L;
-        try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(p, new StringSerializer(), new ByteArraySerializer())) {
+        try (KafkaProducer<String, byte[]> producer = io.engram.tools.kafka.KafkaClients.keyedProducer(bootstrap, p)) {
             for (int i = 0; i < records; i++) {
                 int s = i % streams;
                 long ts = start + (i / streams) * 60_000L;

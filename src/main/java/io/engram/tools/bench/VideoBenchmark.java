@@ -340,19 +340,11 @@ public final class VideoBenchmark {
     }
 
     private static KafkaProducer<String, byte[]> producer(String bootstrap) {
-        Properties p = new Properties();
-        p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
-        p.put(ProducerConfig.LINGER_MS_CONFIG, 1);
-        return new KafkaProducer<>(p, new StringSerializer(), new ByteArraySerializer());
+        return io.engram.tools.kafka.KafkaClients.keyedProducer(bootstrap, java.util.Map.of(ProducerConfig.LINGER_MS_CONFIG, 1));
     }
 
     private static KafkaConsumer<String, byte[]> consumer(String bootstrap, String topic) {
-        Properties p = new Properties();
-        p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
-        p.put(ConsumerConfig.GROUP_ID_CONFIG, "lat-" + UUID.randomUUID());
-        p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-        p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
-        KafkaConsumer<String, byte[]> c = new KafkaConsumer<>(p, new StringDeserializer(), new ByteArrayDeserializer());
+        KafkaConsumer<String, byte[]> c = io.engram.tools.kafka.KafkaClients.outputReader(bootstrap, "lat-" + UUID.randomUUID(), java.util.Map.of());
         c.subscribe(List.of(topic));
         return c;
     }

@@ -1,20 +1,18 @@
 package io.engram.tools.cli;
 
 import io.engram.engine.errors.ConfigException;
-import io.engram.engine.kafka.TopicAdmin;
 import io.engram.tools.kafka.KafkaAccess;
 import io.engram.tools.console.ProgressBar;
+import io.engram.tools.console.Shutdown;
 import io.engram.tools.ingest.SensorCsv;
 import io.engram.tools.ingest.SensorReplay;
 import io.engram.engine.kafka.InputKeyDeserializer;
 import io.engram.tools.ingest.video.VideoReplay;
 import java.io.PrintStream;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Locale;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.ITypeConverter;
@@ -58,25 +56,19 @@ public final class IngestSensorsCommand implements Callable<Integer> {
     @Mixin
     KafkaOptions kafka = new KafkaOptions();
 
-    /** From {@link #kafka}, set when the command starts. */
-    private String bootstrap;
-    private java.util.Map<String, String> client;
-
     @Option(names = "--speed", paramLabel = "max|N", defaultValue = "max", converter = SpeedConverter.class,
             description = "max = as fast as possible (default); N = N times the recorded speed (--speed 60 plays an hour a minute).")
     double speed;
 
-    @Option(names = "--create-topic", description = "Create the topic (4 partitions) if it does not exist, rather than failing.")
-    boolean createTopic;
+    @Mixin
+    CreateTopicOption createTopic = new CreateTopicOption();
 
     @Option(names = "--no-progress", description = "Do not draw the progress bar on stderr.")
     boolean noProgress;
 
     @Override
     public Integer call() {
-        bootstrap = kafka.bootstrap();
-        client = kafka.client();
-        if (kafka.printed(client, System.out)) {
+        if (kafka.printed(System.out)) {
             return 0;
         }
         // The file first: it is the likeliest mistake, and needs no broker to report.
@@ -89,28 +81,11 @@ public final class IngestSensorsCommand implements Callable<Integer> {
         warn(System.err, csv);
         checkSizes(csv, streamId, source);
 
-        if (!KafkaAccess.topicExists(bootstrap, client, topic, KafkaAccess.DEFAULT_TIMEOUT)) {
-            if (!createTopic) {
-                throw new ConfigException("topic '" + topic + "' does not exist on " + bootstrap
-                        + "; start the pipeline first (engram run creates its topics) or add --create-topic");
-            }
-            TopicAdmin.createTopics(bootstrap, client, 4, (short) -1, java.util.List.of(topic));
-            System.err.printf("engram: created topic %s (4 partitions)%n", topic);
-        }
+        createTopic.ensure(kafka, topic, "start the pipeline first (engram run creates its topics)", System.err);
 
-        AtomicBoolean running = new AtomicBoolean(true);
-        CountDownLatch finished = new CountDownLatch(1);
         // Ctrl-C: stop after the current row, flush what was sent and print the summary.
-        Thread hook = new Thread(() -> {
-            running.set(false);
-            try {
-                finished.await(30, TimeUnit.SECONDS);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        }, "engram-ingest-shutdown");
-        Runtime.getRuntime().addShutdownHook(hook);
-        try (KafkaProducer<byte[], byte[]> producer = SensorReplay.producer(bootstrap, client)) {
+        try (Shutdown shutdown = Shutdown.onCtrlC("engram-ingest-shutdown", Duration.ofSeconds(30));
+                KafkaProducer<byte[], byte[]> producer = SensorReplay.producer(kafka.bootstrap(), kafka.client())) {
             int total = csv.rows().size();
             ProgressBar bar = noProgress || total == 0 ? null : new ProgressBar(System.err, total, "rows");
             SensorReplay.Summary s = SensorReplay.send(csv.rows(), streamId, source, topic, producer, speed,
@@ -118,19 +93,12 @@ public final class IngestSensorsCommand implements Callable<Integer> {
                         if (bar != null) {
                             bar.update(n);
                         }
-                    }, running::get);
+                    }, shutdown::running);
             if (bar != null) {
                 bar.finish(s.sent());
             }
             System.out.println(summary(s, csv, streamId, topic));
             return 0;
-        } finally {
-            finished.countDown();
-            try {
-                Runtime.getRuntime().removeShutdownHook(hook);
-            } catch (IllegalStateException ignored) {
-                // already shutting down: the hook is running
-            }
         }
     }
 

@@ -1,6 +1,5 @@
 package io.engram.tools.cli;
 
-import io.engram.engine.kafka.TopicAdmin;
 import io.engram.engine.errors.ConfigException;
 import io.engram.tools.kafka.KafkaAccess;
 import io.engram.tools.console.ProgressBar;
@@ -8,6 +7,7 @@ import io.engram.tools.ingest.video.FrameEncoder;
 import io.engram.tools.ingest.video.FrameSource;
 import io.engram.tools.ingest.video.FrameSources;
 import io.engram.tools.ingest.video.SourceOptions;
+import io.engram.tools.console.Shutdown;
 import io.engram.tools.console.StatusLine;
 import io.engram.tools.ingest.video.VideoReplay;
 import java.io.PrintStream;
@@ -16,9 +16,6 @@ import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.ITypeConverter;
@@ -75,10 +72,6 @@ public final class IngestVideoCommand implements Callable<Integer> {
     @Mixin
     KafkaOptions kafka = new KafkaOptions();
 
-    /** From {@link #kafka}, set when the command starts. */
-    private String bootstrap;
-    private java.util.Map<String, String> client;
-
     @Option(names = "--fps", paramLabel = "N", converter = PositiveDouble.class,
             description = "Target frame rate: drop frames (by capture time) to reach it (default: send every frame).")
     Double fps;
@@ -124,17 +117,15 @@ public final class IngestVideoCommand implements Callable<Integer> {
             description = "Extra FFmpeg input option, repeatable (e.g. rtsp_transport=udp, video_size=1280x720).")
     Map<String, String> ffmpegOptions = new LinkedHashMap<>();
 
-    @Option(names = "--create-topic", description = "Create the topic (4 partitions) if it does not exist, rather than failing.")
-    boolean createTopic;
+    @Mixin
+    CreateTopicOption createTopic = new CreateTopicOption();
 
     @Option(names = "--no-progress", description = "Do not draw the progress bar (or live status line) on stderr.")
     boolean noProgress;
 
     @Override
     public Integer call() {
-        bootstrap = kafka.bootstrap();
-        client = kafka.client();
-        if (kafka.printed(client, System.out)) {
+        if (kafka.printed(System.out)) {
             return 0;
         }
         FrameEncoder.Settings encoding = encoding();
@@ -167,24 +158,14 @@ public final class IngestVideoCommand implements Callable<Integer> {
             }
             ensureTopic(err);
 
-            AtomicBoolean running = new AtomicBoolean(true);
-            CountDownLatch finished = new CountDownLatch(1);
             // Ctrl-C: stop after the current frame, flush what was sent and print the summary.
-            Thread hook = new Thread(() -> {
-                running.set(false);
-                try {
-                    finished.await(30, TimeUnit.SECONDS);
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
-            }, "engram-ingest-video-shutdown");
-            Runtime.getRuntime().addShutdownHook(hook);
-            try (KafkaProducer<byte[], byte[]> producer = VideoReplay.producer(bootstrap, client)) {
+            try (Shutdown shutdown = Shutdown.onCtrlC("engram-ingest-video-shutdown", Duration.ofSeconds(30));
+                    KafkaProducer<byte[], byte[]> producer = VideoReplay.producer(kafka.bootstrap(), kafka.client())) {
                 if (src.live()) {
                     err.println("engram: reading " + src.description() + " (live; Ctrl-C to stop)");
                 }
                 VideoReplay.Options opts = new VideoReplay.Options(topic, camera, encoding, fps != null ? fps : 0, realtime,
-                        loop && !src.live(), maxFrames != null ? maxFrames : 0, -1, running::get);
+                        loop && !src.live(), maxFrames != null ? maxFrames : 0, -1, shutdown::running);
                 progress.start(src, opts);
                 VideoReplay.Summary s = VideoReplay.send(src, opts, producer, progress);
                 progress.finish(s);
@@ -194,13 +175,6 @@ public final class IngestVideoCommand implements Callable<Integer> {
                     return 1;
                 }
                 return 0;
-            } finally {
-                finished.countDown();
-                try {
-                    Runtime.getRuntime().removeShutdownHook(hook);
-                } catch (IllegalStateException ignored) {
-                    // already shutting down: the hook is running
-                }
             }
         }
     }
@@ -219,14 +193,7 @@ public final class IngestVideoCommand implements Callable<Integer> {
     }
 
     private void ensureTopic(PrintStream err) {
-        if (!KafkaAccess.topicExists(bootstrap, client, topic, KafkaAccess.DEFAULT_TIMEOUT)) {
-            if (!createTopic) {
-                throw new ConfigException("topic '" + topic + "' does not exist on " + bootstrap
-                        + "; create it (e.g. with the pipeline that reads it) or add --create-topic");
-            }
-            TopicAdmin.createTopics(bootstrap, client, 4, (short) -1, java.util.List.of(topic));
-            err.printf("engram: created topic %s (4 partitions)%n", topic);
-        }
+        createTopic.ensure(kafka, topic, "create it (e.g. with the pipeline that reads it)", err);
     }
 
     /**

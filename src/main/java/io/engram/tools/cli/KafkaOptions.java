@@ -3,6 +3,7 @@ package io.engram.tools.cli;
 import io.engram.engine.kafka.KafkaProperties;
 import java.io.PrintStream;
 import java.nio.file.Path;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import picocli.CommandLine.Option;
@@ -30,18 +31,29 @@ public final class KafkaOptions {
     @Option(names = "--print-config", description = "Print the effective Kafka client settings (secrets hidden) and exit.")
     boolean printConfig;
 
+    /** {@link #client()}, resolved on its first call: the file is read, and ${NAME} replaced, once a run. */
+    private Map<String, String> client;
+
     public String bootstrap() {
         return bootstrap;
     }
 
-    /** The client properties: the --command-config file's, then each -X over them, ${NAME} replaced. */
+    /** The client properties, read-only: the --command-config file's, then each -X over them, ${NAME} replaced. */
     public Map<String, String> client() {
-        Map<String, String> out = new LinkedHashMap<>();
-        if (commandConfig != null) {
-            out.putAll(KafkaProperties.load(InstallPaths.resolve(commandConfig), System::getenv));
+        if (client == null) {
+            Map<String, String> out = new LinkedHashMap<>();
+            if (commandConfig != null) {
+                out.putAll(KafkaProperties.load(InstallPaths.resolve(commandConfig), System::getenv));
+            }
+            extra.forEach((k, v) -> out.put(k.trim(), KafkaProperties.substitute(v, System::getenv, "-X " + k)));
+            client = Collections.unmodifiableMap(out);
         }
-        extra.forEach((k, v) -> out.put(k.trim(), KafkaProperties.substitute(v, System::getenv, "-X " + k)));
-        return out;
+        return client;
+    }
+
+    /** {@link #printed(Map, PrintStream)} of {@link #client()}: for the commands that add no settings of their own. */
+    public boolean printed(PrintStream out) {
+        return printed(client(), out);
     }
 
     /**

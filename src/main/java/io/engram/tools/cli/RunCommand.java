@@ -15,7 +15,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CountDownLatch;
+import io.engram.tools.console.Shutdown;
+import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.state.HostInfo;
@@ -122,23 +123,18 @@ public final class RunCommand implements Callable<Integer> {
         if (http != null) {
             client.putIfAbsent("application.server", advertised(host) + ":" + http.port());
         }
-        CountDownLatch stop = new CountDownLatch(1);
         try (PipelineRunner runner = start.get()) {
             started.add(runner);
             if (http != null) {
                 StateQueries queries = new StateQueries(List.of(runner), HostInfo.buildFromEndpoint(client.get("application.server")));
                 http.route("/streams/", queries::get);
             }
-            Thread hook = new Thread(() -> {
-                runner.close();
-                stop.countDown();
-            }, "engram-run-shutdown");
-            Runtime.getRuntime().addShutdownHook(hook);
-            try {
+            // Ctrl-C closes the pipeline on the hook's thread (a clean Kafka Streams close commits), then ends the loop below.
+            try (Shutdown shutdown = Shutdown.onCtrlC("engram-run-shutdown", Duration.ZERO, runner::close)) {
                 // Kafka Streams takes a state listener only before start(), and the runner has started it:
                 // watch the state instead, until Ctrl-C (the hook), an interrupt (when embedded) or a failure.
                 boolean announced = false;
-                while (!stop.await(200, TimeUnit.MILLISECONDS)) {
+                while (!shutdown.awaitStop(200, TimeUnit.MILLISECONDS)) {
                     KafkaStreams.State state = runner.streams().state();
                     if (state == KafkaStreams.State.RUNNING && !announced) {
                         announced = true;
@@ -159,8 +155,6 @@ public final class RunCommand implements Callable<Integer> {
             } catch (InterruptedException e) {
                 // An embedding's (or a test's) way to stop: handled by closing as for Ctrl-C. The flag
                 // stays clear, so that Kafka Streams' close can wait for its threads.
-            } finally {
-                removeHook(hook);
             }
             return 0;
         } finally {
@@ -182,14 +176,6 @@ public final class RunCommand implements Callable<Integer> {
         } catch (BindException e) {
             throw new ConfigException("metrics port " + port + " is in use (another engram run?). Fix: pass --metrics-port"
                     + " with a free port, or 0 for no metrics (metrics.port in the pipeline file).", e);
-        }
-    }
-
-    private static void removeHook(Thread hook) {
-        try {
-            Runtime.getRuntime().removeShutdownHook(hook);
-        } catch (IllegalStateException ignored) {
-            // the JVM is shutting down: the hook is running
         }
     }
 }

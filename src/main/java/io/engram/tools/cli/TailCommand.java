@@ -1,14 +1,12 @@
 package io.engram.tools.cli;
 
 import io.engram.engine.errors.ConfigException;
+import io.engram.tools.console.Shutdown;
 import io.engram.tools.kafka.KafkaAccess;
 import io.engram.tools.tail.TopicTail;
 import java.io.PrintStream;
 import java.time.Duration;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -36,10 +34,6 @@ public final class TailCommand implements Callable<Integer> {
     @Mixin
     KafkaOptions kafka = new KafkaOptions();
 
-    /** From {@link #kafka}, set when the command starts. */
-    private String bootstrap;
-    private java.util.Map<String, String> client;
-
     @Option(names = "--from-beginning", description = "Start at the earliest records rather than at the end (with --group: when the group has no committed offsets).")
     boolean fromBeginning;
 
@@ -55,9 +49,7 @@ public final class TailCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        bootstrap = kafka.bootstrap();
-        client = kafka.client();
-        if (kafka.printed(client, System.out)) {
+        if (kafka.printed(System.out)) {
             return 0;
         }
         if (max != null && max < 1) {
@@ -67,40 +59,23 @@ public final class TailCommand implements Callable<Integer> {
             throw new ConfigException("--timeout " + timeoutSeconds + " must be more than 0 seconds; leave it out to read until Ctrl-C");
         }
         Duration idle = timeoutSeconds == null ? null : Duration.ofMillis((long) (timeoutSeconds * 1000));
-        TopicTail.Options options = new TopicTail.Options(bootstrap, topic, fromBeginning, max, idle, group, client);
+        TopicTail.Options options = new TopicTail.Options(kafka.bootstrap(), topic, fromBeginning, max, idle, group, kafka.client());
 
-        AtomicBoolean running = new AtomicBoolean(true);
-        CountDownLatch finished = new CountDownLatch(1);
-        // Ctrl-C: stop polling and let run() return, so that the consumer closes (and commits) cleanly.
-        Thread hook = new Thread(() -> {
-            running.set(false);
-            try {
-                finished.await(10, TimeUnit.SECONDS);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        }, "engram-tail-shutdown");
-        Runtime.getRuntime().addShutdownHook(hook);
         PrintStream out = System.out;
-        try (TopicTail tail = TopicTail.open(options, KafkaAccess.DEFAULT_TIMEOUT)) {
+        // Ctrl-C: stop polling and let run() return, so that the consumer closes (and commits) cleanly.
+        try (Shutdown shutdown = Shutdown.onCtrlC("engram-tail-shutdown", Duration.ofSeconds(10));
+                TopicTail tail = TopicTail.open(options, KafkaAccess.DEFAULT_TIMEOUT)) {
             System.err.printf("engram: tailing %s (%d partition%s) on %s from the %s%s%n", topic, tail.partitions(),
-                    tail.partitions() == 1 ? "" : "s", bootstrap, fromBeginning ? "beginning" : "end",
+                    tail.partitions() == 1 ? "" : "s", kafka.bootstrap(), fromBeginning ? "beginning" : "end",
                     max == null && idle == null ? "; Ctrl-C to stop" : "");
             tail.run(line -> {
                 out.println(line);
                 if (out.checkError()) {
-                    running.set(false); // the reader went away (e.g. `| head`): stop instead of printing into nothing
+                    shutdown.stop(); // the reader went away (e.g. `| head`): stop instead of printing into nothing
                 }
-            }, running::get);
+            }, shutdown::running);
             out.flush();
             return 0;
-        } finally {
-            finished.countDown();
-            try {
-                Runtime.getRuntime().removeShutdownHook(hook);
-            } catch (IllegalStateException ignored) {
-                // already shutting down: the hook is running
-            }
         }
     }
 }

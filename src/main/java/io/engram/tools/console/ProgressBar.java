@@ -16,13 +16,10 @@ public final class ProgressBar {
     private static final long MIN_REDRAW_NANOS = 200_000_000L;
     private static final int WIDTH = 30;
 
-    private final PrintStream out;
+    private final LineWriter line;
     private final long total;
     private final String unit;
-    private final boolean redraw;
     private final long startNanos = System.nanoTime();
-    private long lastDraw = Long.MIN_VALUE;
-    private int lastLength;
     private boolean finished;
 
     /**
@@ -36,20 +33,17 @@ public final class ProgressBar {
 
     /** @param redraw true: redraw in place (a terminal); false: a plain line every 5 s */
     public ProgressBar(PrintStream out, long total, String unit, boolean redraw) {
-        this.out = out;
+        this.line = new LineWriter(out, redraw, MIN_REDRAW_NANOS);
         this.total = total;
         this.unit = unit;
-        this.redraw = redraw;
     }
 
     /** Records progress; redraws when the last redraw is at least 200 ms old. */
     public void update(long done) {
         long now = System.nanoTime();
-        if (lastDraw != Long.MIN_VALUE && now - lastDraw < (redraw ? MIN_REDRAW_NANOS : Terminal.PLAIN_INTERVAL_NANOS)) {
-            return;
+        if (line.due(now)) {
+            draw(done, now);
         }
-        lastDraw = now;
-        draw(done, now);
     }
 
     /** Draws the final count and ends the line; later calls do nothing. */
@@ -59,26 +53,12 @@ public final class ProgressBar {
         }
         finished = true;
         draw(done, System.nanoTime());
-        if (redraw) {
-            out.println();
-        }
-        out.flush();
+        line.end();
     }
 
     private void draw(long done, long now) {
-        String line = render(done, total, unit, (now - startNanos) / 1e9);
-        if (!redraw) {
-            out.println(line);
-            out.flush();
-            return;
-        }
-        // Pad over the previous, possibly longer, line: \r alone does not clear it.
-        int pad = Math.max(0, lastLength - line.length());
-        out.print("\r" + line + " ".repeat(pad));
-        out.flush();
-        lastLength = line.length();
+        line.draw(render(done, total, unit, (now - startNanos) / 1e9));
     }
-
     /** The bar's text for {@code done} of {@code total} after {@code seconds}. */
     static String render(long done, long total, String unit, double seconds) {
         double fraction = total <= 0 ? 1.0 : Math.min(1.0, (double) done / total);

@@ -1,24 +1,20 @@
 package io.engram.tools.ingest;
 
-import io.engram.tools.kafka.KafkaAccess;
+import io.engram.tools.kafka.KafkaClients;
 
 import io.engram.engine.pipeline.anomaly.VectorReading;
 import io.engram.engine.pipeline.anomaly.VectorReadingSerde;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
-import java.util.Properties;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.BooleanSupplier;
 import java.util.function.LongConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.Producer;
-import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.header.internals.RecordHeaders;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
 
 /**
  * Replays sensor rows into a Kafka topic, the logic behind {@code engram ingest sensors}. Each row
@@ -60,18 +56,7 @@ public final class SensorReplay {
 
     /** As {@link #producer(String)}, with the user's client properties (security settings) added. */
     public static KafkaProducer<byte[], byte[]> producer(String bootstrap, java.util.Map<String, String> client) {
-        Properties p = new Properties();
-        p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
-        p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
-        p.put(ProducerConfig.ACKS_CONFIG, "all");
-        p.put(ProducerConfig.LINGER_MS_CONFIG, 5);
-        p.put(ProducerConfig.CLIENT_ID_CONFIG, "engram-ingest");
-        p.putAll(client);
-        try {
-            return new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer());
-        } catch (KafkaException e) {
-            throw KafkaAccess.badBootstrap(bootstrap, e);
-        }
+        return KafkaClients.ingestProducer(bootstrap, "engram-ingest", java.util.Map.of(), client);
     }
 
     /** The record for one row. */

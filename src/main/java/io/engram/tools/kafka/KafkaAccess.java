@@ -5,7 +5,6 @@ import io.engram.engine.errors.ConfigException;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.ExecutionException;
@@ -82,6 +81,23 @@ public final class KafkaAccess {
         }
     }
 
+    /**
+     * Makes sure {@code topic} exists before a command writes to it: when it does not, creates it
+     * with 4 partitions (and says so on {@code err}) if {@code create} ({@code --create-topic}), else
+     * stops with a {@link ConfigException} that names {@code fix} and {@code --create-topic}.
+     */
+    public static void ensureTopic(String bootstrap, Map<String, String> client, String topic, boolean create, String fix,
+            java.io.PrintStream err) {
+        if (topicExists(bootstrap, client, topic, DEFAULT_TIMEOUT)) {
+            return;
+        }
+        if (!create) {
+            throw new ConfigException("topic '" + topic + "' does not exist on " + bootstrap + "; " + fix + " or add --create-topic");
+        }
+        io.engram.engine.kafka.TopicAdmin.createTopics(bootstrap, client, 4, (short) -1, List.of(topic));
+        err.printf("engram: created topic %s (4 partitions)%n", topic);
+    }
+
     /** The existing topics as a hint, or where to look when listing fails too. */
     private static String existing(Admin admin, Duration timeout) {
         try {
@@ -113,15 +129,9 @@ public final class KafkaAccess {
     }
 
     private static Admin admin(String bootstrap, Map<String, String> client, Duration timeout) {
-        Properties p = io.engram.engine.kafka.TopicAdmin.props(bootstrap, client);
         int ms = (int) Math.min(Integer.MAX_VALUE, timeout.toMillis());
-        p.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, ms);
-        p.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, ms);
-        try {
-            return Admin.create(p);
-        } catch (KafkaException e) {
-            throw badBootstrap(bootstrap, e);
-        }
+        return KafkaClients.admin(bootstrap, client,
+                Map.of(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, ms, AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, ms));
     }
 
     /** A client could not even be created: almost always a malformed or unresolvable bootstrap address. */

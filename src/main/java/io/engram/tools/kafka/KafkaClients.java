@@ -1,6 +1,9 @@
 package io.engram.tools.kafka;
 
+import io.engram.engine.kafka.TopicAdmin;
+import java.util.LinkedHashMap;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Properties;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
@@ -9,12 +12,110 @@ import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.IsolationLevel;
+import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
 
-/** The Kafka clients the integration tests use, all on raw bytes. The caller closes them. */
+/**
+ * Every Kafka client the tools create (commands, demo, benchmarks, soak, test harness), in one place;
+ * the engine creates its own. The presets ({@link #producer(String)}, {@link #consumer}, {@link #admin})
+ * are the integration tests' clients, on raw bytes; the other factories take each caller's own
+ * settings, so that a caller's choices (idempotence, linger, group) stay visible where it makes them.
+ * Variants with a {@code client} map add the user's client properties (security settings from
+ * {@code --command-config} or {@code -X}) last, over the caller's settings, and report a malformed
+ * bootstrap address as a {@link io.engram.engine.errors.ConfigException} naming the fix.
+ *
+ * <p>Stateless. The caller owns each client it gets and closes it.
+ */
 public final class KafkaClients {
     private KafkaClients() {}
+
+    /** A producer of raw bytes with {@code settings}, then the user's {@code client} properties over them. */
+    public static KafkaProducer<byte[], byte[]> producer(String bootstrap, Map<String, ?> settings, Map<String, String> client) {
+        Properties p = props(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap, settings);
+        p.putAll(client);
+        try {
+            return new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer());
+        } catch (KafkaException e) {
+            throw KafkaAccess.badBootstrap(bootstrap, e);
+        }
+    }
+
+    /**
+     * The producer of the ingest commands ({@code engram ingest sensors|video}) and the demo's cameras:
+     * idempotent with {@code acks=all}, so that retries never duplicate or reorder a stream's records
+     * (the pipelines step their recurrent state once per record, so a duplicate is a wrong step, not
+     * just a repeated line); {@code linger.ms=5} to batch fast replays.
+     *
+     * @param clientId names the command in the broker's logs and quotas
+     * @param extra settings of the caller's own, e.g. compression
+     */
+    public static KafkaProducer<byte[], byte[]> ingestProducer(String bootstrap, String clientId, Map<String, ?> extra,
+            Map<String, String> client) {
+        Map<String, Object> settings = new LinkedHashMap<>();
+        settings.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
+        settings.put(ProducerConfig.ACKS_CONFIG, "all");
+        settings.put(ProducerConfig.LINGER_MS_CONFIG, 5);
+        settings.putAll(extra);
+        settings.put(ProducerConfig.CLIENT_ID_CONFIG, clientId);
+        return producer(bootstrap, settings, client);
+    }
+
+    /** A consumer of raw bytes with {@code settings}, then the user's {@code client} properties over them. */
+    public static KafkaConsumer<byte[], byte[]> consumer(String bootstrap, Map<String, ?> settings, Map<String, String> client) {
+        Properties p = props(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap, settings);
+        p.putAll(client);
+        try {
+            return new KafkaConsumer<>(p, new ByteArrayDeserializer(), new ByteArrayDeserializer());
+        } catch (KafkaException e) {
+            throw KafkaAccess.badBootstrap(bootstrap, e);
+        }
+    }
+
+    /** A producer of JSON-ish records keyed by a string (a stream or camera id), for the demo and benchmarks' own input. */
+    public static KafkaProducer<String, byte[]> keyedProducer(String bootstrap, Map<String, ?> settings) {
+        return new KafkaProducer<>(props(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap, settings),
+                new StringSerializer(), new ByteArraySerializer());
+    }
+
+    /** A consumer of records keyed by a string, for the demo's and benchmarks' readers of a pipeline's output. */
+    public static KafkaConsumer<String, byte[]> keyedConsumer(String bootstrap, Map<String, ?> settings) {
+        return new KafkaConsumer<>(props(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap, settings),
+                new StringDeserializer(), new ByteArrayDeserializer());
+    }
+
+    /**
+     * A consumer in group {@code group} that reads committed records from the earliest offset, the way
+     * the demo and the benchmarks read a pipeline's output; {@code extra} adds to it (e.g. max.poll.records).
+     */
+    public static KafkaConsumer<String, byte[]> outputReader(String bootstrap, String group, Map<String, ?> extra) {
+        Map<String, Object> settings = new LinkedHashMap<>();
+        settings.put(ConsumerConfig.GROUP_ID_CONFIG, group);
+        settings.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+        settings.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+        settings.putAll(extra);
+        return keyedConsumer(bootstrap, settings);
+    }
+
+    /** An admin client with {@code settings} over the engine's admin properties for {@code bootstrap} and the user's {@code client}. */
+    public static Admin admin(String bootstrap, Map<String, String> client, Map<String, ?> settings) {
+        Properties p = TopicAdmin.props(bootstrap, client);
+        p.putAll(settings);
+        try {
+            return Admin.create(p);
+        } catch (KafkaException e) {
+            throw KafkaAccess.badBootstrap(bootstrap, e);
+        }
+    }
+
+    private static Properties props(String bootstrapKey, String bootstrap, Map<String, ?> settings) {
+        Properties p = new Properties();
+        p.put(bootstrapKey, bootstrap);
+        p.putAll(settings);
+        return p;
+    }
 
     /**
      * An idempotent producer with {@code acks=all} that keeps retrying through a broker outage of a
@@ -42,6 +143,7 @@ public final class KafkaClients {
         return new KafkaConsumer<>(p, new ByteArrayDeserializer(), new ByteArrayDeserializer());
     }
 
+    /** An admin client for {@code bootstrap} with the defaults. */
     public static Admin admin(String bootstrap) {
         Properties p = new Properties();
         p.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);

@@ -1,6 +1,7 @@
 package io.engram.tools.tail;
 
 import io.engram.tools.kafka.KafkaAccess;
+import io.engram.tools.kafka.KafkaClients;
 
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
@@ -24,7 +25,6 @@ import java.util.Deque;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
 import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
@@ -34,7 +34,6 @@ import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.header.Header;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 
 /**
  * Follows one topic and turns each record into one JSON line, the logic behind {@code engram tail}.
@@ -93,8 +92,7 @@ public final class TopicTail implements AutoCloseable {
      */
     public static TopicTail open(Options o, Duration checkTimeout) {
         var description = KafkaAccess.describeTopic(o.bootstrap(), o.client(), o.topic(), checkTimeout);
-        Properties p = new Properties();
-        p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, o.bootstrap());
+        Map<String, Object> p = new HashMap<>();
         p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
         p.put(ConsumerConfig.CLIENT_ID_CONFIG, "engram-tail");
         p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, o.fromBeginning() ? "earliest" : "latest");
@@ -103,13 +101,7 @@ public final class TopicTail implements AutoCloseable {
         if (o.group() != null) {
             p.put(ConsumerConfig.GROUP_ID_CONFIG, o.group());
         }
-        p.putAll(o.client());
-        KafkaConsumer<byte[], byte[]> consumer;
-        try {
-            consumer = new KafkaConsumer<>(p, new ByteArrayDeserializer(), new ByteArrayDeserializer());
-        } catch (KafkaException e) {
-            throw KafkaAccess.badBootstrap(o.bootstrap(), e);
-        }
+        KafkaConsumer<byte[], byte[]> consumer = KafkaClients.consumer(o.bootstrap(), p, o.client());
         TopicTail tail = new TopicTail(o, consumer, description.partitions().size());
         try {
             tail.position(description.partitions().stream().map(i -> new TopicPartition(o.topic(), i.partition())).toList(), checkTimeout);

@@ -1,6 +1,7 @@
 package io.engram.tools.ingest.video;
 
 import io.engram.engine.errors.ConfigException;
+import io.engram.tools.ingest.Pacing;
 import java.io.File;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -289,22 +290,8 @@ public final class GrabberFrameSource implements FrameSource {
         // One line per attempt, with the reason, so that a log shows why the camera is not sending.
         settings.log().accept(String.format(Locale.ROOT, "engram: %s; reconnecting in %.1f s (attempt %d%s)",
                 lastProblem, delay / 1000.0, failedInARow, max >= 0 ? " of " + max : ""));
-        long due = System.nanoTime() + delay * 1_000_000L;
-        while (true) {
-            if (!keepGoing.getAsBoolean()) {
-                return false;
-            }
-            long left = due - System.nanoTime();
-            if (left <= 0) {
-                return true;
-            }
-            try {
-                Thread.sleep(Math.min(100, Math.max(1, left / 1_000_000)));
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return false;
-            }
-        }
+        // Sleeps in steps of at most 100 ms, so that Ctrl-C during a 30 s back-off is not late.
+        return Pacing.sleepUntil(System.nanoTime() + delay * 1_000_000L, keepGoing, 100, () -> { });
     }
 
     /** The wait before reconnect attempt {@code n + 1}: 0.5 s doubling, at most 30 s. */

@@ -2,26 +2,25 @@ package io.engram.tools.ingest.video;
 
 import io.engram.engine.errors.ConfigException;
 import io.engram.tools.ingest.Pacing;
+import io.engram.tools.kafka.KafkaClients;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Locale;
-import java.util.Properties;
 import java.util.Queue;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.BooleanSupplier;
+import org.apache.kafka.clients.producer.Callback;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.errors.RecordTooLargeException;
 import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.header.internals.RecordHeaders;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
 
 /**
  * Sends video frames to a Kafka topic, the logic behind {@code engram ingest video}, callable
@@ -109,31 +108,63 @@ public final class VideoReplay {
         }
 
         public Options withEncoding(FrameEncoder.Settings e) {
-            return new Options(topic, cameraId, e, fps, realtime, loop, maxFrames, startEpochMillis, keepGoing);
+            return edit(d -> d.encoding = e);
         }
 
         public Options withFps(double f) {
-            return new Options(topic, cameraId, encoding, f, realtime, loop, maxFrames, startEpochMillis, keepGoing);
+            return edit(d -> d.fps = f);
         }
 
         public Options withRealtime(boolean r) {
-            return new Options(topic, cameraId, encoding, fps, r, loop, maxFrames, startEpochMillis, keepGoing);
+            return edit(d -> d.realtime = r);
         }
 
         public Options withLoop(boolean l) {
-            return new Options(topic, cameraId, encoding, fps, realtime, l, maxFrames, startEpochMillis, keepGoing);
+            return edit(d -> d.loop = l);
         }
 
         public Options withMaxFrames(long n) {
-            return new Options(topic, cameraId, encoding, fps, realtime, loop, n, startEpochMillis, keepGoing);
+            return edit(d -> d.maxFrames = n);
         }
 
         public Options withStartEpochMillis(long ms) {
-            return new Options(topic, cameraId, encoding, fps, realtime, loop, maxFrames, ms, keepGoing);
+            return edit(d -> d.startEpochMillis = ms);
         }
 
         public Options withKeepGoing(BooleanSupplier k) {
-            return new Options(topic, cameraId, encoding, fps, realtime, loop, maxFrames, startEpochMillis, k);
+            return edit(d -> d.keepGoing = k);
+        }
+
+        /** A copy with {@code change} applied, checked as a new one is. */
+        private Options edit(java.util.function.Consumer<Draft> change) {
+            Draft d = new Draft(this);
+            change.accept(d);
+            return new Options(d.topic, d.cameraId, d.encoding, d.fps, d.realtime, d.loop, d.maxFrames, d.startEpochMillis, d.keepGoing);
+        }
+    }
+
+    /** The components of an {@link Options} while one of its {@code with} methods changes one. */
+    private static final class Draft {
+        String topic;
+        String cameraId;
+        FrameEncoder.Settings encoding;
+        double fps;
+        boolean realtime;
+        boolean loop;
+        long maxFrames;
+        long startEpochMillis;
+        BooleanSupplier keepGoing;
+
+        Draft(Options o) {
+            topic = o.topic();
+            cameraId = o.cameraId();
+            encoding = o.encoding();
+            fps = o.fps();
+            realtime = o.realtime();
+            loop = o.loop();
+            maxFrames = o.maxFrames();
+            startEpochMillis = o.startEpochMillis();
+            keepGoing = o.keepGoing();
         }
     }
 
@@ -209,24 +240,8 @@ public final class VideoReplay {
 
     /** As {@link #producer(String)}, with the user's client properties (security settings) added. */
     public static KafkaProducer<byte[], byte[]> producer(String bootstrap, java.util.Map<String, String> client) {
-        Properties p = new Properties();
-        p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
-        p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
-        p.put(ProducerConfig.ACKS_CONFIG, "all");
-        p.put(ProducerConfig.LINGER_MS_CONFIG, 5);
-        p.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, "none");
-        p.put(ProducerConfig.CLIENT_ID_CONFIG, "engram-ingest-video");
-        p.putAll(client);
-        try {
-            return new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer());
-        } catch (KafkaException e) {
-            Throwable root = e;
-            while (root.getCause() != null) {
-                root = root.getCause();
-            }
-            throw new ConfigException("cannot use bootstrap servers '" + bootstrap + "': " + root.getMessage()
-                    + "; give --bootstrap-servers as HOST:PORT[,HOST:PORT...]", e);
-        }
+        return KafkaClients.ingestProducer(bootstrap, "engram-ingest-video",
+                java.util.Map.of(ProducerConfig.COMPRESSION_TYPE_CONFIG, "none"), client);
     }
 
     /** The record for one encoded frame. */
@@ -262,42 +277,69 @@ public final class VideoReplay {
      *     (after the producer's own retries): unknown topic, no access, ...
      */
     public static Summary send(FrameSource src, Options opts, Producer<byte[], byte[]> producer, ProgressListener listener) {
-        ProgressListener l = listener != null ? listener : ProgressListener.NONE;
-        BooleanSupplier keepGoing = opts.keepGoing();
-        AtomicLong acked = new AtomicLong();
-        AtomicReference<Exception> failure = new AtomicReference<>();
-        Queue<String[]> brokerRefusals = new ConcurrentLinkedQueue<>();
-        long startNanos = System.nanoTime();
-        long startEpoch = opts.startEpochMillis() >= 0 ? opts.startEpochMillis() : System.currentTimeMillis();
-        FrameRateFilter filter = new FrameRateFilter(opts.fps());
-        boolean live = src.live();
-        boolean pace = opts.realtime() && !live;
-
-        long read = 0;
-        long handed = 0;
-        long dropped = 0;
-        long tooLarge = 0;
-        long unreadable = 0;
-        long refusedByBroker = 0;
-        long bytes = 0;
-        long seq = 0;
-        int width = 0;
-        int height = 0;
-        boolean stopped = false;
-        boolean maxReached = false;
-        String sourceError = null;
-        // The timeline across --loop passes.
-        long passBase = 0;
-        long lastMedia = -1;
-        long lastDelta = 0;
-        boolean passUseful = false;
-        long paceOriginNanos = 0;
-        long paceOriginMedia = -1;
-
+        Replay replay = new Replay(src, opts, producer, listener != null ? listener : ProgressListener.NONE);
         try (FrameEncoder encoder = new FrameEncoder(opts.encoding())) {
+            replay.run(encoder);
+        }
+        return replay.finish();
+    }
+
+    /** How to make a too-large frame fit, for messages. */
+    public static String tooLargeFix(FrameEncoder.Format format) {
+        return format == FrameEncoder.Format.PNG ? TOO_LARGE_FIX_PNG : TOO_LARGE_FIX;
+    }
+
+    /**
+     * One {@link #send}: the loop over the source's frames, and the counts it reports. Owned by the
+     * calling thread; the producer's answers come through {@link Acks}.
+     */
+    private static final class Replay {
+        private final FrameSource src;
+        private final Options opts;
+        private final Producer<byte[], byte[]> producer;
+        private final ProgressListener l;
+        private final BooleanSupplier keepGoing;
+        private final Acks acks = new Acks();
+        private final Timeline timeline = new Timeline();
+        private final FrameRateFilter filter;
+        private final boolean live;
+        private final boolean pace;
+        private final long startNanos = System.nanoTime();
+        private final long startEpoch;
+
+        private long read;
+        private long handed;
+        private long dropped;
+        private long tooLarge;
+        private long unreadable;
+        private long refusedByBroker;
+        private long bytes;
+        private long seq;
+        private int width;
+        private int height;
+        private boolean stopped;
+        private boolean maxReached;
+        private String sourceError;
+        private long paceOriginNanos;
+        private long paceOriginMedia = -1;
+
+        Replay(FrameSource src, Options opts, Producer<byte[], byte[]> producer, ProgressListener l) {
+            this.src = src;
+            this.opts = opts;
+            this.producer = producer;
+            this.l = l;
+            this.keepGoing = opts.keepGoing();
+            this.startEpoch = opts.startEpochMillis() >= 0 ? opts.startEpochMillis() : System.currentTimeMillis();
+            this.filter = new FrameRateFilter(opts.fps());
+            this.live = src.live();
+            this.pace = opts.realtime() && !live;
+        }
+
+        /** Sends frames until the source ends (all passes), a stop, {@code maxFrames}, or a failed send. */
+        void run(FrameEncoder encoder) {
             while (true) {
-                refusedByBroker += drain(brokerRefusals, l, opts);
-                if (failure.get() != null) {
+                refusedByBroker += acks.drain(l, opts);
+                if (acks.failure.get() != null) {
                     break;
                 }
                 if (!keepGoing.getAsBoolean()) {
@@ -313,125 +355,181 @@ public final class VideoReplay {
                     f = src.next(keepGoing);
                 } catch (SkippedFrameException e) {
                     read++;
-                    unreadable++;
-                    l.refused(e.frame(), Refusal.UNREADABLE, e.getMessage());
-                    l.progress(read, handed);
+                    unreadable(e.frame(), e.getMessage());
                     continue;
                 } catch (IOException e) {
                     sourceError = e.getMessage();
                     break;
                 }
-                if (f == null) {
-                    if (!keepGoing.getAsBoolean()) {
-                        stopped = true;
-                        break;
-                    }
-                    if (opts.loop() && !live && passUseful) {
-                        try {
-                            if (src.rewind()) {
-                                long interval = src.frameRate() > 0 ? Math.round(1_000_000 / src.frameRate())
-                                        : lastDelta > 0 ? lastDelta : 100_000;
-                                passBase = lastMedia + interval;
-                                passUseful = false;
-                                continue;
-                            }
-                        } catch (IOException e) {
-                            sourceError = "cannot restart " + src.description() + " for --loop: " + e.getMessage();
-                        }
-                    }
+                if (f == null ? !nextPass() : !handle(f, encoder)) {
                     break;
                 }
-                read++;
-                long media = passBase + f.offsetMicros();
-                if (lastMedia >= 0 && media > lastMedia) {
-                    lastDelta = media - lastMedia;
-                }
-                lastMedia = Math.max(lastMedia, media);
-                if (!filter.keep(media)) {
-                    dropped++;
-                    passUseful = true;
-                    l.progress(read, handed);
-                    continue;
-                }
-                if (pace) {
-                    if (paceOriginMedia < 0) {
-                        paceOriginMedia = media;
-                        paceOriginNanos = System.nanoTime();
-                    }
-                    if (!Pacing.sleepUntil(paceOriginNanos + (media - paceOriginMedia) * 1000, keepGoing, MAX_SLEEP_MS, () -> { })) {
-                        stopped = true;
-                        break;
-                    }
-                }
-                FrameEncoder.Encoded encoded;
-                try {
-                    BufferedImage image = f.image();
-                    encoded = encoder.encode(image);
-                } catch (SkippedFrameException e) {
-                    unreadable++;
-                    l.refused(f.label(), Refusal.UNREADABLE, e.getMessage());
-                    l.progress(read, handed);
-                    continue;
-                } catch (IOException | RuntimeException e) {
-                    unreadable++;
-                    l.refused(f.label(), Refusal.UNREADABLE, f.label() + ": cannot encode it (" + e + ")");
-                    l.progress(read, handed);
-                    continue;
-                }
-                passUseful = true;
-                long ts = live && f.epochMillis() >= 0 ? f.epochMillis() : startEpoch + Math.floorDiv(media, 1000);
-                ProducerRecord<byte[], byte[]> rec = record(opts.topic(), opts.cameraId(), seq++, ts, encoded);
-                int size = recordSize(rec);
-                if (size > MAX_RECORD_BYTES) {
-                    tooLarge++;
-                    l.refused(f.label(), Refusal.TOO_LARGE, String.format(Locale.ROOT,
-                            "%s is %,d bytes as %dx%d %s, over the %,d-byte limit for a Kafka record; %s",
-                            f.label(), size, encoded.width(), encoded.height(), opts.encoding().format().lowerName(),
-                            MAX_RECORD_BYTES, tooLargeFix(opts.encoding().format())));
-                    l.progress(read, handed);
-                    continue;
-                }
-                String label = f.label();
-                producer.send(rec, (md, e) -> {
-                    if (e == null) {
-                        acked.incrementAndGet();
-                    } else if (e instanceof RecordTooLargeException) {
-                        brokerRefusals.add(new String[] {label, e.getMessage()});
-                    } else {
-                        failure.compareAndSet(null, e);
-                    }
-                });
-                handed++;
-                bytes += encoded.bytes().length;
-                width = encoded.width();
-                height = encoded.height();
-                l.progress(read, handed);
             }
         }
-        producer.flush();
-        refusedByBroker += drain(brokerRefusals, l, opts);
-        Exception e = failure.get();
-        if (e != null) {
-            throw new IllegalStateException("sending to topic '" + opts.topic() + "' failed after " + acked.get() + " frames: "
-                    + e.getMessage(), e);
+
+        /** At the source's end: true when another {@code loop} pass starts; false to end the replay. */
+        private boolean nextPass() {
+            if (!keepGoing.getAsBoolean()) {
+                stopped = true;
+                return false;
+            }
+            if (opts.loop() && !live && timeline.passUseful) {
+                try {
+                    if (src.rewind()) {
+                        timeline.nextPass(src.frameRate());
+                        return true;
+                    }
+                } catch (IOException e) {
+                    sourceError = "cannot restart " + src.description() + " for --loop: " + e.getMessage();
+                }
+            }
+            return false;
         }
-        return new Summary(read, acked.get(), dropped, tooLarge, unreadable, refusedByBroker, src.reconnectAttempts(), bytes,
-                width, height, Duration.ofNanos(System.nanoTime() - startNanos), stopped, maxReached, sourceError);
+
+        /** Drops, paces, encodes and sends one frame read; false when stopped while pacing. */
+        private boolean handle(CapturedFrame f, FrameEncoder encoder) {
+            read++;
+            long media = timeline.media(f.offsetMicros());
+            if (!filter.keep(media)) {
+                dropped++;
+                timeline.passUseful = true;
+                l.progress(read, handed);
+                return true;
+            }
+            if (pace && !paceTo(media)) {
+                stopped = true;
+                return false;
+            }
+            FrameEncoder.Encoded encoded = encode(f, encoder);
+            if (encoded == null) {
+                return true;
+            }
+            timeline.passUseful = true;
+            long ts = live && f.epochMillis() >= 0 ? f.epochMillis() : startEpoch + Math.floorDiv(media, 1000);
+            send(f.label(), record(opts.topic(), opts.cameraId(), seq++, ts, encoded), encoded);
+            return true;
+        }
+
+        /** Waits until the frame at {@code media} is due, the first paced frame setting the clock; false when stopped. */
+        private boolean paceTo(long media) {
+            if (paceOriginMedia < 0) {
+                paceOriginMedia = media;
+                paceOriginNanos = System.nanoTime();
+            }
+            return Pacing.sleepUntil(paceOriginNanos + (media - paceOriginMedia) * 1000, keepGoing, MAX_SLEEP_MS, () -> { });
+        }
+
+        /** The encoded frame; null when it cannot be decoded or encoded (reported and counted). */
+        private FrameEncoder.Encoded encode(CapturedFrame f, FrameEncoder encoder) {
+            try {
+                BufferedImage image = f.image();
+                return encoder.encode(image);
+            } catch (SkippedFrameException e) {
+                unreadable(f.label(), e.getMessage());
+            } catch (IOException | RuntimeException e) {
+                unreadable(f.label(), f.label() + ": cannot encode it (" + e + ")");
+            }
+            return null;
+        }
+
+        /** Hands the record to the producer, or refuses it when it is over {@link #MAX_RECORD_BYTES}. */
+        private void send(String label, ProducerRecord<byte[], byte[]> rec, FrameEncoder.Encoded encoded) {
+            int size = recordSize(rec);
+            if (size > MAX_RECORD_BYTES) {
+                tooLarge++;
+                l.refused(label, Refusal.TOO_LARGE, String.format(Locale.ROOT,
+                        "%s is %,d bytes as %dx%d %s, over the %,d-byte limit for a Kafka record; %s",
+                        label, size, encoded.width(), encoded.height(), opts.encoding().format().lowerName(),
+                        MAX_RECORD_BYTES, tooLargeFix(opts.encoding().format())));
+                l.progress(read, handed);
+                return;
+            }
+            producer.send(rec, acks.callback(label));
+            handed++;
+            bytes += encoded.bytes().length;
+            width = encoded.width();
+            height = encoded.height();
+            l.progress(read, handed);
+        }
+
+        private void unreadable(String label, String detail) {
+            unreadable++;
+            l.refused(label, Refusal.UNREADABLE, detail);
+            l.progress(read, handed);
+        }
+
+        /** Flushes the producer and counts what the broker answered. */
+        Summary finish() {
+            producer.flush();
+            refusedByBroker += acks.drain(l, opts);
+            Exception e = acks.failure.get();
+            if (e != null) {
+                throw new IllegalStateException("sending to topic '" + opts.topic() + "' failed after " + acks.acked.get() + " frames: "
+                        + e.getMessage(), e);
+            }
+            return new Summary(read, acks.acked.get(), dropped, tooLarge, unreadable, refusedByBroker, src.reconnectAttempts(), bytes,
+                    width, height, Duration.ofNanos(System.nanoTime() - startNanos), stopped, maxReached, sourceError);
+        }
     }
 
-    /** How to make a too-large frame fit, for messages. */
-    public static String tooLargeFix(FrameEncoder.Format format) {
-        return format == FrameEncoder.Format.PNG ? TOO_LARGE_FIX_PNG : TOO_LARGE_FIX;
+    /** Media time in microseconds across {@code loop} passes: each pass continues one frame interval after the last frame. */
+    private static final class Timeline {
+        private long passBase;
+        private long lastMedia = -1;
+        private long lastDelta;
+        /** Whether this pass had a frame kept or dropped for rate: a pass of only unreadable frames ends the loop. */
+        boolean passUseful;
+
+        /** The media time of a frame at {@code offsetMicros} into the current pass. */
+        long media(long offsetMicros) {
+            long media = passBase + offsetMicros;
+            if (lastMedia >= 0 && media > lastMedia) {
+                lastDelta = media - lastMedia;
+            }
+            lastMedia = Math.max(lastMedia, media);
+            return media;
+        }
+
+        /** Starts the next pass, one frame interval (the source's, else the last seen, else 100 ms) after the last frame. */
+        void nextPass(double frameRate) {
+            long interval = frameRate > 0 ? Math.round(1_000_000 / frameRate) : lastDelta > 0 ? lastDelta : 100_000;
+            passBase = lastMedia + interval;
+            passUseful = false;
+        }
     }
 
-    private static int drain(Queue<String[]> refusals, ProgressListener l, Options opts) {
-        int n = 0;
-        String[] r;
-        while ((r = refusals.poll()) != null) {
-            n++;
-            l.refused(r[0], Refusal.BROKER, r[0] + " was rejected by the broker: " + r[1] + "; " + tooLargeFix(opts.encoding().format())
-                    + ", or raise the topic's max.message.bytes");
+    /**
+     * The producer's answers to one replay's frames. They come on the producer's I/O thread; the
+     * replay's thread reads them, and reports the broker's refusals to its listener, through {@link #drain}.
+     */
+    private static final class Acks {
+        final AtomicLong acked = new AtomicLong();
+        final AtomicReference<Exception> failure = new AtomicReference<>();
+        private final Queue<String[]> brokerRefusals = new ConcurrentLinkedQueue<>();
+
+        /** The send callback for the frame {@code label}. */
+        Callback callback(String label) {
+            return (md, e) -> {
+                if (e == null) {
+                    acked.incrementAndGet();
+                } else if (e instanceof RecordTooLargeException) {
+                    brokerRefusals.add(new String[] {label, e.getMessage()});
+                } else {
+                    failure.compareAndSet(null, e);
+                }
+            };
         }
-        return n;
+
+        /** Reports the broker's refusals since the last call; returns how many. */
+        int drain(ProgressListener l, Options opts) {
+            int n = 0;
+            String[] r;
+            while ((r = brokerRefusals.poll()) != null) {
+                n++;
+                l.refused(r[0], Refusal.BROKER, r[0] + " was rejected by the broker: " + r[1] + "; " + tooLargeFix(opts.encoding().format())
+                        + ", or raise the topic's max.message.bytes");
+            }
+            return n;
+        }
     }
 }

@@ -137,7 +137,15 @@ class LiveMjpegIngestIT {
         assertTrue(e.contains("engram: reconnected to http://127.0.0.1:"), e);
 
         // Read on past FRAMES: a frame sent twice would show.
-        List<ConsumerRecord<byte[], byte[]>> got = TopicReader.readCommitted(kafka.bootstrap(), topic, FRAMES, WAIT);
+        assertEachFrameOnceAcrossTheOutage(TopicReader.readCommitted(kafka.bootstrap(), topic, FRAMES, WAIT), cutAt, restartedAt);
+    }
+
+    /**
+     * Every record a whole image of the served size, {@code seq} 0, 1, 2, ... and served frames in
+     * order, each from before the cut at {@code cutAt} or after the restart at {@code restartedAt}.
+     */
+    private static void assertEachFrameOnceAcrossTheOutage(List<ConsumerRecord<byte[], byte[]>> got, long cutAt, long restartedAt)
+            throws java.io.IOException {
         assertEquals(FRAMES, got.size(), "each frame once");
         long before = 0;
         long after = 0;

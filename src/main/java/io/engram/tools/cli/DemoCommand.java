@@ -96,7 +96,7 @@ public final class DemoCommand implements Callable<Integer> {
         long warmup = cfg.settings(ForecastSettings.class).scoring().warmupSteps();
         SensorSimulator sim = new SensorSimulator(n, 42, warmup + 100, 400);
         try (Shutdown shutdown = Shutdown.onCtrlC("engram-demo-shutdown", Duration.ofSeconds(90))) {
-            Path stateDir = Files.createTempDirectory("engram-demo-state-");
+            Path stateDir = demoStateDir();
             try {
                 return run(cfg, sim, warmup, stateDir, shutdown);
             } finally {
@@ -224,6 +224,20 @@ public final class DemoCommand implements Callable<Integer> {
             return new MetricsServer(registry, host, port, notReady);
         } catch (java.net.BindException e) {
             return new MetricsServer(registry, host, 0, notReady);
+        }
+    }
+
+    /**
+     * A fresh state directory for this demo, deleted when it ends: under {@code ~/.engram} rather
+     * than the OS temp directory, where Kafka Streams warns at every start (the OS may clear it);
+     * the temp directory only when the home directory is not writable.
+     */
+    private static Path demoStateDir() throws java.io.IOException {
+        try {
+            Path home = Files.createDirectories(Path.of(System.getProperty("user.home"), ".engram"));
+            return Files.createTempDirectory(home, "demo-state-");
+        } catch (java.io.IOException | RuntimeException e) {
+            return Files.createTempDirectory("engram-demo-state-");
         }
     }
 

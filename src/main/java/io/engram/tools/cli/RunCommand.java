@@ -37,7 +37,9 @@ public final class RunCommand implements Callable<Integer> {
     @Mixin
     KafkaOptions kafka = new KafkaOptions();
 
-    @Option(names = "--state-dir", defaultValue = "${java.io.tmpdir}/engram-state",
+    // Not under the OS temp directory, which the OS may clear under a running pipeline (Kafka
+    // Streams warns at every start when state.dir is there).
+    @Option(names = "--state-dir", defaultValue = "${user.home}/.engram/state",
             description = "Kafka Streams state directory (default: ${DEFAULT-VALUE}).")
     Path stateDir;
 

@@ -195,7 +195,7 @@ public final class VideoBenchmark {
             progress.printf(Locale.ROOT, "  warm-up latency pass (dropped): p50 %.0f ms, p99 %.0f ms%n", w.p50Ms(), w.p99Ms());
         }
 
-        /** Each layout and profile: its median frames/s, and its latency at each of {@link #LOADS} of it. */
+        /** Each layout and profile: its median frames/s, and its latency at each of {@link VideoBenchmark#LOADS} of it. */
         List<Pass> latencyPasses(java.util.Map<String, List<Double>> rates) throws Exception {
             List<Pass> passes = new ArrayList<>();
             for (FrameStage.Layout layout : FrameStage.Layout.values()) {

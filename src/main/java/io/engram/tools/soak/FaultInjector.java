@@ -9,7 +9,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Random;
 import java.util.Set;
 
 /**
@@ -20,24 +19,16 @@ import java.util.Set;
  * of its own.
  */
 final class FaultInjector {
-    private final Soak.Options o;
-    private final List<SoakLane> lanes;
-    private final SoakBroker broker;
-    private final Random random;
-    private final SoakLog log;
+    private final SoakSetup setup;
 
-    FaultInjector(Soak.Options o, List<SoakLane> lanes, SoakBroker broker, Random random, SoakLog log) {
-        this.o = o;
-        this.lanes = lanes;
-        this.broker = broker;
-        this.random = random;
-        this.log = log;
+    FaultInjector(SoakSetup setup) {
+        this.setup = setup;
     }
 
     /** Injects {@code f} (into {@code lane}, unless it hits the broker) and waits for the recovery. */
     Injected inject(Fault f, SoakLane lane, OutputWatch watch) throws Exception {
-        double at = log.seconds();
-        List<SoakLane> affected = f == Fault.BROKER_RESTART ? lanes : List.of(lane);
+        double at = setup.log().seconds();
+        List<SoakLane> affected = f == Fault.BROKER_RESTART ? setup.lanes() : List.of(lane);
         Map<String, Set<Integer>> expect = new LinkedHashMap<>();
         affected.forEach(l -> expect.put(l.predictions(), watch.partitionsWithOutput(l.predictions())));
         long start = System.nanoTime();
@@ -48,19 +39,20 @@ final class FaultInjector {
             case JOIN -> join(lane, fresh);
         };
         watch.mark(); // the fault is done: output from now on is new
-        log.say("fault %s: %s", f.id(), target);
+        setup.log().say("fault %s: %s", f.id(), target);
         for (EngramProcess p : fresh) {
             p.awaitRunning(Soak.START);
         }
         long recovered = watch.awaitOutputSinceMark(expect, Soak.RECOVERY_LIMIT);
         double recovery = recovered >= 0 ? (recovered - start) / 1e9 : -1;
-        log.say("  %s", recovery >= 0 ? String.format(Locale.ROOT, "recovered in %.1f s", recovery) : "NOT recovered in " + Soak.RECOVERY_LIMIT);
+        setup.log().say("  %s", recovery >= 0 ? String.format(Locale.ROOT, "recovered in %.1f s", recovery)
+                : "NOT recovered in " + Soak.RECOVERY_LIMIT);
         return new Injected(f, target, at, recovery);
     }
 
     /** Kill -9 or graceful stop of an instance (its state deleted for {@link Fault#LOST_STATE}), restarted on its state directory. */
     private String replaceInstance(Fault f, SoakLane lane, List<EngramProcess> fresh) throws InterruptedException {
-        EngramProcess victim = lane.instances.pick(random);
+        EngramProcess victim = lane.instances.pick(setup.random());
         Path dir = victim.stateDir();
         if (f == Fault.RESTART) {
             victim.stop();
@@ -71,24 +63,24 @@ final class FaultInjector {
         if (f == Fault.LOST_STATE) {
             Soak.deleteRecursively(dir);
         }
-        fresh.add(lane.instances.start(dir, broker.bootstrap()));
+        fresh.add(lane.instances.start(dir, setup.broker().bootstrap()));
         return victim.name();
     }
 
     private String restartBroker() throws InterruptedException {
-        broker.restart(o.brokerDown());
-        return "broker :" + broker.port();
+        setup.broker().restart(setup.o().brokerDown());
+        return "broker :" + setup.broker().port();
     }
 
     /** A new instance joins; at {@code instances + 2} live, the oldest extra one leaves first. */
     private String join(SoakLane lane, List<EngramProcess> fresh) throws InterruptedException {
         String target = "";
-        if (lane.instances.count() >= o.instances() + 2) {
-            EngramProcess leaving = lane.instances.removeAt(o.instances());
+        if (lane.instances.count() >= setup.o().instances() + 2) {
+            EngramProcess leaving = lane.instances.removeAt(setup.o().instances());
             leaving.stop();
             target = leaving.name() + " leaves, ";
         }
-        EngramProcess joining = lane.instances.start(null, broker.bootstrap());
+        EngramProcess joining = lane.instances.start(null, setup.broker().bootstrap());
         fresh.add(joining);
         return target + joining.name() + " joins";
     }

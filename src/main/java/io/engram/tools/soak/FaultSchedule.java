@@ -23,11 +23,11 @@ final class FaultSchedule {
     private final Random random;
     private final FaultInjector injector;
 
-    FaultSchedule(Soak.Options o, List<SoakLane> lanes, Random random, FaultInjector injector) {
-        this.duration = o.duration();
-        this.faultEvery = o.faultEvery();
-        this.lanes = lanes;
-        this.random = random;
+    FaultSchedule(SoakSetup setup, FaultInjector injector) {
+        this.duration = setup.o().duration();
+        this.faultEvery = setup.o().faultEvery();
+        this.lanes = setup.lanes();
+        this.random = setup.random();
         this.injector = injector;
     }
 

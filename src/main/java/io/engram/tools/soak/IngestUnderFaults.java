@@ -4,7 +4,6 @@ import io.engram.tools.harness.Feeder;
 import io.engram.tools.kafka.KafkaClients;
 import io.engram.tools.soak.Soak.Injected;
 import java.util.List;
-import java.util.Random;
 import java.util.stream.Collectors;
 
 /**
@@ -17,54 +16,45 @@ final class IngestUnderFaults {
     /** How long ingest took, and the faults injected meanwhile. */
     record Result(double ingestSeconds, List<Injected> faults) {}
 
-    private final Soak.Options o;
-    private final List<SoakLane> lanes;
-    private final SoakBroker broker;
-    private final SoakLog log;
-    private final FaultSchedule schedule;
+    private final SoakSetup setup;
 
-    /** @param random the soak's seeded random, which picks the faults and their targets */
-    IngestUnderFaults(Soak.Options o, List<SoakLane> lanes, SoakBroker broker, Random random, SoakLog log) {
-        this.o = o;
-        this.lanes = lanes;
-        this.broker = broker;
-        this.log = log;
-        this.schedule = new FaultSchedule(o, lanes, random, new FaultInjector(o, lanes, broker, random, log));
+    IngestUnderFaults(SoakSetup setup) {
+        this.setup = setup;
     }
 
     Result run() throws Exception {
-        try (OutputWatch watch = new OutputWatch(bootstrap(), lanes.stream()
+        try (OutputWatch watch = new OutputWatch(bootstrap(), setup.lanes().stream()
                 .collect(Collectors.toMap(SoakLane::predictions, l -> l.spec.topics().partitions())))) {
             startInstances();
-            log.say("%d pipelines x %d instances running on %s", lanes.size(), o.instances(), bootstrap());
+            setup.log().say("%d pipelines x %d instances running on %s", setup.lanes().size(), setup.o().instances(), bootstrap());
             long ingestStart = System.nanoTime();
             startFeeders();
-            List<Injected> injected = schedule.run(watch, ingestStart);
-            for (SoakLane l : lanes) {
+            List<Injected> injected = new FaultSchedule(setup, new FaultInjector(setup)).run(watch, ingestStart);
+            for (SoakLane l : setup.lanes()) {
                 l.feeder.awaitSent(l.input.records().size(), Soak.SETTLE);
             }
             double ingestSeconds = (System.nanoTime() - ingestStart) / 1e9;
-            log.say("all input sent");
+            setup.log().say("all input sent");
             return new Result(ingestSeconds, injected);
         }
     }
 
     /** {@code instances} of each pipeline, each running. */
     private void startInstances() throws InterruptedException {
-        for (SoakLane l : lanes) {
-            for (int i = 0; i < o.instances(); i++) {
+        for (SoakLane l : setup.lanes()) {
+            for (int i = 0; i < setup.o().instances(); i++) {
                 l.instances.start(null, bootstrap());
             }
         }
-        for (SoakLane l : lanes) {
+        for (SoakLane l : setup.lanes()) {
             l.instances.awaitRunning(Soak.START);
         }
     }
 
     /** A feeder per lane, in chunks of a tenth of a second's input, allowed to send it all. */
     private void startFeeders() {
-        for (SoakLane l : lanes) {
-            double rate = l.rate(o);
+        for (SoakLane l : setup.lanes()) {
+            double rate = l.rate(setup.o());
             int chunk = (int) Math.max(1, Math.round(rate / 10));
             l.feeder = new Feeder(KafkaClients.producer(bootstrap()), l.input.records(), chunk, 100);
             l.feeder.allow(l.input.records().size());
@@ -72,6 +62,6 @@ final class IngestUnderFaults {
     }
 
     private String bootstrap() {
-        return broker.bootstrap();
+        return setup.broker().bootstrap();
     }
 }

@@ -187,7 +187,7 @@ public final class Soak {
         for (SoakLane l : lanes) {
             broker.createTopics(l.spec);
         }
-        IngestUnderFaults.Result ingest = new IngestUnderFaults(o, lanes, broker, random, log).run();
+        IngestUnderFaults.Result ingest = new IngestUnderFaults(new SoakSetup(o, lanes, broker, random, log)).run();
         List<PipelineResult> results = new ArrayList<>();
         for (SoakLane l : lanes) {
             RunOutputs got = l.settleAndRead(broker.bootstrap());

@@ -2,10 +2,7 @@ package io.engram.tools.bench;
 
 import io.engram.engine.runtime.PipelineRunner;
 import io.engram.tools.broker.EmbeddedKafka;
-import io.engram.engine.model.EncoderModel;
 import io.engram.engine.model.ModelManifest;
-import io.engram.engine.model.StepSession;
-import io.engram.engine.model.OnnxStep;
 import io.engram.engine.pipeline.video.FrameEncodeProcessor;
 import io.engram.engine.pipeline.video.FramePreprocessor;
 import io.engram.engine.pipeline.video.FrameStage;
@@ -124,59 +121,37 @@ public final class VideoBenchmark {
                         pr.threads(), pr.standbyReplicas(), profile));
     }
 
+    /** Runs the four steps (see the class comment) and returns their figures; progress goes to {@code progress}. */
     public static Report run(PipelineSpec base, Path clipDir, int frameCount, int rounds, int latencySeconds, PrintStream progress)
             throws Exception {
         List<byte[]> jpegs = frames(clipDir, Math.min(frameCount, 2000));
         ModelManifest em = ModelManifest.load(base.settings(VideoActivityPipeline.Settings.class).encoderManifest());
-
         // 1. Raw encoder throughput on decoded, preprocessed frames (batch 1, one thread, as the pipeline runs it).
-        double rawFps;
-        try (EncoderModel enc = EncoderModel.load(em, 1); EncoderModel.Batch batch = enc.newBatch(1)) {
-            FramePreprocessor pre = new FramePreprocessor(em.image(), Long.MAX_VALUE);
-            List<float[]> inputs = new ArrayList<>();
-            for (int i = 0; i < Math.min(200, jpegs.size()); i++) {
-                float[] in = new float[em.input().size()];
-                pre.toInput(pre.decode(jpegs.get(i), FramePreprocessor.JPEG), in);
-                inputs.add(in);
-            }
-            float[] feats = new float[em.output().size()];
-            for (int i = 0; i < 200; i++) {
-                batch.encode(inputs.get(i % inputs.size()), feats); // warm-up
-            }
-            long t0 = System.nanoTime();
-            for (int i = 0; i < frameCount; i++) {
-                batch.encode(inputs.get(i % inputs.size()), feats);
-            }
-            rawFps = frameCount / ((System.nanoTime() - t0) / 1e9);
-        }
-
+        double rawFps = EncoderBenchmark.rawFps(em, jpegs, frameCount);
         // 2. The same work as the pipeline without Kafka: decode, preprocess, encode, step the GRU.
-        double computeFps = 0;
-        try (EncoderModel enc = EncoderModel.load(em, 1); EncoderModel.Batch batch = enc.newBatch(1);
-                StepSession gru = StepSession.load(ModelManifest.load(base.modelManifest())); OnnxStep stepper = gru.newStep(1)) {
-            FramePreprocessor pre = new FramePreprocessor(em.image(), Long.MAX_VALUE);
-            float[] in = new float[em.input().size()];
-            float[] feats = new float[em.output().size()];
-            float[] state = new float[gru.manifest().stateFloats()];
-            float[] probs = new float[gru.manifest().output().size()];
-            BufferedImage last = null;
-            for (int pass = 0; pass < 2; pass++) { // the first pass warms up the JIT
-                long t0 = System.nanoTime();
-                for (int i = 0; i < frameCount; i++) {
-                    last = pre.decode(jpegs.get(i % jpegs.size()), FramePreprocessor.JPEG, last); // as the pipeline decodes
-                    pre.toInput(last, in);
-                    batch.encode(in, feats);
-                    stepper.step(feats, state, probs);
-                }
-                computeFps = frameCount / ((System.nanoTime() - t0) / 1e9);
-            }
-        }
+        double computeFps = EncoderBenchmark.computeFps(base, em, jpegs, frameCount);
         progress.printf(Locale.ROOT, "  encoder alone %.0f frames/s; decode + CNN + GRU without Kafka %.0f frames/s%n", rawFps, computeFps);
-
-        List<Pass> passes = new ArrayList<>();
         try (EmbeddedKafka kafka = EmbeddedKafka.start()) {
-            String bootstrap = kafka.bootstrapServers();
+            OnBroker b = new OnBroker(base, kafka.bootstrapServers(), jpegs, frameCount, rounds, latencySeconds, progress);
             // 3. Throughput: the frames are produced once; each pass reads them all from the start.
+            String input = b.produceFrames();
+            java.util.Map<String, List<Double>> rates = b.throughputRounds(input);
+            // 4. Latency of each layout and profile, after a pass that warms up the JVM.
+            b.warmUpLatency(rates);
+            List<Pass> passes = b.latencyPasses(rates);
+            Pass refineOff = base.settings(VideoActivityPipeline.Settings.class).refine() != null ? b.refineOff(input, passes) : null;
+            return new Report(rawFps, computeFps, passes, refineOff);
+        }
+    }
+
+    /**
+     * Steps 3 and 4: the pipeline's variants on one in-process broker at {@code bootstrap}, whose
+     * lifetime the caller owns; each pass starts and closes a pipeline of its own.
+     */
+    private record OnBroker(PipelineSpec base, String bootstrap, List<byte[]> jpegs, int frameCount, int rounds, int latencySeconds,
+            PrintStream progress) {
+        /** Produces the frames once, to a topic of their own; returns that topic. */
+        String produceFrames() throws Exception {
             String input = base.topics().name("frames") + "-bench";
             EmbeddedKafka.createTopics(bootstrap, base.topics().partitions(), (short) 1, input);
             try (KafkaProducer<String, byte[]> p = producer(bootstrap)) {
@@ -185,8 +160,15 @@ public final class VideoBenchmark {
                 }
                 p.flush();
             }
-            // Rounds of every layout and profile in turn; each figure is the median of the rounds
-            // after the first (the first pass of a JVM runs Kafka Streams' code cold).
+            return input;
+        }
+
+        /**
+         * Rounds of every layout and profile in turn; each figure is the median of the rounds after
+         * the first (the first pass of a JVM runs Kafka Streams' code cold). Frames/s by
+         * {@code layout-profile}, one per round.
+         */
+        java.util.Map<String, List<Double>> throughputRounds(String input) throws Exception {
             java.util.Map<String, List<Double>> rates = new java.util.LinkedHashMap<>();
             for (int round = 0; round < Math.max(1, rounds); round++) {
                 for (FrameStage.Layout layout : FrameStage.Layout.values()) {
@@ -198,13 +180,24 @@ public final class VideoBenchmark {
                     }
                 }
             }
-            // One latency pass whose figures are dropped: the first live pass of a JVM is slow (JIT
-            // compilation of the producer, consumer and pipeline paths at a live rate), measured at
-            // p99 three times that of the passes after it.
+            return rates;
+        }
+
+        /**
+         * One latency pass whose figures are dropped: the first live pass of a JVM is slow (JIT
+         * compilation of the producer, consumer and pipeline paths at a live rate), measured at p99
+         * three times that of the passes after it.
+         */
+        void warmUpLatency(java.util.Map<String, List<Double>> rates) throws Exception {
             double warm = Benchmarks.medianAfterFirst(rates.get("fused-" + PipelineSpec.Processing.LIVE)) * 0.5;
             Latency w = latency(variant(base, FrameStage.Layout.FUSED, PipelineSpec.Processing.LIVE), bootstrap, jpegs, warm, 0.5,
                     latencySeconds);
             progress.printf(Locale.ROOT, "  warm-up latency pass (dropped): p50 %.0f ms, p99 %.0f ms%n", w.p50Ms(), w.p99Ms());
+        }
+
+        /** Each layout and profile: its median frames/s, and its latency at each of {@link VideoBenchmark#LOADS} of it. */
+        List<Pass> latencyPasses(java.util.Map<String, List<Double>> rates) throws Exception {
+            List<Pass> passes = new ArrayList<>();
             for (FrameStage.Layout layout : FrameStage.Layout.values()) {
                 for (String profile : PROFILES) {
                     PipelineSpec v = variant(base, layout, profile);
@@ -220,27 +213,28 @@ public final class VideoBenchmark {
                     passes.add(new Pass(layout, profile, fps, latencies));
                 }
             }
-            VideoActivityPipeline.Settings settings = base.settings(VideoActivityPipeline.Settings.class);
-            if (settings.refine() != null) {
-                // The cost of refinement: the fused, live pipeline without it, in rounds as above,
-                // and its latency at the same offered rate as the refined one's 50%.
-                PipelineSpec off = variant(base, FrameStage.Layout.FUSED, PipelineSpec.Processing.LIVE);
-                off = off.withSettings(off.settings(VideoActivityPipeline.Settings.class).withRefine(null));
-                List<Double> offRates = new ArrayList<>();
-                for (int round = 0; round < Math.max(1, rounds); round++) {
-                    offRates.add(throughput(off, bootstrap, input, frameCount, "fused-live-norefine-" + round));
-                    progress.printf(Locale.ROOT, "  round %d, fused, live, refinement off: %.0f frames/s%n", round, offRates.get(round));
-                }
-                Pass on = passes.stream().filter(x -> x.layout() == FrameStage.Layout.FUSED && x.profile().equals(PipelineSpec.Processing.LIVE))
-                        .findFirst().orElseThrow();
-                Latency l = latency(off, bootstrap, jpegs, on.at(0.5).rateFps(), 0.5, latencySeconds);
-                progress.printf(Locale.ROOT, "  fused, live, refinement off, at %.0f frames/s: p50 %.0f ms, p99 %.0f ms%n", l.rateFps(), l.p50Ms(),
-                        l.p99Ms());
-                return new Report(rawFps, computeFps, passes,
-                        new Pass(FrameStage.Layout.FUSED, PipelineSpec.Processing.LIVE, Benchmarks.medianAfterFirst(offRates), List.of(l)));
-            }
+            return passes;
         }
-        return new Report(rawFps, computeFps, passes, null);
+
+        /**
+         * The cost of refinement: the fused, live pipeline without it, in rounds as above, and its
+         * latency at the same offered rate as the refined one's 50%.
+         */
+        Pass refineOff(String input, List<Pass> passes) throws Exception {
+            PipelineSpec off = variant(base, FrameStage.Layout.FUSED, PipelineSpec.Processing.LIVE);
+            off = off.withSettings(off.settings(VideoActivityPipeline.Settings.class).withRefine(null));
+            List<Double> offRates = new ArrayList<>();
+            for (int round = 0; round < Math.max(1, rounds); round++) {
+                offRates.add(throughput(off, bootstrap, input, frameCount, "fused-live-norefine-" + round));
+                progress.printf(Locale.ROOT, "  round %d, fused, live, refinement off: %.0f frames/s%n", round, offRates.get(round));
+            }
+            Pass on = passes.stream().filter(x -> x.layout() == FrameStage.Layout.FUSED && x.profile().equals(PipelineSpec.Processing.LIVE))
+                    .findFirst().orElseThrow();
+            Latency l = latency(off, bootstrap, jpegs, on.at(0.5).rateFps(), 0.5, latencySeconds);
+            progress.printf(Locale.ROOT, "  fused, live, refinement off, at %.0f frames/s: p50 %.0f ms, p99 %.0f ms%n", l.rateFps(), l.p50Ms(),
+                    l.p99Ms());
+            return new Pass(FrameStage.Layout.FUSED, PipelineSpec.Processing.LIVE, Benchmarks.medianAfterFirst(offRates), List.of(l));
+        }
     }
 
     /** Frames/s of {@code spec} over the {@code frameCount} frames on {@code input}, from its first prediction to its last. */

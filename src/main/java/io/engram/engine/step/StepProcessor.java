@@ -107,14 +107,8 @@ public final class StepProcessor<I, P> implements Processor<String, byte[], Stri
 
     @Override
     public void process(Record<String, byte[]> record) {
-        String key = record.key();
-        if (key == null) {
-            throw new BadInputException(Reason.NULL_KEY, "record has no key; the key must be the stream (or camera) id");
-        }
-        String control = StateLifecycle.control(record.headers());
-        if (control == null && record.value() != null) {
-            control = head.controlInValue(record.value());
-        }
+        String key = InputChecks.key(record, "record has no key; the key must be the stream (or camera) id");
+        String control = InputChecks.control(record, head::controlInValue);
         if (control != null) {
             control(key, control, record.timestamp());
             return;
@@ -171,10 +165,7 @@ public final class StepProcessor<I, P> implements Processor<String, byte[], Stri
 
     /** A control record: the only command is {@value StateLifecycle#RESET_COMMAND}, which deletes the stream's state. */
     private void control(String key, String command, long timestamp) {
-        if (!command.equals(StateLifecycle.RESET_COMMAND)) {
-            throw new BadInputException(Reason.BAD_FIELD, "control record for stream " + key + " asks for '" + command
-                    + "'; the only control is " + StateLifecycle.RESET_COMMAND);
-        }
+        InputChecks.requireReset(command, "stream " + key);
         StreamState<P> old = store.get(key);
         store.delete(key);
         lifecycle.forget(key);

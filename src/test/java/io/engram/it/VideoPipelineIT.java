@@ -88,7 +88,7 @@ class VideoPipelineIT {
                     "--topic", t.name("frames"), "-b", kafka.bootstrap(), "--format", "png", "--source-fps", "10", "--no-progress");
             assertEquals(0, code, err.toString());
 
-            int lag = cfg.settings(io.engram.engine.pipeline.activity.VideoActivityPipeline.Settings.class).refine().lag();
+            int lag = cfg.settings(io.engram.engine.pipeline.activity.VideoActivityPipeline.INSTANCE).refine().lag();
             Map<String, List<ConsumerRecord<byte[], byte[]>>> out = read(cfg, Map.of("predictions", n, "features", n,
                     PipelineTopics.DEAD_LETTER, 1, "events", 2, "refined", n - lag));
             List<ConsumerRecord<byte[], byte[]>> preds = out.get("predictions");

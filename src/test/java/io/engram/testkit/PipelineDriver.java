@@ -52,7 +52,9 @@ public final class PipelineDriver implements AutoCloseable {
         owned.add(model);
         this.metrics = EngramMetrics.unbound(spec.name());
         this.stateDir = Files.createTempDirectory("engram-ttd-");
-        this.driver = new TopologyTestDriver(spec.kind().build(spec, manifest, model, metrics, owned),
+        io.engram.engine.config.BuiltPipeline built = spec.kind().build(spec, manifest, model, metrics);
+        owned.add(built);
+        this.driver = new TopologyTestDriver(built.topology(),
                 PipelineRunner.streamsProperties(spec, "ttd:9092", stateDir, metrics));
     }
 
@@ -67,8 +69,8 @@ public final class PipelineDriver implements AutoCloseable {
      * other pipeline as it is. For tests of the step that send it its input records directly.
      */
     public static PipelineDriver stepFed(PipelineSpec spec) throws Exception {
-        if (spec.settings() instanceof VideoActivityPipeline.Settings s) {
-            spec = spec.withSettings(s.withLayout(FrameStage.Layout.SPLIT, true));
+        if (spec.kind() == VideoActivityPipeline.INSTANCE) {
+            spec = spec.withSettings(spec.settings(VideoActivityPipeline.INSTANCE).withLayout(FrameStage.Layout.SPLIT, true));
         }
         return new PipelineDriver(spec);
     }

@@ -12,7 +12,7 @@ import java.util.Set;
  * roles with their default names, step input role, default store and metrics port, own sections
  * and extra keys. A kind then writes only {@link #settings} and {@link #build}. Immutable.
  */
-public abstract class AbstractPipelineKind implements PipelineKind {
+public abstract class AbstractPipelineKind<S> implements PipelineKind<S> {
     private final String type;
     private final Map<String, String> topics;
     private final String stepInputRole;

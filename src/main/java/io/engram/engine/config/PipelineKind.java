@@ -15,8 +15,11 @@ import org.apache.kafka.streams.Topology;
  * sections. The common sections ({@code topics}, {@code model}, {@code state}, {@code processing},
  * {@code metrics}) are parsed once by {@link PipelineSpec}; a kind parses only its own and builds
  * its topology around the one {@link StepProcessor}. Implementations are stateless singletons.
+ *
+ * @param <S> the kind's own settings, as {@link #settings} parses them and
+ *     {@link PipelineSpec#settings(PipelineKind)} gives them back
  */
-public interface PipelineKind {
+public interface PipelineKind<S> {
     /** The value of {@code type:} that selects this kind. */
     String type();
 
@@ -62,13 +65,15 @@ public interface PipelineKind {
     }
 
     /** Parses and validates the kind's own settings; errors name the file and key ({@link ConfigReader#error}). */
-    Object settings(ConfigReader reader, JsonNode root);
+    S settings(ConfigReader reader, JsonNode root);
 
     /**
-     * Checks that the model suits this kind, loads any further models (adding them to {@code owned},
-     * which the caller closes), and builds the topology.
+     * Checks that the model suits this kind, loads any further models and builds the topology. The
+     * further models come back with the topology, owned by the caller from then on; when the build
+     * fails, the kind closes what it had loaded before it throws.
      *
-     * @param model the loaded step model, shared by all tasks; null builds the baseline with the model call removed
+     * @param model the loaded step model, shared by all tasks and still owned by the caller; null
+     *     builds the baseline with the model call removed
      */
-    Topology build(PipelineSpec spec, ModelManifest manifest, StepSession model, PipelineMeters meters, List<AutoCloseable> owned);
+    BuiltPipeline build(PipelineSpec spec, ModelManifest manifest, StepSession model, PipelineMeters meters);
 }

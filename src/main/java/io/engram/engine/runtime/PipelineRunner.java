@@ -3,6 +3,7 @@ package io.engram.engine.runtime;
 import io.engram.engine.kafka.DeadLetterHandler;
 import io.engram.engine.kafka.JsonSerde;
 import io.engram.engine.state.StateEvent;
+import io.engram.engine.config.BuiltPipeline;
 import io.engram.engine.config.PipelineSpec;
 import io.engram.engine.kafka.PipelineTopics;
 import io.engram.engine.kafka.TopicAdmin;
@@ -76,11 +77,14 @@ public final class PipelineRunner implements AutoCloseable {
         // Local problems (manifests, model files, the pipeline's models) first: they need no broker to be found.
         ModelManifest manifest = ModelManifest.load(spec.modelManifest());
         List<AutoCloseable> owned = new ArrayList<>();
-        owned.add(StepSession.load(manifest));
+        StepSession model = StepSession.load(manifest);
+        owned.add(model);
         try {
             EngramMetrics metrics = new EngramMetrics(spec.name());
             metrics.bindTo(registry);
-            Topology topology = spec.kind().build(spec, manifest, withModel ? (StepSession) owned.get(0) : null, metrics, owned);
+            BuiltPipeline built = spec.kind().build(spec, manifest, withModel ? model : null, metrics);
+            owned.add(built);
+            Topology topology = built.topology();
             Map<String, String> admin = adminProperties(streamsOverrides);
             TopicAdmin.checkReachable(bootstrap, admin);
             PipelineTopics t = spec.topics();

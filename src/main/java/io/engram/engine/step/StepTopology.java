@@ -49,17 +49,17 @@ public final class StepTopology {
     /**
      * Adds the step to {@code topology}, reading the topic of {@code spec}'s step input role.
      *
-     * @param heads makes one head per task
+     * @param heads the head's codec and output roles, and one head per task
      * @param model the shared step model, or null for the model-less baseline
      * @return the step node's name
      */
     public static <I, P> String addStep(Topology topology, PipelineSpec spec, ModelManifest manifest, StepSession model,
-            PipelineMeters meters, Supplier<Head<I, P>> heads) {
+            PipelineMeters meters, HeadType<I, P> heads) {
         return addStep(topology, spec, manifest, model, meters, heads, null);
     }
 
     /**
-     * As {@link #addStep(Topology, PipelineSpec, ModelManifest, StepSession, PipelineMeters, Supplier)};
+     * As {@link #addStep(Topology, PipelineSpec, ModelManifest, StepSession, PipelineMeters, HeadType)};
      * with a {@code parent} node the step reads what that node forwards (values in the form of the
      * step input topic's records) in the same sub-topology, instead of a source on the topic: one
      * task and one transaction from the parent's input to the step's outputs.
@@ -67,21 +67,18 @@ public final class StepTopology {
      * @param parent the node the step's input comes from, or null for a source on the step input topic
      */
     public static <I, P> String addStep(Topology topology, PipelineSpec spec, ModelManifest manifest, StepSession model,
-            PipelineMeters meters, Supplier<Head<I, P>> heads, String parent) {
+            PipelineMeters meters, HeadType<I, P> heads, String parent) {
         return addStep(topology, spec, manifest, model == null ? null : () -> model.newStep(1), meters, heads, parent);
     }
 
     /**
-     * As {@link #addStep(Topology, PipelineSpec, ModelManifest, StepSession, PipelineMeters, Supplier, String)},
+     * As {@link #addStep(Topology, PipelineSpec, ModelManifest, StepSession, PipelineMeters, HeadType, String)},
      * with the model step made by {@code steps} per task (null: the model-less baseline).
      */
     public static <I, P> String addStep(Topology topology, PipelineSpec spec, ModelManifest manifest,
-            Supplier<? extends io.engram.engine.model.RecurrentStep> steps, PipelineMeters meters, Supplier<Head<I, P>> heads, String parent) {
-        // A head made only to read its codec and output roles; closed at once (see Head.close).
-        Head<I, P> probe = heads.get();
-        List<String> roles = probe.outputRoles();
-        PayloadCodec<P> codec = probe.codec();
-        probe.close();
+            Supplier<? extends io.engram.engine.model.RecurrentStep> steps, PipelineMeters meters, HeadType<I, P> heads, String parent) {
+        List<String> roles = heads.outputRoles();
+        PayloadCodec<P> codec = heads.codec();
         PipelineTopics topics = spec.topics();
         String input = topics.name(spec.kind().stepInputRole());
         String source = parent != null ? parent : input + "-source";
@@ -98,7 +95,7 @@ public final class StepTopology {
         ProcessorSupplier<String, byte[], String, Object> supplier = new ProcessorSupplier<>() {
             @Override
             public Processor<String, byte[], String, Object> get() {
-                return new StepProcessor<>(heads.get(), manifest, steps, spec.stateStore(), spec.outOfOrder(), spec.statePolicy(), meters,
+                return new StepProcessor<>(heads.newHead(), manifest, steps, spec.stateStore(), spec.outOfOrder(), spec.statePolicy(), meters,
                         sinks);
             }
 

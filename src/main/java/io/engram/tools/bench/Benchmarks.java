@@ -65,7 +65,7 @@ public final class Benchmarks {
                 VideoBenchmark.Latency off = r.refineOff().latencies().get(0);
                 out.printf(Locale.ROOT, "refinement (refine.lag %d) on / off, fused, live: %.1f / %.1f frames/s; at %.0f frames/s p50 %.0f / %.0f ms,"
                         + " p99 %.0f / %.0f ms (the refined records themselves come lag frames later)%n",
-                        spec.settings(io.engram.engine.pipeline.activity.VideoActivityPipeline.Settings.class).refine().lag(), on.fps(),
+                        spec.settings(io.engram.engine.pipeline.activity.VideoActivityPipeline.INSTANCE).refine().lag(), on.fps(),
                         r.refineOff().fps(), off.rateFps(), live.p50Ms(), off.p50Ms(), live.p99Ms(), off.p99Ms());
                 figures.put("video.refine_off.fused.live.fps", r.refineOff().fps());
                 figures.put("video.refine_off.fused.live.latency_p50_ms_at_50", off.p50Ms());
@@ -73,7 +73,7 @@ public final class Benchmarks {
             }
             return figures;
         }
-        if (spec.kind() == AnomalyPipeline.INSTANCE && spec.settings(ForecastSettings.class).format() == ForecastSettings.Format.JSON) {
+        if (spec.kind() == AnomalyPipeline.INSTANCE && spec.settings(AnomalyPipeline.INSTANCE).format() == ForecastSettings.Format.JSON) {
             progress.printf("engram bench: %,d records over %,d streams, %d rounds, pipeline %s%n", o.records(), o.streams(), o.rounds(),
                     spec.name());
             SensorBenchmark.Ort ort = SensorBenchmark.ort(spec, o.window());

@@ -117,7 +117,7 @@ public final class VideoBenchmark {
 
     /** {@code base} with a layout and a profile (and the profile's commit interval). */
     static PipelineSpec variant(PipelineSpec base, FrameStage.Layout layout, String profile) {
-        VideoActivityPipeline.Settings s = base.settings(VideoActivityPipeline.Settings.class);
+        VideoActivityPipeline.Settings s = base.settings(VideoActivityPipeline.INSTANCE);
         PipelineSpec.Processing pr = base.processing();
         return base.withSettings(s.withLayout(layout, s.writeFeatures()))
                 .withProcessing(new PipelineSpec.Processing(pr.guarantee(), PipelineSpec.Processing.defaultCommitIntervalMs(profile),
@@ -127,7 +127,7 @@ public final class VideoBenchmark {
     public static Report run(PipelineSpec base, Path clipDir, int frameCount, int rounds, int latencySeconds, PrintStream progress)
             throws Exception {
         List<byte[]> jpegs = frames(clipDir, Math.min(frameCount, 2000));
-        ModelManifest em = ModelManifest.load(base.settings(VideoActivityPipeline.Settings.class).encoderManifest());
+        ModelManifest em = ModelManifest.load(base.settings(VideoActivityPipeline.INSTANCE).encoderManifest());
 
         // 1. Raw encoder throughput on decoded, preprocessed frames (batch 1, one thread, as the pipeline runs it).
         double rawFps;
@@ -220,12 +220,12 @@ public final class VideoBenchmark {
                     passes.add(new Pass(layout, profile, fps, latencies));
                 }
             }
-            VideoActivityPipeline.Settings settings = base.settings(VideoActivityPipeline.Settings.class);
+            VideoActivityPipeline.Settings settings = base.settings(VideoActivityPipeline.INSTANCE);
             if (settings.refine() != null) {
                 // The cost of refinement: the fused, live pipeline without it, in rounds as above,
                 // and its latency at the same offered rate as the refined one's 50%.
                 PipelineSpec off = variant(base, FrameStage.Layout.FUSED, PipelineSpec.Processing.LIVE);
-                off = off.withSettings(off.settings(VideoActivityPipeline.Settings.class).withRefine(null));
+                off = off.withSettings(off.settings(VideoActivityPipeline.INSTANCE).withRefine(null));
                 List<Double> offRates = new ArrayList<>();
                 for (int round = 0; round < Math.max(1, rounds); round++) {
                     offRates.add(throughput(off, bootstrap, input, frameCount, "fused-live-norefine-" + round));

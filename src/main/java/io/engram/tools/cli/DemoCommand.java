@@ -1,6 +1,7 @@
 package io.engram.tools.cli;
 
 import io.engram.engine.runtime.PipelineRunner;
+import io.engram.engine.pipeline.anomaly.AnomalyPipeline;
 import io.engram.engine.pipeline.anomaly.ForecastSettings;
 import io.engram.tools.demo.SensorSimulator;
 import io.engram.tools.demo.VideoDemo;
@@ -104,7 +105,7 @@ public final class DemoCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         PipelineSpec cfg = Pipelines.load(InstallPaths.resolve(config)).withApplicationId("engram-demo");
         int n = Math.max(1, Math.min(SensorSimulator.MAX_STREAMS, streams));
-        long warmup = cfg.settings(ForecastSettings.class).scoring().warmupSteps();
+        long warmup = cfg.settings(AnomalyPipeline.INSTANCE).scoring().warmupSteps();
         SensorSimulator sim = new SensorSimulator(n, 42, warmup + 100, 400);
 
         AtomicBoolean running = new AtomicBoolean(true);
@@ -162,7 +163,7 @@ public final class DemoCommand implements Callable<Integer> {
                 }
                 System.out.printf("  video:     %s, %d sample cameras (%s) at %.0f frames/s, CNN %s + GRU %s%n", vc.name(), cams.size(),
                         String.join(", ", cams.stream().map(VideoDemo.Camera::id).toList()), videoFps,
-                        vc.settings(VideoActivityPipeline.Settings.class).encoderManifest().getFileName(), vc.modelManifest().getFileName());
+                        vc.settings(VideoActivityPipeline.INSTANCE).encoderManifest().getFileName(), vc.modelManifest().getFileName());
                 System.out.printf("  watch it:  ./engram tail --topic %s --bootstrap-servers %s%n", vc.topics().name("events"), bootstrap);
                 // The third pipeline: the forecaster head of the sensor pipeline over the same cameras' frame features.
                 PipelineSpec va = Pipelines.load(InstallPaths.resolve(videoAnomalyConfig)).withApplicationId("engram-demo-video-anomaly");

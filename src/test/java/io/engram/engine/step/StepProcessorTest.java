@@ -123,16 +123,6 @@ class StepProcessorTest {
         final List<String> calls = new ArrayList<>();
 
         @Override
-        public PayloadCodec<Sum> codec() {
-            return new SumCodec();
-        }
-
-        @Override
-        public List<String> outputRoles() {
-            return List.of(PREDICTIONS, ALERTS);
-        }
-
-        @Override
         public String controlInValue(byte[] value) {
             String s = new String(value, StandardCharsets.UTF_8);
             return s.startsWith("!") ? s.substring(1) : null;

@@ -2,6 +2,7 @@ package io.engram.engine.pipeline.activity;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.engram.engine.config.AbstractPipelineKind;
+import io.engram.engine.config.BuiltPipeline;
 import io.engram.engine.config.ConfigReader;
 import io.engram.engine.monitoring.PipelineMeters;
 import io.engram.engine.config.PipelineSpec;
@@ -40,7 +41,7 @@ import org.apache.kafka.streams.Topology;
  * Own YAML sections: {@code encoder} (with {@code layout} and {@code write_features}), {@code events},
  * {@code refine}; and {@code state.shape_store}.
  */
-public final class VideoActivityPipeline extends AbstractPipelineKind {
+public final class VideoActivityPipeline extends AbstractPipelineKind<VideoActivityPipeline.Settings> {
     public static final String TYPE = "video-activity";
     public static final VideoActivityPipeline INSTANCE = new VideoActivityPipeline();
 
@@ -134,12 +135,12 @@ public final class VideoActivityPipeline extends AbstractPipelineKind {
 
     @Override
     public List<String> consumedRoles(PipelineSpec spec) {
-        return spec.settings(Settings.class).layout() == FrameStage.Layout.SPLIT ? List.of("frames", "features") : List.of("frames");
+        return spec.settings(this).layout() == FrameStage.Layout.SPLIT ? List.of("frames", "features") : List.of("frames");
     }
 
     @Override
     public List<String> usedRoles(PipelineSpec spec) {
-        Settings s = spec.settings(Settings.class);
+        Settings s = spec.settings(this);
         boolean features = s.featuresWritten();
         boolean refined = s.refine() != null;
         return spec.topics().names().keySet().stream()
@@ -149,15 +150,29 @@ public final class VideoActivityPipeline extends AbstractPipelineKind {
     }
 
     @Override
-    public Topology build(PipelineSpec spec, ModelManifest classifier, StepSession model, PipelineMeters meters,
-            List<AutoCloseable> owned) {
-        Settings s = spec.settings(Settings.class);
+    public BuiltPipeline build(PipelineSpec spec, ModelManifest classifier, StepSession model, PipelineMeters meters) {
+        Settings s = spec.settings(this);
         if (!"classify".equals(classifier.task())) {
             throw new ConfigException("Model " + classifier.manifestPath() + " has task '" + classifier.task()
                     + "' but pipeline " + spec.file() + " needs a classifier (task: classify).");
         }
+        // The encoder and refiner sessions go with the topology; if the build fails half-way, the
+        // ones already loaded are closed here, since no caller will ever see them.
+        List<AutoCloseable> loaded = new java.util.ArrayList<>();
+        try {
+            Topology topology = build(spec, classifier, model, meters, s, loaded);
+            return new BuiltPipeline(topology, loaded);
+        } catch (RuntimeException e) {
+            BuiltPipeline.closeAll(loaded);
+            throw e;
+        }
+    }
+
+    /** The build proper; adds each model it loads to {@code loaded} at once. */
+    private static Topology build(PipelineSpec spec, ModelManifest classifier, StepSession model, PipelineMeters meters, Settings s,
+            List<AutoCloseable> loaded) {
         EncoderModel encoder = EncoderModel.load(ModelManifest.load(s.encoderManifest()), 1);
-        owned.add(encoder);
+        loaded.add(encoder);
         ModelManifest em = encoder.manifest();
         if (classifier.input().size() != em.output().size()) {
             throw new ConfigException("Pipeline " + spec.file() + ": the classifier takes " + classifier.input().size()
@@ -182,13 +197,13 @@ public final class VideoActivityPipeline extends AbstractPipelineKind {
         RefinerModel refiner = null;
         if (s.refine() != null) {
             refiner = RefinerModel.load(ModelManifest.load(s.refine().manifest()));
-            owned.add(refiner);
+            loaded.add(refiner);
             checkRefiner(spec, classifier, refiner.manifest(), s.refine().lag());
         }
         RefinerModel r = refiner;
         int lag = s.refine() == null ? 0 : s.refine().lag();
         StepTopology.addStep(topology, spec, classifier, model, meters,
-                () -> new ActivityHead(classifier, s.eventMinFrames(), meters, r, lag), fused ? encode : null);
+                ActivityHead.type(classifier, s.eventMinFrames(), meters, r, lag), fused ? encode : null);
         return topology;
     }
 }

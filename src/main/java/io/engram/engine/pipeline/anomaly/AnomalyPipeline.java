@@ -2,6 +2,7 @@ package io.engram.engine.pipeline.anomaly;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.engram.engine.config.AbstractPipelineKind;
+import io.engram.engine.config.BuiltPipeline;
 import io.engram.engine.config.ConfigReader;
 import io.engram.engine.monitoring.PipelineMeters;
 import io.engram.engine.config.PipelineSpec;
@@ -28,7 +29,7 @@ import org.apache.kafka.streams.Topology;
  *
  * Own YAML sections: {@code scoring}, {@code input} ({@code format}), {@code output} ({@code vectors}).
  */
-public final class AnomalyPipeline extends AbstractPipelineKind {
+public final class AnomalyPipeline extends AbstractPipelineKind<ForecastSettings> {
     public static final String TYPE = "anomaly";
     public static final AnomalyPipeline INSTANCE = new AnomalyPipeline();
 
@@ -103,8 +104,7 @@ public final class AnomalyPipeline extends AbstractPipelineKind {
     }
 
     @Override
-    public Topology build(PipelineSpec spec, ModelManifest manifest, StepSession model, PipelineMeters meters,
-            List<AutoCloseable> owned) {
+    public BuiltPipeline build(PipelineSpec spec, ModelManifest manifest, StepSession model, PipelineMeters meters) {
         if (!"forecast".equals(manifest.task())) {
             throw new ConfigException("Model " + manifest.manifestPath() + " has task '" + manifest.task()
                     + "' but pipeline " + spec.file() + " scores forecasts. Fix: use a forecast model.");
@@ -114,10 +114,10 @@ public final class AnomalyPipeline extends AbstractPipelineKind {
                     + " values from " + manifest.input().size() + " inputs; pipeline " + spec.file()
                     + " needs a forecast of the next reading, one value per input. Fix: use a model whose output size equals its input size.");
         }
-        ForecastSettings settings = spec.settings(ForecastSettings.class);
+        ForecastSettings settings = spec.settings(this);
         AnomalyScorer scorer = new AnomalyScorer(settings.scoring());
         Topology t = new Topology();
-        StepTopology.addStep(t, spec, manifest, model, meters, () -> new ForecastHead(manifest, settings, scorer, meters));
-        return t;
+        StepTopology.addStep(t, spec, manifest, model, meters, ForecastHead.type(manifest, settings, scorer, meters));
+        return BuiltPipeline.of(t);
     }
 }

@@ -2,7 +2,7 @@ package io.engram.engine.pipeline.anomaly;
 
 import io.engram.engine.step.Head;
 import io.engram.engine.step.Outputs;
-import io.engram.engine.state.PayloadCodec;
+import io.engram.engine.step.HeadType;
 import io.engram.engine.monitoring.PipelineMeters;
 import io.engram.engine.state.StreamState;
 import io.engram.engine.errors.BadInputException;
@@ -52,14 +52,10 @@ public final class ForecastHead implements Head<VectorReading, ForecastState> {
         this.channels = manifest.input().size();
     }
 
-    @Override
-    public PayloadCodec<ForecastState> codec() {
-        return CODEC;
-    }
-
-    @Override
-    public List<String> outputRoles() {
-        return List.of(PREDICTIONS, ANOMALIES);
+    /** The forecaster head, one per task made with these arguments (the scorer is stateless and shared). */
+    public static HeadType<VectorReading, ForecastState> type(ModelManifest manifest, ForecastSettings settings, AnomalyScorer scorer,
+            PipelineMeters meters) {
+        return HeadType.of(CODEC, List.of(PREDICTIONS, ANOMALIES), () -> new ForecastHead(manifest, settings, scorer, meters));
     }
 
     /** A JSON value {@code {"control": "reset"}}, for producers that cannot set headers (JSON input only). */

@@ -85,7 +85,7 @@ class SensorPipelineIT {
         PipelineSpec cfg = config("e2e");
         PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         String bootstrap = kafka.bootstrap();
-        try (PipelineRunner runner = PipelineRunner.start(cfg, bootstrap, stateDir, registry, true);
+        try (PipelineRunner runner = PipelineRunner.start(cfg, bootstrap, stateDir, registry);
                 MetricsServer http = new MetricsServer(registry, "localhost", 0);
                 KafkaProducer<byte[], byte[]> producer = KafkaTestClient.producer(bootstrap)) {
             assertTrue(runner.awaitRunning(Duration.ofSeconds(60)), "pipeline running");
@@ -141,13 +141,13 @@ class SensorPipelineIT {
         String bootstrap = kafka.bootstrap();
         String in = cfg.topics().name("input");
         try (KafkaProducer<byte[], byte[]> producer = KafkaTestClient.producer(bootstrap)) {
-            try (PipelineRunner runner = PipelineRunner.start(cfg, bootstrap, stateDir, registry(), true)) {
+            try (PipelineRunner runner = PipelineRunner.start(cfg, bootstrap, stateDir, registry())) {
                 assertTrue(runner.awaitRunning(Duration.ofSeconds(60)));
                 for (int i = 0; i < 50; i++) producer.send(KafkaTestClient.reading(in, "k", 1000L * i, i % 7));
                 producer.flush();
                 assertEquals(50, read(cfg, "predictions", 50).size());
             }
-            try (PipelineRunner runner = PipelineRunner.start(cfg, bootstrap, stateDir, registry(), true)) {
+            try (PipelineRunner runner = PipelineRunner.start(cfg, bootstrap, stateDir, registry())) {
                 assertTrue(runner.awaitRunning(Duration.ofSeconds(60)));
                 for (int i = 50; i < 60; i++) producer.send(KafkaTestClient.reading(in, "k", 1000L * i, i % 7));
                 producer.flush();
@@ -175,7 +175,7 @@ class SensorPipelineIT {
         int n = 0;
         try (KafkaProducer<byte[], byte[]> producer = KafkaTestClient.producer(bootstrap)) {
             for (Path manifest : List.of(gru, upgraded, lstm)) {
-                try (PipelineRunner runner = PipelineRunner.start(base.withModelManifest(manifest), bootstrap, stateDir, registry(), true)) {
+                try (PipelineRunner runner = PipelineRunner.start(base.withModelManifest(manifest), bootstrap, stateDir, registry())) {
                     assertTrue(runner.awaitRunning(Duration.ofSeconds(60)));
                     for (int i = n; i < n + 20; i++) {
                         producer.send(KafkaTestClient.reading(in, "a", 1000L * i, i % 5));

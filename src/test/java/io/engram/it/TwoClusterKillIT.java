@@ -59,7 +59,7 @@ class TwoClusterKillIT {
 
     /** An uninterrupted in-process run of the whole input on {@code bootstrap} with {@code state}; its outputs. */
     static RunOutputs uninterrupted(String bootstrap, PipelineSpec spec, Path state) throws Exception {
-        try (PipelineRunner runner = PipelineRunner.start(spec, bootstrap, state, new SimpleMeterRegistry(), true);
+        try (PipelineRunner runner = PipelineRunner.start(spec, bootstrap, state, new SimpleMeterRegistry());
                 Feeder feeder = new Feeder(KafkaClients.producer(bootstrap), input(spec.topics().name("input")), 500, 0)) {
             assertTrue(runner.awaitRunning(Duration.ofSeconds(60)));
             feeder.allow(feeder.size());

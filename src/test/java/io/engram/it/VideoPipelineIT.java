@@ -72,7 +72,7 @@ class VideoPipelineIT {
         JsonNode g = JSON.readTree(MODELS.resolve("golden/activity-clip.json").toFile());
         int n = g.get("frames").asInt();
 
-        try (PipelineRunner runner = PipelineRunner.start(cfg, kafka.bootstrap(), stateDir, new SimpleMeterRegistry(), true)) {
+        try (PipelineRunner runner = PipelineRunner.start(cfg, kafka.bootstrap(), stateDir, new SimpleMeterRegistry())) {
             assertTrue(runner.awaitRunning(Duration.ofSeconds(60)), "pipeline running");
             // A bad frame from another camera, before the clip: dead-lettered, and the clip is unaffected.
             try (KafkaProducer<byte[], byte[]> p = KafkaTestClient.producer(kafka.bootstrap())) {

@@ -191,7 +191,7 @@ public final class CrashHarness {
         RunOutputs out;
         int n;
         try (PipelineRunner runner = PipelineRunner.start(spec, broker.bootstrap(), work.resolve(run + "-state"),
-                new SimpleMeterRegistry(), true);
+                new SimpleMeterRegistry());
                 KafkaProducer<byte[], byte[]> producer = KafkaClients.producer(broker.bootstrap())) {
             assertTrue(runner.awaitRunning(START), run + " pipeline running");
             for (ProducerRecord<byte[], byte[]> r : records) {

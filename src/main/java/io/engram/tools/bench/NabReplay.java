@@ -78,7 +78,7 @@ public final class NabReplay {
         long t0 = System.nanoTime();
         try (EmbeddedKafka kafka = EmbeddedKafka.start()) {
             String bootstrap = kafka.bootstrapServers();
-            try (PipelineRunner runner = PipelineRunner.start(cfg, bootstrap, stateDir, new SimpleMeterRegistry(), true)) {
+            try (PipelineRunner runner = PipelineRunner.start(cfg, bootstrap, stateDir, new SimpleMeterRegistry())) {
                 produce(bootstrap, cfg.topics().name("input"), streams);
                 Map<String, double[]> scores = collect(bootstrap, cfg.topics().name("predictions"), streams, rows, progress);
                 write(outDir, streams, scores);

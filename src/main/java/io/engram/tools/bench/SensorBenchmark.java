@@ -92,7 +92,8 @@ public final class SensorBenchmark {
                         lastModel = cfg.topics().name("predictions");
                     }
                     Path state = Files.createTempDirectory("engram-bench-");
-                    try (PipelineRunner r = PipelineRunner.start(cfg, bootstrap, state, new SimpleMeterRegistry(), !name.equals(NO_MODEL))) {
+                    try (PipelineRunner r = PipelineRunner.start(cfg, bootstrap, state, new SimpleMeterRegistry(),
+                            name.equals(NO_MODEL) ? PipelineRunner.StartOptions.DEFAULTS.withoutModel() : PipelineRunner.StartOptions.DEFAULTS)) {
                         long deadline = System.nanoTime() + Duration.ofMinutes(20).toNanos();
                         while (r.metrics().processedCount() < 1 && System.nanoTime() < deadline) {
                             Thread.sleep(1);

@@ -249,7 +249,7 @@ public final class VideoBenchmark {
         PipelineSpec cfg = spec.withApplicationId("engram-video-bench-" + name + "-" + UUID.randomUUID()).withMetricsPort(0)
                 .withTopics(spec.topics().withSuffix(suffix).with("frames", input));
         Path state = Files.createTempDirectory("engram-video-bench-");
-        try (PipelineRunner r = PipelineRunner.start(cfg, bootstrap, state, new SimpleMeterRegistry(), true)) {
+        try (PipelineRunner r = PipelineRunner.start(cfg, bootstrap, state, new SimpleMeterRegistry())) {
             long deadline = System.nanoTime() + Duration.ofMinutes(10).toNanos();
             // The clock starts at the first frame encoded, not at start-up: Kafka Streams' start
             // (group join, topic creation, RocksDB) is not frame throughput. Not at the first
@@ -286,7 +286,7 @@ public final class VideoBenchmark {
                 .withTopics(base.topics().withSuffix("-latency-" + UUID.randomUUID()));
         Path state2 = Files.createTempDirectory("engram-video-lat-");
         List<Double> latencies = new ArrayList<>();
-        try (PipelineRunner r = PipelineRunner.start(live, bootstrap, state2, new SimpleMeterRegistry(), true);
+        try (PipelineRunner r = PipelineRunner.start(live, bootstrap, state2, new SimpleMeterRegistry());
                 KafkaProducer<String, byte[]> p = producer(bootstrap);
                 KafkaConsumer<String, byte[]> c = consumer(bootstrap, live.topics().name("predictions"))) {
             if (!r.awaitRunning(Duration.ofSeconds(60))) {

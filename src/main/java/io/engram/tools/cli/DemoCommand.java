@@ -142,7 +142,7 @@ public final class DemoCommand implements Callable<Integer> {
             http = startMetrics(registry, cfg.metricsHost(), cfg.metricsPort(), () -> PipelineRunner.notReady(started));
             // One instance: every key is here, so no routing (and no application.server).
             http.route("/streams/", new io.engram.engine.runtime.StateQueries(started, null)::get);
-            runner = PipelineRunner.start(cfg, bootstrap, stateDir, registry, true);
+            runner = PipelineRunner.start(cfg, bootstrap, stateDir, registry);
             started.add(runner);
             if (!runner.awaitRunning(Duration.ofSeconds(60))) {
                 System.err.println("engram demo: the pipeline did not start (state " + runner.streams().state() + ")");
@@ -167,7 +167,7 @@ public final class DemoCommand implements Callable<Integer> {
                 System.out.printf("  watch it:  ./engram tail --topic %s --bootstrap-servers %s%n", vc.topics().name("events"), bootstrap);
                 // The third pipeline: the forecaster head of the sensor pipeline over the same cameras' frame features.
                 PipelineSpec va = Pipelines.load(InstallPaths.resolve(videoAnomalyConfig)).withApplicationId("engram-demo-video-anomaly");
-                videoAnomaly = PipelineRunner.start(va, bootstrap, stateDir, registry, true);
+                videoAnomaly = PipelineRunner.start(va, bootstrap, stateDir, registry);
                 started.add(videoAnomaly);
                 videoAnomalyTopic = va.topics().name("anomalies");
                 if (!videoAnomaly.awaitRunning(Duration.ofSeconds(60))) {

@@ -91,7 +91,8 @@ public final class RunCommand implements Callable<Integer> {
                 String.join(", ", s.inputTopics()), String.join(", ", outputs(s)), s.topics().deadLetter());
         checkBootstrap(bootstrap);
         return runUntilStopped(s.name(), summary, s.metricsHost(), s.metricsPort(), registry, client,
-                () -> PipelineRunner.start(s, bootstrap, stateDir, registry, true, client, !noCreateTopics), bootstrap);
+                () -> PipelineRunner.start(s, bootstrap, stateDir, registry,
+                        PipelineRunner.StartOptions.DEFAULTS.withStreamsOverrides(client).withCreateTopics(!noCreateTopics)), bootstrap);
     }
 
     /** The topics a pipeline writes, besides dead letters. */

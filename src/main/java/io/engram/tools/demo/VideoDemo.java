@@ -119,7 +119,7 @@ public final class VideoDemo implements AutoCloseable {
     /** Starts the pipeline (it creates its topics) and one looping, real-time feeder per camera. */
     public static VideoDemo start(PipelineSpec config, List<Camera> cameras, String bootstrap, Path stateDir,
             MeterRegistry registry, double fps) {
-        PipelineRunner runner = PipelineRunner.start(config, bootstrap, stateDir, registry, true);
+        PipelineRunner runner = PipelineRunner.start(config, bootstrap, stateDir, registry);
         KafkaProducer<byte[], byte[]> producer;
         try {
             producer = VideoReplay.producer(bootstrap);

@@ -348,7 +348,7 @@ public final class Soak {
             try (KafkaProducer<byte[], byte[]> producer = KafkaClients.producer(ref.bootstrapServers())) {
                 for (Lane l : lanes) {
                     runners.add(PipelineRunner.start(l.spec.withMetricsPort(0), ref.bootstrapServers(),
-                            o.work().resolve("reference-state"), new SimpleMeterRegistry(), true));
+                            o.work().resolve("reference-state"), new SimpleMeterRegistry()));
                 }
                 for (PipelineRunner r : runners) {
                     if (!r.awaitRunning(START)) {

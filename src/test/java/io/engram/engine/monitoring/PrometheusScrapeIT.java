@@ -83,7 +83,7 @@ class PrometheusScrapeIT {
         int promPort = freePort();
         Process prometheus = null;
         try (EmbeddedKafka kafka = EmbeddedKafka.start();
-                PipelineRunner runner = PipelineRunner.start(cfg, kafka.bootstrapServers(), tmp.resolve("state"), registry, true);
+                PipelineRunner runner = PipelineRunner.start(cfg, kafka.bootstrapServers(), tmp.resolve("state"), registry);
                 MetricsServer http = new MetricsServer(registry, "127.0.0.1", 0);
                 KafkaProducer<byte[], byte[]> producer = KafkaTestClient.producer(kafka.bootstrapServers())) {
             assertTrue(runner.awaitRunning(Duration.ofSeconds(60)));

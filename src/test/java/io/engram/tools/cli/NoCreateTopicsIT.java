@@ -59,8 +59,8 @@ class NoCreateTopicsIT {
         var t = spec.topics().withSuffix("-ok");
         spec = spec.withTopics(t);
         kafka.createTopics(2, t.all().toArray(new String[0]));
-        try (PipelineRunner runner = PipelineRunner.start(spec, kafka.bootstrap(), dir.resolve("state"), new SimpleMeterRegistry(), true,
-                Map.of(), false)) {
+        try (PipelineRunner runner = PipelineRunner.start(spec, kafka.bootstrap(), dir.resolve("state"), new SimpleMeterRegistry(),
+                PipelineRunner.StartOptions.DEFAULTS.withCreateTopics(false))) {
             assertTrue(runner.awaitRunning(Duration.ofSeconds(60)));
         }
     }

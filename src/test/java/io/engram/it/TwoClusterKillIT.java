@@ -40,7 +40,7 @@ class TwoClusterKillIT {
     static final int STREAMS = 6;
     static final int READINGS = 800;
     static final long T0 = 1_767_571_200_000L;
-    static final List<String> ROLES = List.of("predictions", "anomalies", PipelineTopics.DEAD_LETTER);
+    static final List<String> ROLES = List.of("predictions", "anomalies", io.engram.engine.kafka.TopicRole.DEAD_LETTER.key());
 
     @TempDir
     Path dir;
@@ -83,7 +83,7 @@ class TwoClusterKillIT {
             reference = uninterrupted(fresh.bootstrapServers(), spec, dir.resolve("reference-state"));
         }
         assertEquals(STREAMS * READINGS, reference.total("predictions"));
-        assertEquals(0, reference.total(PipelineTopics.DEAD_LETTER));
+        assertEquals(0, reference.total(io.engram.engine.kafka.TopicRole.DEAD_LETTER.key()));
         Path state = dir.resolve("state"); // one state directory for every cluster, as run's default is
         for (int round = 0; round < 2; round++) {
             try (EmbeddedKafka a = EmbeddedKafka.start()) {

@@ -86,7 +86,22 @@ public final class PipelineDriver implements AutoCloseable {
         if (!spec.consumedTopics().contains(topic)) {
             throw new IllegalStateException(spec.file() + ": the step does not read " + topic + " in this layout; use PipelineDriver.stepFed");
         }
-        return input(spec.kind().stepInputRole());
+        return input(spec.kind().stepInputRole().key());
+    }
+
+    /** The topic of {@code role} as raw bytes in. */
+    public TestInputTopic<byte[], byte[]> input(io.engram.engine.kafka.TopicRole role) {
+        return input(role.key());
+    }
+
+    /** An output topic of JSON records, as strings. */
+    public TestOutputTopic<String, String> output(io.engram.engine.kafka.TopicRole role) {
+        return output(role.key());
+    }
+
+    /** An output topic of JSON records, read as {@code type}. */
+    public <T> TestOutputTopic<String, T> output(io.engram.engine.kafka.TopicRole role, Class<T> type) {
+        return output(role.key(), type);
     }
 
     /** An output topic of JSON records, as strings. */
@@ -104,7 +119,7 @@ public final class PipelineDriver implements AutoCloseable {
     }
 
     public TestOutputTopic<String, String> stateEvents() {
-        return output(io.engram.engine.kafka.PipelineTopics.STATE_EVENTS);
+        return output(io.engram.engine.kafka.TopicRole.STATE_EVENTS);
     }
 
     /** Sends a control record (header {@value StateLifecycle#CONTROL_HEADER}) for {@code key} to the step's input. */

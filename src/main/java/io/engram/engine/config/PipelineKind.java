@@ -1,5 +1,6 @@
 package io.engram.engine.config;
 
+import io.engram.engine.kafka.TopicRole;
 import io.engram.engine.monitoring.PipelineMeters;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -23,14 +24,14 @@ public interface PipelineKind<S> {
     /** The value of {@code type:} that selects this kind. */
     String type();
 
-    /** Topic roles, in order, with their default names; must include {@link PipelineTopics#DEAD_LETTER} and {@link PipelineTopics#STATE_EVENTS}. */
-    Map<String, String> defaultTopics();
+    /** Topic roles, in order, with their default names; must include {@link TopicRole#DEAD_LETTER} and {@link TopicRole#STATE_EVENTS}. */
+    Map<TopicRole, String> defaultTopics();
 
     /** The role of the topic the step processor reads. */
-    String stepInputRole();
+    TopicRole stepInputRole();
 
     /** The roles of a pipeline's input topics, those its users write: the step input's by default. */
-    default List<String> inputRoles(PipelineSpec spec) {
+    default List<TopicRole> inputRoles(PipelineSpec spec) {
         return List.of(stepInputRole());
     }
 
@@ -38,7 +39,7 @@ public interface PipelineKind<S> {
      * The roles of every topic a pipeline of this spec consumes: its inputs and any topic that joins
      * two of its own stages.
      */
-    default List<String> consumedRoles(PipelineSpec spec) {
+    default List<TopicRole> consumedRoles(PipelineSpec spec) {
         return inputRoles(spec);
     }
 
@@ -46,8 +47,8 @@ public interface PipelineKind<S> {
      * The roles of the topics a pipeline of this spec reads or writes: the ones Engram creates and
      * checks. Every role by default; a role the spec's settings turn off is left out.
      */
-    default List<String> usedRoles(PipelineSpec spec) {
-        return List.copyOf(spec.topics().names().keySet());
+    default List<TopicRole> usedRoles(PipelineSpec spec) {
+        return spec.topics().names().keySet().stream().map(TopicRole::new).toList();
     }
 
     /** Default {@code state.store}. */

@@ -239,12 +239,13 @@ public record PipelineSpec(
         String appId = v.text(root, "application_id", "engram-" + name);
 
         JsonNode t = v.section(root, "topics");
-        Set<String> topicKeys = new LinkedHashSet<>(kind.defaultTopics().keySet());
+        Set<String> topicKeys = new LinkedHashSet<>();
+        kind.defaultTopics().keySet().forEach(role -> topicKeys.add(role.key()));
         topicKeys.add("partitions");
         topicKeys.add("replication_factor");
         v.known(t, "topics.", topicKeys);
         Map<String, String> names = new LinkedHashMap<>();
-        kind.defaultTopics().forEach((role, dflt) -> names.put(role, v.text(t, role, dflt)));
+        kind.defaultTopics().forEach((role, dflt) -> names.put(role.key(), v.text(t, role.key(), dflt)));
         PipelineTopics topics = new PipelineTopics(names, (int) v.integer(t, "partitions", 4, 1, 10_000),
                 (short) v.integer(t, "replication_factor", 1, -1, 32));
 

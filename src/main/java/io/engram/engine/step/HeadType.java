@@ -1,5 +1,6 @@
 package io.engram.engine.step;
 
+import io.engram.engine.kafka.TopicRole;
 import io.engram.engine.state.PayloadCodec;
 import java.util.List;
 import java.util.function.Supplier;
@@ -19,14 +20,14 @@ public interface HeadType<I, P> {
     PayloadCodec<P> codec();
 
     /** Output roles the heads write, besides the core's own (dead letters, state events). */
-    List<String> outputRoles();
+    List<TopicRole> outputRoles();
 
     /** A new head for one task; the caller owns it and closes it with the task. */
     Head<I, P> newHead();
 
     /** A head type of {@code codec} and {@code outputRoles} whose heads {@code heads} makes. */
-    static <I, P> HeadType<I, P> of(PayloadCodec<P> codec, List<String> outputRoles, Supplier<? extends Head<I, P>> heads) {
-        List<String> roles = List.copyOf(outputRoles);
+    static <I, P> HeadType<I, P> of(PayloadCodec<P> codec, List<TopicRole> outputRoles, Supplier<? extends Head<I, P>> heads) {
+        List<TopicRole> roles = List.copyOf(outputRoles);
         return new HeadType<>() {
             @Override
             public PayloadCodec<P> codec() {
@@ -34,7 +35,7 @@ public interface HeadType<I, P> {
             }
 
             @Override
-            public List<String> outputRoles() {
+            public List<TopicRole> outputRoles() {
                 return roles;
             }
 

@@ -2,6 +2,7 @@ package io.engram.engine.step;
 
 import io.engram.engine.config.OutOfOrder;
 import io.engram.engine.config.StatePolicy;
+import io.engram.engine.kafka.TopicRole;
 import io.engram.engine.monitoring.PipelineMeters;
 import io.engram.engine.state.StateEvent;
 import io.engram.engine.state.StreamState;
@@ -61,7 +62,7 @@ public final class StepProcessor<I, P> implements Processor<String, byte[], Stri
     private final OutOfOrder outOfOrder;
     private final StateLifecycle lifecycle;
     private final PipelineMeters meters;
-    private final Map<String, String> sinks;
+    private final Map<TopicRole, String> sinks;
     private final float[] x;
     private final float[] y;
     private final Outputs outputs = new Outputs();
@@ -75,7 +76,7 @@ public final class StepProcessor<I, P> implements Processor<String, byte[], Stri
      * @param sinks the sink node name of every output role of the head, and of {@link StepTopology#STATE_EVENTS}
      */
     public StepProcessor(Head<I, P> head, ModelManifest manifest, StepSession model, String storeName, OutOfOrder outOfOrder,
-            StatePolicy policy, PipelineMeters meters, Map<String, String> sinks) {
+            StatePolicy policy, PipelineMeters meters, Map<TopicRole, String> sinks) {
         this(head, manifest, model == null ? null : () -> model.newStep(1), storeName, outOfOrder, policy, meters, sinks);
     }
 
@@ -84,7 +85,7 @@ public final class StepProcessor<I, P> implements Processor<String, byte[], Stri
      * this processor), or null for the model-less baseline.
      */
     public StepProcessor(Head<I, P> head, ModelManifest manifest, java.util.function.Supplier<? extends RecurrentStep> steps, String storeName,
-            OutOfOrder outOfOrder, StatePolicy policy, PipelineMeters meters, Map<String, String> sinks) {
+            OutOfOrder outOfOrder, StatePolicy policy, PipelineMeters meters, Map<TopicRole, String> sinks) {
         this.head = head;
         this.manifest = manifest;
         this.steps = steps;

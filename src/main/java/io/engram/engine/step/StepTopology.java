@@ -3,6 +3,7 @@ package io.engram.engine.step;
 import io.engram.engine.config.PipelineSpec;
 import io.engram.engine.kafka.InputKeyDeserializer;
 import io.engram.engine.kafka.PipelineTopics;
+import io.engram.engine.kafka.TopicRole;
 import io.engram.engine.kafka.TopicSpec;
 import io.engram.engine.monitoring.PipelineMeters;
 import io.engram.engine.state.PayloadCodec;
@@ -37,7 +38,7 @@ import org.apache.kafka.streams.state.Stores;
  */
 public final class StepTopology {
     /** The sink role of the state events. */
-    public static final String STATE_EVENTS = PipelineTopics.STATE_EVENTS;
+    public static final TopicRole STATE_EVENTS = TopicRole.STATE_EVENTS;
 
     private StepTopology() {}
 
@@ -77,16 +78,16 @@ public final class StepTopology {
      */
     public static <I, P> String addStep(Topology topology, PipelineSpec spec, ModelManifest manifest,
             Supplier<? extends io.engram.engine.model.RecurrentStep> steps, PipelineMeters meters, HeadType<I, P> heads, String parent) {
-        List<String> roles = heads.outputRoles();
+        List<TopicRole> roles = heads.outputRoles();
         PayloadCodec<P> codec = heads.codec();
         PipelineTopics topics = spec.topics();
         String input = topics.name(spec.kind().stepInputRole());
         String source = parent != null ? parent : input + "-source";
         String step = stepNode(spec.stateStore());
         // role -> sink node; one sink per distinct topic
-        Map<String, String> sinks = new LinkedHashMap<>();
+        Map<TopicRole, String> sinks = new LinkedHashMap<>();
         Map<String, String> sinkOfTopic = new LinkedHashMap<>();
-        for (String role : concat(roles, STATE_EVENTS)) {
+        for (TopicRole role : concat(roles, STATE_EVENTS)) {
             String topic = topics.name(role);
             sinks.put(role, sinkOfTopic.computeIfAbsent(topic, x -> x + "-sink"));
         }
@@ -115,8 +116,8 @@ public final class StepTopology {
         return step;
     }
 
-    private static java.util.List<String> concat(java.util.List<String> roles, String last) {
-        java.util.List<String> all = new java.util.ArrayList<>(roles);
+    private static java.util.List<TopicRole> concat(java.util.List<TopicRole> roles, TopicRole last) {
+        java.util.List<TopicRole> all = new java.util.ArrayList<>(roles);
         all.add(last);
         return all;
     }

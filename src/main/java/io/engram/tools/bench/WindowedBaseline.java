@@ -6,6 +6,7 @@ import io.engram.engine.config.BuiltPipeline;
 import io.engram.engine.config.ConfigReader;
 import io.engram.engine.monitoring.PipelineMeters;
 import io.engram.engine.config.PipelineSpec;
+import io.engram.engine.kafka.TopicRole;
 import io.engram.engine.step.StepTopology;
 import io.engram.engine.model.ModelManifest;
 import io.engram.engine.model.RecurrentStep;
@@ -48,9 +49,10 @@ public final class WindowedBaseline extends AbstractPipelineKind<WindowedBaselin
     public record Settings(ForecastSettings forecast, Path model, int window) {}
 
     private WindowedBaseline() {
-        super("windowed-baseline", "input", "sensor-window-state", 0, Set.of(), Map.of(),
-                "input", "sensor-readings", ForecastHead.PREDICTIONS, "sensor-predictions", ForecastHead.ANOMALIES, "sensor-anomalies",
-                "dead_letter", "sensor-dead-letters", "state_events", "sensor-state-events");
+        super("windowed-baseline", AnomalyPipeline.INPUT, "sensor-window-state", 0, Set.of(), Map.of(),
+                topic(AnomalyPipeline.INPUT, "sensor-readings"), topic(ForecastHead.PREDICTIONS, "sensor-predictions"),
+                topic(ForecastHead.ANOMALIES, "sensor-anomalies"), topic(TopicRole.DEAD_LETTER, "sensor-dead-letters"),
+                topic(TopicRole.STATE_EVENTS, "sensor-state-events"));
     }
 
     /** The sensor pipeline {@code spec} as its windowed baseline over {@code window} readings. */

@@ -364,7 +364,7 @@ public final class Soak {
                 for (Lane l : lanes) {
                     l.reference = l.settleAndRead(ref.bootstrapServers());
                     int predictions = l.reference.total("predictions");
-                    int dead = l.reference.total(PipelineTopics.DEAD_LETTER);
+                    int dead = l.reference.total(io.engram.engine.kafka.TopicRole.DEAD_LETTER.key());
                     int bad = l.input.bad();
                     if (predictions != l.input.good() || dead != bad) {
                         throw new IllegalStateException(String.format(Locale.ROOT,

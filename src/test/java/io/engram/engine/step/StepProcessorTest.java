@@ -12,6 +12,7 @@ import io.engram.engine.config.OutOfOrder;
 import io.engram.engine.config.StatePolicy;
 import io.engram.engine.errors.BadInputException;
 import io.engram.engine.errors.BadInputException.Reason;
+import io.engram.engine.kafka.TopicRole;
 import io.engram.engine.model.ModelManifest;
 import io.engram.engine.model.RecurrentStep;
 import io.engram.engine.model.StepSession;
@@ -46,9 +47,9 @@ import org.junit.jupiter.api.Test;
  */
 class StepProcessorTest {
     static final String STORE = "fake-state";
-    static final String PREDICTIONS = "predictions";
-    static final String ALERTS = "alerts";
-    static final Map<String, String> SINKS = Map.of(PREDICTIONS, "predictions-sink", ALERTS, "alerts-sink",
+    static final TopicRole PREDICTIONS = new TopicRole("predictions");
+    static final TopicRole ALERTS = new TopicRole("alerts");
+    static final Map<TopicRole, String> SINKS = Map.of(PREDICTIONS, "predictions-sink", ALERTS, "alerts-sink",
             StepTopology.STATE_EVENTS, "events-sink");
     /** The wall clock of the mock context; record timestamps and event times are around it. */
     static final long NOW = 1_700_000_000_000L;

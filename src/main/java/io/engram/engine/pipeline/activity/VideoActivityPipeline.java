@@ -7,6 +7,7 @@ import io.engram.engine.config.ConfigReader;
 import io.engram.engine.monitoring.PipelineMeters;
 import io.engram.engine.config.PipelineSpec;
 import io.engram.engine.kafka.PipelineTopics;
+import io.engram.engine.kafka.TopicRole;
 import io.engram.engine.step.StepTopology;
 import io.engram.engine.errors.ConfigException;
 import io.engram.engine.model.EncoderModel;
@@ -43,6 +44,10 @@ import org.apache.kafka.streams.Topology;
  */
 public final class VideoActivityPipeline extends AbstractPipelineKind<VideoActivityPipeline.Settings> {
     public static final String TYPE = "video-activity";
+    /** The camera frames users write. */
+    public static final TopicRole FRAMES = new TopicRole("frames");
+    /** The frame features: the join of the split layout, an optional output of the fused one, the step's input. */
+    public static final TopicRole FEATURES = new TopicRole("features");
     public static final VideoActivityPipeline INSTANCE = new VideoActivityPipeline();
 
     /** The kind's own settings. */
@@ -75,15 +80,15 @@ public final class VideoActivityPipeline extends AbstractPipelineKind<VideoActiv
     public record Refine(Path manifest, int lag) {}
 
     private VideoActivityPipeline() {
-        super(TYPE, "features", "activity-rnn-state", 9465, Set.of("encoder", "events", "refine"), Map.of("state", Set.of("shape_store")),
-                "frames", "video-frames",
-                "features", "frame-features",
-                ActivityHead.PREDICTIONS, "activity-predictions",
-                ActivityHead.EVENTS, "activity-events",
-                ActivityHead.REFINED, "activity-refined",
-                ActivityHead.REFINED_EVENTS, "activity-refined-events",
-                PipelineTopics.DEAD_LETTER, "video-dead-letters",
-                PipelineTopics.STATE_EVENTS, "video-state-events");
+        super(TYPE, FEATURES, "activity-rnn-state", 9465, Set.of("encoder", "events", "refine"), Map.of("state", Set.of("shape_store")),
+                topic(FRAMES, "video-frames"),
+                topic(FEATURES, "frame-features"),
+                topic(ActivityHead.PREDICTIONS, "activity-predictions"),
+                topic(ActivityHead.EVENTS, "activity-events"),
+                topic(ActivityHead.REFINED, "activity-refined"),
+                topic(ActivityHead.REFINED_EVENTS, "activity-refined-events"),
+                topic(TopicRole.DEAD_LETTER, "video-dead-letters"),
+                topic(TopicRole.STATE_EVENTS, "video-state-events"));
     }
 
     @Override
@@ -129,22 +134,22 @@ public final class VideoActivityPipeline extends AbstractPipelineKind<VideoActiv
     }
 
     @Override
-    public List<String> inputRoles(PipelineSpec spec) {
-        return List.of("frames");
+    public List<TopicRole> inputRoles(PipelineSpec spec) {
+        return List.of(FRAMES);
     }
 
     @Override
-    public List<String> consumedRoles(PipelineSpec spec) {
-        return spec.settings(this).layout() == FrameStage.Layout.SPLIT ? List.of("frames", "features") : List.of("frames");
+    public List<TopicRole> consumedRoles(PipelineSpec spec) {
+        return spec.settings(this).layout() == FrameStage.Layout.SPLIT ? List.of(FRAMES, FEATURES) : List.of(FRAMES);
     }
 
     @Override
-    public List<String> usedRoles(PipelineSpec spec) {
+    public List<TopicRole> usedRoles(PipelineSpec spec) {
         Settings s = spec.settings(this);
         boolean features = s.featuresWritten();
         boolean refined = s.refine() != null;
-        return spec.topics().names().keySet().stream()
-                .filter(r -> features || !r.equals("features"))
+        return spec.topics().names().keySet().stream().map(TopicRole::new)
+                .filter(r -> features || !r.equals(FEATURES))
                 .filter(r -> refined || !(r.equals(ActivityHead.REFINED) || r.equals(ActivityHead.REFINED_EVENTS)))
                 .toList();
     }
@@ -192,7 +197,7 @@ public final class VideoActivityPipeline extends AbstractPipelineKind<VideoActiv
         Topology topology = new Topology();
         boolean fused = s.layout() == FrameStage.Layout.FUSED;
         String step = StepTopology.stepNode(spec.stateStore());
-        String encode = FrameStage.add(topology, t.name("frames"), s.featuresWritten() ? t.name("features") : null, fused ? step : null,
+        String encode = FrameStage.add(topology, t.name(FRAMES), s.featuresWritten() ? t.name(FEATURES) : null, fused ? step : null,
                 encoder, s.maxPixels(), s.shapeStore(), s.maxFrameBytes(), meters);
         RefinerModel refiner = null;
         if (s.refine() != null) {

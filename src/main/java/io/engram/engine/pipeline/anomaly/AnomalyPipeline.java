@@ -6,7 +6,7 @@ import io.engram.engine.config.BuiltPipeline;
 import io.engram.engine.config.ConfigReader;
 import io.engram.engine.monitoring.PipelineMeters;
 import io.engram.engine.config.PipelineSpec;
-import io.engram.engine.kafka.PipelineTopics;
+import io.engram.engine.kafka.TopicRole;
 import io.engram.engine.step.StepTopology;
 import io.engram.engine.errors.ConfigException;
 import io.engram.engine.model.ModelManifest;
@@ -31,15 +31,17 @@ import org.apache.kafka.streams.Topology;
  */
 public final class AnomalyPipeline extends AbstractPipelineKind<ForecastSettings> {
     public static final String TYPE = "anomaly";
+    /** The readings (or frame features) the step reads. */
+    public static final TopicRole INPUT = new TopicRole("input");
     public static final AnomalyPipeline INSTANCE = new AnomalyPipeline();
 
     private AnomalyPipeline() {
-        super(TYPE, "input", "sensor-rnn-state", 9464, Set.of("scoring", "input", "output"), Map.of(),
-                "input", "sensor-readings",
-                ForecastHead.PREDICTIONS, "sensor-predictions",
-                ForecastHead.ANOMALIES, "sensor-anomalies",
-                PipelineTopics.DEAD_LETTER, "sensor-dead-letters",
-                PipelineTopics.STATE_EVENTS, "sensor-state-events");
+        super(TYPE, INPUT, "sensor-rnn-state", 9464, Set.of("scoring", "input", "output"), Map.of(),
+                topic(INPUT, "sensor-readings"),
+                topic(ForecastHead.PREDICTIONS, "sensor-predictions"),
+                topic(ForecastHead.ANOMALIES, "sensor-anomalies"),
+                topic(TopicRole.DEAD_LETTER, "sensor-dead-letters"),
+                topic(TopicRole.STATE_EVENTS, "sensor-state-events"));
     }
 
     @Override

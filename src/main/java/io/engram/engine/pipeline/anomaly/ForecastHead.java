@@ -1,5 +1,6 @@
 package io.engram.engine.pipeline.anomaly;
 
+import io.engram.engine.kafka.TopicRole;
 import io.engram.engine.step.Head;
 import io.engram.engine.step.Outputs;
 import io.engram.engine.step.HeadType;
@@ -25,8 +26,8 @@ import org.apache.kafka.streams.processor.api.Record;
  * <p>One instance per task (see {@link io.engram.engine.step.Head}); shares the scorer, which is stateless.
  */
 public final class ForecastHead implements Head<VectorReading, ForecastState> {
-    public static final String PREDICTIONS = "predictions";
-    public static final String ANOMALIES = "anomalies";
+    public static final TopicRole PREDICTIONS = new TopicRole("predictions");
+    public static final TopicRole ANOMALIES = new TopicRole("anomalies");
     static final ForecastCodec CODEC = new ForecastCodec();
     private static final com.fasterxml.jackson.databind.ObjectMapper JSON = new com.fasterxml.jackson.databind.ObjectMapper();
     private static final byte[] CONTROL_FIELD = "\"control\"".getBytes(StandardCharsets.US_ASCII);

@@ -121,7 +121,7 @@ class PipelineConfigTest {
     void theTypeChoosesTheHeadAndItsSections() {
         PipelineSpec video = Pipelines.load(Path.of("topology/video-activity.yaml"));
         assertEquals("video-activity", video.kind().type());
-        assertEquals("features", video.kind().stepInputRole());
+        assertEquals("features", video.kind().stepInputRole().key());
         PipelineSpec va = Pipelines.load(Path.of("topology/video-anomaly.yaml"));
         assertEquals("anomaly", va.kind().type(), "video anomaly detection is the sensor pipeline's type: no Java of its own");
         assertEquals(ForecastSettings.Format.FEATURES, va.settings(AnomalyPipeline.INSTANCE).format());

@@ -8,7 +8,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.engram.engine.kafka.DeadLetterHandler;
 import io.engram.engine.kafka.JsonSerde;
 import io.engram.engine.config.PipelineSpec;
-import io.engram.engine.kafka.PipelineTopics;
 import io.engram.engine.monitoring.MetricsServer;
 import io.engram.engine.pipeline.anomaly.ForecastPrediction;
 import io.engram.engine.runtime.PipelineRunner;

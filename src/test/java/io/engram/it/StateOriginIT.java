@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.engram.engine.kafka.JsonSerde;
 import io.engram.engine.config.PipelineSpec;
-import io.engram.engine.kafka.PipelineTopics;
 import io.engram.engine.state.StateEvent;
 import io.engram.tools.broker.EmbeddedKafka;
 import io.engram.engine.pipeline.anomaly.ForecastPrediction;

@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.engram.engine.config.PipelineSpec;
-import io.engram.engine.kafka.PipelineTopics;
 import io.engram.tools.broker.EmbeddedKafka;
 import io.engram.engine.runtime.PipelineRunner;
 import io.engram.engine.runtime.Pipelines;

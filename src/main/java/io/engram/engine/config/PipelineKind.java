@@ -9,7 +9,6 @@ import io.engram.engine.model.StepSession;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import org.apache.kafka.streams.Topology;
 
 /**
  * A type of pipeline ({@code type:} in a pipeline YAML): its head, its topics and its own YAML

@@ -2,7 +2,6 @@ package io.engram.tools.bench;
 
 import io.engram.engine.pipeline.anomaly.ScoringConfig;
 import io.engram.engine.pipeline.anomaly.AnomalyPipeline;
-import io.engram.engine.pipeline.anomaly.ForecastSettings;
 import io.engram.engine.runtime.PipelineRunner;
 import io.engram.engine.model.ModelManifest;
 import io.engram.engine.model.StepSession;

@@ -85,13 +85,13 @@ class CrashRecoveryIT extends CrashScenarios {
                 assertTrue(step == i || restarted, key + " reading " + i + " has step " + step);
             }
         });
-        List<String> reasons = ref.role(PipelineTopics.DEAD_LETTER).values().stream().flatMap(List::stream)
+        List<String> reasons = ref.role(io.engram.engine.kafka.TopicRole.DEAD_LETTER.key()).values().stream().flatMap(List::stream)
                 .map(RunOutputs.Rec::reason).sorted().toList();
         assertEquals(List.of("missing-field", "not-json", "not-json", "null-key", "null-value", "out-of-order", "out-of-order",
                 "wrong-value-count"), reasons, "dead letters of the reference run");
-        assertEquals(List.of(key(GAP_STREAMS[0]), key(GAP_STREAMS[1])), List.copyOf(ref.role(PipelineTopics.STATE_EVENTS).keySet()),
+        assertEquals(List.of(key(GAP_STREAMS[0]), key(GAP_STREAMS[1])), List.copyOf(ref.role(io.engram.engine.kafka.TopicRole.STATE_EVENTS.key()).keySet()),
                 "one gap reset announced per gap stream");
-        assertEquals(2, ref.total(PipelineTopics.STATE_EVENTS), "state events");
+        assertEquals(2, ref.total(io.engram.engine.kafka.TopicRole.STATE_EVENTS.key()), "state events");
         assertTrue(ref.total("anomalies") > 0, "the input makes some alerts, so that they are compared too");
     }
 

@@ -128,10 +128,10 @@ class FuzzIT {
         // The split layout: the fuzz sends feature records too, which only the split layout reads
         // from a topic (the fused one's step input is the same bytes, from the encoder).
         PipelineSpec shipped = Pipelines.load(Path.of("topology/video-activity.yaml"));
-        PipelineSpec base = shipped.withSettings(shipped.settings(VideoActivityPipeline.Settings.class)
+        PipelineSpec base = shipped.withSettings(shipped.settings(VideoActivityPipeline.INSTANCE)
                 .withLayout(io.engram.engine.pipeline.video.FrameStage.Layout.SPLIT, true));
         PipelineSpec cfg = base.withApplicationId("fuzz-video").withMetricsPort(0).withTopics(base.topics().withPrefix("fuzz-").withPartitions(2));
-        VideoActivityPipeline.Settings settings = cfg.settings(VideoActivityPipeline.Settings.class);
+        VideoActivityPipeline.Settings settings = cfg.settings(VideoActivityPipeline.INSTANCE);
         ModelManifest encoder = ModelManifest.load(settings.encoderManifest());
         JsonNode golden = JSON.readTree(Path.of("models/activity/golden/activity-clip.json").toFile());
         List<FuzzRecord> sent = new VideoFuzz(SEED, cfg, new FramePreprocessor(encoder.image(), settings.maxPixels()),

@@ -8,7 +8,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.engram.engine.kafka.DeadLetterHandler;
 import io.engram.engine.kafka.JsonSerde;
 import io.engram.engine.config.PipelineSpec;
-import io.engram.engine.kafka.PipelineTopics;
 import io.engram.engine.monitoring.MetricsServer;
 import io.engram.engine.pipeline.anomaly.ForecastPrediction;
 import io.engram.engine.runtime.PipelineRunner;
@@ -85,7 +84,7 @@ class SensorPipelineIT {
         PipelineSpec cfg = config("e2e");
         PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         String bootstrap = kafka.bootstrap();
-        try (PipelineRunner runner = PipelineRunner.start(cfg, bootstrap, stateDir, registry, true);
+        try (PipelineRunner runner = PipelineRunner.start(cfg, bootstrap, stateDir, registry);
                 MetricsServer http = new MetricsServer(registry, "localhost", 0);
                 KafkaProducer<byte[], byte[]> producer = KafkaTestClient.producer(bootstrap)) {
             assertTrue(runner.awaitRunning(Duration.ofSeconds(60)), "pipeline running");
@@ -107,7 +106,7 @@ class SensorPipelineIT {
             producer.flush();
 
             Map<String, List<ConsumerRecord<byte[], byte[]>>> out = read(cfg, Map.of("predictions", 3 * steps, "anomalies", 1,
-                    PipelineTopics.DEAD_LETTER, 1));
+                    io.engram.engine.kafka.TopicRole.DEAD_LETTER.key(), 1));
             List<ConsumerRecord<byte[], byte[]>> preds = out.get("predictions");
             assertEquals(3 * steps, preds.size(), "one prediction per good reading, none twice");
             for (int s = 0; s < 3; s++) {
@@ -122,7 +121,7 @@ class SensorPipelineIT {
             List<ConsumerRecord<byte[], byte[]>> alerts = out.get("anomalies");
             assertTrue(alerts.stream().map(a -> SERDE.deserialize("t", a.value()))
                     .anyMatch(a -> a.stream().equals("sensor-1") && a.step() == 500), "the injected spike alerts");
-            List<ConsumerRecord<byte[], byte[]>> dead = out.get(PipelineTopics.DEAD_LETTER);
+            List<ConsumerRecord<byte[], byte[]>> dead = out.get(io.engram.engine.kafka.TopicRole.DEAD_LETTER.key());
             assertEquals(1, dead.size(), "one dead letter, not two");
             assertEquals("not-json", new String(dead.get(0).headers().lastHeader(DeadLetterHandler.H_REASON).value(), StandardCharsets.UTF_8));
             assertEquals("{oops", new String(dead.get(0).value(), StandardCharsets.UTF_8));
@@ -141,13 +140,13 @@ class SensorPipelineIT {
         String bootstrap = kafka.bootstrap();
         String in = cfg.topics().name("input");
         try (KafkaProducer<byte[], byte[]> producer = KafkaTestClient.producer(bootstrap)) {
-            try (PipelineRunner runner = PipelineRunner.start(cfg, bootstrap, stateDir, registry(), true)) {
+            try (PipelineRunner runner = PipelineRunner.start(cfg, bootstrap, stateDir, registry())) {
                 assertTrue(runner.awaitRunning(Duration.ofSeconds(60)));
                 for (int i = 0; i < 50; i++) producer.send(KafkaTestClient.reading(in, "k", 1000L * i, i % 7));
                 producer.flush();
                 assertEquals(50, read(cfg, "predictions", 50).size());
             }
-            try (PipelineRunner runner = PipelineRunner.start(cfg, bootstrap, stateDir, registry(), true)) {
+            try (PipelineRunner runner = PipelineRunner.start(cfg, bootstrap, stateDir, registry())) {
                 assertTrue(runner.awaitRunning(Duration.ofSeconds(60)));
                 for (int i = 50; i < 60; i++) producer.send(KafkaTestClient.reading(in, "k", 1000L * i, i % 7));
                 producer.flush();
@@ -175,7 +174,7 @@ class SensorPipelineIT {
         int n = 0;
         try (KafkaProducer<byte[], byte[]> producer = KafkaTestClient.producer(bootstrap)) {
             for (Path manifest : List.of(gru, upgraded, lstm)) {
-                try (PipelineRunner runner = PipelineRunner.start(base.withModelManifest(manifest), bootstrap, stateDir, registry(), true)) {
+                try (PipelineRunner runner = PipelineRunner.start(base.withModelManifest(manifest), bootstrap, stateDir, registry())) {
                     assertTrue(runner.awaitRunning(Duration.ofSeconds(60)));
                     for (int i = n; i < n + 20; i++) {
                         producer.send(KafkaTestClient.reading(in, "a", 1000L * i, i % 5));
@@ -187,7 +186,7 @@ class SensorPipelineIT {
                 }
             }
         }
-        Map<String, List<ConsumerRecord<byte[], byte[]>>> out = read(base, Map.of("predictions", 120, PipelineTopics.STATE_EVENTS, 2));
+        Map<String, List<ConsumerRecord<byte[], byte[]>>> out = read(base, Map.of("predictions", 120, io.engram.engine.kafka.TopicRole.STATE_EVENTS.key(), 2));
         List<ConsumerRecord<byte[], byte[]>> all = out.get("predictions");
         assertEquals(120, all.size(), "one prediction per reading, none twice");
         java.util.Map<String, List<ForecastPrediction>> byKey = new java.util.TreeMap<>();
@@ -202,7 +201,7 @@ class SensorPipelineIT {
             assertEquals(0, p.get(40).step(), "the LSTM cannot use the GRU's state: the stream starts afresh");
             assertEquals("sensor-forecaster-lstm", p.get(40).modelId());
         }
-        List<ConsumerRecord<byte[], byte[]>> events = out.get(PipelineTopics.STATE_EVENTS);
+        List<ConsumerRecord<byte[], byte[]>> events = out.get(io.engram.engine.kafka.TopicRole.STATE_EVENTS.key());
         assertEquals(2, events.size(), "one reset record per stream, for the incompatible model only");
         for (ConsumerRecord<byte[], byte[]> e : events) {
             String json = new String(e.value(), StandardCharsets.UTF_8);

@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.engram.engine.kafka.JsonSerde;
 import io.engram.engine.config.PipelineSpec;
-import io.engram.engine.kafka.PipelineTopics;
 import io.engram.engine.state.StateEvent;
 import io.engram.tools.broker.EmbeddedKafka;
 import io.engram.engine.pipeline.anomaly.ForecastPrediction;
@@ -52,7 +51,7 @@ class StateOriginIT {
     /** One run: starts the pipeline, sends {@code n} readings of stream "k" from event time {@code t0}, returns the registry. */
     SimpleMeterRegistry run(String bootstrap, PipelineSpec cfg, long t0, int n) throws Exception {
         SimpleMeterRegistry registry = new SimpleMeterRegistry();
-        try (PipelineRunner runner = PipelineRunner.start(cfg, bootstrap, stateDir, registry, true)) {
+        try (PipelineRunner runner = PipelineRunner.start(cfg, bootstrap, stateDir, registry)) {
             assertTrue(runner.awaitRunning(Duration.ofSeconds(60)));
             try (KafkaProducer<byte[], byte[]> p = KafkaTestClient.producer(bootstrap)) {
                 for (int i = 0; i < n; i++) {

@@ -60,8 +60,8 @@ class StateQueriesIT {
             PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
             MetricsServer http = new MetricsServer(registry, "127.0.0.1", 0);
             HostInfo self = new HostInfo("127.0.0.1", http.port());
-            PipelineRunner runner = PipelineRunner.start(spec, bootstrap, stateDir, registry, true,
-                    Map.of("application.server", self.host() + ":" + self.port()));
+            PipelineRunner runner = PipelineRunner.start(spec, bootstrap, stateDir, registry,
+                    PipelineRunner.StartOptions.DEFAULTS.withStreamsOverrides(Map.of("application.server", self.host() + ":" + self.port())));
             http.route("/streams/", new StateQueries(List.of(runner), self)::get);
             return new Instance(http, runner);
         }

@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.engram.engine.config.PipelineSpec;
-import io.engram.engine.kafka.PipelineTopics;
 import io.engram.tools.broker.EmbeddedKafka;
 import io.engram.engine.runtime.PipelineRunner;
 import io.engram.engine.runtime.Pipelines;
@@ -40,7 +39,7 @@ class TwoClusterKillIT {
     static final int STREAMS = 6;
     static final int READINGS = 800;
     static final long T0 = 1_767_571_200_000L;
-    static final List<String> ROLES = List.of("predictions", "anomalies", PipelineTopics.DEAD_LETTER);
+    static final List<String> ROLES = List.of("predictions", "anomalies", io.engram.engine.kafka.TopicRole.DEAD_LETTER.key());
 
     @TempDir
     Path dir;
@@ -59,7 +58,7 @@ class TwoClusterKillIT {
 
     /** An uninterrupted in-process run of the whole input on {@code bootstrap} with {@code state}; its outputs. */
     static RunOutputs uninterrupted(String bootstrap, PipelineSpec spec, Path state) throws Exception {
-        try (PipelineRunner runner = PipelineRunner.start(spec, bootstrap, state, new SimpleMeterRegistry(), true);
+        try (PipelineRunner runner = PipelineRunner.start(spec, bootstrap, state, new SimpleMeterRegistry());
                 Feeder feeder = new Feeder(KafkaClients.producer(bootstrap), input(spec.topics().name("input")), 500, 0)) {
             assertTrue(runner.awaitRunning(Duration.ofSeconds(60)));
             feeder.allow(feeder.size());
@@ -83,7 +82,7 @@ class TwoClusterKillIT {
             reference = uninterrupted(fresh.bootstrapServers(), spec, dir.resolve("reference-state"));
         }
         assertEquals(STREAMS * READINGS, reference.total("predictions"));
-        assertEquals(0, reference.total(PipelineTopics.DEAD_LETTER));
+        assertEquals(0, reference.total(io.engram.engine.kafka.TopicRole.DEAD_LETTER.key()));
         Path state = dir.resolve("state"); // one state directory for every cluster, as run's default is
         for (int round = 0; round < 2; round++) {
             try (EmbeddedKafka a = EmbeddedKafka.start()) {

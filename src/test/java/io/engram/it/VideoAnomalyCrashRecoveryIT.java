@@ -153,7 +153,7 @@ class VideoAnomalyCrashRecoveryIT extends CrashScenarios {
 
         Map<String, List<String>> reasons = new TreeMap<>();
         List<String> messages = new ArrayList<>();
-        ref.role(PipelineTopics.DEAD_LETTER).forEach((k, recs) -> recs.forEach(r -> {
+        ref.role(io.engram.engine.kafka.TopicRole.DEAD_LETTER.key()).forEach((k, recs) -> recs.forEach(r -> {
             reasons.computeIfAbsent(k, x -> new ArrayList<>()).add(r.reason());
             messages.add(r.message());
         }));
@@ -166,7 +166,7 @@ class VideoAnomalyCrashRecoveryIT extends CrashScenarios {
         }
 
         Set<String> resets = new TreeSet<>();
-        ref.role(PipelineTopics.STATE_EVENTS).forEach((k, recs) -> recs.forEach(r -> {
+        ref.role(io.engram.engine.kafka.TopicRole.STATE_EVENTS.key()).forEach((k, recs) -> recs.forEach(r -> {
             try {
                 resets.add(k + " " + JSON.readTree(r.value()).get("reason").asText());
             } catch (IOException x) {
@@ -175,7 +175,7 @@ class VideoAnomalyCrashRecoveryIT extends CrashScenarios {
         }));
         assertEquals(Set.of(camera(GAP_CAMERA) + " " + StateEvent.GAP, camera(RESET_CAMERA) + " " + StateEvent.CONTROL), resets,
                 "state events");
-        assertEquals(2, ref.total(PipelineTopics.STATE_EVENTS), "state events");
+        assertEquals(2, ref.total(io.engram.engine.kafka.TopicRole.STATE_EVENTS.key()), "state events");
     }
 
     // ---------------------------------------------------------------------------------------------

@@ -84,8 +84,8 @@ class VideoAnomalyIT {
         PipelineSpec activity = Pipelines.load(Path.of("topology/video-activity.yaml")).withApplicationId("va-it-activity").withMetricsPort(0);
         PipelineSpec anomaly = Pipelines.load(Path.of("topology/video-anomaly.yaml")).withApplicationId("va-it-anomaly").withMetricsPort(0);
         Path video = mp4(work.resolve("freeze.mp4"));
-        try (PipelineRunner a = PipelineRunner.start(activity, b, work.resolve("state-a"), new SimpleMeterRegistry(), true);
-                PipelineRunner v = PipelineRunner.start(anomaly, b, work.resolve("state-v"), new SimpleMeterRegistry(), true)) {
+        try (PipelineRunner a = PipelineRunner.start(activity, b, work.resolve("state-a"), new SimpleMeterRegistry());
+                PipelineRunner v = PipelineRunner.start(anomaly, b, work.resolve("state-v"), new SimpleMeterRegistry())) {
             assertTrue(a.awaitRunning(Duration.ofSeconds(60)) && v.awaitRunning(Duration.ofSeconds(60)), "both pipelines running");
             StringWriter err = new StringWriter();
             CommandLine cl = EngramCli.commandLine();

@@ -118,13 +118,13 @@ class VideoCrashRecoveryIT extends CrashScenarios {
             }
         }
         Map<String, List<String>> reasons = new TreeMap<>();
-        ref.role(PipelineTopics.DEAD_LETTER).forEach((k, recs) -> recs.forEach(r -> reasons.computeIfAbsent(k, x -> new ArrayList<>())
+        ref.role(io.engram.engine.kafka.TopicRole.DEAD_LETTER.key()).forEach((k, recs) -> recs.forEach(r -> reasons.computeIfAbsent(k, x -> new ArrayList<>())
                 .add(r.reason())));
         assertEquals(Map.of("cam-0", List.of("corrupt-image", "empty-frame"), "cam-1", List.of("unsupported-content-type", "out-of-order"),
                 "cam-2", List.of("frame-size-changed"), "cam-3", List.of("bad-field"), RunOutputs.NO_KEY, List.of("null-key")), reasons,
                 "dead letters by camera");
         Set<String> resets = new TreeSet<>();
-        ref.role(PipelineTopics.STATE_EVENTS).forEach((k, recs) -> recs.forEach(r -> resets.add(k + " " + json(r).get("reason").asText())));
+        ref.role(io.engram.engine.kafka.TopicRole.STATE_EVENTS.key()).forEach((k, recs) -> recs.forEach(r -> resets.add(k + " " + json(r).get("reason").asText())));
         assertEquals(Set.of(camera(GAP_CAMERA) + " gap", camera(RESET_CAMERA) + " control"), resets, "state events");
         // Every frame the encoder accepted has its feature record: the good ones, the out-of-order one
         // (refused by the step) and the control record (an empty one, for pipelines that read the features).

@@ -72,7 +72,7 @@ class VideoPipelineIT {
         JsonNode g = JSON.readTree(MODELS.resolve("golden/activity-clip.json").toFile());
         int n = g.get("frames").asInt();
 
-        try (PipelineRunner runner = PipelineRunner.start(cfg, kafka.bootstrap(), stateDir, new SimpleMeterRegistry(), true)) {
+        try (PipelineRunner runner = PipelineRunner.start(cfg, kafka.bootstrap(), stateDir, new SimpleMeterRegistry())) {
             assertTrue(runner.awaitRunning(Duration.ofSeconds(60)), "pipeline running");
             // A bad frame from another camera, before the clip: dead-lettered, and the clip is unaffected.
             try (KafkaProducer<byte[], byte[]> p = KafkaTestClient.producer(kafka.bootstrap())) {
@@ -88,9 +88,9 @@ class VideoPipelineIT {
                     "--topic", t.name("frames"), "-b", kafka.bootstrap(), "--format", "png", "--source-fps", "10", "--no-progress");
             assertEquals(0, code, err.toString());
 
-            int lag = cfg.settings(io.engram.engine.pipeline.activity.VideoActivityPipeline.Settings.class).refine().lag();
+            int lag = cfg.settings(io.engram.engine.pipeline.activity.VideoActivityPipeline.INSTANCE).refine().lag();
             Map<String, List<ConsumerRecord<byte[], byte[]>>> out = read(cfg, Map.of("predictions", n, "features", n,
-                    PipelineTopics.DEAD_LETTER, 1, "events", 2, "refined", n - lag));
+                    io.engram.engine.kafka.TopicRole.DEAD_LETTER.key(), 1, "events", 2, "refined", n - lag));
             List<ConsumerRecord<byte[], byte[]>> preds = out.get("predictions");
             assertEquals(n, preds.size(), "one prediction per frame, none twice");
             List<String> labels = List.of("still", "left", "right", "up", "down", "clockwise", "anticlockwise");
@@ -110,7 +110,7 @@ class VideoPipelineIT {
                 }
             }
 
-            List<ConsumerRecord<byte[], byte[]>> dead = out.get(PipelineTopics.DEAD_LETTER);
+            List<ConsumerRecord<byte[], byte[]>> dead = out.get(io.engram.engine.kafka.TopicRole.DEAD_LETTER.key());
             assertEquals(1, dead.size(), "one dead letter, not two");
             assertEquals("corrupt-image", new String(dead.get(0).headers().lastHeader(DeadLetterHandler.H_REASON).value(),
                     StandardCharsets.UTF_8));

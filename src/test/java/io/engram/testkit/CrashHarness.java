@@ -191,7 +191,7 @@ public final class CrashHarness {
         RunOutputs out;
         int n;
         try (PipelineRunner runner = PipelineRunner.start(spec, broker.bootstrap(), work.resolve(run + "-state"),
-                new SimpleMeterRegistry(), true);
+                new SimpleMeterRegistry());
                 KafkaProducer<byte[], byte[]> producer = KafkaClients.producer(broker.bootstrap())) {
             assertTrue(runner.awaitRunning(START), run + " pipeline running");
             for (ProducerRecord<byte[], byte[]> r : records) {
@@ -200,7 +200,7 @@ public final class CrashHarness {
             producer.flush();
             Map<String, Integer> min = new LinkedHashMap<>();
             min.put(PREDICTIONS, goodIn(records, records.size()));
-            min.put(PipelineTopics.DEAD_LETTER, (int) records.stream().filter(CrashHarness::isBad).count());
+            min.put(io.engram.engine.kafka.TopicRole.DEAD_LETTER.key(), (int) records.stream().filter(CrashHarness::isBad).count());
             out = awaitOutputs(broker.bootstrap(), spec.applicationId(), t, records, min);
             for (Map.Entry<String, Integer> e : min.entrySet()) {
                 assertEquals(e.getValue(), out.total(e.getKey()), run + " run: " + e.getKey() + ", one per "

@@ -57,7 +57,7 @@ public final class FuzzRun {
         System.out.printf(Locale.ROOT, "FuzzRun %s: %d good, %d bad records: %s%n", name, good.size(), bad.size(), DeadLetterCheck.byReason(bad));
         long start = System.nanoTime();
         Result result;
-        try (PipelineRunner runner = PipelineRunner.start(spec, broker.bootstrap(), stateDir, new SimpleMeterRegistry(), true)) {
+        try (PipelineRunner runner = PipelineRunner.start(spec, broker.bootstrap(), stateDir, new SimpleMeterRegistry())) {
             assertTrue(runner.awaitRunning(TIMEOUT), "pipeline running");
             try (StreamsWatch watch = new StreamsWatch(runner.streams(), seed)) {
                 send(broker.bootstrap(), records);

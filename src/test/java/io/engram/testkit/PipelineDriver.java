@@ -52,7 +52,9 @@ public final class PipelineDriver implements AutoCloseable {
         owned.add(model);
         this.metrics = EngramMetrics.unbound(spec.name());
         this.stateDir = Files.createTempDirectory("engram-ttd-");
-        this.driver = new TopologyTestDriver(spec.kind().build(spec, manifest, model, metrics, owned),
+        io.engram.engine.config.BuiltPipeline built = spec.kind().build(spec, manifest, model, metrics);
+        owned.add(built);
+        this.driver = new TopologyTestDriver(built.topology(),
                 PipelineRunner.streamsProperties(spec, "ttd:9092", stateDir, metrics));
     }
 
@@ -67,8 +69,8 @@ public final class PipelineDriver implements AutoCloseable {
      * other pipeline as it is. For tests of the step that send it its input records directly.
      */
     public static PipelineDriver stepFed(PipelineSpec spec) throws Exception {
-        if (spec.settings() instanceof VideoActivityPipeline.Settings s) {
-            spec = spec.withSettings(s.withLayout(FrameStage.Layout.SPLIT, true));
+        if (spec.kind() == VideoActivityPipeline.INSTANCE) {
+            spec = spec.withSettings(spec.settings(VideoActivityPipeline.INSTANCE).withLayout(FrameStage.Layout.SPLIT, true));
         }
         return new PipelineDriver(spec);
     }
@@ -84,7 +86,22 @@ public final class PipelineDriver implements AutoCloseable {
         if (!spec.consumedTopics().contains(topic)) {
             throw new IllegalStateException(spec.file() + ": the step does not read " + topic + " in this layout; use PipelineDriver.stepFed");
         }
-        return input(spec.kind().stepInputRole());
+        return input(spec.kind().stepInputRole().key());
+    }
+
+    /** The topic of {@code role} as raw bytes in. */
+    public TestInputTopic<byte[], byte[]> input(io.engram.engine.kafka.TopicRole role) {
+        return input(role.key());
+    }
+
+    /** An output topic of JSON records, as strings. */
+    public TestOutputTopic<String, String> output(io.engram.engine.kafka.TopicRole role) {
+        return output(role.key());
+    }
+
+    /** An output topic of JSON records, read as {@code type}. */
+    public <T> TestOutputTopic<String, T> output(io.engram.engine.kafka.TopicRole role, Class<T> type) {
+        return output(role.key(), type);
     }
 
     /** An output topic of JSON records, as strings. */
@@ -102,7 +119,7 @@ public final class PipelineDriver implements AutoCloseable {
     }
 
     public TestOutputTopic<String, String> stateEvents() {
-        return output(io.engram.engine.kafka.PipelineTopics.STATE_EVENTS);
+        return output(io.engram.engine.kafka.TopicRole.STATE_EVENTS);
     }
 
     /** Sends a control record (header {@value StateLifecycle#CONTROL_HEADER}) for {@code key} to the step's input. */

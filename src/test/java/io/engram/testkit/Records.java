@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.engram.engine.config.PipelineSpec;
 import io.engram.engine.model.ModelManifest;
+import io.engram.engine.pipeline.anomaly.AnomalyPipeline;
 import io.engram.engine.pipeline.anomaly.ForecastSettings;
 import io.engram.engine.pipeline.video.FeatureRecord;
 import io.engram.engine.pipeline.video.FeatureRecordSerde;
@@ -26,7 +27,7 @@ public final class Records {
 
     /** Whether the pipeline's step reads binary feature records. */
     public static boolean features(PipelineSpec spec) {
-        return !(spec.settings() instanceof ForecastSettings f) || f.format() == ForecastSettings.Format.FEATURES;
+        return spec.kind() != AnomalyPipeline.INSTANCE || spec.settings(AnomalyPipeline.INSTANCE).format() == ForecastSettings.Format.FEATURES;
     }
 
     /** The {@code i}-th good record of a stream, whose event time is {@code ts}. */

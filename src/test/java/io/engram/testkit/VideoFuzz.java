@@ -92,9 +92,9 @@ public final class VideoFuzz extends Fuzzer {
         int badTarget = 260;
         List<Runnable> fixed = new ArrayList<>(List.of(
                 () -> goodFrame("cam-big", padded(png[0], 999_000), headers("content-type", "image/png", "seq", "0"), "999,000-byte PNG"),
-                () -> badFrame("fz-big-1", randomBytes(cfg.settings(VideoActivityPipeline.Settings.class).maxFrameBytes() + 1), headers("content-type", "image/jpeg"), "over max_frame_bytes",
+                () -> badFrame("fz-big-1", randomBytes(cfg.settings(VideoActivityPipeline.INSTANCE).maxFrameBytes() + 1), headers("content-type", "image/jpeg"), "over max_frame_bytes",
                         "too-large"),
-                () -> badFrame("cam-a", randomBytes(cfg.settings(VideoActivityPipeline.Settings.class).maxFrameBytes()), headers("content-type", "image/png"), "exactly max_frame_bytes of noise",
+                () -> badFrame("cam-a", randomBytes(cfg.settings(VideoActivityPipeline.INSTANCE).maxFrameBytes()), headers("content-type", "image/png"), "exactly max_frame_bytes of noise",
                         "corrupt-image"),
                 () -> badFrame("cam-b", jpegNoise(950_000), noHeaders(), "950,000 bytes with a JPEG start", "corrupt-image"),
                 () -> badFrame("fz-big-2", randomBytes(899_000), noHeaders(), "899,000 random bytes", "unsupported-content-type"),
@@ -235,7 +235,7 @@ public final class VideoFuzz extends Fuzzer {
         if (value == null || value.length == 0) {
             return "empty-frame";
         }
-        if (value.length > cfg.settings(VideoActivityPipeline.Settings.class).maxFrameBytes()) {
+        if (value.length > cfg.settings(VideoActivityPipeline.INSTANCE).maxFrameBytes()) {
             return "too-large";
         }
         String seq = lastHeader(headers, "seq");

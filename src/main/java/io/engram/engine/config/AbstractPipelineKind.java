@@ -1,6 +1,6 @@
 package io.engram.engine.config;
 
-import io.engram.engine.kafka.PipelineTopics;
+import io.engram.engine.kafka.TopicRole;
 
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -12,35 +12,41 @@ import java.util.Set;
  * roles with their default names, step input role, default store and metrics port, own sections
  * and extra keys. A kind then writes only {@link #settings} and {@link #build}. Immutable.
  */
-public abstract class AbstractPipelineKind implements PipelineKind {
+public abstract class AbstractPipelineKind<S> implements PipelineKind<S> {
     private final String type;
-    private final Map<String, String> topics;
-    private final String stepInputRole;
+    private final Map<TopicRole, String> topics;
+    private final TopicRole stepInputRole;
     private final String defaultStore;
     private final int defaultMetricsPort;
     private final Set<String> sections;
     private final Map<String, Set<String>> extraKeys;
 
     /**
-     * @param topicRolesAndNames role, default name, role, default name, ... in order; the dead-letter
-     *     and state-events roles are added at the end if missing
+     * @param topics each role with its default topic name ({@link #topic}), in order; they must
+     *     include the step input, dead-letter and state-events roles
      */
-    protected AbstractPipelineKind(String type, String stepInputRole, String defaultStore, int defaultMetricsPort, Set<String> sections,
-            Map<String, Set<String>> extraKeys, String... topicRolesAndNames) {
+    @SafeVarargs
+    protected AbstractPipelineKind(String type, TopicRole stepInputRole, String defaultStore, int defaultMetricsPort, Set<String> sections,
+            Map<String, Set<String>> extraKeys, Map.Entry<TopicRole, String>... topics) {
         this.type = type;
         this.stepInputRole = stepInputRole;
         this.defaultStore = defaultStore;
         this.defaultMetricsPort = defaultMetricsPort;
         this.sections = Set.copyOf(sections);
         this.extraKeys = Map.copyOf(extraKeys);
-        Map<String, String> t = new LinkedHashMap<>();
-        for (int i = 0; i + 1 < topicRolesAndNames.length; i += 2) {
-            t.put(topicRolesAndNames[i], topicRolesAndNames[i + 1]);
+        Map<TopicRole, String> t = new LinkedHashMap<>();
+        for (Map.Entry<TopicRole, String> e : topics) {
+            t.put(e.getKey(), e.getValue());
         }
-        if (!t.containsKey(stepInputRole) || !t.containsKey(PipelineTopics.DEAD_LETTER) || !t.containsKey(PipelineTopics.STATE_EVENTS)) {
+        if (!t.containsKey(stepInputRole) || !t.containsKey(TopicRole.DEAD_LETTER) || !t.containsKey(TopicRole.STATE_EVENTS)) {
             throw new IllegalArgumentException("pipeline type " + type + " must name its input, dead-letter and state-events topics");
         }
         this.topics = Collections.unmodifiableMap(t);
+    }
+
+    /** A role and its default topic name, for the constructor. */
+    protected static Map.Entry<TopicRole, String> topic(TopicRole role, String defaultName) {
+        return Map.entry(role, defaultName);
     }
 
     @Override
@@ -49,12 +55,12 @@ public abstract class AbstractPipelineKind implements PipelineKind {
     }
 
     @Override
-    public final Map<String, String> defaultTopics() {
+    public final Map<TopicRole, String> defaultTopics() {
         return topics;
     }
 
     @Override
-    public final String stepInputRole() {
+    public final TopicRole stepInputRole() {
         return stepInputRole;
     }
 

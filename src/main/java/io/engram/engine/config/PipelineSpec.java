@@ -24,11 +24,12 @@ import java.util.function.Function;
  * @param metricsHost the address /metrics, /health and /ready bind ({@code metrics.host}; 127.0.0.1 when absent)
  * @param kafkaProperties Kafka client properties for every client of the pipeline ({@code kafka:}),
  *     {@code ${NAME}} already replaced by the environment variable
- * @param settings the kind's own settings (e.g. the forecaster head's scoring)
+ * @param settings the kind's own settings (e.g. the forecaster head's scoring), of the type its kind
+ *     parses; read them typed with {@link #settings(PipelineKind)}
  */
 public record PipelineSpec(
         Path file,
-        PipelineKind kind,
+        PipelineKind<?> kind,
         String name,
         String applicationId,
         PipelineTopics topics,
@@ -116,9 +117,19 @@ public record PipelineSpec(
         return kind.usedRoles(this).stream().map(topics::name).distinct().toList();
     }
 
-    /** The kind's settings as {@code type}. */
-    public <T> T settings(Class<T> type) {
-        return type.cast(settings);
+    /**
+     * The settings of {@code kind}, typed: the one place they are cast, after checking that this
+     * pipeline is of that kind (the settings were made by that kind's {@link PipelineKind#settings},
+     * or given with it to {@link #withKind}).
+     *
+     * @throws IllegalStateException when this pipeline is of another kind (a programming error)
+     */
+    @SuppressWarnings("unchecked") // S is the type of kind's settings, and this.kind is kind
+    public <S> S settings(PipelineKind<S> kind) {
+        if (this.kind != kind) {
+            throw new IllegalStateException("pipeline " + name + " is of " + this.kind + ", not " + kind);
+        }
+        return (S) settings;
     }
 
     public PipelineSpec withApplicationId(String id) {
@@ -162,7 +173,7 @@ public record PipelineSpec(
     }
 
     /** The same file's common settings under another kind, with that kind's settings (benchmark baselines). */
-    public PipelineSpec withKind(PipelineKind k, Object s) {
+    public <S> PipelineSpec withKind(PipelineKind<S> k, S s) {
         return new PipelineSpec(file, k, name, applicationId, topics, modelManifest, stateStore, outOfOrder, statePolicy, processing,
                 metricsHost, metricsPort, kafkaProperties, s);
     }
@@ -200,7 +211,7 @@ public record PipelineSpec(
         ((com.fasterxml.jackson.databind.node.ObjectNode) n).set(parts[parts.length - 1], v);
     }
 
-    public static PipelineSpec load(Path path, Function<String, PipelineKind> kinds, Set<String> known) {
+    public static PipelineSpec load(Path path, Function<String, PipelineKind<?>> kinds, Set<String> known) {
         return load(path, kinds, known, Map.of());
     }
 
@@ -209,7 +220,7 @@ public record PipelineSpec(
      * {@code scoring.shape.novel_weight=2.0} (the value is read as YAML: a number, a word, a list
      * {@code [a, b]}), as if the file said so; for experiments such as the anomaly protocol's.
      */
-    public static PipelineSpec load(Path path, Function<String, PipelineKind> kinds, Set<String> known, Map<String, String> overrides) {
+    public static PipelineSpec load(Path path, Function<String, PipelineKind<?>> kinds, Set<String> known, Map<String, String> overrides) {
         Path file = path.toAbsolutePath().normalize();
         JsonNode root = ConfigReader.read(file);
         for (Map.Entry<String, String> o : overrides.entrySet()) {
@@ -217,7 +228,7 @@ public record PipelineSpec(
         }
         ConfigReader v = new ConfigReader(file);
         String type = v.text(root, "type", DEFAULT_TYPE);
-        PipelineKind kind = kinds.apply(type);
+        PipelineKind<?> kind = kinds.apply(type);
         if (kind == null) {
             throw v.error("type", "is '" + type + "', not a pipeline type this Engram knows (known: " + known + ")");
         }
@@ -228,12 +239,13 @@ public record PipelineSpec(
         String appId = v.text(root, "application_id", "engram-" + name);
 
         JsonNode t = v.section(root, "topics");
-        Set<String> topicKeys = new LinkedHashSet<>(kind.defaultTopics().keySet());
+        Set<String> topicKeys = new LinkedHashSet<>();
+        kind.defaultTopics().keySet().forEach(role -> topicKeys.add(role.key()));
         topicKeys.add("partitions");
         topicKeys.add("replication_factor");
         v.known(t, "topics.", topicKeys);
         Map<String, String> names = new LinkedHashMap<>();
-        kind.defaultTopics().forEach((role, dflt) -> names.put(role, v.text(t, role, dflt)));
+        kind.defaultTopics().forEach((role, dflt) -> names.put(role.key(), v.text(t, role.key(), dflt)));
         PipelineTopics topics = new PipelineTopics(names, (int) v.integer(t, "partitions", 4, 1, 10_000),
                 (short) v.integer(t, "replication_factor", 1, -1, 32));
 
@@ -279,7 +291,7 @@ public record PipelineSpec(
         return new PipelineSpec(file, kind, name, appId, topics, manifest, store, outOfOrder, policy, processing, host, port, kafka, settings);
     }
 
-    private static Set<String> keys(PipelineKind kind, String section, String... common) {
+    private static Set<String> keys(PipelineKind<?> kind, String section, String... common) {
         Set<String> s = new LinkedHashSet<>(java.util.List.of(common));
         s.addAll(kind.extraKeys().getOrDefault(section, Set.of()));
         return s;

@@ -6,24 +6,29 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The topics of one pipeline by role ({@code input}, {@code predictions}, {@code dead_letter}, ...,
- * as the keys of the YAML's {@code topics:} section), with how Engram creates them. Immutable.
+ * The topics of one pipeline by role ({@link TopicRole}: {@code input}, {@code predictions},
+ * {@code dead_letter}, ..., the keys of the YAML's {@code topics:} section), with how Engram creates
+ * them. Immutable.
  *
- * @param names topic name by role, in the pipeline type's order
+ * <p>The engine looks topics up by {@link TopicRole}; the forms that take a YAML key as a string
+ * ({@link #name(String)}, {@link #except}, {@link #with}) are for tools and tests that pick a topic
+ * by the key a user writes.
+ *
+ * @param names topic name by role key, in the pipeline type's order
  * @param partitions partitions of a topic Engram creates
  * @param replicationFactor its replication factor; -1 = the cluster's default
  */
 public record PipelineTopics(Map<String, String> names, int partitions, short replicationFactor) {
-    /** Role of the dead-letter topic, which every pipeline has. */
-    public static final String DEAD_LETTER = "dead_letter";
-    /** Role of the state-events topic, which every pipeline has. */
-    public static final String STATE_EVENTS = "state_events";
-
     public PipelineTopics {
         names = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(names));
     }
 
     /** The topic of {@code role}; an unknown role is a programming error. */
+    public String name(TopicRole role) {
+        return name(role.key());
+    }
+
+    /** The topic of the role with YAML key {@code role}; an unknown role is a programming error. */
     public String name(String role) {
         String n = names.get(role);
         if (n == null) {
@@ -33,11 +38,11 @@ public record PipelineTopics(Map<String, String> names, int partitions, short re
     }
 
     public String deadLetter() {
-        return name(DEAD_LETTER);
+        return name(TopicRole.DEAD_LETTER);
     }
 
     public String stateEvents() {
-        return name(STATE_EVENTS);
+        return name(TopicRole.STATE_EVENTS);
     }
 
     /** Every topic, in role order, without repeats. */

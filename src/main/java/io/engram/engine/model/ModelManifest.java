@@ -80,7 +80,6 @@ public record ModelManifest(
         labels = List.copyOf(labels);
     }
 
-    /** Total floats of recurrent state, over all pairs. */
     /**
      * The same model with other state, under another id: for a step that keeps a different state
      * from the model's (the benchmark's windowed baseline keeps the last inputs).
@@ -90,6 +89,7 @@ public record ModelManifest(
                 image, labels, encoder, refine, manifestPath);
     }
 
+    /** Total floats of recurrent state, over all pairs. */
     public int stateFloats() {
         int n = 0;
         for (StatePair p : state) {
@@ -98,9 +98,36 @@ public record ModelManifest(
         return n;
     }
 
-    /** Reads and validates a YAML or JSON manifest. Every failure names the file and what to fix. */
+    /**
+     * Reads and validates a YAML or JSON manifest. Every failure names the file and what to fix.
+     * The checks run in the manifest's order (identity, file, tensors, state, preprocessing, then
+     * what the task needs), so that the first error reported is the same whatever the task.
+     */
     public static ModelManifest load(Path manifestPath) {
         Path path = manifestPath.toAbsolutePath().normalize();
+        JsonNode root = readTree(path);
+        Reader r = new Reader(path, root);
+        String id = r.text(root, "id");
+        String version = r.text(root, "version");
+        Path onnx = onnxFile(r, root);
+        Tensor input = r.tensor(root, "input");
+        Tensor output = r.tensor(root, "output");
+        String task = root.path("task").asText("forecast");
+        List<StatePair> pairs = statePairs(r, root, task);
+        Preprocessing pre = preprocessing(r, root);
+        if ("forecast".equals(task) && pre.standardize() && input.size() != output.size()) {
+            throw r.error("a forecast model with ewm-standardize needs input.size == output.size (one forecast per channel)");
+        }
+        Image image = "encode".equals(task) ? image(r, root, input) : null;
+        List<String> labels = labels(r, root, task, output);
+        Refine refine = "refine".equals(task) ? refine(r, root) : null;
+        return new ModelManifest(id, version, onnx, root.path("architecture").asText("other"), task,
+                input, output, pairs, pre, root.path("state_compat").asText(""), image, labels,
+                root.path("encoder").asText(""), refine, path);
+    }
+
+    /** The manifest file's tree: a mapping, from a file that exists and parses (JSON by its extension, else YAML). */
+    private static JsonNode readTree(Path path) {
         if (!Files.isRegularFile(path)) {
             throw new ConfigException("Model manifest not found: " + path
                     + ". Fix: point the pipeline's model.manifest (encoder.manifest for a frame encoder) at an existing"
@@ -119,18 +146,22 @@ public record ModelManifest(
         if (root == null || !root.isObject()) {
             throw new ConfigException("Model manifest " + path + " is empty or not a mapping. Fix: see docs/model-contract.md.");
         }
-        Reader r = new Reader(path, root);
-        String id = r.text(root, "id");
-        String version = r.text(root, "version");
+        return root;
+    }
+
+    /** {@code file:}, resolved next to the manifest; it must exist. */
+    private static Path onnxFile(Reader r, JsonNode root) {
         String file = r.text(root, "file");
-        Path onnx = path.getParent().resolve(file).normalize();
+        Path onnx = r.path().getParent().resolve(file).normalize();
         if (!Files.isRegularFile(onnx)) {
-            throw new ConfigException("Model file " + onnx + " named by manifest " + path + " does not exist."
+            throw new ConfigException("Model file " + onnx + " named by manifest " + r.path() + " does not exist."
                     + " Fix: correct 'file:' in the manifest, or train/export the model (see the model card next to it).");
         }
-        Tensor input = r.tensor(root, "input");
-        Tensor output = r.tensor(root, "output");
-        String task = root.path("task").asText("forecast");
+        return onnx;
+    }
+
+    /** {@code state:}: at least one pair, except for the stateless tasks (encode, refine). */
+    private static List<StatePair> statePairs(Reader r, JsonNode root, String task) {
         List<StatePair> pairs = new ArrayList<>();
         JsonNode st = root.get("state");
         boolean stateless = "encode".equals(task) || "refine".equals(task);
@@ -141,35 +172,46 @@ public record ModelManifest(
             String at = "state[" + pairs.size() + "].";
             pairs.add(new StatePair(r.text(p, "input", at), r.text(p, "output", at), r.positiveInt(p, "size", at)));
         }
-        Preprocessing pre = Preprocessing.NONE;
+        return pairs;
+    }
+
+    /** {@code preprocessing:}: {@code none} when absent. */
+    private static Preprocessing preprocessing(Reader r, JsonNode root) {
         JsonNode pp = root.get("preprocessing");
-        if (pp != null && !pp.isNull()) {
-            String type = r.text(pp, "type");
-            if ("ewm-standardize".equals(type)) {
-                pre = new Preprocessing(type, r.number(pp, "alpha"), r.number(pp, "clip"),
-                        r.number(pp, "min_scale"), r.number(pp, "rel_min_scale"));
-                if (!(pre.alpha() > 0 && pre.alpha() <= 1) || !(pre.clip() > 0) || pre.minScale() <= 0 || pre.relMinScale() < 0) {
-                    throw r.error("preprocessing needs 0 < alpha <= 1, clip > 0, min_scale > 0, rel_min_scale >= 0");
-                }
-            } else if (!"none".equals(type)) {
-                throw r.error("preprocessing.type '" + type + "' is unknown; use ewm-standardize or none");
-            }
+        if (pp == null || pp.isNull()) {
+            return Preprocessing.NONE;
         }
-        if ("forecast".equals(task) && pre.standardize() && input.size() != output.size()) {
-            throw r.error("a forecast model with ewm-standardize needs input.size == output.size (one forecast per channel)");
-        }
-        Image image = null;
-        if ("encode".equals(task)) {
-            JsonNode im = root.get("image");
-            if (im == null || !im.isObject()) {
-                throw r.error("an encoder needs 'image: {channels, height, width, mean, std}'");
+        String type = r.text(pp, "type");
+        if ("ewm-standardize".equals(type)) {
+            Preprocessing pre = new Preprocessing(type, r.number(pp, "alpha"), r.number(pp, "clip"),
+                    r.number(pp, "min_scale"), r.number(pp, "rel_min_scale"));
+            if (!(pre.alpha() > 0 && pre.alpha() <= 1) || !(pre.clip() > 0) || pre.minScale() <= 0 || pre.relMinScale() < 0) {
+                throw r.error("preprocessing needs 0 < alpha <= 1, clip > 0, min_scale > 0, rel_min_scale >= 0");
             }
-            image = new Image(r.positiveInt(im, "channels"), r.positiveInt(im, "height"), r.positiveInt(im, "width"),
-                    r.number(im, "mean"), r.number(im, "std"));
-            if (image.channels() * image.height() * image.width() != input.size() || !(image.std() > 0)) {
-                throw r.error("input.size must equal channels*height*width and image.std must be > 0");
-            }
+            return pre;
         }
+        if (!"none".equals(type)) {
+            throw r.error("preprocessing.type '" + type + "' is unknown; use ewm-standardize or none");
+        }
+        return Preprocessing.NONE;
+    }
+
+    /** An encoder's {@code image:}, whose geometry must be its input's size. */
+    private static Image image(Reader r, JsonNode root, Tensor input) {
+        JsonNode im = root.get("image");
+        if (im == null || !im.isObject()) {
+            throw r.error("an encoder needs 'image: {channels, height, width, mean, std}'");
+        }
+        Image image = new Image(r.positiveInt(im, "channels"), r.positiveInt(im, "height"), r.positiveInt(im, "width"),
+                r.number(im, "mean"), r.number(im, "std"));
+        if (image.channels() * image.height() * image.width() != input.size() || !(image.std() > 0)) {
+            throw r.error("input.size must equal channels*height*width and image.std must be > 0");
+        }
+        return image;
+    }
+
+    /** {@code labels:}; a classifier or refiner needs one per output. */
+    private static List<String> labels(Reader r, JsonNode root, String task, Tensor output) {
         List<String> labels = new ArrayList<>();
         JsonNode lb = root.get("labels");
         if (lb != null && lb.isArray()) {
@@ -178,18 +220,17 @@ public record ModelManifest(
         if (("classify".equals(task) || "refine".equals(task)) && labels.size() != output.size()) {
             throw r.error("a classifier needs one label per output (" + output.size() + "), has " + labels.size());
         }
-        Refine refine = null;
-        if ("refine".equals(task)) {
-            JsonNode rf = root.get("refine");
-            if (rf == null || !rf.isObject()) {
-                throw r.error("a refiner needs 'refine: {before, forward_state, forward_pair, forward_model, forward_version, max_lag}'");
-            }
-            refine = new Refine(r.text(rf, "before", "refine."), r.text(rf, "forward_state", "refine."), r.text(rf, "forward_pair", "refine."),
-                    r.text(rf, "forward_model", "refine."), r.text(rf, "forward_version", "refine."), r.positiveInt(rf, "max_lag", "refine."));
+        return labels;
+    }
+
+    /** A refiner's {@code refine:} section. */
+    private static Refine refine(Reader r, JsonNode root) {
+        JsonNode rf = root.get("refine");
+        if (rf == null || !rf.isObject()) {
+            throw r.error("a refiner needs 'refine: {before, forward_state, forward_pair, forward_model, forward_version, max_lag}'");
         }
-        return new ModelManifest(id, version, onnx, root.path("architecture").asText("other"), task,
-                input, output, pairs, pre, root.path("state_compat").asText(""), image, labels,
-                root.path("encoder").asText(""), refine, path);
+        return new Refine(r.text(rf, "before", "refine."), r.text(rf, "forward_state", "refine."), r.text(rf, "forward_pair", "refine."),
+                r.text(rf, "forward_model", "refine."), r.text(rf, "forward_version", "refine."), r.positiveInt(rf, "max_lag", "refine."));
     }
 
     /** Small helper so every validation error names the manifest file. */

@@ -3,6 +3,7 @@ package io.engram.engine.runtime;
 import io.engram.engine.kafka.DeadLetterHandler;
 import io.engram.engine.kafka.JsonSerde;
 import io.engram.engine.state.StateEvent;
+import io.engram.engine.config.BuiltPipeline;
 import io.engram.engine.config.PipelineSpec;
 import io.engram.engine.kafka.PipelineTopics;
 import io.engram.engine.kafka.TopicAdmin;
@@ -46,58 +47,139 @@ public final class PipelineRunner implements AutoCloseable {
     private final java.util.concurrent.atomic.AtomicReference<Throwable> failure;
     private boolean closed;
 
-    /** As {@link #start(PipelineSpec, String, Path, MeterRegistry, boolean, Map)} without extra properties. */
-    public static PipelineRunner start(PipelineSpec spec, String bootstrap, Path stateDir, MeterRegistry registry, boolean withModel) {
-        return start(spec, bootstrap, stateDir, registry, withModel, Map.of());
+    /**
+     * How {@link #start(PipelineSpec, String, Path, MeterRegistry, StartOptions)} starts a pipeline;
+     * {@link #DEFAULTS} is what {@code engram run} does. Immutable.
+     *
+     * @param withModel false runs the baseline with the model call removed (benchmarks only)
+     * @param streamsOverrides extra Kafka Streams properties ({@code engram run --streams-property}),
+     *     applied last, over the file's {@code kafka:} section
+     * @param createTopics false: the pipeline's topics must exist (a locked-down cluster), and a
+     *     missing one is a start-up error naming it
+     */
+    public record StartOptions(boolean withModel, Map<String, String> streamsOverrides, boolean createTopics) {
+        /** With the model, no extra properties, missing topics created. */
+        public static final StartOptions DEFAULTS = new StartOptions(true, Map.of(), true);
+
+        public StartOptions {
+            streamsOverrides = Map.copyOf(streamsOverrides);
+        }
+
+        /** The same, with the model call removed: the baseline that measures the model's cost. */
+        public StartOptions withoutModel() {
+            return new StartOptions(false, streamsOverrides, createTopics);
+        }
+
+        /** The same, with these extra Kafka Streams properties. */
+        public StartOptions withStreamsOverrides(Map<String, String> overrides) {
+            return new StartOptions(withModel, overrides, createTopics);
+        }
+
+        /** The same, creating missing topics or not ({@code engram run --no-create-topics}). */
+        public StartOptions withCreateTopics(boolean create) {
+            return new StartOptions(withModel, streamsOverrides, create);
+        }
+    }
+
+    /** As {@link #start(PipelineSpec, String, Path, MeterRegistry, StartOptions)} with {@link StartOptions#DEFAULTS}. */
+    public static PipelineRunner start(PipelineSpec spec, String bootstrap, Path stateDir, MeterRegistry registry) {
+        return start(spec, bootstrap, stateDir, registry, StartOptions.DEFAULTS);
     }
 
     /**
+     * Loads the pipeline's models, builds its topology, checks the cluster, creates missing topics,
+     * checks that the local state belongs to this cluster and these topics (wiping it if not), and
+     * starts Kafka Streams. Local problems come first: they need no broker to be found. The runner
+     * returned owns everything it made; on failure, what was made is closed before the exception
+     * goes on.
+     *
      * @param stateDir Kafka Streams state directory (RocksDB stores)
      * @param registry where metrics go (a Prometheus registry in production)
-     * @param withModel false runs the baseline with the model call removed (benchmarks only)
-     * @param streamsOverrides extra Kafka Streams properties ({@code engram run --streams-property}), applied last
      */
-    public static PipelineRunner start(PipelineSpec spec, String bootstrap, Path stateDir, MeterRegistry registry, boolean withModel,
-            Map<String, String> streamsOverrides) {
-        return start(spec, bootstrap, stateDir, registry, withModel, streamsOverrides, true);
-    }
-
-    /**
-     * As {@link #start(PipelineSpec, String, Path, MeterRegistry, boolean, Map)}; with
-     * {@code createTopics} false the pipeline's topics must exist (a locked-down cluster): a missing
-     * one is a start-up error naming it.
-     */
-    public static PipelineRunner start(PipelineSpec spec, String bootstrap, Path stateDir, MeterRegistry registry, boolean withModel,
-            Map<String, String> streamsOverrides, boolean createTopics) {
+    public static PipelineRunner start(PipelineSpec spec, String bootstrap, Path stateDir, MeterRegistry registry,
+            StartOptions options) {
         // The file's kafka: section first; what the command line gives wins over it.
-        Map<String, String> merged = new java.util.LinkedHashMap<>(spec.kafkaProperties());
-        merged.putAll(streamsOverrides);
-        streamsOverrides = merged;
-        // Local problems (manifests, model files, the pipeline's models) first: they need no broker to be found.
+        Map<String, String> overrides = new java.util.LinkedHashMap<>(spec.kafkaProperties());
+        overrides.putAll(options.streamsOverrides());
         ModelManifest manifest = ModelManifest.load(spec.modelManifest());
         List<AutoCloseable> owned = new ArrayList<>();
-        owned.add(StepSession.load(manifest));
+        StepSession model = StepSession.load(manifest);
+        owned.add(model);
         try {
             EngramMetrics metrics = new EngramMetrics(spec.name());
             metrics.bindTo(registry);
-            Topology topology = spec.kind().build(spec, manifest, withModel ? (StepSession) owned.get(0) : null, metrics, owned);
-            Map<String, String> admin = adminProperties(streamsOverrides);
+            BuiltPipeline built = spec.kind().build(spec, manifest, options.withModel() ? model : null, metrics);
+            owned.add(built);
+            Topology topology = built.topology();
+            Map<String, String> admin = adminProperties(overrides);
             TopicAdmin.checkReachable(bootstrap, admin);
             PipelineTopics t = spec.topics();
-            TopicAdmin.createTopics(bootstrap, admin, t.partitions(), t.replicationFactor(), spec.usedTopics(), createTopics);
+            TopicAdmin.createTopics(bootstrap, admin, t.partitions(), t.replicationFactor(), spec.usedTopics(), options.createTopics());
             Properties props = streamsProperties(spec, bootstrap, stateDir, metrics);
-            props.putAll(streamsOverrides);
-            // Is the local state this cluster's and these topics'? Checked before Kafka Streams
-            // touches the state directory; a wipe happens before any record is stepped.
-            Path stateRoot = Path.of(props.getProperty(StreamsConfig.STATE_DIR_CONFIG));
-            String appId = props.getProperty(StreamsConfig.APPLICATION_ID_CONFIG);
-            String changelogPrefix = appId + "-";
-            String changelogSuffix = "-changelog";
-            List<String> sources = sourceTopics(topology);
-            TopicAdmin.Identity identity = TopicAdmin.identify(bootstrap, admin, sources, changelogPrefix, changelogSuffix);
-            Path origin = StateOrigin.file(stateRoot, appId);
-            StateOrigin.Verdict verdict = StateOrigin.check(origin, identity, StateOrigin.hasLocalState(stateRoot, appId));
+            props.putAll(overrides);
+            Origin origin = new Origin(spec, bootstrap, admin, props, sourceTopics(topology));
+            // Before Kafka Streams is made: making it already writes to the state directory.
+            origin.check();
             KafkaStreams streams = new KafkaStreams(topology, props);
+            origin.wipeIfForeign(streams, metrics, overrides);
+            origin.recordWhenRunning(streams);
+            KafkaStreamsMetrics km = bindStreamsMeters(spec, streams, registry);
+            java.util.concurrent.atomic.AtomicReference<Throwable> failure = stopOnUncaughtException(spec, streams);
+            streams.start();
+            return new PipelineRunner(spec, manifest, owned, streams, metrics, km, failure);
+        } catch (RuntimeException e) {
+            closeAll(owned);
+            throw e;
+        }
+    }
+
+    /**
+     * Where a pipeline's local state came from (see {@link StateOrigin}): the cluster and the ids of
+     * its source and changelog topics, as recorded in the state directory. Used by {@link #start}
+     * only, on the starting thread and then once on a daemon thread when Kafka Streams runs.
+     */
+    private static final class Origin {
+        private static final String CHANGELOG_SUFFIX = "-changelog";
+        private final PipelineSpec spec;
+        private final String bootstrap;
+        private final Map<String, String> admin;
+        private final Path stateRoot;
+        private final String appId;
+        private final String changelogPrefix;
+        private final List<String> sources;
+        private final Path file;
+        private TopicAdmin.Identity identity;
+        private StateOrigin.Verdict verdict;
+
+        Origin(PipelineSpec spec, String bootstrap, Map<String, String> admin, Properties props, List<String> sources) {
+            this.spec = spec;
+            this.bootstrap = bootstrap;
+            this.admin = admin;
+            this.stateRoot = Path.of(props.getProperty(StreamsConfig.STATE_DIR_CONFIG));
+            this.appId = props.getProperty(StreamsConfig.APPLICATION_ID_CONFIG);
+            this.changelogPrefix = appId + "-";
+            this.sources = sources;
+            this.file = StateOrigin.file(stateRoot, appId);
+        }
+
+        private TopicAdmin.Identity identify() {
+            return TopicAdmin.identify(bootstrap, admin, sources, changelogPrefix, CHANGELOG_SUFFIX);
+        }
+
+        /**
+         * Is the local state this cluster's and these topics'? Call before Kafka Streams touches
+         * the state directory (before it is made).
+         */
+        void check() {
+            identity = identify();
+            verdict = StateOrigin.check(file, identity, StateOrigin.hasLocalState(stateRoot, appId));
+        }
+
+        /**
+         * After {@link #check()}: wipes the local state if it is another cluster's or other topics'
+         * (before any record is stepped), announces the wipe, and records the origin.
+         */
+        void wipeIfForeign(KafkaStreams streams, EngramMetrics metrics, Map<String, String> overrides) {
             if (verdict != null) {
                 String what = "it is rebuilt from the changelogs";
                 if (verdict.historyGone()) {
@@ -105,57 +187,72 @@ public final class PipelineRunner implements AutoCloseable {
                     // changelogs hold a history that no longer matches the input, so they go too,
                     // and every stream starts afresh from the current input position.
                     List<String> changelogs = identity.topicIds().keySet().stream()
-                            .filter(n -> n.startsWith(changelogPrefix) && n.endsWith(changelogSuffix)).toList();
+                            .filter(n -> n.startsWith(changelogPrefix) && n.endsWith(CHANGELOG_SUFFIX)).toList();
                     TopicAdmin.deleteTopics(bootstrap, admin, changelogs);
-                    identity = TopicAdmin.identify(bootstrap, admin, sources, changelogPrefix, changelogSuffix);
+                    identity = identify();
                     what = "its changelogs " + changelogs + " were deleted too: every stream starts afresh";
                 }
                 streams.cleanUp();
                 LOG.warn("pipeline {}: local state in {} wiped before start: {} ({}); {}",
                         spec.name(), stateRoot.resolve(appId), verdict.detail(), verdict.reason(), what);
                 metrics.stateWiped(verdict.reason());
-                announceWipe(bootstrap, streamsOverrides, t.stateEvents(), appId, verdict);
+                announceWipe(bootstrap, overrides, spec.topics().stateEvents(), appId, verdict);
             }
-            writeOrigin(origin, identity);
-            // The changelogs exist once Kafka Streams runs: record their ids too, so that a changelog
-            // deleted or recreated later is caught at the next start.
+            writeOrigin(file, identity);
+        }
+
+        /**
+         * The changelogs exist once Kafka Streams runs: record their ids too, so that a changelog
+         * deleted or recreated later is caught at the next start.
+         */
+        void recordWhenRunning(KafkaStreams streams) {
             streams.setStateListener((now, before) -> {
                 if (now == KafkaStreams.State.RUNNING) {
                     Thread th = new Thread(() -> {
                         try {
-                            writeOrigin(origin, TopicAdmin.identify(bootstrap, admin, sources, changelogPrefix, changelogSuffix));
+                            writeOrigin(file, identify());
                         } catch (RuntimeException e) {
-                            LOG.warn("pipeline {}: could not record the changelogs' ids in {}: {}", spec.name(), origin, e.getMessage());
+                            LOG.warn("pipeline {}: could not record the changelogs' ids in {}: {}", spec.name(), file, e.getMessage());
                         }
                     }, "engram-state-origin");
                     th.setDaemon(true);
                     th.start();
                 }
             });
-            // Kafka Streams' own meters carry the pipeline's tag too, so that a dashboard can pick one pipeline.
-            KafkaStreamsMetrics km = new KafkaStreamsMetrics(streams, io.micrometer.core.instrument.Tags.of("pipeline", spec.name()));
-            km.bindTo(registry);
-            // The client's state as a gauge per state (1 for the current one): "is it RUNNING" on a dashboard and in alerts.
-            for (KafkaStreams.State st : KafkaStreams.State.values()) {
-                io.micrometer.core.instrument.Gauge.builder("engram.streams.state", streams, k -> k.state() == st ? 1 : 0)
-                        .description("Kafka Streams client state: 1 for the current state, 0 for the others")
-                        .tag("pipeline", spec.name()).tag("state", st.name()).register(registry);
-            }
-            java.util.concurrent.atomic.AtomicReference<Throwable> failure = new java.util.concurrent.atomic.AtomicReference<>();
-            // An exception no handler resumed from (an output the broker refuses under exactly-once, an
-            // output topic gone, authorisation revoked, ...) stops the whole instance, so that its
-            // supervisor sees it and restarts it; the cause is kept for the one-line report.
-            streams.setUncaughtExceptionHandler(e -> {
-                failure.compareAndSet(null, e);
-                LOG.error("pipeline {} stops: {}", spec.name(), e.toString(), e);
-                return org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.SHUTDOWN_CLIENT;
-            });
-            streams.start();
-            return new PipelineRunner(spec, manifest, owned, streams, metrics, km, failure);
-        } catch (RuntimeException e) {
-            closeAll(owned);
-            throw e;
         }
+    }
+
+    /**
+     * Binds Kafka Streams' own meters, with the pipeline's tag so that a dashboard can pick one
+     * pipeline, and the client's state as a gauge per state (1 for the current one): "is it RUNNING"
+     * on a dashboard and in alerts. The binder returned is the runner's, closed with it.
+     */
+    private static KafkaStreamsMetrics bindStreamsMeters(PipelineSpec spec, KafkaStreams streams, MeterRegistry registry) {
+        KafkaStreamsMetrics km = new KafkaStreamsMetrics(streams, io.micrometer.core.instrument.Tags.of("pipeline", spec.name()));
+        km.bindTo(registry);
+        for (KafkaStreams.State st : KafkaStreams.State.values()) {
+            io.micrometer.core.instrument.Gauge.builder("engram.streams.state", streams, k -> k.state() == st ? 1 : 0)
+                    .description("Kafka Streams client state: 1 for the current state, 0 for the others")
+                    .tag("pipeline", spec.name()).tag("state", st.name()).register(registry);
+        }
+        return km;
+    }
+
+    /**
+     * An exception no handler resumed from (an output the broker refuses under exactly-once, an
+     * output topic gone, authorisation revoked, ...) stops the whole instance, so that its
+     * supervisor sees it and restarts it; the cause is kept, in the reference returned, for the
+     * one-line report.
+     */
+    private static java.util.concurrent.atomic.AtomicReference<Throwable> stopOnUncaughtException(PipelineSpec spec,
+            KafkaStreams streams) {
+        java.util.concurrent.atomic.AtomicReference<Throwable> failure = new java.util.concurrent.atomic.AtomicReference<>();
+        streams.setUncaughtExceptionHandler(e -> {
+            failure.compareAndSet(null, e);
+            LOG.error("pipeline {} stops: {}", spec.name(), e.toString(), e);
+            return org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.SHUTDOWN_CLIENT;
+        });
+        return failure;
     }
 
     private PipelineRunner(PipelineSpec spec, ModelManifest manifest, List<AutoCloseable> owned, KafkaStreams streams, EngramMetrics metrics,

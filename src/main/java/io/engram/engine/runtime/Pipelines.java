@@ -6,6 +6,7 @@ import io.engram.engine.pipeline.activity.VideoActivityPipeline;
 import io.engram.engine.pipeline.anomaly.AnomalyPipeline;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -14,10 +15,10 @@ import java.util.Map;
  * existing head is a YAML file only.
  */
 public final class Pipelines {
-    private static final Map<String, PipelineKind> KINDS = new LinkedHashMap<>();
+    private static final Map<String, PipelineKind<?>> KINDS = new LinkedHashMap<>();
 
     static {
-        for (PipelineKind k : new PipelineKind[] {AnomalyPipeline.INSTANCE, VideoActivityPipeline.INSTANCE}) {
+        for (PipelineKind<?> k : List.of(AnomalyPipeline.INSTANCE, VideoActivityPipeline.INSTANCE)) {
             KINDS.put(k.type(), k);
         }
     }

@@ -1,6 +1,5 @@
 package io.engram.engine.step;
 
-import io.engram.engine.state.PayloadCodec;
 import io.engram.engine.state.StreamState;
 
 import io.engram.engine.model.ModelManifest;
@@ -18,19 +17,15 @@ import org.apache.kafka.streams.processor.api.Record;
  * {@link io.engram.engine.errors.BadInputException} from {@code decode} for a bad record; it must not
  * throw after {@code decode}, so that a refused record leaves the state untouched.
  *
- * <p>One instance per task, made by the pipeline's supplier, used on the task's thread only: a
+ * <p>Its payload codec and output roles are its {@link HeadType}'s, known before any head is made.
+ *
+ * <p>One instance per task, made by its {@link HeadType}, used on the task's thread only: a
  * head may keep scratch buffers and carry values from {@code input} to {@code output} in fields.
  *
  * @param <I> the decoded input
  * @param <P> the per-stream payload
  */
 public interface Head<I, P> {
-    /** The payload's binary layout, written behind the common state header. */
-    PayloadCodec<P> codec();
-
-    /** Output roles this head writes, besides the core's own (dead letters, state events). */
-    java.util.List<String> outputRoles();
-
     /**
      * A control command carried in the value rather than in the {@value StateLifecycle#CONTROL_HEADER}
      * header (for producers that cannot set headers), or null for data. Must not throw.

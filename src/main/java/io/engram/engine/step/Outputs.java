@@ -1,5 +1,6 @@
 package io.engram.engine.step;
 
+import io.engram.engine.kafka.TopicRole;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -9,11 +10,11 @@ import java.util.List;
  * key, event time and headers. Reused across records; task thread only.
  */
 public final class Outputs {
-    final List<String> roles = new ArrayList<>(4);
+    final List<TopicRole> roles = new ArrayList<>(4);
     final List<Object> values = new ArrayList<>(4);
 
     /** Adds {@code value} for the output topic of {@code role} (e.g. {@code predictions}). */
-    public void add(String role, Object value) {
+    public void add(TopicRole role, Object value) {
         roles.add(role);
         values.add(value);
     }

@@ -57,15 +57,6 @@ public final class StateLifecycle {
         this.sink = sink;
     }
 
-    /** The command of a control record (its {@value #CONTROL_HEADER} header), or null for a data record. */
-    public static String control(org.apache.kafka.common.header.Headers headers) {
-        org.apache.kafka.common.header.Header h = headers == null ? null : headers.lastHeader(CONTROL_HEADER);
-        if (h == null) {
-            return null;
-        }
-        return h.value() == null ? "" : new String(h.value(), java.nio.charset.StandardCharsets.UTF_8).trim();
-    }
-
     /**
      * Call from the processor's {@code init}: when {@code state.idle_ttl_ms} is set, schedules the
      * idle scan of {@code store} every {@code idle_scan_interval_ms} of wall-clock time.

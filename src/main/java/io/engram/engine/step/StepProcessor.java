@@ -2,6 +2,7 @@ package io.engram.engine.step;
 
 import io.engram.engine.config.OutOfOrder;
 import io.engram.engine.config.StatePolicy;
+import io.engram.engine.kafka.TopicRole;
 import io.engram.engine.monitoring.PipelineMeters;
 import io.engram.engine.state.StateEvent;
 import io.engram.engine.state.StreamState;
@@ -61,7 +62,7 @@ public final class StepProcessor<I, P> implements Processor<String, byte[], Stri
     private final OutOfOrder outOfOrder;
     private final StateLifecycle lifecycle;
     private final PipelineMeters meters;
-    private final Map<String, String> sinks;
+    private final Map<TopicRole, String> sinks;
     private final float[] x;
     private final float[] y;
     private final Outputs outputs = new Outputs();
@@ -75,7 +76,7 @@ public final class StepProcessor<I, P> implements Processor<String, byte[], Stri
      * @param sinks the sink node name of every output role of the head, and of {@link StepTopology#STATE_EVENTS}
      */
     public StepProcessor(Head<I, P> head, ModelManifest manifest, StepSession model, String storeName, OutOfOrder outOfOrder,
-            StatePolicy policy, PipelineMeters meters, Map<String, String> sinks) {
+            StatePolicy policy, PipelineMeters meters, Map<TopicRole, String> sinks) {
         this(head, manifest, model == null ? null : () -> model.newStep(1), storeName, outOfOrder, policy, meters, sinks);
     }
 
@@ -84,7 +85,7 @@ public final class StepProcessor<I, P> implements Processor<String, byte[], Stri
      * this processor), or null for the model-less baseline.
      */
     public StepProcessor(Head<I, P> head, ModelManifest manifest, java.util.function.Supplier<? extends RecurrentStep> steps, String storeName,
-            OutOfOrder outOfOrder, StatePolicy policy, PipelineMeters meters, Map<String, String> sinks) {
+            OutOfOrder outOfOrder, StatePolicy policy, PipelineMeters meters, Map<TopicRole, String> sinks) {
         this.head = head;
         this.manifest = manifest;
         this.steps = steps;
@@ -107,14 +108,8 @@ public final class StepProcessor<I, P> implements Processor<String, byte[], Stri
 
     @Override
     public void process(Record<String, byte[]> record) {
-        String key = record.key();
-        if (key == null) {
-            throw new BadInputException(Reason.NULL_KEY, "record has no key; the key must be the stream (or camera) id");
-        }
-        String control = StateLifecycle.control(record.headers());
-        if (control == null && record.value() != null) {
-            control = head.controlInValue(record.value());
-        }
+        String key = InputChecks.key(record, "record has no key; the key must be the stream (or camera) id");
+        String control = InputChecks.control(record, head::controlInValue);
         if (control != null) {
             control(key, control, record.timestamp());
             return;
@@ -171,10 +166,7 @@ public final class StepProcessor<I, P> implements Processor<String, byte[], Stri
 
     /** A control record: the only command is {@value StateLifecycle#RESET_COMMAND}, which deletes the stream's state. */
     private void control(String key, String command, long timestamp) {
-        if (!command.equals(StateLifecycle.RESET_COMMAND)) {
-            throw new BadInputException(Reason.BAD_FIELD, "control record for stream " + key + " asks for '" + command
-                    + "'; the only control is " + StateLifecycle.RESET_COMMAND);
-        }
+        InputChecks.requireReset(command, "stream " + key);
         StreamState<P> old = store.get(key);
         store.delete(key);
         lifecycle.forget(key);

@@ -3,6 +3,7 @@ package io.engram.engine.step;
 import io.engram.engine.config.PipelineSpec;
 import io.engram.engine.kafka.InputKeyDeserializer;
 import io.engram.engine.kafka.PipelineTopics;
+import io.engram.engine.kafka.TopicRole;
 import io.engram.engine.kafka.TopicSpec;
 import io.engram.engine.monitoring.PipelineMeters;
 import io.engram.engine.state.PayloadCodec;
@@ -37,7 +38,7 @@ import org.apache.kafka.streams.state.Stores;
  */
 public final class StepTopology {
     /** The sink role of the state events. */
-    public static final String STATE_EVENTS = PipelineTopics.STATE_EVENTS;
+    public static final TopicRole STATE_EVENTS = TopicRole.STATE_EVENTS;
 
     private StepTopology() {}
 
@@ -49,17 +50,17 @@ public final class StepTopology {
     /**
      * Adds the step to {@code topology}, reading the topic of {@code spec}'s step input role.
      *
-     * @param heads makes one head per task
+     * @param heads the head's codec and output roles, and one head per task
      * @param model the shared step model, or null for the model-less baseline
      * @return the step node's name
      */
     public static <I, P> String addStep(Topology topology, PipelineSpec spec, ModelManifest manifest, StepSession model,
-            PipelineMeters meters, Supplier<Head<I, P>> heads) {
+            PipelineMeters meters, HeadType<I, P> heads) {
         return addStep(topology, spec, manifest, model, meters, heads, null);
     }
 
     /**
-     * As {@link #addStep(Topology, PipelineSpec, ModelManifest, StepSession, PipelineMeters, Supplier)};
+     * As {@link #addStep(Topology, PipelineSpec, ModelManifest, StepSession, PipelineMeters, HeadType)};
      * with a {@code parent} node the step reads what that node forwards (values in the form of the
      * step input topic's records) in the same sub-topology, instead of a source on the topic: one
      * task and one transaction from the parent's input to the step's outputs.
@@ -67,29 +68,26 @@ public final class StepTopology {
      * @param parent the node the step's input comes from, or null for a source on the step input topic
      */
     public static <I, P> String addStep(Topology topology, PipelineSpec spec, ModelManifest manifest, StepSession model,
-            PipelineMeters meters, Supplier<Head<I, P>> heads, String parent) {
+            PipelineMeters meters, HeadType<I, P> heads, String parent) {
         return addStep(topology, spec, manifest, model == null ? null : () -> model.newStep(1), meters, heads, parent);
     }
 
     /**
-     * As {@link #addStep(Topology, PipelineSpec, ModelManifest, StepSession, PipelineMeters, Supplier, String)},
+     * As {@link #addStep(Topology, PipelineSpec, ModelManifest, StepSession, PipelineMeters, HeadType, String)},
      * with the model step made by {@code steps} per task (null: the model-less baseline).
      */
     public static <I, P> String addStep(Topology topology, PipelineSpec spec, ModelManifest manifest,
-            Supplier<? extends io.engram.engine.model.RecurrentStep> steps, PipelineMeters meters, Supplier<Head<I, P>> heads, String parent) {
-        // A head made only to read its codec and output roles; closed at once (see Head.close).
-        Head<I, P> probe = heads.get();
-        List<String> roles = probe.outputRoles();
-        PayloadCodec<P> codec = probe.codec();
-        probe.close();
+            Supplier<? extends io.engram.engine.model.RecurrentStep> steps, PipelineMeters meters, HeadType<I, P> heads, String parent) {
+        List<TopicRole> roles = heads.outputRoles();
+        PayloadCodec<P> codec = heads.codec();
         PipelineTopics topics = spec.topics();
         String input = topics.name(spec.kind().stepInputRole());
         String source = parent != null ? parent : input + "-source";
         String step = stepNode(spec.stateStore());
         // role -> sink node; one sink per distinct topic
-        Map<String, String> sinks = new LinkedHashMap<>();
+        Map<TopicRole, String> sinks = new LinkedHashMap<>();
         Map<String, String> sinkOfTopic = new LinkedHashMap<>();
-        for (String role : concat(roles, STATE_EVENTS)) {
+        for (TopicRole role : concat(roles, STATE_EVENTS)) {
             String topic = topics.name(role);
             sinks.put(role, sinkOfTopic.computeIfAbsent(topic, x -> x + "-sink"));
         }
@@ -98,7 +96,7 @@ public final class StepTopology {
         ProcessorSupplier<String, byte[], String, Object> supplier = new ProcessorSupplier<>() {
             @Override
             public Processor<String, byte[], String, Object> get() {
-                return new StepProcessor<>(heads.get(), manifest, steps, spec.stateStore(), spec.outOfOrder(), spec.statePolicy(), meters,
+                return new StepProcessor<>(heads.newHead(), manifest, steps, spec.stateStore(), spec.outOfOrder(), spec.statePolicy(), meters,
                         sinks);
             }
 
@@ -118,8 +116,8 @@ public final class StepTopology {
         return step;
     }
 
-    private static java.util.List<String> concat(java.util.List<String> roles, String last) {
-        java.util.List<String> all = new java.util.ArrayList<>(roles);
+    private static java.util.List<TopicRole> concat(java.util.List<TopicRole> roles, TopicRole last) {
+        java.util.List<TopicRole> all = new java.util.ArrayList<>(roles);
         all.add(last);
         return all;
     }

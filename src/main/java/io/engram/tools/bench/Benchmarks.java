@@ -29,7 +29,7 @@ public final class Benchmarks {
         if (spec.kind() == VideoActivityPipeline.INSTANCE) {
             return VideoFigures.run(spec, o, out, progress);
         }
-        if (spec.kind() == AnomalyPipeline.INSTANCE && spec.settings(ForecastSettings.class).format() == ForecastSettings.Format.JSON) {
+        if (spec.kind() == AnomalyPipeline.INSTANCE && spec.settings(AnomalyPipeline.INSTANCE).format() == ForecastSettings.Format.JSON) {
             return SensorFigures.run(spec, o, out, progress);
         }
         throw new ConfigException("No benchmark for pipeline " + spec.file() + " (type " + spec.kind().type()

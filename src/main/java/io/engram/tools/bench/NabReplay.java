@@ -6,7 +6,6 @@ import io.engram.engine.errors.ConfigException;
 import io.engram.tools.ingest.SensorCsv;
 import io.engram.engine.kafka.JsonSerde;
 import io.engram.engine.config.PipelineSpec;
-import io.engram.engine.runtime.Pipelines;
 import io.engram.engine.pipeline.anomaly.ForecastPrediction;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.BufferedWriter;
@@ -16,12 +15,10 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Properties;
 import java.util.UUID;
 import java.util.stream.Stream;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
@@ -30,10 +27,6 @@ import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
-import org.apache.kafka.common.serialization.StringDeserializer;
-import org.apache.kafka.common.serialization.StringSerializer;
 
 /**
  * Replays NAB-format CSVs through the real sensor topology on an in-process broker and writes NAB
@@ -78,7 +71,7 @@ public final class NabReplay {
         long t0 = System.nanoTime();
         try (EmbeddedKafka kafka = EmbeddedKafka.start()) {
             String bootstrap = kafka.bootstrapServers();
-            try (PipelineRunner runner = PipelineRunner.start(cfg, bootstrap, stateDir, new SimpleMeterRegistry(), true)) {
+            try (PipelineRunner runner = PipelineRunner.start(cfg, bootstrap, stateDir, new SimpleMeterRegistry())) {
                 produce(bootstrap, cfg.topics().name("input"), streams);
                 Map<String, double[]> scores = collect(bootstrap, cfg.topics().name("predictions"), streams, rows, progress);
                 write(outDir, streams, scores);

@@ -3,8 +3,6 @@ package io.engram.tools.bench;
 import io.engram.engine.runtime.PipelineRunner;
 import io.engram.tools.broker.EmbeddedKafka;
 import io.engram.engine.config.PipelineSpec;
-import io.engram.engine.runtime.Pipelines;
-import io.engram.engine.kafka.PipelineTopics;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -19,14 +17,11 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.engram.engine.errors.ConfigException;
 import io.engram.engine.model.ModelManifest;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import java.util.Properties;
 import java.util.SplittableRandom;
 import io.engram.tools.harness.TopicReader;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
-import org.apache.kafka.common.serialization.StringSerializer;
 
 /**
  * Throughput of the full sensor pipeline on the in-process broker, beside the same topology with
@@ -92,7 +87,8 @@ public final class SensorBenchmark {
                         lastModel = cfg.topics().name("predictions");
                     }
                     Path state = Files.createTempDirectory("engram-bench-");
-                    try (PipelineRunner r = PipelineRunner.start(cfg, bootstrap, state, new SimpleMeterRegistry(), !name.equals(NO_MODEL))) {
+                    try (PipelineRunner r = PipelineRunner.start(cfg, bootstrap, state, new SimpleMeterRegistry(),
+                            name.equals(NO_MODEL) ? PipelineRunner.StartOptions.DEFAULTS.withoutModel() : PipelineRunner.StartOptions.DEFAULTS)) {
                         long deadline = System.nanoTime() + Duration.ofMinutes(20).toNanos();
                         while (r.metrics().processedCount() < 1 && System.nanoTime() < deadline) {
                             Thread.sleep(1);

@@ -9,7 +9,6 @@ import io.engram.engine.pipeline.video.FrameStage;
 import java.io.PrintStream;
 import java.util.Locale;
 import io.engram.engine.config.PipelineSpec;
-import io.engram.engine.runtime.Pipelines;
 import io.engram.engine.pipeline.activity.VideoActivityPipeline;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.awt.Graphics2D;
@@ -22,20 +21,14 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Properties;
 import java.util.UUID;
 import javax.imageio.ImageIO;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.header.internals.RecordHeaders;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
-import org.apache.kafka.common.serialization.StringDeserializer;
-import org.apache.kafka.common.serialization.StringSerializer;
 
 /**
  * Video pipeline benchmark on the in-process broker, for 320x240 JPEG input:
@@ -114,7 +107,7 @@ public final class VideoBenchmark {
 
     /** {@code base} with a layout and a profile (and the profile's commit interval). */
     static PipelineSpec variant(PipelineSpec base, FrameStage.Layout layout, String profile) {
-        VideoActivityPipeline.Settings s = base.settings(VideoActivityPipeline.Settings.class);
+        VideoActivityPipeline.Settings s = base.settings(VideoActivityPipeline.INSTANCE);
         PipelineSpec.Processing pr = base.processing();
         return base.withSettings(s.withLayout(layout, s.writeFeatures()))
                 .withProcessing(new PipelineSpec.Processing(pr.guarantee(), PipelineSpec.Processing.defaultCommitIntervalMs(profile),
@@ -125,7 +118,7 @@ public final class VideoBenchmark {
     public static Report run(PipelineSpec base, Path clipDir, int frameCount, int rounds, int latencySeconds, PrintStream progress)
             throws Exception {
         List<byte[]> jpegs = frames(clipDir, Math.min(frameCount, 2000));
-        ModelManifest em = ModelManifest.load(base.settings(VideoActivityPipeline.Settings.class).encoderManifest());
+        ModelManifest em = ModelManifest.load(base.settings(VideoActivityPipeline.INSTANCE).encoderManifest());
         // 1. Raw encoder throughput on decoded, preprocessed frames (batch 1, one thread, as the pipeline runs it).
         double rawFps = EncoderBenchmark.rawFps(em, jpegs, frameCount);
         // 2. The same work as the pipeline without Kafka: decode, preprocess, encode, step the GRU.
@@ -139,7 +132,7 @@ public final class VideoBenchmark {
             // 4. Latency of each layout and profile, after a pass that warms up the JVM.
             b.warmUpLatency(rates);
             List<Pass> passes = b.latencyPasses(rates);
-            Pass refineOff = base.settings(VideoActivityPipeline.Settings.class).refine() != null ? b.refineOff(input, passes) : null;
+            Pass refineOff = base.settings(VideoActivityPipeline.INSTANCE).refine() != null ? b.refineOff(input, passes) : null;
             return new Report(rawFps, computeFps, passes, refineOff);
         }
     }
@@ -222,7 +215,7 @@ public final class VideoBenchmark {
          */
         Pass refineOff(String input, List<Pass> passes) throws Exception {
             PipelineSpec off = variant(base, FrameStage.Layout.FUSED, PipelineSpec.Processing.LIVE);
-            off = off.withSettings(off.settings(VideoActivityPipeline.Settings.class).withRefine(null));
+            off = off.withSettings(off.settings(VideoActivityPipeline.INSTANCE).withRefine(null));
             List<Double> offRates = new ArrayList<>();
             for (int round = 0; round < Math.max(1, rounds); round++) {
                 offRates.add(throughput(off, bootstrap, input, frameCount, "fused-live-norefine-" + round));
@@ -243,7 +236,7 @@ public final class VideoBenchmark {
         PipelineSpec cfg = spec.withApplicationId("engram-video-bench-" + name + "-" + UUID.randomUUID()).withMetricsPort(0)
                 .withTopics(spec.topics().withSuffix(suffix).with("frames", input));
         Path state = Files.createTempDirectory("engram-video-bench-");
-        try (PipelineRunner r = PipelineRunner.start(cfg, bootstrap, state, new SimpleMeterRegistry(), true)) {
+        try (PipelineRunner r = PipelineRunner.start(cfg, bootstrap, state, new SimpleMeterRegistry())) {
             long deadline = System.nanoTime() + Duration.ofMinutes(10).toNanos();
             // The clock starts at the first frame encoded, not at start-up: Kafka Streams' start
             // (group join, topic creation, RocksDB) is not frame throughput. Not at the first
@@ -280,7 +273,7 @@ public final class VideoBenchmark {
                 .withTopics(base.topics().withSuffix("-latency-" + UUID.randomUUID()));
         Path state2 = Files.createTempDirectory("engram-video-lat-");
         List<Double> latencies = new ArrayList<>();
-        try (PipelineRunner r = PipelineRunner.start(live, bootstrap, state2, new SimpleMeterRegistry(), true);
+        try (PipelineRunner r = PipelineRunner.start(live, bootstrap, state2, new SimpleMeterRegistry());
                 KafkaProducer<String, byte[]> p = producer(bootstrap);
                 KafkaConsumer<String, byte[]> c = consumer(bootstrap, live.topics().name("predictions"))) {
             if (!r.awaitRunning(Duration.ofSeconds(60))) {

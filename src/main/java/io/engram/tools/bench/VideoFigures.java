@@ -85,7 +85,7 @@ final class VideoFigures {
         VideoBenchmark.Latency off = r.refineOff().latencies().get(0);
         out.printf(Locale.ROOT, "refinement (refine.lag %d) on / off, fused, live: %.1f / %.1f frames/s; at %.0f frames/s p50 %.0f / %.0f ms,"
                 + " p99 %.0f / %.0f ms (the refined records themselves come lag frames later)%n",
-                spec.settings(VideoActivityPipeline.Settings.class).refine().lag(), on.fps(),
+                spec.settings(VideoActivityPipeline.INSTANCE).refine().lag(), on.fps(),
                 r.refineOff().fps(), off.rateFps(), live.p50Ms(), off.p50Ms(), live.p99Ms(), off.p99Ms());
         figures.put("video.refine_off.fused.live.fps", r.refineOff().fps());
         figures.put("video.refine_off.fused.live.latency_p50_ms_at_50", off.p50Ms());

@@ -2,14 +2,17 @@ package io.engram.tools.bench;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.engram.engine.config.AbstractPipelineKind;
+import io.engram.engine.config.BuiltPipeline;
 import io.engram.engine.config.ConfigReader;
 import io.engram.engine.monitoring.PipelineMeters;
 import io.engram.engine.config.PipelineSpec;
+import io.engram.engine.kafka.TopicRole;
 import io.engram.engine.step.StepTopology;
 import io.engram.engine.model.ModelManifest;
 import io.engram.engine.model.RecurrentStep;
 import io.engram.engine.model.StepSession;
 import io.engram.engine.model.WindowModel;
+import io.engram.engine.pipeline.anomaly.AnomalyPipeline;
 import io.engram.engine.pipeline.anomaly.AnomalyScorer;
 import io.engram.engine.pipeline.anomaly.ForecastHead;
 import io.engram.engine.pipeline.anomaly.ForecastSettings;
@@ -35,7 +38,7 @@ import org.apache.kafka.streams.Topology;
  * <p>A pipeline kind for the benchmark only (not a {@code type:} a file can name), run through the
  * same {@code PipelineRunner} as the pipeline it is compared with.
  */
-public final class WindowedBaseline extends AbstractPipelineKind {
+public final class WindowedBaseline extends AbstractPipelineKind<WindowedBaseline.Settings> {
     public static final WindowedBaseline INSTANCE = new WindowedBaseline();
 
     /**
@@ -46,14 +49,15 @@ public final class WindowedBaseline extends AbstractPipelineKind {
     public record Settings(ForecastSettings forecast, Path model, int window) {}
 
     private WindowedBaseline() {
-        super("windowed-baseline", "input", "sensor-window-state", 0, Set.of(), Map.of(),
-                "input", "sensor-readings", ForecastHead.PREDICTIONS, "sensor-predictions", ForecastHead.ANOMALIES, "sensor-anomalies",
-                "dead_letter", "sensor-dead-letters", "state_events", "sensor-state-events");
+        super("windowed-baseline", AnomalyPipeline.INPUT, "sensor-window-state", 0, Set.of(), Map.of(),
+                topic(AnomalyPipeline.INPUT, "sensor-readings"), topic(ForecastHead.PREDICTIONS, "sensor-predictions"),
+                topic(ForecastHead.ANOMALIES, "sensor-anomalies"), topic(TopicRole.DEAD_LETTER, "sensor-dead-letters"),
+                topic(TopicRole.STATE_EVENTS, "sensor-state-events"));
     }
 
     /** The sensor pipeline {@code spec} as its windowed baseline over {@code window} readings. */
     public static PipelineSpec of(PipelineSpec spec, Path model, int window) {
-        return spec.withKind(INSTANCE, new Settings(spec.settings(ForecastSettings.class), model, window));
+        return spec.withKind(INSTANCE, new Settings(spec.settings(AnomalyPipeline.INSTANCE), model, window));
     }
 
     /** The full-sequence export beside a step model, by the export script's naming: {@code sensor-gru.onnx} -> {@code sensor-gru-window.onnx}. */
@@ -63,13 +67,13 @@ public final class WindowedBaseline extends AbstractPipelineKind {
     }
 
     @Override
-    public Object settings(ConfigReader reader, JsonNode root) {
+    public Settings settings(ConfigReader reader, JsonNode root) {
         throw new UnsupportedOperationException("the windowed baseline is made by WindowedBaseline.of, not read from a file");
     }
 
     @Override
-    public Topology build(PipelineSpec spec, ModelManifest manifest, StepSession model, PipelineMeters meters, List<AutoCloseable> owned) {
-        Settings s = spec.settings(Settings.class);
+    public BuiltPipeline build(PipelineSpec spec, ModelManifest manifest, StepSession model, PipelineMeters meters) {
+        Settings s = spec.settings(this);
         int f = manifest.input().size();
         // The stream's state is its window: T x F floats, oldest first.
         ModelManifest windowed = manifest.withState(manifest.id() + "-window" + s.window(),
@@ -77,8 +81,8 @@ public final class WindowedBaseline extends AbstractPipelineKind {
         AnomalyScorer scorer = new AnomalyScorer(s.forecast().scoring());
         Topology t = new Topology();
         StepTopology.addStep(t, spec, windowed, () -> new WindowStep(WindowModel.load(s.model(), s.window(), f, f), f), meters,
-                () -> new ForecastHead(windowed, s.forecast(), scorer, meters), null);
-        return t;
+                ForecastHead.type(windowed, s.forecast(), scorer, meters), null);
+        return BuiltPipeline.of(t);
     }
 
     /**

@@ -3,7 +3,7 @@ package io.engram.tools.cli;
 import io.engram.engine.config.PipelineSpec;
 import io.engram.engine.monitoring.MetricsServer;
 import io.engram.engine.pipeline.activity.VideoActivityPipeline;
-import io.engram.engine.pipeline.anomaly.ForecastSettings;
+import io.engram.engine.pipeline.anomaly.AnomalyPipeline;
 import io.engram.engine.runtime.PipelineRunner;
 import io.engram.engine.runtime.Pipelines;
 import io.engram.tools.broker.EmbeddedKafka;
@@ -93,7 +93,7 @@ public final class DemoCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         PipelineSpec cfg = Pipelines.load(InstallPaths.resolve(config)).withApplicationId("engram-demo");
         int n = Math.max(1, Math.min(SensorSimulator.MAX_STREAMS, streams));
-        long warmup = cfg.settings(ForecastSettings.class).scoring().warmupSteps();
+        long warmup = cfg.settings(AnomalyPipeline.INSTANCE).scoring().warmupSteps();
         SensorSimulator sim = new SensorSimulator(n, 42, warmup + 100, 400);
         try (Shutdown shutdown = Shutdown.onCtrlC("engram-demo-shutdown", Duration.ofSeconds(90))) {
             Path stateDir = demoStateDir();
@@ -119,7 +119,7 @@ public final class DemoCommand implements Callable<Integer> {
         http = startMetrics(registry, cfg.metricsHost(), cfg.metricsPort(), () -> PipelineRunner.notReady(started));
         // One instance: every key is here, so no routing (and no application.server).
         http.route("/streams/", new io.engram.engine.runtime.StateQueries(started, null)::get);
-        runner = PipelineRunner.start(cfg, bootstrap, stateDir, registry, true);
+        runner = PipelineRunner.start(cfg, bootstrap, stateDir, registry);
         if (!awaitRunning(runner, "the pipeline")) {
             return 1;
         }
@@ -171,11 +171,11 @@ public final class DemoCommand implements Callable<Integer> {
         }
         System.out.printf("  video:     %s, %d sample cameras (%s) at %.0f frames/s, CNN %s + GRU %s%n", vc.name(), cams.size(),
                 String.join(", ", cams.stream().map(VideoDemo.Camera::id).toList()), videoFps,
-                vc.settings(VideoActivityPipeline.Settings.class).encoderManifest().getFileName(), vc.modelManifest().getFileName());
+                vc.settings(VideoActivityPipeline.INSTANCE).encoderManifest().getFileName(), vc.modelManifest().getFileName());
         System.out.printf("  watch it:  ./engram tail --topic %s --bootstrap-servers %s%n", vc.topics().name("events"), bootstrap);
         // The third pipeline: the forecaster head of the sensor pipeline over the same cameras' frame features.
         PipelineSpec va = Pipelines.load(InstallPaths.resolve(videoAnomalyConfig)).withApplicationId("engram-demo-video-anomaly");
-        videoAnomaly = PipelineRunner.start(va, bootstrap, stateDir, registry, true);
+        videoAnomaly = PipelineRunner.start(va, bootstrap, stateDir, registry);
         if (!awaitRunning(videoAnomaly, "the video anomaly pipeline")) {
             return null;
         }

@@ -1,7 +1,6 @@
 package io.engram.tools.cli;
 
 import io.engram.engine.errors.ConfigException;
-import io.engram.tools.kafka.KafkaAccess;
 import io.engram.tools.console.ProgressBar;
 import io.engram.tools.console.Shutdown;
 import io.engram.tools.ingest.SensorCsv;

@@ -6,7 +6,6 @@ import io.engram.engine.errors.ConfigException;
 import io.engram.engine.monitoring.MetricsServer;
 import io.engram.engine.config.PipelineSpec;
 import io.engram.engine.runtime.Pipelines;
-import io.engram.engine.pipeline.activity.VideoActivityPipeline;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.net.BindException;
@@ -94,7 +93,8 @@ public final class RunCommand implements Callable<Integer> {
                 String.join(", ", s.inputTopics()), String.join(", ", outputs(s)), s.topics().deadLetter());
         checkBootstrap(bootstrap);
         return runUntilStopped(s.name(), summary, s.metricsHost(), s.metricsPort(), registry, client,
-                () -> PipelineRunner.start(s, bootstrap, stateDir, registry, true, client, !noCreateTopics), bootstrap);
+                () -> PipelineRunner.start(s, bootstrap, stateDir, registry,
+                        PipelineRunner.StartOptions.DEFAULTS.withStreamsOverrides(client).withCreateTopics(!noCreateTopics)), bootstrap);
     }
 
     /** The topics a pipeline writes, besides dead letters. */

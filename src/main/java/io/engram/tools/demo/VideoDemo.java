@@ -3,8 +3,6 @@ package io.engram.tools.demo;
 import io.engram.engine.runtime.PipelineRunner;
 import io.engram.engine.errors.ConfigException;
 import io.engram.engine.config.PipelineSpec;
-import io.engram.engine.runtime.Pipelines;
-import io.engram.engine.pipeline.activity.VideoActivityPipeline;
 import io.engram.tools.ingest.video.FrameEncoder;
 import io.engram.tools.ingest.video.ImageDirectorySource;
 import io.engram.tools.ingest.video.VideoReplay;
@@ -119,7 +117,7 @@ public final class VideoDemo implements AutoCloseable {
     /** Starts the pipeline (it creates its topics) and one looping, real-time feeder per camera. */
     public static VideoDemo start(PipelineSpec config, List<Camera> cameras, String bootstrap, Path stateDir,
             MeterRegistry registry, double fps) {
-        PipelineRunner runner = PipelineRunner.start(config, bootstrap, stateDir, registry, true);
+        PipelineRunner runner = PipelineRunner.start(config, bootstrap, stateDir, registry);
         KafkaProducer<byte[], byte[]> producer;
         try {
             producer = VideoReplay.producer(bootstrap);

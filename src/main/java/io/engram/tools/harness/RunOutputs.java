@@ -62,7 +62,7 @@ public final class RunOutputs {
         try (KafkaConsumer<byte[], byte[]> c = KafkaClients.consumer(bootstrap, IsolationLevel.READ_COMMITTED)) {
             for (String role : roles) {
                 Map<String, List<Rec>> byKey = new TreeMap<>();
-                boolean dead = role.equals(PipelineTopics.DEAD_LETTER);
+                boolean dead = role.equals(io.engram.engine.kafka.TopicRole.DEAD_LETTER.key());
                 for (ConsumerRecord<byte[], byte[]> r : TopicReader.readToEnd(c, topics.name(role), timeout)) {
                     String key = r.key() == null ? NO_KEY : new String(r.key(), StandardCharsets.UTF_8);
                     byKey.computeIfAbsent(key, k -> new ArrayList<>()).add(Rec.of(dead, r));

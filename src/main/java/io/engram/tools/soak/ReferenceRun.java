@@ -1,6 +1,5 @@
 package io.engram.tools.soak;
 
-import io.engram.engine.kafka.PipelineTopics;
 import io.engram.engine.runtime.PipelineRunner;
 import io.engram.tools.broker.EmbeddedKafka;
 import io.engram.tools.kafka.KafkaClients;
@@ -42,7 +41,7 @@ final class ReferenceRun {
             try (KafkaProducer<byte[], byte[]> producer = KafkaClients.producer(ref.bootstrapServers())) {
                 for (SoakLane l : lanes) {
                     runners.add(PipelineRunner.start(l.spec.withMetricsPort(0), ref.bootstrapServers(),
-                            work.resolve("reference-state"), new SimpleMeterRegistry(), true));
+                            work.resolve("reference-state"), new SimpleMeterRegistry()));
                 }
                 awaitRunning(runners);
                 send(producer);
@@ -77,7 +76,7 @@ final class ReferenceRun {
     /** One prediction per good record and one dead letter per bad one, or the reference itself is wrong. */
     private void check(SoakLane l) {
         int predictions = l.reference.total("predictions");
-        int dead = l.reference.total(PipelineTopics.DEAD_LETTER);
+        int dead = l.reference.total(io.engram.engine.kafka.TopicRole.DEAD_LETTER.key());
         int bad = l.input.bad();
         if (predictions != l.input.good() || dead != bad) {
             throw new IllegalStateException(String.format(Locale.ROOT,

@@ -37,7 +37,7 @@ final class SoakLane implements AutoCloseable {
         this.spec = loaded.withApplicationId(applicationId);
         this.video = spec.kind() == VideoActivityPipeline.INSTANCE;
         boolean sensor = spec.kind() == AnomalyPipeline.INSTANCE
-                && spec.settings(ForecastSettings.class).format() == ForecastSettings.Format.JSON;
+                && spec.settings(AnomalyPipeline.INSTANCE).format() == ForecastSettings.Format.JSON;
         if (!video && !sensor) {
             throw new ConfigException("cannot soak " + this.yaml + " (type " + spec.kind().type() + "): the soak makes input for"
                     + " sensor (anomaly, JSON readings) and video-activity pipelines. Fix: give --pipeline such a file");

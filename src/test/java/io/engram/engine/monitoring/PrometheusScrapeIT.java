@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.engram.engine.config.PipelineSpec;
-import io.engram.engine.kafka.PipelineTopics;
 import io.engram.tools.broker.EmbeddedKafka;
 import io.engram.testkit.KafkaTestClient;
 import io.engram.engine.runtime.PipelineRunner;
@@ -83,7 +82,7 @@ class PrometheusScrapeIT {
         int promPort = freePort();
         Process prometheus = null;
         try (EmbeddedKafka kafka = EmbeddedKafka.start();
-                PipelineRunner runner = PipelineRunner.start(cfg, kafka.bootstrapServers(), tmp.resolve("state"), registry, true);
+                PipelineRunner runner = PipelineRunner.start(cfg, kafka.bootstrapServers(), tmp.resolve("state"), registry);
                 MetricsServer http = new MetricsServer(registry, "127.0.0.1", 0);
                 KafkaProducer<byte[], byte[]> producer = KafkaTestClient.producer(kafka.bootstrapServers())) {
             assertTrue(runner.awaitRunning(Duration.ofSeconds(60)));

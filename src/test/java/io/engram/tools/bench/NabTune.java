@@ -1,7 +1,7 @@
 package io.engram.tools.bench;
 
 import io.engram.engine.pipeline.anomaly.ScoringConfig;
-import io.engram.engine.pipeline.anomaly.ForecastSettings;
+import io.engram.engine.pipeline.anomaly.AnomalyPipeline;
 import io.engram.engine.runtime.PipelineRunner;
 import io.engram.engine.model.ModelManifest;
 import io.engram.engine.model.StepSession;
@@ -35,12 +35,12 @@ public final class NabTune {
         Path data = Path.of(args[0]);
         Path out = Path.of(args[1]);
         PipelineSpec base = Pipelines.load(Path.of("topology/sensor-anomaly.yaml"));
-        ScoringConfig d = base.settings(ForecastSettings.class).scoring();
+        ScoringConfig d = base.settings(AnomalyPipeline.INSTANCE).scoring();
         ScoringConfig sc = new ScoringConfig(Double.parseDouble(args[2]), Double.parseDouble(args[3]), d.warmupSteps(), d.threshold(),
                 Long.parseLong(args[4]), Double.parseDouble(System.getProperty("rawClip", String.valueOf(d.rawClip()))),
                 args.length > 5 ? Double.parseDouble(args[5]) : d.levelWeight(), d.channels(), d.seasonal(), d.routine(), d.shape(),
                 d.stuck());
-        PipelineSpec cfg = base.withSettings(base.settings(ForecastSettings.class).withScoring(sc)).withOutOfOrder(io.engram.engine.config.OutOfOrder.PROCESS);
+        PipelineSpec cfg = base.withSettings(base.settings(AnomalyPipeline.INSTANCE).withScoring(sc)).withOutOfOrder(io.engram.engine.config.OutOfOrder.PROCESS);
         ModelManifest m = ModelManifest.load(args.length > 6 ? Path.of(args[6]) : cfg.modelManifest());
         List<Path> files;
         try (var w = Files.walk(data)) {
@@ -52,7 +52,7 @@ public final class NabTune {
             for (Path f : files) {
                 Path state = Files.createTempDirectory("nabtune");
                 EngramMetrics metrics = EngramMetrics.unbound("t");
-                try (TopologyTestDriver drv = new TopologyTestDriver(cfg.kind().build(cfg, m, model, metrics, new java.util.ArrayList<>()),
+                try (TopologyTestDriver drv = new TopologyTestDriver(cfg.kind().build(cfg, m, model, metrics).topology(),
                         PipelineRunner.streamsProperties(cfg, "x:1", state, metrics))) {
                     var in = drv.createInputTopic(cfg.topics().name("input"), new StringSerializer(), new StringSerializer());
                     var outT = drv.createOutputTopic(cfg.topics().name("predictions"), new StringDeserializer(), serde);

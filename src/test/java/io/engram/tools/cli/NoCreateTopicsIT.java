@@ -11,7 +11,6 @@ import io.engram.testkit.PipelineYaml;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Map;
 import java.util.Properties;
 import java.util.Set;
 import org.apache.kafka.clients.admin.Admin;
@@ -59,8 +58,8 @@ class NoCreateTopicsIT {
         var t = spec.topics().withSuffix("-ok");
         spec = spec.withTopics(t);
         kafka.createTopics(2, t.all().toArray(new String[0]));
-        try (PipelineRunner runner = PipelineRunner.start(spec, kafka.bootstrap(), dir.resolve("state"), new SimpleMeterRegistry(), true,
-                Map.of(), false)) {
+        try (PipelineRunner runner = PipelineRunner.start(spec, kafka.bootstrap(), dir.resolve("state"), new SimpleMeterRegistry(),
+                PipelineRunner.StartOptions.DEFAULTS.withCreateTopics(false))) {
             assertTrue(runner.awaitRunning(Duration.ofSeconds(60)));
         }
     }

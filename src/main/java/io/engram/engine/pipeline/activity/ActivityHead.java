@@ -1,8 +1,9 @@
 package io.engram.engine.pipeline.activity;
 
+import io.engram.engine.kafka.TopicRole;
 import io.engram.engine.step.Head;
 import io.engram.engine.step.Outputs;
-import io.engram.engine.state.PayloadCodec;
+import io.engram.engine.step.HeadType;
 import io.engram.engine.monitoring.PipelineMeters;
 import io.engram.engine.state.StreamState;
 import io.engram.engine.model.ModelManifest;
@@ -29,10 +30,10 @@ import org.apache.kafka.streams.processor.api.Record;
  * buffers), released by {@link #close()}.
  */
 public final class ActivityHead implements Head<FeatureRecord, ActivityState> {
-    public static final String PREDICTIONS = "predictions";
-    public static final String EVENTS = "events";
-    public static final String REFINED = "refined";
-    public static final String REFINED_EVENTS = "refined_events";
+    public static final TopicRole PREDICTIONS = new TopicRole("predictions");
+    public static final TopicRole EVENTS = new TopicRole("events");
+    public static final TopicRole REFINED = new TopicRole("refined");
+    public static final TopicRole REFINED_EVENTS = new TopicRole("refined_events");
     static final ActivityCodec CODEC = new ActivityCodec();
 
     private final ModelManifest manifest;
@@ -86,14 +87,14 @@ public final class ActivityHead implements Head<FeatureRecord, ActivityState> {
                 + classifier.state() + "). Fix: pair a refiner with the classifier it was trained on.");
     }
 
-    @Override
-    public PayloadCodec<ActivityState> codec() {
-        return CODEC;
-    }
-
-    @Override
-    public List<String> outputRoles() {
-        return refiner == null ? List.of(PREDICTIONS, EVENTS) : List.of(PREDICTIONS, EVENTS, REFINED, REFINED_EVENTS);
+    /**
+     * The activity head, one per task made with these arguments; with a refiner (shared, owned by
+     * the caller) it also writes the refined roles.
+     */
+    public static HeadType<FeatureRecord, ActivityState> type(ModelManifest manifest, int eventMinFrames, PipelineMeters meters,
+            io.engram.engine.model.RefinerModel refiner, int lag) {
+        List<TopicRole> roles = refiner == null ? List.of(PREDICTIONS, EVENTS) : List.of(PREDICTIONS, EVENTS, REFINED, REFINED_EVENTS);
+        return HeadType.of(CODEC, roles, () -> new ActivityHead(manifest, eventMinFrames, meters, refiner, lag));
     }
 
     @Override

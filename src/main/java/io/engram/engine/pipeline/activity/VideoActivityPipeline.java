@@ -2,10 +2,12 @@ package io.engram.engine.pipeline.activity;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.engram.engine.config.AbstractPipelineKind;
+import io.engram.engine.config.BuiltPipeline;
 import io.engram.engine.config.ConfigReader;
 import io.engram.engine.monitoring.PipelineMeters;
 import io.engram.engine.config.PipelineSpec;
 import io.engram.engine.kafka.PipelineTopics;
+import io.engram.engine.kafka.TopicRole;
 import io.engram.engine.step.StepTopology;
 import io.engram.engine.errors.ConfigException;
 import io.engram.engine.model.EncoderModel;
@@ -40,8 +42,12 @@ import org.apache.kafka.streams.Topology;
  * Own YAML sections: {@code encoder} (with {@code layout} and {@code write_features}), {@code events},
  * {@code refine}; and {@code state.shape_store}.
  */
-public final class VideoActivityPipeline extends AbstractPipelineKind {
+public final class VideoActivityPipeline extends AbstractPipelineKind<VideoActivityPipeline.Settings> {
     public static final String TYPE = "video-activity";
+    /** The camera frames users write. */
+    public static final TopicRole FRAMES = new TopicRole("frames");
+    /** The frame features: the join of the split layout, an optional output of the fused one, the step's input. */
+    public static final TopicRole FEATURES = new TopicRole("features");
     public static final VideoActivityPipeline INSTANCE = new VideoActivityPipeline();
 
     /** The kind's own settings. */
@@ -74,15 +80,15 @@ public final class VideoActivityPipeline extends AbstractPipelineKind {
     public record Refine(Path manifest, int lag) {}
 
     private VideoActivityPipeline() {
-        super(TYPE, "features", "activity-rnn-state", 9465, Set.of("encoder", "events", "refine"), Map.of("state", Set.of("shape_store")),
-                "frames", "video-frames",
-                "features", "frame-features",
-                ActivityHead.PREDICTIONS, "activity-predictions",
-                ActivityHead.EVENTS, "activity-events",
-                ActivityHead.REFINED, "activity-refined",
-                ActivityHead.REFINED_EVENTS, "activity-refined-events",
-                PipelineTopics.DEAD_LETTER, "video-dead-letters",
-                PipelineTopics.STATE_EVENTS, "video-state-events");
+        super(TYPE, FEATURES, "activity-rnn-state", 9465, Set.of("encoder", "events", "refine"), Map.of("state", Set.of("shape_store")),
+                topic(FRAMES, "video-frames"),
+                topic(FEATURES, "frame-features"),
+                topic(ActivityHead.PREDICTIONS, "activity-predictions"),
+                topic(ActivityHead.EVENTS, "activity-events"),
+                topic(ActivityHead.REFINED, "activity-refined"),
+                topic(ActivityHead.REFINED_EVENTS, "activity-refined-events"),
+                topic(TopicRole.DEAD_LETTER, "video-dead-letters"),
+                topic(TopicRole.STATE_EVENTS, "video-state-events"));
     }
 
     @Override
@@ -128,36 +134,50 @@ public final class VideoActivityPipeline extends AbstractPipelineKind {
     }
 
     @Override
-    public List<String> inputRoles(PipelineSpec spec) {
-        return List.of("frames");
+    public List<TopicRole> inputRoles(PipelineSpec spec) {
+        return List.of(FRAMES);
     }
 
     @Override
-    public List<String> consumedRoles(PipelineSpec spec) {
-        return spec.settings(Settings.class).layout() == FrameStage.Layout.SPLIT ? List.of("frames", "features") : List.of("frames");
+    public List<TopicRole> consumedRoles(PipelineSpec spec) {
+        return spec.settings(this).layout() == FrameStage.Layout.SPLIT ? List.of(FRAMES, FEATURES) : List.of(FRAMES);
     }
 
     @Override
-    public List<String> usedRoles(PipelineSpec spec) {
-        Settings s = spec.settings(Settings.class);
+    public List<TopicRole> usedRoles(PipelineSpec spec) {
+        Settings s = spec.settings(this);
         boolean features = s.featuresWritten();
         boolean refined = s.refine() != null;
-        return spec.topics().names().keySet().stream()
-                .filter(r -> features || !r.equals("features"))
+        return spec.topics().names().keySet().stream().map(TopicRole::new)
+                .filter(r -> features || !r.equals(FEATURES))
                 .filter(r -> refined || !(r.equals(ActivityHead.REFINED) || r.equals(ActivityHead.REFINED_EVENTS)))
                 .toList();
     }
 
     @Override
-    public Topology build(PipelineSpec spec, ModelManifest classifier, StepSession model, PipelineMeters meters,
-            List<AutoCloseable> owned) {
-        Settings s = spec.settings(Settings.class);
+    public BuiltPipeline build(PipelineSpec spec, ModelManifest classifier, StepSession model, PipelineMeters meters) {
+        Settings s = spec.settings(this);
         if (!"classify".equals(classifier.task())) {
             throw new ConfigException("Model " + classifier.manifestPath() + " has task '" + classifier.task()
                     + "' but pipeline " + spec.file() + " needs a classifier (task: classify).");
         }
+        // The encoder and refiner sessions go with the topology; if the build fails half-way, the
+        // ones already loaded are closed here, since no caller will ever see them.
+        List<AutoCloseable> loaded = new java.util.ArrayList<>();
+        try {
+            Topology topology = build(spec, classifier, model, meters, s, loaded);
+            return new BuiltPipeline(topology, loaded);
+        } catch (RuntimeException e) {
+            BuiltPipeline.closeAll(loaded);
+            throw e;
+        }
+    }
+
+    /** The build proper; adds each model it loads to {@code loaded} at once. */
+    private static Topology build(PipelineSpec spec, ModelManifest classifier, StepSession model, PipelineMeters meters, Settings s,
+            List<AutoCloseable> loaded) {
         EncoderModel encoder = EncoderModel.load(ModelManifest.load(s.encoderManifest()), 1);
-        owned.add(encoder);
+        loaded.add(encoder);
         ModelManifest em = encoder.manifest();
         if (classifier.input().size() != em.output().size()) {
             throw new ConfigException("Pipeline " + spec.file() + ": the classifier takes " + classifier.input().size()
@@ -177,18 +197,18 @@ public final class VideoActivityPipeline extends AbstractPipelineKind {
         Topology topology = new Topology();
         boolean fused = s.layout() == FrameStage.Layout.FUSED;
         String step = StepTopology.stepNode(spec.stateStore());
-        String encode = FrameStage.add(topology, t.name("frames"), s.featuresWritten() ? t.name("features") : null, fused ? step : null,
+        String encode = FrameStage.add(topology, t.name(FRAMES), s.featuresWritten() ? t.name(FEATURES) : null, fused ? step : null,
                 encoder, s.maxPixels(), s.shapeStore(), s.maxFrameBytes(), meters);
         RefinerModel refiner = null;
         if (s.refine() != null) {
             refiner = RefinerModel.load(ModelManifest.load(s.refine().manifest()));
-            owned.add(refiner);
+            loaded.add(refiner);
             checkRefiner(spec, classifier, refiner.manifest(), s.refine().lag());
         }
         RefinerModel r = refiner;
         int lag = s.refine() == null ? 0 : s.refine().lag();
         StepTopology.addStep(topology, spec, classifier, model, meters,
-                () -> new ActivityHead(classifier, s.eventMinFrames(), meters, r, lag), fused ? encode : null);
+                ActivityHead.type(classifier, s.eventMinFrames(), meters, r, lag), fused ? encode : null);
         return topology;
     }
 }

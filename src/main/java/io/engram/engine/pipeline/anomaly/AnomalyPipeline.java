@@ -2,10 +2,11 @@ package io.engram.engine.pipeline.anomaly;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.engram.engine.config.AbstractPipelineKind;
+import io.engram.engine.config.BuiltPipeline;
 import io.engram.engine.config.ConfigReader;
 import io.engram.engine.monitoring.PipelineMeters;
 import io.engram.engine.config.PipelineSpec;
-import io.engram.engine.kafka.PipelineTopics;
+import io.engram.engine.kafka.TopicRole;
 import io.engram.engine.step.StepTopology;
 import io.engram.engine.errors.ConfigException;
 import io.engram.engine.model.ModelManifest;
@@ -28,17 +29,19 @@ import org.apache.kafka.streams.Topology;
  *
  * Own YAML sections: {@code scoring}, {@code input} ({@code format}), {@code output} ({@code vectors}).
  */
-public final class AnomalyPipeline extends AbstractPipelineKind {
+public final class AnomalyPipeline extends AbstractPipelineKind<ForecastSettings> {
     public static final String TYPE = "anomaly";
+    /** The readings (or frame features) the step reads. */
+    public static final TopicRole INPUT = new TopicRole("input");
     public static final AnomalyPipeline INSTANCE = new AnomalyPipeline();
 
     private AnomalyPipeline() {
-        super(TYPE, "input", "sensor-rnn-state", 9464, Set.of("scoring", "input", "output"), Map.of(),
-                "input", "sensor-readings",
-                ForecastHead.PREDICTIONS, "sensor-predictions",
-                ForecastHead.ANOMALIES, "sensor-anomalies",
-                PipelineTopics.DEAD_LETTER, "sensor-dead-letters",
-                PipelineTopics.STATE_EVENTS, "sensor-state-events");
+        super(TYPE, INPUT, "sensor-rnn-state", 9464, Set.of("scoring", "input", "output"), Map.of(),
+                topic(INPUT, "sensor-readings"),
+                topic(ForecastHead.PREDICTIONS, "sensor-predictions"),
+                topic(ForecastHead.ANOMALIES, "sensor-anomalies"),
+                topic(TopicRole.DEAD_LETTER, "sensor-dead-letters"),
+                topic(TopicRole.STATE_EVENTS, "sensor-state-events"));
     }
 
     @Override
@@ -103,8 +106,7 @@ public final class AnomalyPipeline extends AbstractPipelineKind {
     }
 
     @Override
-    public Topology build(PipelineSpec spec, ModelManifest manifest, StepSession model, PipelineMeters meters,
-            List<AutoCloseable> owned) {
+    public BuiltPipeline build(PipelineSpec spec, ModelManifest manifest, StepSession model, PipelineMeters meters) {
         if (!"forecast".equals(manifest.task())) {
             throw new ConfigException("Model " + manifest.manifestPath() + " has task '" + manifest.task()
                     + "' but pipeline " + spec.file() + " scores forecasts. Fix: use a forecast model.");
@@ -114,10 +116,10 @@ public final class AnomalyPipeline extends AbstractPipelineKind {
                     + " values from " + manifest.input().size() + " inputs; pipeline " + spec.file()
                     + " needs a forecast of the next reading, one value per input. Fix: use a model whose output size equals its input size.");
         }
-        ForecastSettings settings = spec.settings(ForecastSettings.class);
+        ForecastSettings settings = spec.settings(this);
         AnomalyScorer scorer = new AnomalyScorer(settings.scoring());
         Topology t = new Topology();
-        StepTopology.addStep(t, spec, manifest, model, meters, () -> new ForecastHead(manifest, settings, scorer, meters));
-        return t;
+        StepTopology.addStep(t, spec, manifest, model, meters, ForecastHead.type(manifest, settings, scorer, meters));
+        return BuiltPipeline.of(t);
     }
 }

@@ -1,8 +1,9 @@
 package io.engram.engine.pipeline.anomaly;
 
+import io.engram.engine.kafka.TopicRole;
 import io.engram.engine.step.Head;
 import io.engram.engine.step.Outputs;
-import io.engram.engine.state.PayloadCodec;
+import io.engram.engine.step.HeadType;
 import io.engram.engine.monitoring.PipelineMeters;
 import io.engram.engine.state.StreamState;
 import io.engram.engine.errors.BadInputException;
@@ -25,8 +26,8 @@ import org.apache.kafka.streams.processor.api.Record;
  * <p>One instance per task (see {@link io.engram.engine.step.Head}); shares the scorer, which is stateless.
  */
 public final class ForecastHead implements Head<VectorReading, ForecastState> {
-    public static final String PREDICTIONS = "predictions";
-    public static final String ANOMALIES = "anomalies";
+    public static final TopicRole PREDICTIONS = new TopicRole("predictions");
+    public static final TopicRole ANOMALIES = new TopicRole("anomalies");
     static final ForecastCodec CODEC = new ForecastCodec();
     private static final com.fasterxml.jackson.databind.ObjectMapper JSON = new com.fasterxml.jackson.databind.ObjectMapper();
     private static final byte[] CONTROL_FIELD = "\"control\"".getBytes(StandardCharsets.US_ASCII);
@@ -52,14 +53,10 @@ public final class ForecastHead implements Head<VectorReading, ForecastState> {
         this.channels = manifest.input().size();
     }
 
-    @Override
-    public PayloadCodec<ForecastState> codec() {
-        return CODEC;
-    }
-
-    @Override
-    public List<String> outputRoles() {
-        return List.of(PREDICTIONS, ANOMALIES);
+    /** The forecaster head, one per task made with these arguments (the scorer is stateless and shared). */
+    public static HeadType<VectorReading, ForecastState> type(ModelManifest manifest, ForecastSettings settings, AnomalyScorer scorer,
+            PipelineMeters meters) {
+        return HeadType.of(CODEC, List.of(PREDICTIONS, ANOMALIES), () -> new ForecastHead(manifest, settings, scorer, meters));
     }
 
     /** A JSON value {@code {"control": "reset"}}, for producers that cannot set headers (JSON input only). */

@@ -4,10 +4,9 @@ import io.engram.engine.errors.BadInputException;
 import io.engram.engine.errors.BadInputException.Reason;
 import io.engram.engine.model.EncoderModel;
 import io.engram.engine.monitoring.PipelineMeters;
-import io.engram.engine.step.StateLifecycle;
+import io.engram.engine.step.InputChecks;
 import java.awt.image.BufferedImage;
 import java.nio.charset.StandardCharsets;
-import java.util.concurrent.TimeUnit;
 import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.header.Headers;
 import org.apache.kafka.streams.processor.api.Processor;
@@ -90,16 +89,11 @@ public final class FrameEncodeProcessor implements Processor<String, byte[], Str
 
     @Override
     public void process(Record<String, byte[]> record) {
-        String camera = record.key();
-        if (camera == null) {
-            throw new BadInputException(Reason.NULL_KEY, "frame has no key; the key must be the camera id");
-        }
-        String control = StateLifecycle.control(record.headers());
+        String camera = InputChecks.key(record, "frame has no key; the key must be the camera id");
+        // Frames have no in-value control form: a frame's bytes are an image, never a command.
+        String control = InputChecks.control(record, null);
         if (control != null) {
-            if (!control.equals(StateLifecycle.RESET_COMMAND)) {
-                throw new BadInputException(Reason.BAD_FIELD, "control record for camera " + camera + " asks for '" + control
-                        + "'; the only control is " + StateLifecycle.RESET_COMMAND);
-            }
+            InputChecks.requireReset(control, "camera " + camera);
             // A reset also forgets the camera's frame size, so a camera can change resolution. The
             // command goes on to the classifier stage as an empty feature record with its headers.
             shapes.delete(camera);

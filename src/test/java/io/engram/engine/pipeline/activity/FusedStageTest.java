@@ -39,7 +39,7 @@ class FusedStageTest {
 
     static PipelineSpec spec(FrameStage.Layout layout, boolean writeFeatures) {
         PipelineSpec s = Pipelines.load(SHIPPED);
-        return s.withSettings(s.settings(VideoActivityPipeline.Settings.class).withLayout(layout, writeFeatures));
+        return s.withSettings(s.settings(VideoActivityPipeline.INSTANCE).withLayout(layout, writeFeatures));
     }
 
     static void send(TestInputTopic<String, byte[]> frames, String camera, byte[] png, long seq, long ts) {
@@ -55,13 +55,15 @@ class FusedStageTest {
 
     @Test
     void theShippedFileFusesTheStagesInOneSubTopologyAndTheSplitLayoutHasTwo() throws Exception {
-        VideoActivityPipeline.Settings shipped = Pipelines.load(SHIPPED).settings(VideoActivityPipeline.Settings.class);
+        VideoActivityPipeline.Settings shipped = Pipelines.load(SHIPPED).settings(VideoActivityPipeline.INSTANCE);
         assertEquals(FrameStage.Layout.FUSED, shipped.layout());
         assertTrue(shipped.featuresWritten(), "video-anomaly.yaml reads the shipped pipeline's features");
         for (FrameStage.Layout layout : FrameStage.Layout.values()) {
             try (PipelineDriver pd = new PipelineDriver(spec(layout, true))) {
-                int subtopologies = pd.spec.kind().build(pd.spec, pd.manifest, null, pd.metrics, new java.util.ArrayList<>())
-                        .describe().subtopologies().size();
+                int subtopologies;
+                try (io.engram.engine.config.BuiltPipeline built = pd.spec.kind().build(pd.spec, pd.manifest, null, pd.metrics)) {
+                    subtopologies = built.topology().describe().subtopologies().size();
+                }
                 assertEquals(layout == FrameStage.Layout.FUSED ? 1 : 2, subtopologies, layout.yaml());
                 PipelineTopics t = pd.spec.topics();
                 assertEquals(layout == FrameStage.Layout.FUSED ? List.of(t.name("frames")) : List.of(t.name("frames"), t.name("features")),

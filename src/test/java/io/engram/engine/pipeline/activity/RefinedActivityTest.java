@@ -43,7 +43,7 @@ class RefinedActivityTest {
 
     static PipelineSpec spec(int lag, FrameStage.Layout layout) {
         PipelineSpec s = Pipelines.load(Path.of("topology/video-activity.yaml"));
-        VideoActivityPipeline.Settings v = s.settings(VideoActivityPipeline.Settings.class);
+        VideoActivityPipeline.Settings v = s.settings(VideoActivityPipeline.INSTANCE);
         return s.withSettings(v.withLayout(layout, true).withRefine(new VideoActivityPipeline.Refine(v.refine().manifest(), lag)));
     }
 
@@ -165,7 +165,7 @@ class RefinedActivityTest {
         PipelineSpec spec = spec(2, FrameStage.Layout.FUSED);
         io.engram.engine.model.ModelManifest classifier = io.engram.engine.model.ModelManifest.load(spec.modelManifest());
         try (io.engram.engine.model.RefinerModel refiner = io.engram.engine.model.RefinerModel.load(io.engram.engine.model.ModelManifest.load(
-                spec.settings(VideoActivityPipeline.Settings.class).refine().manifest()))) {
+                spec.settings(VideoActivityPipeline.INSTANCE).refine().manifest()))) {
             ActivityHead head = new ActivityHead(classifier, 3, io.engram.engine.monitoring.PipelineMeters.NONE, refiner, 2);
             StreamState<ActivityState> s = StreamState.fresh(classifier.id(), classifier.version(), classifier.stateCompat(),
                     classifier.stateFloats(), new ActivityState());

@@ -31,7 +31,7 @@ class VideoBadKeysTopologyTest {
     @EnumSource(FrameStage.Layout.class)
     void framesAndFeatureRecordsWithANonUtf8OrOversizedKeyAreDeadLetteredAndMakeNoCamera(FrameStage.Layout layout) throws Exception {
         PipelineSpec spec = Pipelines.load(Path.of("topology/video-activity.yaml"));
-        spec = spec.withSettings(spec.settings(VideoActivityPipeline.Settings.class).withLayout(layout, true));
+        spec = spec.withSettings(spec.settings(VideoActivityPipeline.INSTANCE).withLayout(layout, true));
         boolean split = layout == FrameStage.Layout.SPLIT;
         try (PipelineDriver pd = new PipelineDriver(spec)) {
             TopologyTestDriver driver = pd.driver;

@@ -63,7 +63,7 @@ class VideoTopologyTest {
     @BeforeEach
     void start() throws Exception {
         config = Pipelines.load(Path.of("topology/video-activity.yaml"));
-        video = config.settings(VideoActivityPipeline.Settings.class).withLayout(layout, true);
+        video = config.settings(VideoActivityPipeline.INSTANCE).withLayout(layout, true);
         config = config.withSettings(video);
         pd = new PipelineDriver(config);
         driver = pd.driver;

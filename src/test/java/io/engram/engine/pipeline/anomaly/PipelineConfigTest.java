@@ -95,16 +95,16 @@ class PipelineConfigTest {
 
     @Test
     void theScoringChannelsAndTheirSettingsComeFromTheFileAndBadOnesAreNamed() throws Exception {
-        ScoringConfig sc = Pipelines.load(Path.of("topology/sensor-anomaly.yaml")).settings(ForecastSettings.class).scoring();
+        ScoringConfig sc = Pipelines.load(Path.of("topology/sensor-anomaly.yaml")).settings(AnomalyPipeline.INSTANCE).scoring();
         assertEquals(java.util.EnumSet.allOf(ScoringConfig.Channel.class), sc.channels());
         assertEquals(ScoringConfig.DEFAULTS, sc, "the shipped file states the defaults");
-        ScoringConfig va = Pipelines.load(Path.of("topology/video-anomaly.yaml")).settings(ForecastSettings.class).scoring();
+        ScoringConfig va = Pipelines.load(Path.of("topology/video-anomaly.yaml")).settings(AnomalyPipeline.INSTANCE).scoring();
         assertEquals(java.util.Set.of(ScoringConfig.Channel.FORECAST), va.channels());
 
         Path f = dir.resolve("ok.yaml");
         Files.writeString(f, "name: x\nmodel: {manifest: m.yaml}\nscoring:\n  channels: [forecast, seasonal]\n"
                 + "  seasonal: {bins: 48, gate: 0.6}\n  routine: {days: 3}\n  stuck: {factor: 2}\n");
-        ScoringConfig c = Pipelines.load(f).settings(ForecastSettings.class).scoring();
+        ScoringConfig c = Pipelines.load(f).settings(AnomalyPipeline.INSTANCE).scoring();
         assertEquals(java.util.EnumSet.of(ScoringConfig.Channel.FORECAST, ScoringConfig.Channel.SEASONAL), c.channels());
         assertEquals(new ScoringConfig.Seasonal(0.8, 48, 0.6, 0.1), c.seasonal());
         assertEquals(3, c.routine().days());
@@ -121,10 +121,10 @@ class PipelineConfigTest {
     void theTypeChoosesTheHeadAndItsSections() {
         PipelineSpec video = Pipelines.load(Path.of("topology/video-activity.yaml"));
         assertEquals("video-activity", video.kind().type());
-        assertEquals("features", video.kind().stepInputRole());
+        assertEquals("features", video.kind().stepInputRole().key());
         PipelineSpec va = Pipelines.load(Path.of("topology/video-anomaly.yaml"));
         assertEquals("anomaly", va.kind().type(), "video anomaly detection is the sensor pipeline's type: no Java of its own");
-        assertEquals(ForecastSettings.Format.FEATURES, va.settings(ForecastSettings.class).format());
+        assertEquals(ForecastSettings.Format.FEATURES, va.settings(AnomalyPipeline.INSTANCE).format());
         assertEquals("frame-features", va.topics().name("input"));
     }
 

@@ -110,7 +110,7 @@ class SensorTopologyTest {
             assertEquals(300_000L * 600, alerts.get(0).timestamp(), "record timestamp is the event time");
             List<ForecastPrediction> all = f.predictions.readValuesToList();
             assertEquals(800, all.size());
-            assertTrue(all.get(600).score() >= f.config.settings(ForecastSettings.class).scoring().threshold());
+            assertTrue(all.get(600).score() >= f.config.settings(AnomalyPipeline.INSTANCE).scoring().threshold());
             assertTrue(all.stream().limit(300).noneMatch(ForecastPrediction::anomaly), "no alerts in warm-up");
         }
     }

@@ -74,7 +74,7 @@ class VideoAnomalyTopologyTest {
         double[][] y = Golden.rowsDouble(seq.get("y"));
         PipelineSpec spec = Pipelines.load(Path.of("topology/video-anomaly.yaml"));
         // The shipped file leaves the vectors out of its records; here they are the point.
-        spec = spec.withSettings(new ForecastSettings(spec.settings(ForecastSettings.class).scoring(), ForecastSettings.Format.FEATURES, true));
+        spec = spec.withSettings(new ForecastSettings(spec.settings(AnomalyPipeline.INSTANCE).scoring(), ForecastSettings.Format.FEATURES, true));
         float[][] frames = new float[z.length][];
         for (int t = 0; t < z.length; t++) {
             frames[t] = new float[z[t].length];

@@ -63,8 +63,7 @@ public record PipelineSpec(
     public static final String DEFAULT_METRICS_HOST = "127.0.0.1";
 
     public PipelineSpec withMetricsHost(String host) {
-        return new PipelineSpec(file, kind, name, applicationId, topics, modelManifest, stateStore, outOfOrder, statePolicy,
-                processing, host, metricsPort, kafkaProperties, settings);
+        return with(c -> c.metricsHost = host);
     }
 
     /**
@@ -133,38 +132,31 @@ public record PipelineSpec(
     }
 
     public PipelineSpec withApplicationId(String id) {
-        return new PipelineSpec(file, kind, name, id, topics, modelManifest, stateStore, outOfOrder, statePolicy, processing,
-                metricsHost, metricsPort, kafkaProperties, settings);
+        return with(c -> c.applicationId = id);
     }
 
     public PipelineSpec withTopics(PipelineTopics t) {
-        return new PipelineSpec(file, kind, name, applicationId, t, modelManifest, stateStore, outOfOrder, statePolicy, processing,
-                metricsHost, metricsPort, kafkaProperties, settings);
+        return with(c -> c.topics = t);
     }
 
     public PipelineSpec withMetricsPort(int port) {
-        return new PipelineSpec(file, kind, name, applicationId, topics, modelManifest, stateStore, outOfOrder, statePolicy,
-                processing, metricsHost, port, kafkaProperties, settings);
+        return with(c -> c.metricsPort = port);
     }
 
     public PipelineSpec withOutOfOrder(OutOfOrder o) {
-        return new PipelineSpec(file, kind, name, applicationId, topics, modelManifest, stateStore, o, statePolicy, processing,
-                metricsHost, metricsPort, kafkaProperties, settings);
+        return with(c -> c.outOfOrder = o);
     }
 
     public PipelineSpec withModelManifest(Path manifest) {
-        return new PipelineSpec(file, kind, name, applicationId, topics, manifest, stateStore, outOfOrder, statePolicy, processing,
-                metricsHost, metricsPort, kafkaProperties, settings);
+        return with(c -> c.modelManifest = manifest);
     }
 
     public PipelineSpec withStatePolicy(StatePolicy p) {
-        return new PipelineSpec(file, kind, name, applicationId, topics, modelManifest, stateStore, outOfOrder, p, processing,
-                metricsHost, metricsPort, kafkaProperties, settings);
+        return with(c -> c.statePolicy = p);
     }
 
     public PipelineSpec withProcessing(Processing p) {
-        return new PipelineSpec(file, kind, name, applicationId, topics, modelManifest, stateStore, outOfOrder, statePolicy, p,
-                metricsHost, metricsPort, kafkaProperties, settings);
+        return with(c -> c.processing = p);
     }
 
     public PipelineSpec withThreads(int n) {
@@ -174,13 +166,60 @@ public record PipelineSpec(
 
     /** The same file's common settings under another kind, with that kind's settings (benchmark baselines). */
     public <S> PipelineSpec withKind(PipelineKind<S> k, S s) {
-        return new PipelineSpec(file, k, name, applicationId, topics, modelManifest, stateStore, outOfOrder, statePolicy, processing,
-                metricsHost, metricsPort, kafkaProperties, s);
+        return with(c -> { c.kind = k; c.settings = s; });
     }
 
     public PipelineSpec withSettings(Object s) {
-        return new PipelineSpec(file, kind, name, applicationId, topics, modelManifest, stateStore, outOfOrder, statePolicy, processing,
-                metricsHost, metricsPort, kafkaProperties, s);
+        return with(c -> c.settings = s);
+    }
+
+    /**
+     * This spec with some fields changed: each wither edits a {@code Copy} instead of repeating the
+     * fourteen-argument constructor.
+     */
+    private PipelineSpec with(java.util.function.Consumer<Copy> change) {
+        Copy c = new Copy(this);
+        change.accept(c);
+        return c.spec();
+    }
+
+    /** The fields of a spec, to change before {@link #spec()} makes the new one. Used by {@link #with} only. */
+    private static final class Copy {
+        Path file;
+        PipelineKind<?> kind;
+        String name;
+        String applicationId;
+        PipelineTopics topics;
+        Path modelManifest;
+        String stateStore;
+        OutOfOrder outOfOrder;
+        StatePolicy statePolicy;
+        Processing processing;
+        String metricsHost;
+        int metricsPort;
+        Map<String, String> kafkaProperties;
+        Object settings;
+
+        Copy(PipelineSpec s) {
+            file = s.file;
+            kind = s.kind;
+            name = s.name;
+            applicationId = s.applicationId;
+            topics = s.topics;
+            modelManifest = s.modelManifest;
+            stateStore = s.stateStore;
+            outOfOrder = s.outOfOrder;
+            statePolicy = s.statePolicy;
+            processing = s.processing;
+            metricsHost = s.metricsHost;
+            metricsPort = s.metricsPort;
+            kafkaProperties = s.kafkaProperties;
+            settings = s.settings;
+        }
+
+        PipelineSpec spec() {
+            return new PipelineSpec(file, kind, name, applicationId, topics, modelManifest, stateStore, outOfOrder, statePolicy, processing, metricsHost, metricsPort, kafkaProperties, settings);
+        }
     }
 
     /**

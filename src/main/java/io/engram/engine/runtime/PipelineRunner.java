@@ -345,8 +345,10 @@ public final class PipelineRunner implements AutoCloseable {
         p.put(StreamsConfig.DESERIALIZATION_EXCEPTION_HANDLER_CLASS_CONFIG, DeadLetterHandler.class);
         p.put(StreamsConfig.PROCESSING_EXCEPTION_HANDLER_CLASS_CONFIG, DeadLetterHandler.class);
         // Engram has no global stores, so this changes nothing today; it is Kafka 5.0's default, and
-        // left unset Kafka Streams warns at every start.
-        p.put(StreamsConfig.PROCESSING_EXCEPTION_HANDLER_GLOBAL_ENABLED_CONFIG, true);
+        // left unset Kafka Streams warns at every start: once for the application's config, and once
+        // for the copy that the partition assignor makes from the main consumer's.
+        p.put(StreamsConfig.PROCESSING_EXCEPTION_HANDLER_GLOBAL_ENABLED_CONFIG, "true");
+        p.put(StreamsConfig.mainConsumerPrefix(StreamsConfig.PROCESSING_EXCEPTION_HANDLER_GLOBAL_ENABLED_CONFIG), "true");
         p.put(StreamsConfig.PRODUCTION_EXCEPTION_HANDLER_CLASS_CONFIG, DeadLetterHandler.class);
         p.put(DeadLetterHandler.DEAD_LETTER_TOPIC, spec.topics().deadLetter());
         p.put(DeadLetterHandler.METRICS, metrics);

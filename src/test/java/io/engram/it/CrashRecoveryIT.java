@@ -1,5 +1,8 @@
 package io.engram.it;
 
+import io.engram.engine.kafka.TopicRole;
+import io.engram.engine.pipeline.anomaly.ForecastHead;
+import io.engram.engine.pipeline.anomaly.AnomalyPipeline;
 import static io.engram.testkit.CrashHarness.bad;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -74,7 +77,7 @@ class CrashRecoveryIT extends CrashScenarios {
      * bad record dead-lettered once with its reason, the gaps announced, and some alerts.
      */
     static void checkReference(RunOutputs ref) {
-        Map<String, List<RunOutputs.Rec>> preds = ref.role("predictions");
+        Map<String, List<RunOutputs.Rec>> preds = ref.role(ForecastHead.PREDICTIONS);
         assertEquals(STREAMS, preds.size(), "streams with predictions");
         preds.forEach((key, recs) -> {
             assertEquals(STEPS, recs.size(), key);
@@ -85,14 +88,14 @@ class CrashRecoveryIT extends CrashScenarios {
                 assertTrue(step == i || restarted, key + " reading " + i + " has step " + step);
             }
         });
-        List<String> reasons = ref.role(io.engram.engine.kafka.TopicRole.DEAD_LETTER.key()).values().stream().flatMap(List::stream)
+        List<String> reasons = ref.role(TopicRole.DEAD_LETTER).values().stream().flatMap(List::stream)
                 .map(RunOutputs.Rec::reason).sorted().toList();
         assertEquals(List.of("missing-field", "not-json", "not-json", "null-key", "null-value", "out-of-order", "out-of-order",
                 "wrong-value-count"), reasons, "dead letters of the reference run");
-        assertEquals(List.of(key(GAP_STREAMS[0]), key(GAP_STREAMS[1])), List.copyOf(ref.role(io.engram.engine.kafka.TopicRole.STATE_EVENTS.key()).keySet()),
+        assertEquals(List.of(key(GAP_STREAMS[0]), key(GAP_STREAMS[1])), List.copyOf(ref.role(TopicRole.STATE_EVENTS).keySet()),
                 "one gap reset announced per gap stream");
-        assertEquals(2, ref.total(io.engram.engine.kafka.TopicRole.STATE_EVENTS.key()), "state events");
-        assertTrue(ref.total("anomalies") > 0, "the input makes some alerts, so that they are compared too");
+        assertEquals(2, ref.total(TopicRole.STATE_EVENTS), "state events");
+        assertTrue(ref.total(ForecastHead.ANOMALIES) > 0, "the input makes some alerts, so that they are compared too");
     }
 
     // ---------------------------------------------------------------------------------------------
@@ -106,7 +109,7 @@ class CrashRecoveryIT extends CrashScenarios {
      * the one record without a key names its partition, so that the input topics are identical.
      */
     static List<ProducerRecord<byte[], byte[]>> input(PipelineTopics topics) {
-        String topic = topics.name("input");
+        String topic = topics.name(AnomalyPipeline.INPUT);
         List<ProducerRecord<byte[], byte[]>> out = new ArrayList<>();
         SplittableRandom[] rnd = new SplittableRandom[STREAMS];
         for (int s = 0; s < STREAMS; s++) {

@@ -1,5 +1,7 @@
 package io.engram.it;
 
+import io.engram.engine.pipeline.anomaly.AnomalyPipeline;
+import io.engram.engine.pipeline.anomaly.ForecastHead;
 import io.engram.testkit.SensorFuzz;
 import io.engram.testkit.VideoFuzz;
 
@@ -85,7 +87,7 @@ class FuzzIT {
         PipelineSpec cfg = base.withApplicationId("fuzz-sensor").withMetricsPort(0).withTopics(base.topics().withPrefix("fuzz-").withPartitions(2));
         // Event times end a few hours before now: the broker refuses records more than an hour ahead of its clock.
         long t0 = (System.currentTimeMillis() / 60_000 - 6 * 60) * 60_000;
-        List<FuzzRecord> sent = new SensorFuzz(SEED, cfg.topics().name("input"), t0).generate();
+        List<FuzzRecord> sent = new SensorFuzz(SEED, cfg.topics().name(AnomalyPipeline.INPUT), t0).generate();
         FuzzRun.Result run = FuzzRun.run("sensor", kafka, cfg, stateDir.resolve("sensor"), sent, SENSOR_REASONS,
                 (s, d) -> { throw new AssertionError(seed("the sensor pipeline has one stage: " + s.describe())); }, FuzzIT::seed);
 
@@ -112,8 +114,8 @@ class FuzzIT {
     private static Map<String, List<byte[]>> sensorBaseline(PipelineSpec cfg, List<FuzzRecord> good) throws Exception {
         Map<String, List<byte[]>> out = new LinkedHashMap<>();
         try (PipelineDriver d = new PipelineDriver(cfg)) {
-            TestInputTopic<byte[], byte[]> in = d.input("input");
-            TestOutputTopic<byte[], byte[]> preds = d.driver.createOutputTopic(cfg.topics().name("predictions"),
+            TestInputTopic<byte[], byte[]> in = d.input(AnomalyPipeline.INPUT);
+            TestOutputTopic<byte[], byte[]> preds = d.driver.createOutputTopic(cfg.topics().name(ForecastHead.PREDICTIONS),
                     new org.apache.kafka.common.serialization.ByteArrayDeserializer(), new org.apache.kafka.common.serialization.ByteArrayDeserializer());
             for (FuzzRecord s : good) {
                 in.pipeInput(s.key, s.value, s.timestamp);

@@ -1,5 +1,7 @@
 package io.engram.it;
 
+import io.engram.engine.pipeline.anomaly.ForecastHead;
+import io.engram.engine.pipeline.anomaly.AnomalyPipeline;
 import io.engram.testkit.KafkaTestClient;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -54,14 +56,14 @@ class RefusedOutputIT {
         }
         Files.writeString(file, text);
         PipelineSpec cfg = Pipelines.load(file);
-        assertEquals(base.topics().name("predictions") + "-" + suffix, cfg.topics().name("predictions"));
+        assertEquals(base.topics().name(ForecastHead.PREDICTIONS) + "-" + suffix, cfg.topics().name(ForecastHead.PREDICTIONS));
         return cfg;
     }
 
     static void send(PipelineSpec cfg, long t0, int n) {
         try (KafkaProducer<byte[], byte[]> p = KafkaTestClient.producer(kafka.bootstrap())) {
             for (int i = 0; i < n; i++) {
-                p.send(KafkaTestClient.reading(cfg.topics().name("input"), "k", t0 + 1000L * i, 20 + i));
+                p.send(KafkaTestClient.reading(cfg.topics().name(AnomalyPipeline.INPUT), "k", t0 + 1000L * i, 20 + i));
             }
             p.flush();
         }
@@ -84,11 +86,11 @@ class RefusedOutputIT {
                 dir.resolve("gone.log"), SHORT)) {
             run.awaitRunning(Duration.ofSeconds(90));
             send(cfg, 1_000_000, 3);
-            TopicReader.readCommitted(kafka.bootstrap(), cfg.topics().name("predictions"), 3, Duration.ofSeconds(60));
-            TopicAdmin.deleteTopics(kafka.bootstrap(), Map.of(), List.of(cfg.topics().name("predictions")));
+            TopicReader.readCommitted(kafka.bootstrap(), cfg.topics().name(ForecastHead.PREDICTIONS), 3, Duration.ofSeconds(60));
+            TopicAdmin.deleteTopics(kafka.bootstrap(), Map.of(), List.of(cfg.topics().name(ForecastHead.PREDICTIONS)));
             send(cfg, 2_000_000, 3);
             String line = stoppedLine(run);
-            assertTrue(line.contains(cfg.topics().name("predictions")), "names the topic: " + line);
+            assertTrue(line.contains(cfg.topics().name(ForecastHead.PREDICTIONS)), "names the topic: " + line);
         }
     }
 
@@ -99,7 +101,7 @@ class RefusedOutputIT {
         p.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrap());
         try (Admin admin = Admin.create(p)) {
             // A prediction record is a few hundred bytes: this topic takes none of them.
-            admin.createTopics(List.of(new NewTopic(cfg.topics().name("predictions"), 1, (short) 1)
+            admin.createTopics(List.of(new NewTopic(cfg.topics().name(ForecastHead.PREDICTIONS), 1, (short) 1)
                     .configs(Map.of("max.message.bytes", "120")))).all().get();
         }
         try (EngramProcess run = EngramProcess.start("run", dir.resolve("large.yaml"), kafka.bootstrap(), dir.resolve("state"),

@@ -1,5 +1,8 @@
 package io.engram.it;
 
+import io.engram.engine.kafka.TopicRole;
+import io.engram.engine.pipeline.anomaly.ForecastHead;
+import io.engram.engine.pipeline.anomaly.AnomalyPipeline;
 import io.engram.testkit.KafkaTestClient;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -49,18 +52,18 @@ class SensorPipelineIT {
      * them once the pipeline has committed all of its input and no transaction is open, so that an
      * exact count sees duplicates.
      */
-    private static List<ConsumerRecord<byte[], byte[]>> read(PipelineSpec cfg, String role, int atLeast) {
+    private static List<ConsumerRecord<byte[], byte[]>> read(PipelineSpec cfg, TopicRole role, int atLeast) {
         return read(cfg, Map.of(role, atLeast)).get(role);
     }
 
-    /** As {@link #read(PipelineSpec, String, int)} for several roles at once: by role. */
-    private static Map<String, List<ConsumerRecord<byte[], byte[]>>> read(PipelineSpec cfg, Map<String, Integer> atLeast) {
+    /** As {@link #read(PipelineSpec, TopicRole, int)} for several roles at once: by role. */
+    private static Map<TopicRole, List<ConsumerRecord<byte[], byte[]>>> read(PipelineSpec cfg, Map<TopicRole, Integer> atLeast) {
         Map<String, Integer> byTopic = new LinkedHashMap<>();
         atLeast.forEach((role, n) -> byTopic.put(cfg.topics().name(role), n));
         Map<String, List<ConsumerRecord<byte[], byte[]>>> byTopicRead = TopicReader.readCommitted(kafka.bootstrap(), byTopic,
-                Duration.ofSeconds(120), TopicReader.Settle.outputs(cfg.topics().except("input"))
-                        .consumedBy(cfg.applicationId(), List.of(cfg.topics().name("input"))));
-        Map<String, List<ConsumerRecord<byte[], byte[]>>> byRole = new HashMap<>();
+                Duration.ofSeconds(120), TopicReader.Settle.outputs(cfg.topics().except(AnomalyPipeline.INPUT))
+                        .consumedBy(cfg.applicationId(), List.of(cfg.topics().name(AnomalyPipeline.INPUT))));
+        Map<TopicRole, List<ConsumerRecord<byte[], byte[]>>> byRole = new HashMap<>();
         atLeast.keySet().forEach(role -> byRole.put(role, byTopicRead.get(cfg.topics().name(role))));
         return byRole;
     }
@@ -88,7 +91,7 @@ class SensorPipelineIT {
                 MetricsServer http = new MetricsServer(registry, "localhost", 0);
                 KafkaProducer<byte[], byte[]> producer = KafkaTestClient.producer(bootstrap)) {
             assertTrue(runner.awaitRunning(Duration.ofSeconds(60)), "pipeline running");
-            String in = cfg.topics().name("input");
+            String in = cfg.topics().name(AnomalyPipeline.INPUT);
             SplittableRandom r = new SplittableRandom(5);
             int steps = 700;
             for (int i = 0; i < steps; i++) {
@@ -105,9 +108,9 @@ class SensorPipelineIT {
             }
             producer.flush();
 
-            Map<String, List<ConsumerRecord<byte[], byte[]>>> out = read(cfg, Map.of("predictions", 3 * steps, "anomalies", 1,
-                    io.engram.engine.kafka.TopicRole.DEAD_LETTER.key(), 1));
-            List<ConsumerRecord<byte[], byte[]>> preds = out.get("predictions");
+            Map<TopicRole, List<ConsumerRecord<byte[], byte[]>>> out = read(cfg, Map.of(ForecastHead.PREDICTIONS, 3 * steps, ForecastHead.ANOMALIES, 1,
+                    TopicRole.DEAD_LETTER, 1));
+            List<ConsumerRecord<byte[], byte[]>> preds = out.get(ForecastHead.PREDICTIONS);
             assertEquals(3 * steps, preds.size(), "one prediction per good reading, none twice");
             for (int s = 0; s < 3; s++) {
                 String key = "sensor-" + s;
@@ -118,10 +121,10 @@ class SensorPipelineIT {
                     assertEquals(i, order.get(i), key + ": steps in order, no gaps or duplicates");
                 }
             }
-            List<ConsumerRecord<byte[], byte[]>> alerts = out.get("anomalies");
+            List<ConsumerRecord<byte[], byte[]>> alerts = out.get(ForecastHead.ANOMALIES);
             assertTrue(alerts.stream().map(a -> SERDE.deserialize("t", a.value()))
                     .anyMatch(a -> a.stream().equals("sensor-1") && a.step() == 500), "the injected spike alerts");
-            List<ConsumerRecord<byte[], byte[]>> dead = out.get(io.engram.engine.kafka.TopicRole.DEAD_LETTER.key());
+            List<ConsumerRecord<byte[], byte[]>> dead = out.get(TopicRole.DEAD_LETTER);
             assertEquals(1, dead.size(), "one dead letter, not two");
             assertEquals("not-json", new String(dead.get(0).headers().lastHeader(DeadLetterHandler.H_REASON).value(), StandardCharsets.UTF_8));
             assertEquals("{oops", new String(dead.get(0).value(), StandardCharsets.UTF_8));
@@ -138,19 +141,19 @@ class SensorPipelineIT {
     void aRestartedPipelineContinuesEachStreamFromItsStoredState() throws Exception {
         PipelineSpec cfg = config("restart");
         String bootstrap = kafka.bootstrap();
-        String in = cfg.topics().name("input");
+        String in = cfg.topics().name(AnomalyPipeline.INPUT);
         try (KafkaProducer<byte[], byte[]> producer = KafkaTestClient.producer(bootstrap)) {
             try (PipelineRunner runner = PipelineRunner.start(cfg, bootstrap, stateDir, registry())) {
                 assertTrue(runner.awaitRunning(Duration.ofSeconds(60)));
                 for (int i = 0; i < 50; i++) producer.send(KafkaTestClient.reading(in, "k", 1000L * i, i % 7));
                 producer.flush();
-                assertEquals(50, read(cfg, "predictions", 50).size());
+                assertEquals(50, read(cfg, ForecastHead.PREDICTIONS, 50).size());
             }
             try (PipelineRunner runner = PipelineRunner.start(cfg, bootstrap, stateDir, registry())) {
                 assertTrue(runner.awaitRunning(Duration.ofSeconds(60)));
                 for (int i = 50; i < 60; i++) producer.send(KafkaTestClient.reading(in, "k", 1000L * i, i % 7));
                 producer.flush();
-                List<ConsumerRecord<byte[], byte[]>> all = read(cfg, "predictions", 60);
+                List<ConsumerRecord<byte[], byte[]>> all = read(cfg, ForecastHead.PREDICTIONS, 60);
                 assertEquals(60, all.size(), "no reading predicted twice across the restart");
                 assertEquals(59, SERDE.deserialize("t", all.get(59).value()).step(), "state carried across the restart");
             }
@@ -163,7 +166,7 @@ class SensorPipelineIT {
     void aNewModelVersionIsPickedUpOnRestartCompatibleStateCarriesOnIncompatibleStateIsResetWithARecord() throws Exception {
         PipelineSpec base = config("upgrade");
         String bootstrap = kafka.bootstrap();
-        String in = base.topics().name("input");
+        String in = base.topics().name(AnomalyPipeline.INPUT);
         // A new version of the GRU ("upgraded"): the same ONNX file and state layout (state_compat).
         Path gru = Path.of("models/sensor-forecaster/sensor-gru.yaml").toAbsolutePath();
         Path upgraded = stateDir.resolveSibling(stateDir.getFileName() + "-gru-upgraded.yaml");
@@ -182,12 +185,12 @@ class SensorPipelineIT {
                     }
                     producer.flush();
                     n += 20;
-                    assertEquals(2 * n, read(base, "predictions", 2 * n).size());
+                    assertEquals(2 * n, read(base, ForecastHead.PREDICTIONS, 2 * n).size());
                 }
             }
         }
-        Map<String, List<ConsumerRecord<byte[], byte[]>>> out = read(base, Map.of("predictions", 120, io.engram.engine.kafka.TopicRole.STATE_EVENTS.key(), 2));
-        List<ConsumerRecord<byte[], byte[]>> all = out.get("predictions");
+        Map<TopicRole, List<ConsumerRecord<byte[], byte[]>>> out = read(base, Map.of(ForecastHead.PREDICTIONS, 120, TopicRole.STATE_EVENTS, 2));
+        List<ConsumerRecord<byte[], byte[]>> all = out.get(ForecastHead.PREDICTIONS);
         assertEquals(120, all.size(), "one prediction per reading, none twice");
         java.util.Map<String, List<ForecastPrediction>> byKey = new java.util.TreeMap<>();
         for (ConsumerRecord<byte[], byte[]> r : all) {
@@ -201,7 +204,7 @@ class SensorPipelineIT {
             assertEquals(0, p.get(40).step(), "the LSTM cannot use the GRU's state: the stream starts afresh");
             assertEquals("sensor-forecaster-lstm", p.get(40).modelId());
         }
-        List<ConsumerRecord<byte[], byte[]>> events = out.get(io.engram.engine.kafka.TopicRole.STATE_EVENTS.key());
+        List<ConsumerRecord<byte[], byte[]>> events = out.get(TopicRole.STATE_EVENTS);
         assertEquals(2, events.size(), "one reset record per stream, for the incompatible model only");
         for (ConsumerRecord<byte[], byte[]> e : events) {
             String json = new String(e.value(), StandardCharsets.UTF_8);

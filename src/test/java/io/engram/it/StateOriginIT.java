@@ -1,5 +1,7 @@
 package io.engram.it;
 
+import io.engram.engine.pipeline.anomaly.ForecastHead;
+import io.engram.engine.pipeline.anomaly.AnomalyPipeline;
 import io.engram.testkit.KafkaTestClient;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -55,13 +57,13 @@ class StateOriginIT {
             assertTrue(runner.awaitRunning(Duration.ofSeconds(60)));
             try (KafkaProducer<byte[], byte[]> p = KafkaTestClient.producer(bootstrap)) {
                 for (int i = 0; i < n; i++) {
-                    p.send(KafkaTestClient.reading(cfg.topics().name("input"), "k", t0 + 1000L * i, 20 + i % 7));
+                    p.send(KafkaTestClient.reading(cfg.topics().name(AnomalyPipeline.INPUT), "k", t0 + 1000L * i, 20 + i % 7));
                 }
                 p.flush();
             }
-            TopicReader.readCommitted(bootstrap, cfg.topics().name("predictions"), n, Duration.ofSeconds(120),
-                    TopicReader.Settle.outputs(cfg.topics().except("input")).consumedBy(cfg.applicationId(),
-                            List.of(cfg.topics().name("input"))));
+            TopicReader.readCommitted(bootstrap, cfg.topics().name(ForecastHead.PREDICTIONS), n, Duration.ofSeconds(120),
+                    TopicReader.Settle.outputs(cfg.topics().except(AnomalyPipeline.INPUT)).consumedBy(cfg.applicationId(),
+                            List.of(cfg.topics().name(AnomalyPipeline.INPUT))));
             awaitOriginRecordsChangelogs(cfg);
         }
         return registry;
@@ -82,8 +84,8 @@ class StateOriginIT {
 
     /** The second run's outputs: predictions of readings before event time 100 s, dead letters, wipe events. */
     static void assertFreshStart(String bootstrap, PipelineSpec cfg, int n, SimpleMeterRegistry registry, String reason) {
-        List<ConsumerRecord<byte[], byte[]>> all = TopicReader.readCommitted(bootstrap, cfg.topics().name("predictions"), n,
-                Duration.ofSeconds(120), TopicReader.Settle.outputs(cfg.topics().except("input")));
+        List<ConsumerRecord<byte[], byte[]>> all = TopicReader.readCommitted(bootstrap, cfg.topics().name(ForecastHead.PREDICTIONS), n,
+                Duration.ofSeconds(120), TopicReader.Settle.outputs(cfg.topics().except(AnomalyPipeline.INPUT)));
         List<Long> steps = new ArrayList<>();
         for (ConsumerRecord<byte[], byte[]> r : all) {
             ForecastPrediction p = PREDICTION.deserialize("t", r.value());
@@ -125,7 +127,7 @@ class StateOriginIT {
     void aRecreatedInputTopicStartsEveryStreamAfresh() throws Exception {
         PipelineSpec cfg = config("input");
         run(kafka.bootstrap(), cfg, 100_000, 30);
-        recreate(cfg.topics().name("input"));
+        recreate(cfg.topics().name(AnomalyPipeline.INPUT));
         SimpleMeterRegistry second = run(kafka.bootstrap(), cfg, 0, 20);
         assertFreshStart(kafka.bootstrap(), cfg, 20, second, "topic-recreated");
     }
@@ -145,7 +147,7 @@ class StateOriginIT {
         run(kafka.bootstrap(), cfg, 100_000, 30);
         SimpleMeterRegistry second = run(kafka.bootstrap(), cfg, 200_000, 10);
         List<Long> steps = new ArrayList<>();
-        for (ConsumerRecord<byte[], byte[]> r : TopicReader.readCommitted(kafka.bootstrap(), cfg.topics().name("predictions"), 40,
+        for (ConsumerRecord<byte[], byte[]> r : TopicReader.readCommitted(kafka.bootstrap(), cfg.topics().name(ForecastHead.PREDICTIONS), 40,
                 Duration.ofSeconds(120))) {
             steps.add(PREDICTION.deserialize("t", r.value()).step());
         }

@@ -1,5 +1,7 @@
 package io.engram.it;
 
+import io.engram.engine.pipeline.anomaly.ForecastHead;
+import io.engram.engine.pipeline.anomaly.AnomalyPipeline;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -93,13 +95,13 @@ class StateQueriesIT {
                 for (int i = 0; i < READINGS; i++) {
                     for (int s = 0; s < STREAMS; s++) {
                         long ts = T0 + 60_000L * i;
-                        p.send(new ProducerRecord<>(spec.topics().name("input"), null, ts, bytes("sq-" + s),
+                        p.send(new ProducerRecord<>(spec.topics().name(AnomalyPipeline.INPUT), null, ts, bytes("sq-" + s),
                                 bytes(String.format(Locale.ROOT, "{\"ts\":%d,\"values\":[%.3f]}", ts, 10 + Math.sin(i + s)))));
                     }
                 }
             }
             int n = STREAMS * READINGS;
-            assertEquals(n, TopicReader.awaitAtLeast(kafka.bootstrap(), spec.topics().name("predictions"), n, Duration.ofMinutes(2)));
+            assertEquals(n, TopicReader.awaitAtLeast(kafka.bootstrap(), spec.topics().name(ForecastHead.PREDICTIONS), n, Duration.ofMinutes(2)));
             awaitBothHaveTasks(a, b);
 
             Set<String> owners = new HashSet<>();

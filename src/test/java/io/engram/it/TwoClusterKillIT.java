@@ -1,5 +1,8 @@
 package io.engram.it;
 
+import io.engram.engine.kafka.TopicRole;
+import io.engram.engine.pipeline.anomaly.ForecastHead;
+import io.engram.engine.pipeline.anomaly.AnomalyPipeline;
 import io.engram.testkit.KafkaTestClient;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -39,7 +42,7 @@ class TwoClusterKillIT {
     static final int STREAMS = 6;
     static final int READINGS = 800;
     static final long T0 = 1_767_571_200_000L;
-    static final List<String> ROLES = List.of("predictions", "anomalies", io.engram.engine.kafka.TopicRole.DEAD_LETTER.key());
+    static final List<TopicRole> ROLES = List.of(ForecastHead.PREDICTIONS, ForecastHead.ANOMALIES, TopicRole.DEAD_LETTER);
 
     @TempDir
     Path dir;
@@ -59,7 +62,7 @@ class TwoClusterKillIT {
     /** An uninterrupted in-process run of the whole input on {@code bootstrap} with {@code state}; its outputs. */
     static RunOutputs uninterrupted(String bootstrap, PipelineSpec spec, Path state) throws Exception {
         try (PipelineRunner runner = PipelineRunner.start(spec, bootstrap, state, new SimpleMeterRegistry());
-                Feeder feeder = new Feeder(KafkaClients.producer(bootstrap), input(spec.topics().name("input")), 500, 0)) {
+                Feeder feeder = new Feeder(KafkaClients.producer(bootstrap), input(spec.topics().name(AnomalyPipeline.INPUT)), 500, 0)) {
             assertTrue(runner.awaitRunning(Duration.ofSeconds(60)));
             feeder.allow(feeder.size());
             return settled(bootstrap, spec);
@@ -67,9 +70,9 @@ class TwoClusterKillIT {
     }
 
     static RunOutputs settled(String bootstrap, PipelineSpec spec) {
-        TopicReader.readCommitted(bootstrap, spec.topics().name("predictions"), STREAMS * READINGS, Duration.ofSeconds(180),
-                TopicReader.Settle.outputs(spec.topics().except("input")).consumedBy(spec.applicationId(),
-                        List.of(spec.topics().name("input"))));
+        TopicReader.readCommitted(bootstrap, spec.topics().name(ForecastHead.PREDICTIONS), STREAMS * READINGS, Duration.ofSeconds(180),
+                TopicReader.Settle.outputs(spec.topics().except(AnomalyPipeline.INPUT)).consumedBy(spec.applicationId(),
+                        List.of(spec.topics().name(AnomalyPipeline.INPUT))));
         return RunOutputs.read(bootstrap, spec.topics(), ROLES, Duration.ofSeconds(60));
     }
 
@@ -81,8 +84,8 @@ class TwoClusterKillIT {
         try (EmbeddedKafka fresh = EmbeddedKafka.start()) {
             reference = uninterrupted(fresh.bootstrapServers(), spec, dir.resolve("reference-state"));
         }
-        assertEquals(STREAMS * READINGS, reference.total("predictions"));
-        assertEquals(0, reference.total(io.engram.engine.kafka.TopicRole.DEAD_LETTER.key()));
+        assertEquals(STREAMS * READINGS, reference.total(ForecastHead.PREDICTIONS));
+        assertEquals(0, reference.total(TopicRole.DEAD_LETTER));
         Path state = dir.resolve("state"); // one state directory for every cluster, as run's default is
         for (int round = 0; round < 2; round++) {
             try (EmbeddedKafka a = EmbeddedKafka.start()) {
@@ -91,10 +94,10 @@ class TwoClusterKillIT {
             try (EmbeddedKafka b = EmbeddedKafka.start()) {
                 String bootstrap = b.bootstrapServers();
                 EngramProcess first = EngramProcess.start("b-" + round, yaml, bootstrap, state, dir.resolve("b-" + round + ".log"), Map.of());
-                try (Feeder feeder = new Feeder(KafkaClients.producer(bootstrap), input(spec.topics().name("input")), 50, 20)) {
+                try (Feeder feeder = new Feeder(KafkaClients.producer(bootstrap), input(spec.topics().name(AnomalyPipeline.INPUT)), 50, 20)) {
                     first.awaitRunning(Duration.ofSeconds(90));
                     feeder.allow(feeder.size());
-                    TopicReader.readCommitted(bootstrap, spec.topics().name("predictions"), STREAMS * READINGS / 3, Duration.ofSeconds(120));
+                    TopicReader.readCommitted(bootstrap, spec.topics().name(ForecastHead.PREDICTIONS), STREAMS * READINGS / 3, Duration.ofSeconds(120));
                     first.kill();
                     try (EngramProcess second = EngramProcess.start("b-" + round + "-restarted", yaml, bootstrap, state,
                             dir.resolve("b-" + round + "-restarted.log"), Map.of())) {

@@ -1,5 +1,8 @@
 package io.engram.it;
 
+import io.engram.engine.kafka.TopicRole;
+import io.engram.engine.pipeline.anomaly.ForecastHead;
+import io.engram.engine.pipeline.anomaly.AnomalyPipeline;
 import static io.engram.testkit.CrashHarness.bad;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -124,7 +127,7 @@ class VideoAnomalyCrashRecoveryIT extends CrashScenarios {
      * that the clips' events give, so that every output topic is compared with something in it.
      */
     static void checkReference(RunOutputs ref) throws IOException {
-        Map<String, List<RunOutputs.Rec>> preds = ref.role("predictions");
+        Map<String, List<RunOutputs.Rec>> preds = ref.role(ForecastHead.PREDICTIONS);
         assertEquals(CAMERAS, preds.size(), "cameras with scores");
         Map<String, List<Long>> flagged = new TreeMap<>();
         for (Map.Entry<String, List<RunOutputs.Rec>> e : preds.entrySet()) {
@@ -143,7 +146,7 @@ class VideoAnomalyCrashRecoveryIT extends CrashScenarios {
             }
         }
         Map<String, List<Long>> alerts = new TreeMap<>();
-        for (Map.Entry<String, List<RunOutputs.Rec>> e : ref.role("anomalies").entrySet()) {
+        for (Map.Entry<String, List<RunOutputs.Rec>> e : ref.role(ForecastHead.ANOMALIES).entrySet()) {
             for (RunOutputs.Rec r : e.getValue()) {
                 alerts.computeIfAbsent(e.getKey(), k -> new ArrayList<>()).add(JSON.readTree(r.value()).get("step").asLong());
             }
@@ -153,7 +156,7 @@ class VideoAnomalyCrashRecoveryIT extends CrashScenarios {
 
         Map<String, List<String>> reasons = new TreeMap<>();
         List<String> messages = new ArrayList<>();
-        ref.role(io.engram.engine.kafka.TopicRole.DEAD_LETTER.key()).forEach((k, recs) -> recs.forEach(r -> {
+        ref.role(TopicRole.DEAD_LETTER).forEach((k, recs) -> recs.forEach(r -> {
             reasons.computeIfAbsent(k, x -> new ArrayList<>()).add(r.reason());
             messages.add(r.message());
         }));
@@ -166,7 +169,7 @@ class VideoAnomalyCrashRecoveryIT extends CrashScenarios {
         }
 
         Set<String> resets = new TreeSet<>();
-        ref.role(io.engram.engine.kafka.TopicRole.STATE_EVENTS.key()).forEach((k, recs) -> recs.forEach(r -> {
+        ref.role(TopicRole.STATE_EVENTS).forEach((k, recs) -> recs.forEach(r -> {
             try {
                 resets.add(k + " " + JSON.readTree(r.value()).get("reason").asText());
             } catch (IOException x) {
@@ -175,7 +178,7 @@ class VideoAnomalyCrashRecoveryIT extends CrashScenarios {
         }));
         assertEquals(Set.of(camera(GAP_CAMERA) + " " + StateEvent.GAP, camera(RESET_CAMERA) + " " + StateEvent.CONTROL), resets,
                 "state events");
-        assertEquals(2, ref.total(io.engram.engine.kafka.TopicRole.STATE_EVENTS.key()), "state events");
+        assertEquals(2, ref.total(TopicRole.STATE_EVENTS), "state events");
     }
 
     // ---------------------------------------------------------------------------------------------
@@ -190,7 +193,7 @@ class VideoAnomalyCrashRecoveryIT extends CrashScenarios {
      * two minutes and a control reset. The cameras' ids spread them over every partition.
      */
     static List<ProducerRecord<byte[], byte[]>> input(PipelineTopics topics) {
-        String topic = topics.name("input");
+        String topic = topics.name(AnomalyPipeline.INPUT);
         Set<Integer> partitions = new TreeSet<>();
         for (int c = 0; c < CAMERAS; c++) {
             partitions.add(Utils.toPositive(Utils.murmur2(bytes(camera(c)))) % PARTITIONS);

@@ -1,5 +1,8 @@
 package io.engram.it;
 
+import io.engram.engine.pipeline.anomaly.ForecastHead;
+import io.engram.engine.pipeline.anomaly.AnomalyPipeline;
+import io.engram.engine.pipeline.activity.VideoActivityPipeline;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -91,18 +94,18 @@ class VideoAnomalyIT {
             CommandLine cl = EngramCli.commandLine();
             cl.setErr(new PrintWriter(err));
             int code = cl.execute("ingest", "video", "--source", video.toString(), "--camera", "cam-1",
-                    "--topic", activity.topics().name("frames"), "-b", b, "--format", "jpeg", "--no-progress");
+                    "--topic", activity.topics().name(VideoActivityPipeline.FRAMES), "-b", b, "--format", "jpeg", "--no-progress");
             assertEquals(0, code, err.toString());
 
             // Every frame's features, once the activity pipeline has consumed all the frames and committed.
-            List<ConsumerRecord<byte[], byte[]>> features = TopicReader.readCommitted(b, activity.topics().name("features"), 250,
-                    Duration.ofSeconds(90), TopicReader.Settle.outputs(List.of(activity.topics().name("features")))
-                            .consumedBy(activity.applicationId(), List.of(activity.topics().name("frames"))));
+            List<ConsumerRecord<byte[], byte[]>> features = TopicReader.readCommitted(b, activity.topics().name(VideoActivityPipeline.FEATURES), 250,
+                    Duration.ofSeconds(90), TopicReader.Settle.outputs(List.of(activity.topics().name(VideoActivityPipeline.FEATURES)))
+                            .consumedBy(activity.applicationId(), List.of(activity.topics().name(VideoActivityPipeline.FRAMES))));
             int n = features.size();
             assertTrue(n >= 250, "the video's frames were decoded and encoded: " + n);
-            List<ConsumerRecord<byte[], byte[]>> scores = TopicReader.readCommitted(b, anomaly.topics().name("predictions"), n,
-                    Duration.ofSeconds(90), TopicReader.Settle.outputs(anomaly.topics().except("input"))
-                            .consumedBy(anomaly.applicationId(), List.of(anomaly.topics().name("input"))));
+            List<ConsumerRecord<byte[], byte[]>> scores = TopicReader.readCommitted(b, anomaly.topics().name(ForecastHead.PREDICTIONS), n,
+                    Duration.ofSeconds(90), TopicReader.Settle.outputs(anomaly.topics().except(AnomalyPipeline.INPUT))
+                            .consumedBy(anomaly.applicationId(), List.of(anomaly.topics().name(AnomalyPipeline.INPUT))));
             assertEquals(n, scores.size(), "exactly one score per frame, none twice");
             List<Long> alerted = new ArrayList<>();
             for (int i = 0; i < n; i++) {
@@ -114,7 +117,7 @@ class VideoAnomalyIT {
                     alerted.add(s.get("step").asLong());
                 }
             }
-            List<ConsumerRecord<byte[], byte[]>> alerts = TopicReader.readCommitted(b, anomaly.topics().name("anomalies"), alerted.size(),
+            List<ConsumerRecord<byte[], byte[]>> alerts = TopicReader.readCommitted(b, anomaly.topics().name(ForecastHead.ANOMALIES), alerted.size(),
                     Duration.ofSeconds(30));
             List<Long> alertSteps = new ArrayList<>();
             for (ConsumerRecord<byte[], byte[]> r : alerts) {

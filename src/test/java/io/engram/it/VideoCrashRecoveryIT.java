@@ -1,5 +1,8 @@
 package io.engram.it;
 
+import io.engram.engine.kafka.TopicRole;
+import io.engram.engine.pipeline.activity.ActivityHead;
+import io.engram.engine.pipeline.activity.VideoActivityPipeline;
 import static io.engram.testkit.CrashHarness.bad;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -100,7 +103,7 @@ class VideoCrashRecoveryIT extends CrashScenarios {
      * changes, so that every output topic is compared with something in it.
      */
     static void checkReference(RunOutputs ref) throws IOException {
-        Map<String, List<RunOutputs.Rec>> preds = ref.role("predictions");
+        Map<String, List<RunOutputs.Rec>> preds = ref.role(ActivityHead.PREDICTIONS);
         assertEquals(CAMERAS, preds.size(), "cameras with predictions");
         for (Map.Entry<String, List<RunOutputs.Rec>> e : preds.entrySet()) {
             int c = Integer.parseInt(e.getKey().substring("cam-".length()));
@@ -118,18 +121,18 @@ class VideoCrashRecoveryIT extends CrashScenarios {
             }
         }
         Map<String, List<String>> reasons = new TreeMap<>();
-        ref.role(io.engram.engine.kafka.TopicRole.DEAD_LETTER.key()).forEach((k, recs) -> recs.forEach(r -> reasons.computeIfAbsent(k, x -> new ArrayList<>())
+        ref.role(TopicRole.DEAD_LETTER).forEach((k, recs) -> recs.forEach(r -> reasons.computeIfAbsent(k, x -> new ArrayList<>())
                 .add(r.reason())));
         assertEquals(Map.of("cam-0", List.of("corrupt-image", "empty-frame"), "cam-1", List.of("unsupported-content-type", "out-of-order"),
                 "cam-2", List.of("frame-size-changed"), "cam-3", List.of("bad-field"), RunOutputs.NO_KEY, List.of("null-key")), reasons,
                 "dead letters by camera");
         Set<String> resets = new TreeSet<>();
-        ref.role(io.engram.engine.kafka.TopicRole.STATE_EVENTS.key()).forEach((k, recs) -> recs.forEach(r -> resets.add(k + " " + json(r).get("reason").asText())));
+        ref.role(TopicRole.STATE_EVENTS).forEach((k, recs) -> recs.forEach(r -> resets.add(k + " " + json(r).get("reason").asText())));
         assertEquals(Set.of(camera(GAP_CAMERA) + " gap", camera(RESET_CAMERA) + " control"), resets, "state events");
         // Every frame the encoder accepted has its feature record: the good ones, the out-of-order one
         // (refused by the step) and the control record (an empty one, for pipelines that read the features).
-        assertEquals(ref.total("predictions") + 2, ref.total("features"), "feature records");
-        assertTrue(ref.total("events") >= CAMERAS, "activity changes (" + ref.total("events") + ") are compared too");
+        assertEquals(ref.total(ActivityHead.PREDICTIONS) + 2, ref.total(VideoActivityPipeline.FEATURES), "feature records");
+        assertTrue(ref.total(ActivityHead.EVENTS) >= CAMERAS, "activity changes (" + ref.total(ActivityHead.EVENTS) + ") are compared too");
     }
 
     static JsonNode json(RunOutputs.Rec r) {
@@ -150,7 +153,7 @@ class VideoCrashRecoveryIT extends CrashScenarios {
      * minutes and a control reset. The cameras' ids spread them over every partition.
      */
     static List<ProducerRecord<byte[], byte[]>> input(PipelineTopics topics) {
-        String topic = topics.name("frames");
+        String topic = topics.name(VideoActivityPipeline.FRAMES);
         Set<Integer> partitions = new TreeSet<>();
         for (int c = 0; c < CAMERAS; c++) {
             partitions.add(Utils.toPositive(Utils.murmur2(bytes(camera(c)))) % PARTITIONS);

@@ -1,5 +1,8 @@
 package io.engram.it;
 
+import io.engram.engine.kafka.TopicRole;
+import io.engram.engine.pipeline.activity.ActivityHead;
+import io.engram.engine.pipeline.activity.VideoActivityPipeline;
 import io.engram.testkit.KafkaTestClient;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -53,13 +56,13 @@ class VideoPipelineIT {
      * past them once the pipeline has committed all its input frames and no transaction is open, so
      * that an exact count sees duplicates. By role.
      */
-    private static Map<String, List<ConsumerRecord<byte[], byte[]>>> read(PipelineSpec cfg, Map<String, Integer> atLeast) {
+    private static Map<TopicRole, List<ConsumerRecord<byte[], byte[]>>> read(PipelineSpec cfg, Map<TopicRole, Integer> atLeast) {
         Map<String, Integer> byTopic = new java.util.LinkedHashMap<>();
         atLeast.forEach((role, n) -> byTopic.put(cfg.topics().name(role), n));
         Map<String, List<ConsumerRecord<byte[], byte[]>>> byTopicRead = TopicReader.readCommitted(kafka.bootstrap(), byTopic,
-                Duration.ofSeconds(90), TopicReader.Settle.outputs(cfg.topics().except("frames"))
-                        .consumedBy(cfg.applicationId(), List.of(cfg.topics().name("frames"))));
-        Map<String, List<ConsumerRecord<byte[], byte[]>>> byRole = new HashMap<>();
+                Duration.ofSeconds(90), TopicReader.Settle.outputs(cfg.topics().except(VideoActivityPipeline.FRAMES))
+                        .consumedBy(cfg.applicationId(), List.of(cfg.topics().name(VideoActivityPipeline.FRAMES))));
+        Map<TopicRole, List<ConsumerRecord<byte[], byte[]>>> byRole = new HashMap<>();
         atLeast.keySet().forEach(role -> byRole.put(role, byTopicRead.get(cfg.topics().name(role))));
         return byRole;
     }
@@ -76,7 +79,7 @@ class VideoPipelineIT {
             assertTrue(runner.awaitRunning(Duration.ofSeconds(60)), "pipeline running");
             // A bad frame from another camera, before the clip: dead-lettered, and the clip is unaffected.
             try (KafkaProducer<byte[], byte[]> p = KafkaTestClient.producer(kafka.bootstrap())) {
-                ProducerRecord<byte[], byte[]> bad = new ProducerRecord<>(t.name("frames"), "cam-bad".getBytes(StandardCharsets.UTF_8),
+                ProducerRecord<byte[], byte[]> bad = new ProducerRecord<>(t.name(VideoActivityPipeline.FRAMES), "cam-bad".getBytes(StandardCharsets.UTF_8),
                         "not an image".getBytes(StandardCharsets.UTF_8));
                 bad.headers().add(FrameEncodeProcessor.H_CONTENT_TYPE, "image/jpeg".getBytes(StandardCharsets.UTF_8));
                 p.send(bad).get();
@@ -85,13 +88,13 @@ class VideoPipelineIT {
             CommandLine cl = EngramCli.commandLine();
             cl.setErr(new PrintWriter(err));
             int code = cl.execute("ingest", "video", "--source", MODELS.resolve("clip").toString(), "--camera", "cam-1",
-                    "--topic", t.name("frames"), "-b", kafka.bootstrap(), "--format", "png", "--source-fps", "10", "--no-progress");
+                    "--topic", t.name(VideoActivityPipeline.FRAMES), "-b", kafka.bootstrap(), "--format", "png", "--source-fps", "10", "--no-progress");
             assertEquals(0, code, err.toString());
 
             int lag = cfg.settings(io.engram.engine.pipeline.activity.VideoActivityPipeline.INSTANCE).refine().lag();
-            Map<String, List<ConsumerRecord<byte[], byte[]>>> out = read(cfg, Map.of("predictions", n, "features", n,
-                    io.engram.engine.kafka.TopicRole.DEAD_LETTER.key(), 1, "events", 2, "refined", n - lag));
-            List<ConsumerRecord<byte[], byte[]>> preds = out.get("predictions");
+            Map<TopicRole, List<ConsumerRecord<byte[], byte[]>>> out = read(cfg, Map.of(ActivityHead.PREDICTIONS, n, VideoActivityPipeline.FEATURES, n,
+                    TopicRole.DEAD_LETTER, 1, ActivityHead.EVENTS, 2, ActivityHead.REFINED, n - lag));
+            List<ConsumerRecord<byte[], byte[]>> preds = out.get(ActivityHead.PREDICTIONS);
             assertEquals(n, preds.size(), "one prediction per frame, none twice");
             List<String> labels = List.of("still", "left", "right", "up", "down", "clockwise", "anticlockwise");
             Map<Long, JsonNode> bySeq = new HashMap<>();
@@ -110,20 +113,20 @@ class VideoPipelineIT {
                 }
             }
 
-            List<ConsumerRecord<byte[], byte[]>> dead = out.get(io.engram.engine.kafka.TopicRole.DEAD_LETTER.key());
+            List<ConsumerRecord<byte[], byte[]>> dead = out.get(TopicRole.DEAD_LETTER);
             assertEquals(1, dead.size(), "one dead letter, not two");
             assertEquals("corrupt-image", new String(dead.get(0).headers().lastHeader(DeadLetterHandler.H_REASON).value(),
                     StandardCharsets.UTF_8));
             assertEquals("not an image", new String(dead.get(0).value(), StandardCharsets.UTF_8), "the original bytes");
             assertEquals(1.0, runner.metrics().deadLetterCount(BadInputException.Reason.CORRUPT_IMAGE));
 
-            List<ConsumerRecord<byte[], byte[]>> events = out.get("events");
+            List<ConsumerRecord<byte[], byte[]>> events = out.get(ActivityHead.EVENTS);
             assertTrue(events.size() >= 2, "activity changes are published");
-            assertEquals(n, out.get("features").size(), "one feature record per frame, none twice");
+            assertEquals(n, out.get(VideoActivityPipeline.FEATURES).size(), "one feature record per frame, none twice");
 
             // Fixed-lag refinement (the shipped file's refine.lag) on a broker: PyTorch's bidirectional model on the same windows.
             JsonNode rg = JSON.readTree(MODELS.resolve("golden/activity-refined-clip.json").toFile()).get("lags").get(Integer.toString(lag));
-            List<ConsumerRecord<byte[], byte[]>> refined = out.get("refined");
+            List<ConsumerRecord<byte[], byte[]>> refined = out.get(ActivityHead.REFINED);
             assertEquals(n - lag, refined.size(), "one refined record per frame but the last L, none twice");
             for (int k = 0; k < refined.size(); k++) {
                 JsonNode r = JSON.readTree(refined.get(k).value());

@@ -6,6 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.engram.engine.config.PipelineSpec;
 import io.engram.engine.kafka.PipelineTopics;
+import io.engram.engine.kafka.TopicRole;
+import io.engram.engine.pipeline.activity.ActivityHead;
+import io.engram.engine.pipeline.anomaly.ForecastHead;
 import io.engram.tools.broker.EmbeddedKafka;
 import io.engram.engine.runtime.PipelineRunner;
 import io.engram.engine.runtime.Pipelines;
@@ -50,8 +53,11 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 public final class CrashHarness {
     public static final Duration START = Duration.ofMinutes(2);
     public static final Duration DRAIN = Duration.ofMinutes(2);
-    /** The output role that every good input record gives one record on. */
-    public static final String PREDICTIONS = "predictions";
+    /**
+     * The output role that every good input record gives one record on: every head's predictions
+     * ({@link ForecastHead#PREDICTIONS}, {@link ActivityHead#PREDICTIONS}, equal roles).
+     */
+    public static final TopicRole PREDICTIONS = ForecastHead.PREDICTIONS;
     /** Header on the input's bad records: the test's own bookkeeping, copied into their dead letters (so compared too). */
     public static final String BAD_MARK = "it.bad";
     /** Header on the input's records that give neither a prediction nor a dead letter (control records). */
@@ -198,11 +204,11 @@ public final class CrashHarness {
                 producer.send(r);
             }
             producer.flush();
-            Map<String, Integer> min = new LinkedHashMap<>();
+            Map<TopicRole, Integer> min = new LinkedHashMap<>();
             min.put(PREDICTIONS, goodIn(records, records.size()));
-            min.put(io.engram.engine.kafka.TopicRole.DEAD_LETTER.key(), (int) records.stream().filter(CrashHarness::isBad).count());
+            min.put(TopicRole.DEAD_LETTER, (int) records.stream().filter(CrashHarness::isBad).count());
             out = awaitOutputs(broker.bootstrap(), spec.applicationId(), t, records, min);
-            for (Map.Entry<String, Integer> e : min.entrySet()) {
+            for (Map.Entry<TopicRole, Integer> e : min.entrySet()) {
                 assertEquals(e.getValue(), out.total(e.getKey()), run + " run: " + e.getKey() + ", one per "
                         + (e.getKey().equals(PREDICTIONS) ? "good" : "bad") + " input record");
             }
@@ -359,10 +365,10 @@ public final class CrashHarness {
     }
 
     /** The topics the input is sent to, and every other topic of the pipeline (its outputs), by role. */
-    static List<String> roles(PipelineTopics t, List<ProducerRecord<byte[], byte[]>> records, boolean inputs) {
+    static List<TopicRole> roles(PipelineTopics t, List<ProducerRecord<byte[], byte[]>> records, boolean inputs) {
         Set<String> written = new LinkedHashSet<>();
         records.forEach(r -> written.add(r.topic()));
-        return t.names().entrySet().stream().filter(e -> written.contains(e.getValue()) == inputs).map(Map.Entry::getKey).toList();
+        return t.roles().stream().filter(r -> written.contains(t.name(r)) == inputs).toList();
     }
 
     /**
@@ -373,15 +379,15 @@ public final class CrashHarness {
      * output topic up to its end.
      */
     static RunOutputs awaitOutputs(String bootstrap, String applicationId, PipelineTopics t, List<ProducerRecord<byte[], byte[]>> records,
-            Map<String, Integer> min) {
-        for (Map.Entry<String, Integer> e : min.entrySet()) {
+            Map<TopicRole, Integer> min) {
+        for (Map.Entry<TopicRole, Integer> e : min.entrySet()) {
             int got = TopicReader.awaitAtLeast(bootstrap, t.name(e.getKey()), e.getValue(), DRAIN);
             if (got < e.getValue()) {
                 throw new AssertionError(t.name(e.getKey()) + ": " + got + " committed records after " + DRAIN + ", expected " + e.getValue());
             }
         }
-        List<String> outputs = roles(t, records, false);
-        List<String> inputs = roles(t, records, true);
+        List<TopicRole> outputs = roles(t, records, false);
+        List<TopicRole> inputs = roles(t, records, true);
         TopicReader.awaitSettled(bootstrap, TopicReader.Settle.outputs(outputs.stream().map(t::name).toList())
                 .consumedBy(applicationId, inputs.stream().map(t::name).toList()), DRAIN);
         return RunOutputs.read(bootstrap, t, outputs, DRAIN);

@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.engram.engine.kafka.PipelineTopics;
+import io.engram.engine.kafka.TopicRole;
 import io.engram.tools.kafka.KafkaClients;
 import io.engram.tools.harness.EngramProcess;
 import io.engram.tools.harness.Feeder;
@@ -140,7 +141,7 @@ public final class CrashScenario implements AutoCloseable {
         feeder.allow(input.size());
         feeder.awaitSent(input.size(), DRAIN);
         RunOutputs reference = h.reference(scenario);
-        Map<String, Integer> min = new LinkedHashMap<>();
+        Map<TopicRole, Integer> min = new LinkedHashMap<>();
         reference.roles().forEach(r -> min.put(r, reference.total(r)));
         RunOutputs got = CrashHarness.awaitOutputs(h.broker.bootstrap(), applicationId, topics, input, min);
         int written = TopicReader.count(h.broker.bootstrap(), topics.name(PREDICTIONS), IsolationLevel.READ_UNCOMMITTED);

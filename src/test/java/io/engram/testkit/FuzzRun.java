@@ -1,5 +1,6 @@
 package io.engram.testkit;
 
+import io.engram.engine.pipeline.anomaly.ForecastHead;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -61,7 +62,7 @@ public final class FuzzRun {
             assertTrue(runner.awaitRunning(TIMEOUT), "pipeline running");
             try (StreamsWatch watch = new StreamsWatch(runner.streams(), seed)) {
                 send(broker.bootstrap(), records);
-                String predictions = spec.topics().name("predictions");
+                String predictions = spec.topics().name(ForecastHead.PREDICTIONS);
                 String dead = spec.topics().deadLetter();
                 awaitAtLeast(broker.bootstrap(), predictions, good.size(), watch);
                 awaitAtLeast(broker.bootstrap(), dead, bad.size(), watch);

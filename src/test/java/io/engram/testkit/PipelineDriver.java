@@ -1,6 +1,7 @@
 package io.engram.testkit;
 
 import io.engram.engine.kafka.JsonSerde;
+import io.engram.engine.kafka.TopicRole;
 import io.engram.engine.config.PipelineSpec;
 import io.engram.engine.step.StateLifecycle;
 import io.engram.engine.state.StreamState;
@@ -59,7 +60,7 @@ public final class PipelineDriver implements AutoCloseable {
     }
 
     /** The topic of {@code role} as raw bytes in (key and value as the producer would send them). */
-    public TestInputTopic<byte[], byte[]> input(String role) {
+    public TestInputTopic<byte[], byte[]> input(TopicRole role) {
         return driver.createInputTopic(spec.topics().name(role), new ByteArraySerializer(), new ByteArraySerializer());
     }
 
@@ -86,31 +87,16 @@ public final class PipelineDriver implements AutoCloseable {
         if (!spec.consumedTopics().contains(topic)) {
             throw new IllegalStateException(spec.file() + ": the step does not read " + topic + " in this layout; use PipelineDriver.stepFed");
         }
-        return input(spec.kind().stepInputRole().key());
-    }
-
-    /** The topic of {@code role} as raw bytes in. */
-    public TestInputTopic<byte[], byte[]> input(io.engram.engine.kafka.TopicRole role) {
-        return input(role.key());
+        return input(spec.kind().stepInputRole());
     }
 
     /** An output topic of JSON records, as strings. */
-    public TestOutputTopic<String, String> output(io.engram.engine.kafka.TopicRole role) {
-        return output(role.key());
-    }
-
-    /** An output topic of JSON records, read as {@code type}. */
-    public <T> TestOutputTopic<String, T> output(io.engram.engine.kafka.TopicRole role, Class<T> type) {
-        return output(role.key(), type);
-    }
-
-    /** An output topic of JSON records, as strings. */
-    public TestOutputTopic<String, String> output(String role) {
+    public TestOutputTopic<String, String> output(TopicRole role) {
         return driver.createOutputTopic(spec.topics().name(role), new StringDeserializer(), new StringDeserializer());
     }
 
     /** An output topic of JSON records, read as {@code type}. */
-    public <T> TestOutputTopic<String, T> output(String role, Class<T> type) {
+    public <T> TestOutputTopic<String, T> output(TopicRole role, Class<T> type) {
         return driver.createOutputTopic(spec.topics().name(role), new StringDeserializer(), new JsonSerde<>(type));
     }
 
@@ -119,7 +105,7 @@ public final class PipelineDriver implements AutoCloseable {
     }
 
     public TestOutputTopic<String, String> stateEvents() {
-        return output(io.engram.engine.kafka.TopicRole.STATE_EVENTS);
+        return output(TopicRole.STATE_EVENTS);
     }
 
     /** Sends a control record (header {@value StateLifecycle#CONTROL_HEADER}) for {@code key} to the step's input. */

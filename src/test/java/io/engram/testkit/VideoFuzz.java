@@ -75,11 +75,11 @@ public final class VideoFuzz extends Fuzzer {
     }
 
     String frames() {
-        return cfg.topics().name("frames");
+        return cfg.topics().name(VideoActivityPipeline.FRAMES);
     }
 
     String features() {
-        return cfg.topics().name("features");
+        return cfg.topics().name(VideoActivityPipeline.FEATURES);
     }
 
     public List<FuzzRecord> generate() throws Exception {

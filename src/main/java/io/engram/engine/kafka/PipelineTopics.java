@@ -10,9 +10,8 @@ import java.util.Map;
  * {@code dead_letter}, ..., the keys of the YAML's {@code topics:} section), with how Engram creates
  * them. Immutable.
  *
- * <p>The engine looks topics up by {@link TopicRole}; the forms that take a YAML key as a string
- * ({@link #name(String)}, {@link #except}, {@link #with}) are for tools and tests that pick a topic
- * by the key a user writes.
+ * <p>Everything looks topics up by {@link TopicRole} ({@link #name}, {@link #except}, {@link #with});
+ * {@link #names} keeps the YAML keys, as the file writes them.
  *
  * @param names topic name by role key, in the pipeline type's order
  * @param partitions partitions of a topic Engram creates
@@ -25,12 +24,7 @@ public record PipelineTopics(Map<String, String> names, int partitions, short re
 
     /** The topic of {@code role}; an unknown role is a programming error. */
     public String name(TopicRole role) {
-        return name(role.key());
-    }
-
-    /** The topic of the role with YAML key {@code role}; an unknown role is a programming error. */
-    public String name(String role) {
-        String n = names.get(role);
+        String n = names.get(role.key());
         if (n == null) {
             throw new IllegalArgumentException("pipeline has no topic role '" + role + "' (roles: " + names.keySet() + ")");
         }
@@ -43,6 +37,11 @@ public record PipelineTopics(Map<String, String> names, int partitions, short re
 
     public String stateEvents() {
         return name(TopicRole.STATE_EVENTS);
+    }
+
+    /** Every role, in the pipeline type's order. */
+    public List<TopicRole> roles() {
+        return names.keySet().stream().map(TopicRole::new).toList();
     }
 
     /** Every topic, in role order, without repeats. */
@@ -65,8 +64,8 @@ public record PipelineTopics(Map<String, String> names, int partitions, short re
     }
 
     /** Every topic but those of {@code roles} (e.g. the outputs: all but the inputs), in role order. */
-    public List<String> except(String... roles) {
-        java.util.Set<String> skip = java.util.Set.of(roles);
+    public List<String> except(TopicRole... roles) {
+        java.util.Set<String> skip = java.util.Arrays.stream(roles).map(TopicRole::key).collect(java.util.stream.Collectors.toSet());
         List<String> out = new ArrayList<>();
         names.forEach((k, v) -> {
             if (!skip.contains(k) && !out.contains(v)) {
@@ -77,10 +76,10 @@ public record PipelineTopics(Map<String, String> names, int partitions, short re
     }
 
     /** The same topics with role {@code role} renamed to {@code name}. */
-    public PipelineTopics with(String role, String name) {
+    public PipelineTopics with(TopicRole role, String name) {
         name(role);
         Map<String, String> m = new LinkedHashMap<>(names);
-        m.put(role, name);
+        m.put(role.key(), name);
         return new PipelineTopics(m, partitions, replicationFactor);
     }
 

@@ -1,5 +1,7 @@
 package io.engram.tools.bench;
 
+import io.engram.engine.pipeline.anomaly.ForecastHead;
+import io.engram.engine.pipeline.anomaly.AnomalyPipeline;
 import io.engram.engine.config.PipelineSpec;
 import io.engram.tools.broker.EmbeddedKafka;
 import io.engram.tools.kafka.KafkaClients;
@@ -46,8 +48,8 @@ public final class MemoryBenchmark {
             try (EmbeddedKafka kafka = EmbeddedKafka.start()) {
                 String bootstrap = kafka.bootstrapServers();
                 String app = "engram-bench-memory-" + n;
-                String input = spec.topics().name("input");
-                String predictions = spec.topics().name("predictions");
+                String input = spec.topics().name(AnomalyPipeline.INPUT);
+                String predictions = spec.topics().name(ForecastHead.PREDICTIONS);
                 String store = spec.stateStore();
                 EmbeddedKafka.createTopics(bootstrap, spec.topics().partitions(), (short) 1, spec.usedTopics().toArray(String[]::new));
                 SensorBenchmark.produce(bootstrap, input, n, n * READINGS); // READINGS rounds over the n streams

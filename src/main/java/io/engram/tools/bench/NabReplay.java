@@ -1,5 +1,7 @@
 package io.engram.tools.bench;
 
+import io.engram.engine.pipeline.anomaly.ForecastHead;
+import io.engram.engine.pipeline.anomaly.AnomalyPipeline;
 import io.engram.engine.runtime.PipelineRunner;
 import io.engram.tools.broker.EmbeddedKafka;
 import io.engram.engine.errors.ConfigException;
@@ -72,8 +74,8 @@ public final class NabReplay {
         try (EmbeddedKafka kafka = EmbeddedKafka.start()) {
             String bootstrap = kafka.bootstrapServers();
             try (PipelineRunner runner = PipelineRunner.start(cfg, bootstrap, stateDir, new SimpleMeterRegistry())) {
-                produce(bootstrap, cfg.topics().name("input"), streams);
-                Map<String, double[]> scores = collect(bootstrap, cfg.topics().name("predictions"), streams, rows, progress);
+                produce(bootstrap, cfg.topics().name(AnomalyPipeline.INPUT), streams);
+                Map<String, double[]> scores = collect(bootstrap, cfg.topics().name(ForecastHead.PREDICTIONS), streams, rows, progress);
                 write(outDir, streams, scores);
             }
         } finally {

@@ -1,5 +1,7 @@
 package io.engram.tools.bench;
 
+import io.engram.engine.pipeline.anomaly.ForecastHead;
+import io.engram.engine.pipeline.anomaly.AnomalyPipeline;
 import io.engram.engine.runtime.PipelineRunner;
 import io.engram.tools.broker.EmbeddedKafka;
 import io.engram.engine.config.PipelineSpec;
@@ -69,7 +71,7 @@ public final class SensorBenchmark {
         }
         try (EmbeddedKafka kafka = EmbeddedKafka.start()) {
             String bootstrap = kafka.bootstrapServers();
-            String input = base.topics().name("input");
+            String input = base.topics().name(AnomalyPipeline.INPUT);
             EmbeddedKafka.createTopics(bootstrap, base.topics().partitions(), (short) 1, input);
             produce(bootstrap, input, streams, records);
             String lastModel = null;
@@ -79,12 +81,12 @@ public final class SensorBenchmark {
                     String suffix = "-" + name + "-" + round;
                     PipelineSpec cfg = base.withApplicationId("engram-bench" + suffix)
                             .withMetricsPort(0)
-                            .withTopics(base.topics().withSuffix(suffix).with("input", input));
+                            .withTopics(base.topics().withSuffix(suffix).with(AnomalyPipeline.INPUT, input));
                     if (name.equals(WINDOWED)) {
                         cfg = WindowedBaseline.of(cfg, windowModel, window);
-                        lastWindowed = cfg.topics().name("predictions");
+                        lastWindowed = cfg.topics().name(ForecastHead.PREDICTIONS);
                     } else if (name.equals(MODEL)) {
-                        lastModel = cfg.topics().name("predictions");
+                        lastModel = cfg.topics().name(ForecastHead.PREDICTIONS);
                     }
                     Path state = Files.createTempDirectory("engram-bench-");
                     try (PipelineRunner r = PipelineRunner.start(cfg, bootstrap, state, new SimpleMeterRegistry(),

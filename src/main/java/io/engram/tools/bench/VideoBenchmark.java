@@ -1,5 +1,6 @@
 package io.engram.tools.bench;
 
+import io.engram.engine.pipeline.activity.ActivityHead;
 import io.engram.engine.runtime.PipelineRunner;
 import io.engram.tools.broker.EmbeddedKafka;
 import io.engram.engine.model.ModelManifest;
@@ -145,7 +146,7 @@ public final class VideoBenchmark {
             PrintStream progress) {
         /** Produces the frames once, to a topic of their own; returns that topic. */
         String produceFrames() throws Exception {
-            String input = base.topics().name("frames") + "-bench";
+            String input = base.topics().name(VideoActivityPipeline.FRAMES) + "-bench";
             EmbeddedKafka.createTopics(bootstrap, base.topics().partitions(), (short) 1, input);
             try (KafkaProducer<String, byte[]> p = producer(bootstrap)) {
                 for (int i = 0; i < frameCount; i++) {
@@ -234,7 +235,7 @@ public final class VideoBenchmark {
     static double throughput(PipelineSpec spec, String bootstrap, String input, int frameCount, String name) throws Exception {
         String suffix = "-bench-" + name;
         PipelineSpec cfg = spec.withApplicationId("engram-video-bench-" + name + "-" + UUID.randomUUID()).withMetricsPort(0)
-                .withTopics(spec.topics().withSuffix(suffix).with("frames", input));
+                .withTopics(spec.topics().withSuffix(suffix).with(VideoActivityPipeline.FRAMES, input));
         Path state = Files.createTempDirectory("engram-video-bench-");
         try (PipelineRunner r = PipelineRunner.start(cfg, bootstrap, state, new SimpleMeterRegistry())) {
             long deadline = System.nanoTime() + Duration.ofMinutes(10).toNanos();
@@ -275,7 +276,7 @@ public final class VideoBenchmark {
         List<Double> latencies = new ArrayList<>();
         try (PipelineRunner r = PipelineRunner.start(live, bootstrap, state2, new SimpleMeterRegistry());
                 KafkaProducer<String, byte[]> p = producer(bootstrap);
-                KafkaConsumer<String, byte[]> c = consumer(bootstrap, live.topics().name("predictions"))) {
+                KafkaConsumer<String, byte[]> c = consumer(bootstrap, live.topics().name(ActivityHead.PREDICTIONS))) {
             if (!r.awaitRunning(Duration.ofSeconds(60))) {
                 throw new IllegalStateException("latency pipeline did not start");
             }
@@ -287,7 +288,7 @@ public final class VideoBenchmark {
             while (System.nanoTime() < end) {
                 long due = start + (long) (sent * 1e9 / rate);
                 if (System.nanoTime() >= due) {
-                    p.send(frame(live.topics().name("frames"), "cam-" + (sent % 4), jpegs.get((int) (sent % jpegs.size())), sent / 4,
+                    p.send(frame(live.topics().name(VideoActivityPipeline.FRAMES), "cam-" + (sent % 4), jpegs.get((int) (sent % jpegs.size())), sent / 4,
                             System.currentTimeMillis()));
                     sent++;
                 }

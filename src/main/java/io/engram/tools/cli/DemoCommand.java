@@ -1,5 +1,7 @@
 package io.engram.tools.cli;
 
+import io.engram.engine.pipeline.anomaly.ForecastHead;
+import io.engram.engine.pipeline.activity.ActivityHead;
 import io.engram.engine.config.PipelineSpec;
 import io.engram.engine.monitoring.MetricsServer;
 import io.engram.engine.pipeline.activity.VideoActivityPipeline;
@@ -112,7 +114,7 @@ public final class DemoCommand implements Callable<Integer> {
         kafka = EmbeddedKafka.start(port, null, false);
         String bootstrap = kafka.bootstrapServers();
         System.out.printf("engram demo: Kafka broker at %s (started in %.1f s)%n", bootstrap, (System.nanoTime() - t0) / 1e9);
-        System.out.printf("  watch it:  ./engram tail --topic %s --bootstrap-servers %s%n", cfg.topics().name("anomalies"), bootstrap);
+        System.out.printf("  watch it:  ./engram tail --topic %s --bootstrap-servers %s%n", cfg.topics().name(ForecastHead.ANOMALIES), bootstrap);
 
         PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         io.engram.engine.monitoring.JvmMeters.bindTo(registry); // for the life of the process
@@ -137,13 +139,13 @@ public final class DemoCommand implements Callable<Integer> {
         System.out.println(seconds == null ? "  press Ctrl-C to stop" : "  stopping after " + seconds + " s");
         System.out.println();
 
-        SensorFeed feed = new SensorFeed(bootstrap, cfg.topics().name("input"), sim, rate, shutdown::running);
+        SensorFeed feed = new SensorFeed(bootstrap, cfg.topics().name(AnomalyPipeline.INPUT), sim, rate, shutdown::running);
         feeder = new Thread(feed, "engram-demo-feeder");
         feeder.start();
         long deadline = seconds == null ? Long.MAX_VALUE : System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
         SensorAlerts alerts = new SensorAlerts(sim);
         ActivityWatch activity = video == null ? null : new ActivityWatch(video);
-        new DemoWatch(bootstrap, cfg.topics().name("anomalies"), alerts, activity, vaw).run(shutdown::running, deadline);
+        new DemoWatch(bootstrap, cfg.topics().name(ForecastHead.ANOMALIES), alerts, activity, vaw).run(shutdown::running, deadline);
         shutdown.stop();
         feeder.join(10_000);
         alerts.summary(feed.stepsSent(), runner, warmup);
@@ -172,7 +174,7 @@ public final class DemoCommand implements Callable<Integer> {
         System.out.printf("  video:     %s, %d sample cameras (%s) at %.0f frames/s, CNN %s + GRU %s%n", vc.name(), cams.size(),
                 String.join(", ", cams.stream().map(VideoDemo.Camera::id).toList()), videoFps,
                 vc.settings(VideoActivityPipeline.INSTANCE).encoderManifest().getFileName(), vc.modelManifest().getFileName());
-        System.out.printf("  watch it:  ./engram tail --topic %s --bootstrap-servers %s%n", vc.topics().name("events"), bootstrap);
+        System.out.printf("  watch it:  ./engram tail --topic %s --bootstrap-servers %s%n", vc.topics().name(ActivityHead.EVENTS), bootstrap);
         // The third pipeline: the forecaster head of the sensor pipeline over the same cameras' frame features.
         PipelineSpec va = Pipelines.load(InstallPaths.resolve(videoAnomalyConfig)).withApplicationId("engram-demo-video-anomaly");
         videoAnomaly = PipelineRunner.start(va, bootstrap, stateDir, registry);
@@ -180,9 +182,9 @@ public final class DemoCommand implements Callable<Integer> {
             return null;
         }
         System.out.printf("  video anomaly: %s, feature forecaster %s over %s; alerts on %s%n", va.name(),
-                va.modelManifest().getFileName(), va.topics().name("input"), va.topics().name("anomalies"));
+                va.modelManifest().getFileName(), va.topics().name(AnomalyPipeline.INPUT), va.topics().name(ForecastHead.ANOMALIES));
         video.startFeeding();
-        return new VideoAnomalyWatch(va.topics().name("anomalies"), videoAnomaly, video);
+        return new VideoAnomalyWatch(va.topics().name(ForecastHead.ANOMALIES), videoAnomaly, video);
     }
 
     /** Adds {@code r} to what /ready waits for, and waits a minute for it to run; false (said on stderr) when it does not. */

@@ -25,8 +25,8 @@ public final class ActivityWatch {
     /** The topics whose records {@link #onRecord} takes: events, predictions and, when the pipeline refines, refined labels. */
     List<String> topics() {
         List<String> topics = new ArrayList<>();
-        topics.add(video.config().topics().name("events"));
-        topics.add(video.config().topics().name("predictions"));
+        topics.add(video.config().topics().name(ActivityHead.EVENTS));
+        topics.add(video.config().topics().name(ActivityHead.PREDICTIONS));
         if (video.config().usedTopics().contains(video.config().topics().name(ActivityHead.REFINED))) {
             topics.add(video.config().topics().name(ActivityHead.REFINED));
         }
@@ -44,7 +44,7 @@ public final class ActivityWatch {
         String camera = n.path("camera").asText();
         long seq = n.path("frame_seq").asLong();
         String label = n.path("label").asText();
-        if (topic.equals(video.config().topics().name("predictions"))) {
+        if (topic.equals(video.config().topics().name(ActivityHead.PREDICTIONS))) {
             video.score(camera, seq, label);
             return;
         }

@@ -1,5 +1,6 @@
 package io.engram.tools.demo;
 
+import io.engram.engine.pipeline.activity.VideoActivityPipeline;
 import io.engram.engine.runtime.PipelineRunner;
 import io.engram.engine.errors.ConfigException;
 import io.engram.engine.config.PipelineSpec;
@@ -140,7 +141,7 @@ public final class VideoDemo implements AutoCloseable {
     }
 
     private void feed(Camera c, double fps) {
-        VideoReplay.Options opts = VideoReplay.Options.of(config.topics().name("frames"), c.id())
+        VideoReplay.Options opts = VideoReplay.Options.of(config.topics().name(VideoActivityPipeline.FRAMES), c.id())
                 .withEncoding(FrameEncoder.Settings.png()).withRealtime(true).withLoop(true).withKeepGoing(running::get);
         try (ImageDirectorySource src = new ImageDirectorySource(c.dir(), fps)) {
             VideoReplay.send(src, opts, producer, new VideoReplay.ProgressListener() {

@@ -4,6 +4,7 @@ import io.engram.tools.kafka.KafkaClients;
 
 import io.engram.engine.kafka.DeadLetterHandler;
 import io.engram.engine.kafka.PipelineTopics;
+import io.engram.engine.kafka.TopicRole;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -31,7 +32,7 @@ import org.apache.kafka.common.header.Header;
  */
 public final class RunOutputs {
     public static final String NO_KEY = "<no key>";
-    private final Map<String, Map<String, List<Rec>>> byRole = new LinkedHashMap<>();
+    private final Map<TopicRole, Map<String, List<Rec>>> byRole = new LinkedHashMap<>();
 
     /** One output record as compared. */
     public record Rec(long timestamp, byte[] value, String reason, String message) {
@@ -57,12 +58,12 @@ public final class RunOutputs {
      * Reads every record of the topics of {@code roles} up to their end offsets. Call it once the
      * topics have settled ({@link TopicReader#awaitSettled}), so that nothing more is to come.
      */
-    public static RunOutputs read(String bootstrap, PipelineTopics topics, List<String> roles, Duration timeout) {
+    public static RunOutputs read(String bootstrap, PipelineTopics topics, List<TopicRole> roles, Duration timeout) {
         RunOutputs o = new RunOutputs();
         try (KafkaConsumer<byte[], byte[]> c = KafkaClients.consumer(bootstrap, IsolationLevel.READ_COMMITTED)) {
-            for (String role : roles) {
+            for (TopicRole role : roles) {
                 Map<String, List<Rec>> byKey = new TreeMap<>();
-                boolean dead = role.equals(io.engram.engine.kafka.TopicRole.DEAD_LETTER.key());
+                boolean dead = role.equals(TopicRole.DEAD_LETTER);
                 for (ConsumerRecord<byte[], byte[]> r : TopicReader.readToEnd(c, topics.name(role), timeout)) {
                     String key = r.key() == null ? NO_KEY : new String(r.key(), StandardCharsets.UTF_8);
                     byKey.computeIfAbsent(key, k -> new ArrayList<>()).add(Rec.of(dead, r));
@@ -77,14 +78,14 @@ public final class RunOutputs {
     }
 
     /** Outputs given directly: role -> key -> records (tests of what compares them). */
-    public static RunOutputs of(Map<String, Map<String, List<Rec>>> byRole) {
+    public static RunOutputs of(Map<TopicRole, Map<String, List<Rec>>> byRole) {
         RunOutputs o = new RunOutputs();
         byRole.forEach((role, keys) -> o.byRole.put(role, new TreeMap<>(keys)));
         return o;
     }
 
     /** The records of {@code role}, by key. */
-    public Map<String, List<Rec>> role(String role) {
+    public Map<String, List<Rec>> role(TopicRole role) {
         Map<String, List<Rec>> m = byRole.get(role);
         if (m == null) {
             throw new IllegalArgumentException("no output role " + role + " (roles " + byRole.keySet() + ")");
@@ -92,18 +93,18 @@ public final class RunOutputs {
         return m;
     }
 
-    public List<String> roles() {
+    public List<TopicRole> roles() {
         return List.copyOf(byRole.keySet());
     }
 
-    public int total(String role) {
+    public int total(TopicRole role) {
         return role(role).values().stream().mapToInt(List::size).sum();
     }
 
     /** E.g. {@code 2640 predictions, 2 anomalies, 8 dead_letter, 2 state_events}. */
     public String summary() {
         StringBuilder b = new StringBuilder();
-        for (String role : byRole.keySet()) {
+        for (TopicRole role : byRole.keySet()) {
             b.append(b.length() > 0 ? ", " : "").append(total(role)).append(' ').append(role);
         }
         return b.toString();
@@ -112,7 +113,7 @@ public final class RunOutputs {
     /** Every difference between this (the reference) and {@code got}: totals, then the first differing record of each key. */
     public List<String> diff(RunOutputs got) {
         List<String> out = new ArrayList<>();
-        for (String role : byRole.keySet()) {
+        for (TopicRole role : byRole.keySet()) {
             if (total(role) != got.total(role)) {
                 out.add(role + ": " + got.total(role) + " records, expected " + total(role));
             }

@@ -1,5 +1,6 @@
 package io.engram.tools.soak;
 
+import io.engram.engine.kafka.TopicRole;
 import io.engram.tools.harness.RunOutputs;
 import io.engram.tools.soak.Soak.Counts;
 import io.engram.tools.soak.Soak.PipelineResult;
@@ -26,7 +27,7 @@ final class OutputComparison {
     /** See {@link Counts}: per role and key, as multisets of records. */
     static Counts counts(RunOutputs reference, RunOutputs run) {
         Tally t = new Tally();
-        for (String role : reference.roles()) {
+        for (TopicRole role : reference.roles()) {
             Map<String, List<RunOutputs.Rec>> w = reference.role(role);
             Map<String, List<RunOutputs.Rec>> h = run.role(role);
             Set<String> keys = new LinkedHashSet<>(w.keySet());

@@ -1,5 +1,6 @@
 package io.engram.tools.soak;
 
+import io.engram.engine.pipeline.anomaly.ForecastHead;
 import io.engram.engine.runtime.PipelineRunner;
 import io.engram.tools.broker.EmbeddedKafka;
 import io.engram.tools.kafka.KafkaClients;
@@ -75,8 +76,8 @@ final class ReferenceRun {
 
     /** One prediction per good record and one dead letter per bad one, or the reference itself is wrong. */
     private void check(SoakLane l) {
-        int predictions = l.reference.total("predictions");
-        int dead = l.reference.total(io.engram.engine.kafka.TopicRole.DEAD_LETTER.key());
+        int predictions = l.reference.total(ForecastHead.PREDICTIONS);
+        int dead = l.reference.total(io.engram.engine.kafka.TopicRole.DEAD_LETTER);
         int bad = l.input.bad();
         if (predictions != l.input.good() || dead != bad) {
             throw new IllegalStateException(String.format(Locale.ROOT,

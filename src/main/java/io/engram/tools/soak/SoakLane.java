@@ -1,5 +1,7 @@
 package io.engram.tools.soak;
 
+import io.engram.engine.kafka.TopicRole;
+import io.engram.engine.pipeline.activity.ActivityHead;
 import io.engram.engine.config.PipelineSpec;
 import io.engram.engine.errors.ConfigException;
 import io.engram.engine.pipeline.activity.VideoActivityPipeline;
@@ -24,7 +26,7 @@ final class SoakLane implements AutoCloseable {
     final String applicationId;
     final SoakInput input;
     final boolean video;
-    final List<String> outputRoles = new ArrayList<>();
+    final List<TopicRole> outputRoles = new ArrayList<>();
     final List<String> consumed = new ArrayList<>();
     final LaneInstances instances;
     RunOutputs reference;
@@ -43,17 +45,17 @@ final class SoakLane implements AutoCloseable {
                     + " sensor (anomaly, JSON readings) and video-activity pipelines. Fix: give --pipeline such a file");
         }
         int total = (int) Math.max(1, Math.round(rate(o) * o.duration().toMillis() / 1000.0));
-        String inputRole = video ? "frames" : "input";
+        TopicRole inputRole = video ? VideoActivityPipeline.FRAMES : AnomalyPipeline.INPUT;
         String topic = spec.topics().name(inputRole);
         this.input = video ? SoakInput.video(topic, o.seed(), 6, total, o.samples()) : SoakInput.sensor(topic, o.seed(), 32, total);
         // Every used topic but the input is compared; what the pipeline consumes (in the split video
         // layout, the features topic too) must be consumed to the end before the outputs are read.
         List<String> outputs = spec.outputTopics();
-        spec.topics().names().forEach((role, t) -> {
-            if (outputs.contains(t) && !outputRoles.contains(role)) {
+        for (TopicRole role : spec.topics().roles()) {
+            if (outputs.contains(spec.topics().name(role)) && !outputRoles.contains(role)) {
                 outputRoles.add(role);
             }
-        });
+        }
         consumed.addAll(spec.consumedTopics());
         this.instances = new LaneInstances(name(), this.yaml, applicationId, o.work(), o.standbys());
     }
@@ -68,7 +70,7 @@ final class SoakLane implements AutoCloseable {
     }
 
     String predictions() {
-        return spec.topics().name("predictions");
+        return spec.topics().name(ActivityHead.PREDICTIONS);
     }
 
     List<String> outputTopics() {

@@ -1,5 +1,7 @@
 package io.engram.engine.monitoring;
 
+import io.engram.engine.pipeline.anomaly.ForecastHead;
+import io.engram.engine.pipeline.anomaly.AnomalyPipeline;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -87,9 +89,9 @@ class PrometheusScrapeIT {
                 KafkaProducer<byte[], byte[]> producer = KafkaTestClient.producer(kafka.bootstrapServers())) {
             assertTrue(runner.awaitRunning(Duration.ofSeconds(60)));
             for (int i = 0; i < 120; i++) {
-                producer.send(KafkaTestClient.reading(cfg.topics().name("input"), "p", 1000L * i, Math.sin(i / 7.0)));
+                producer.send(KafkaTestClient.reading(cfg.topics().name(AnomalyPipeline.INPUT), "p", 1000L * i, Math.sin(i / 7.0)));
             }
-            producer.send(new org.apache.kafka.clients.producer.ProducerRecord<>(cfg.topics().name("input"),
+            producer.send(new org.apache.kafka.clients.producer.ProducerRecord<>(cfg.topics().name(AnomalyPipeline.INPUT),
                     "p".getBytes(StandardCharsets.UTF_8), "garbage".getBytes(StandardCharsets.UTF_8)));
             producer.flush();
 
@@ -118,9 +120,9 @@ class PrometheusScrapeIT {
             assertEquals(1.0, dead, "dead letters by reason, as stored by Prometheus");
             // Read on past 120 and 1: the topics once the pipeline has consumed all its input and no
             // transaction is open, and the counters over further scrapes (a second count would show).
-            var settle = TopicReader.Settle.outputs(cfg.topics().except("input")).consumedBy(cfg.applicationId(),
-                    java.util.List.of(cfg.topics().name("input")));
-            assertEquals(120, TopicReader.readCommitted(kafka.bootstrapServers(), cfg.topics().name("predictions"), 120,
+            var settle = TopicReader.Settle.outputs(cfg.topics().except(AnomalyPipeline.INPUT)).consumedBy(cfg.applicationId(),
+                    java.util.List.of(cfg.topics().name(AnomalyPipeline.INPUT)));
+            assertEquals(120, TopicReader.readCommitted(kafka.bootstrapServers(), cfg.topics().name(ForecastHead.PREDICTIONS), 120,
                     Duration.ofSeconds(60), settle).size(), "one prediction per reading, none twice");
             assertEquals(1, TopicReader.readCommitted(kafka.bootstrapServers(), cfg.topics().deadLetter(), 1, Duration.ofSeconds(60), settle)
                     .size(), "one dead letter");

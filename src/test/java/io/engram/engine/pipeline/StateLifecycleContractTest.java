@@ -1,5 +1,8 @@
 package io.engram.engine.pipeline;
 
+import io.engram.engine.pipeline.activity.ActivityHead;
+import io.engram.engine.pipeline.activity.VideoActivityPipeline;
+import io.engram.engine.pipeline.anomaly.ForecastHead;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -50,7 +53,7 @@ class StateLifecycleContractTest {
         P(String yaml, UnaryOperator<PipelineSpec> change) throws Exception {
             pd = PipelineDriver.stepFed(change.apply(Pipelines.load(Path.of(yaml))));
             in = pd.stepInput();
-            predictions = pd.output("predictions");
+            predictions = pd.output(pd.spec.kind() == VideoActivityPipeline.INSTANCE ? ActivityHead.PREDICTIONS : ForecastHead.PREDICTIONS);
             events = pd.stateEvents();
         }
 

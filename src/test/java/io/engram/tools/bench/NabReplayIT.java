@@ -1,5 +1,7 @@
 package io.engram.tools.bench;
 
+import io.engram.engine.pipeline.anomaly.AnomalyPipeline;
+import io.engram.engine.pipeline.anomaly.ForecastHead;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -72,8 +74,8 @@ class NabReplayIT {
         JsonSerde<ForecastPrediction> serde = new JsonSerde<>(ForecastPrediction.class);
         List<String> expected = new ArrayList<>();
         try (PipelineDriver d = new PipelineDriver(spec.withOutOfOrder(OutOfOrder.PROCESS))) {
-            var in = d.input("input");
-            var preds = d.output("predictions");
+            var in = d.input(AnomalyPipeline.INPUT);
+            var preds = d.output(ForecastHead.PREDICTIONS);
             for (SensorCsv.Row row : SensorCsv.read(csv).rows()) {
                 String json = String.format(Locale.ROOT, "{\"ts\":%d,\"values\":[%s]}", row.ts(), Double.toString(row.values()[0]));
                 in.pipeInput(stream.getBytes(StandardCharsets.UTF_8), json.getBytes(StandardCharsets.UTF_8), row.ts());

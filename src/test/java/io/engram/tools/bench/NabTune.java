@@ -1,5 +1,6 @@
 package io.engram.tools.bench;
 
+import io.engram.engine.pipeline.anomaly.ForecastHead;
 import io.engram.engine.pipeline.anomaly.ScoringConfig;
 import io.engram.engine.pipeline.anomaly.AnomalyPipeline;
 import io.engram.engine.runtime.PipelineRunner;
@@ -54,8 +55,8 @@ public final class NabTune {
                 EngramMetrics metrics = EngramMetrics.unbound("t");
                 try (TopologyTestDriver drv = new TopologyTestDriver(cfg.kind().build(cfg, m, model, metrics).topology(),
                         PipelineRunner.streamsProperties(cfg, "x:1", state, metrics))) {
-                    var in = drv.createInputTopic(cfg.topics().name("input"), new StringSerializer(), new StringSerializer());
-                    var outT = drv.createOutputTopic(cfg.topics().name("predictions"), new StringDeserializer(), serde);
+                    var in = drv.createInputTopic(cfg.topics().name(AnomalyPipeline.INPUT), new StringSerializer(), new StringSerializer());
+                    var outT = drv.createOutputTopic(cfg.topics().name(ForecastHead.PREDICTIONS), new StringDeserializer(), serde);
                     List<String> lines = Files.readAllLines(f);
                     String rel = data.relativize(f).toString();
                     Path o = out.resolve(rel);

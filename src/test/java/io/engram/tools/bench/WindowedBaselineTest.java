@@ -1,5 +1,6 @@
 package io.engram.tools.bench;
 
+import io.engram.engine.pipeline.anomaly.ForecastHead;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -43,7 +44,7 @@ class WindowedBaselineTest {
                 String v = String.format(Locale.ROOT, "{\"ts\":%d,\"values\":[%.6f]}", 1_700_000_000_000L + 60_000L * i, readings[i]);
                 in.pipeInput("s1".getBytes(StandardCharsets.UTF_8), v.getBytes(StandardCharsets.UTF_8), 1_700_000_000_000L + 60_000L * i);
             }
-            for (String p : pd.output("predictions").readValuesToList()) {
+            for (String p : pd.output(ForecastHead.PREDICTIONS).readValuesToList()) {
                 preds.add(json.readTree(p));
             }
         }

@@ -1,5 +1,7 @@
 package io.engram.tools.cli;
 
+import io.engram.engine.pipeline.anomaly.ForecastHead;
+import io.engram.engine.pipeline.anomaly.AnomalyPipeline;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -45,7 +47,7 @@ class NoCreateTopicsIT {
         PipelineSpec spec = Pipelines.load(yaml);
         StartupErrorsTest.Result r = StartupErrorsTest.engram("run", "--config", yaml.toString(), "--bootstrap-servers", kafka.bootstrap(),
                 "--metrics-port", "0", "--state-dir", dir.resolve("state").toString(), "--no-create-topics");
-        StartupErrorsTest.assertClearError(r, spec.topics().name("input"), spec.topics().name("predictions"), "missing",
+        StartupErrorsTest.assertClearError(r, spec.topics().name(AnomalyPipeline.INPUT), spec.topics().name(ForecastHead.PREDICTIONS), "missing",
                 "--no-create-topics");
         for (String t : spec.topics().all()) {
             assertFalse(topics().contains(t), t + " was not created");

@@ -1,5 +1,6 @@
 package io.engram.tools.soak;
 
+import io.engram.engine.pipeline.anomaly.ForecastHead;
 import io.engram.tools.harness.RunOutputs;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -16,7 +17,7 @@ class SoakCountsTest {
     }
 
     static RunOutputs outputs(Map<String, List<RunOutputs.Rec>> predictions) {
-        return RunOutputs.of(Map.of("predictions", predictions));
+        return RunOutputs.of(Map.of(ForecastHead.PREDICTIONS, predictions));
     }
 
     @Test

@@ -66,9 +66,9 @@ class FusedStageTest {
                 }
                 assertEquals(layout == FrameStage.Layout.FUSED ? 1 : 2, subtopologies, layout.yaml());
                 PipelineTopics t = pd.spec.topics();
-                assertEquals(layout == FrameStage.Layout.FUSED ? List.of(t.name("frames")) : List.of(t.name("frames"), t.name("features")),
+                assertEquals(layout == FrameStage.Layout.FUSED ? List.of(t.name(VideoActivityPipeline.FRAMES)) : List.of(t.name(VideoActivityPipeline.FRAMES), t.name(VideoActivityPipeline.FEATURES)),
                         pd.spec.consumedTopics());
-                assertEquals(List.of(t.name("frames")), pd.spec.inputTopics());
+                assertEquals(List.of(t.name(VideoActivityPipeline.FRAMES)), pd.spec.inputTopics());
             }
         }
     }
@@ -77,14 +77,14 @@ class FusedStageTest {
     void withoutWriteFeaturesTheFusedLayoutWritesNoFeaturesAndStillPredictsEveryFrame() throws Exception {
         try (PipelineDriver pd = new PipelineDriver(spec(FrameStage.Layout.FUSED, false))) {
             PipelineTopics t = pd.spec.topics();
-            assertFalse(pd.spec.usedTopics().contains(t.name("features")), "the features topic is neither created nor written");
-            TestInputTopic<String, byte[]> frames = pd.driver.createInputTopic(t.name("frames"), new StringSerializer(),
+            assertFalse(pd.spec.usedTopics().contains(t.name(VideoActivityPipeline.FEATURES)), "the features topic is neither created nor written");
+            TestInputTopic<String, byte[]> frames = pd.driver.createInputTopic(t.name(VideoActivityPipeline.FRAMES), new StringSerializer(),
                     new ByteArraySerializer());
             for (int i = 0; i < 5; i++) {
                 send(frames, "cam-1", frame(i), i, 1_000_000L + 100L * i);
             }
             assertEquals(5, pd.output(ActivityHead.PREDICTIONS).readValuesToList().size());
-            assertFalse(pd.driver.producedTopicNames().contains(t.name("features")), "produced: " + pd.driver.producedTopicNames());
+            assertFalse(pd.driver.producedTopicNames().contains(t.name(VideoActivityPipeline.FEATURES)), "produced: " + pd.driver.producedTopicNames());
         }
     }
 
@@ -92,7 +92,7 @@ class FusedStageTest {
     void aFrameTheStepRefusesIsDeadLetteredWithItsOwnBytesAndItsFeaturesAreWrittenAsInTheSplitLayout() throws Exception {
         try (PipelineDriver pd = new PipelineDriver(spec(FrameStage.Layout.FUSED, true))) {
             PipelineTopics t = pd.spec.topics();
-            TestInputTopic<String, byte[]> frames = pd.driver.createInputTopic(t.name("frames"), new StringSerializer(),
+            TestInputTopic<String, byte[]> frames = pd.driver.createInputTopic(t.name(VideoActivityPipeline.FRAMES), new StringSerializer(),
                     new ByteArraySerializer());
             byte[] late = frame(1);
             send(frames, "cam-1", frame(0), 0, 1_010_000L);
@@ -102,7 +102,7 @@ class FusedStageTest {
             assertEquals(1, dead.size());
             assertEquals("out-of-order", new String(dead.get(0).headers().lastHeader(DeadLetterHandler.H_REASON).value(), StandardCharsets.UTF_8));
             assertArrayEquals(late, dead.get(0).value(), "the dead letter is the frame as sent, not its features");
-            assertEquals(3, pd.driver.createOutputTopic(t.name("features"), new StringDeserializer(), new ByteArrayDeserializer())
+            assertEquals(3, pd.driver.createOutputTopic(t.name(VideoActivityPipeline.FEATURES), new StringDeserializer(), new ByteArrayDeserializer())
                     .readRecordsToList().size(), "as in the split layout: features of every frame the encoder accepted");
             assertEquals(2, pd.output(ActivityHead.PREDICTIONS).readValuesToList().size());
         }

@@ -63,7 +63,7 @@ class RefinedActivityTest {
         try (PipelineDriver pd = new PipelineDriver(spec(lag, layout))) {
             List<String> labels = pd.manifest.labels();
             PipelineTopics t = pd.spec.topics();
-            TestInputTopic<String, byte[]> frames = pd.driver.createInputTopic(t.name("frames"), new StringSerializer(), new ByteArraySerializer());
+            TestInputTopic<String, byte[]> frames = pd.driver.createInputTopic(t.name(VideoActivityPipeline.FRAMES), new StringSerializer(), new ByteArraySerializer());
             for (int i = 0; i < n; i++) {
                 send(frames, "cam-1", i, i, T0 + 100L * i);
             }
@@ -113,7 +113,7 @@ class RefinedActivityTest {
         int lag = 4;
         try (PipelineDriver pd = new PipelineDriver(spec(lag, FrameStage.Layout.FUSED))) {
             PipelineTopics t = pd.spec.topics();
-            TestInputTopic<String, byte[]> frames = pd.driver.createInputTopic(t.name("frames"), new StringSerializer(), new ByteArraySerializer());
+            TestInputTopic<String, byte[]> frames = pd.driver.createInputTopic(t.name(VideoActivityPipeline.FRAMES), new StringSerializer(), new ByteArraySerializer());
             for (int i = 0; i < 10; i++) {
                 send(frames, "cam-1", i, i, T0 + 100L * i);
             }
@@ -145,7 +145,7 @@ class RefinedActivityTest {
         ActivityCodec codec = new ActivityCodec();
         io.engram.engine.state.StateSerde<ActivityState> serde = new io.engram.engine.state.StateSerde<>(codec);
         try (PipelineDriver pd = new PipelineDriver(spec(3, FrameStage.Layout.FUSED))) {
-            TestInputTopic<String, byte[]> frames = pd.driver.createInputTopic(pd.spec.topics().name("frames"), new StringSerializer(),
+            TestInputTopic<String, byte[]> frames = pd.driver.createInputTopic(pd.spec.topics().name(VideoActivityPipeline.FRAMES), new StringSerializer(),
                     new ByteArraySerializer());
             for (int i = 0; i < 6; i++) {
                 send(frames, "cam-1", i, i, T0 + 100L * i);

@@ -38,8 +38,8 @@ class VideoBadKeysTopologyTest {
             EngramMetrics metrics = pd.metrics;
             PipelineTopics t = pd.spec.topics();
             String encoderRef = "frame-encoder-cnn@1.0.0";
-            TestInputTopic<byte[], byte[]> frames = driver.createInputTopic(t.name("frames"), new ByteArraySerializer(), new ByteArraySerializer());
-            TestInputTopic<byte[], byte[]> features = driver.createInputTopic(t.name("features"), new ByteArraySerializer(), new ByteArraySerializer());
+            TestInputTopic<byte[], byte[]> frames = driver.createInputTopic(t.name(VideoActivityPipeline.FRAMES), new ByteArraySerializer(), new ByteArraySerializer());
+            TestInputTopic<byte[], byte[]> features = driver.createInputTopic(t.name(VideoActivityPipeline.FEATURES), new ByteArraySerializer(), new ByteArraySerializer());
             byte[] png = Files.readAllBytes(Path.of("models/activity/clip/frame-00000.png"));
             byte[] feature = new FeatureRecordSerde().serialize("t", new FeatureRecord(encoderRef, 0, new float[pd.manifest.input().size()]));
             byte[] notUtf8 = {'c', (byte) 0xFF};
@@ -53,8 +53,8 @@ class VideoBadKeysTopologyTest {
             // TopologyTestDriver drops the deserialization handler's dead letters: count them instead.
             assertEquals(split ? 2.0 : 1.0, metrics.deadLetterCount(Reason.BAD_KEY));
             assertEquals(split ? 2.0 : 1.0, metrics.deadLetterCount(Reason.TOO_LARGE));
-            assertTrue(driver.createOutputTopic(t.name("features"), new ByteArrayDeserializer(), new ByteArrayDeserializer()).isEmpty());
-            assertTrue(driver.createOutputTopic(t.name("predictions"), new ByteArrayDeserializer(), new ByteArrayDeserializer()).isEmpty());
+            assertTrue(driver.createOutputTopic(t.name(VideoActivityPipeline.FEATURES), new ByteArrayDeserializer(), new ByteArrayDeserializer()).isEmpty());
+            assertTrue(driver.createOutputTopic(t.name(ActivityHead.PREDICTIONS), new ByteArrayDeserializer(), new ByteArrayDeserializer()).isEmpty());
             assertEquals(0.0, metrics.processedCount());
         }
     }

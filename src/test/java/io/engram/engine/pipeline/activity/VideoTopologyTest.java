@@ -69,8 +69,8 @@ class VideoTopologyTest {
         driver = pd.driver;
         labels = pd.manifest.labels();
         PipelineTopics t = config.topics();
-        frames = driver.createInputTopic(t.name("frames"), new StringSerializer(), new ByteArraySerializer());
-        features = driver.createOutputTopic(t.name("features"), new StringDeserializer(), new ByteArrayDeserializer());
+        frames = driver.createInputTopic(t.name(VideoActivityPipeline.FRAMES), new StringSerializer(), new ByteArraySerializer());
+        features = driver.createOutputTopic(t.name(VideoActivityPipeline.FEATURES), new StringDeserializer(), new ByteArrayDeserializer());
         predictions = pd.output(ActivityHead.PREDICTIONS);
         events = pd.output(ActivityHead.EVENTS);
         dead = pd.deadLetters();

@@ -1,5 +1,6 @@
 package io.engram.engine.pipeline.anomaly;
 
+import io.engram.engine.pipeline.activity.VideoActivityPipeline;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -73,7 +74,7 @@ class PipelineConfigTest {
         PipelineSpec c = Pipelines.load(Path.of("topology/sensor-anomaly.yaml"));
         assertEquals("sensor-anomaly", c.name());
         assertEquals("exactly_once_v2", c.processing().guarantee());
-        assertEquals("sensor-readings", c.topics().name("input"));
+        assertEquals("sensor-readings", c.topics().name(AnomalyPipeline.INPUT));
         assertEquals(io.engram.engine.config.OutOfOrder.DROP, c.outOfOrder());
         assertTrue(Files.isRegularFile(c.modelManifest()), c.modelManifest().toString());
     }
@@ -121,11 +122,11 @@ class PipelineConfigTest {
     void theTypeChoosesTheHeadAndItsSections() {
         PipelineSpec video = Pipelines.load(Path.of("topology/video-activity.yaml"));
         assertEquals("video-activity", video.kind().type());
-        assertEquals("features", video.kind().stepInputRole().key());
+        assertEquals(VideoActivityPipeline.FEATURES, video.kind().stepInputRole());
         PipelineSpec va = Pipelines.load(Path.of("topology/video-anomaly.yaml"));
         assertEquals("anomaly", va.kind().type(), "video anomaly detection is the sensor pipeline's type: no Java of its own");
         assertEquals(ForecastSettings.Format.FEATURES, va.settings(AnomalyPipeline.INSTANCE).format());
-        assertEquals("frame-features", va.topics().name("input"));
+        assertEquals("frame-features", va.topics().name(AnomalyPipeline.INPUT));
     }
 
     @Test

@@ -44,6 +44,8 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class StateQueriesIT {
     static final int STREAMS = 12;
+    /** Ids beyond sq-N: one with a '/' (asked as %2F) and one as long as the input keys' limit (4096 bytes of UTF-8). */
+    static final List<String> ODD_IDS = List.of("site/pump-7", "é".repeat(2048));
     static final int READINGS = 20;
     static final long T0 = 1_700_000_000_000L;
     static final ObjectMapper JSON = new ObjectMapper();
@@ -80,7 +82,8 @@ class StateQueriesIT {
     }
 
     HttpResponse<String> get(Instance i, String id) throws Exception {
-        return http.send(HttpRequest.newBuilder(URI.create("http://" + i.address() + "/streams/" + id)).build(),
+        String encoded = java.net.URLEncoder.encode(id, StandardCharsets.UTF_8).replace("+", "%20");
+        return http.send(HttpRequest.newBuilder(URI.create("http://" + i.address() + "/streams/" + encoded)).build(),
                 HttpResponse.BodyHandlers.ofString());
     }
 
@@ -98,9 +101,14 @@ class StateQueriesIT {
                         p.send(new ProducerRecord<>(spec.topics().name(AnomalyPipeline.INPUT), null, ts, bytes("sq-" + s),
                                 bytes(String.format(Locale.ROOT, "{\"ts\":%d,\"values\":[%.3f]}", ts, 10 + Math.sin(i + s)))));
                     }
+                    for (String id : ODD_IDS) {
+                        long ts = T0 + 60_000L * i;
+                        p.send(new ProducerRecord<>(spec.topics().name(AnomalyPipeline.INPUT), null, ts, bytes(id),
+                                bytes(String.format(Locale.ROOT, "{\"ts\":%d,\"values\":[%.3f]}", ts, 10 + Math.cos(i)))));
+                    }
                 }
             }
-            int n = STREAMS * READINGS;
+            int n = (STREAMS + ODD_IDS.size()) * READINGS;
             assertEquals(n, TopicReader.awaitAtLeast(kafka.bootstrap(), spec.topics().name(ForecastHead.PREDICTIONS), n, Duration.ofMinutes(2)));
             awaitBothHaveTasks(a, b);
 
@@ -119,6 +127,13 @@ class StateQueriesIT {
                 String owner = fromA.get("served_by").asText();
                 owners.add(owner);
                 forwarded.add(owner.equals(a.address()) ? "b->a" : "a->b");
+            }
+            for (String id : ODD_IDS) {
+                JsonNode fromA = answer(a, id);
+                assertEquals(fromA, answer(b, id), "both instances give the owner's answer (one forwards it) for an id of "
+                        + id.getBytes(StandardCharsets.UTF_8).length + " bytes");
+                assertEquals(id, fromA.get("id").asText());
+                assertEquals(READINGS, fromA.get("steps").asLong(), id + " steps");
             }
             assertEquals(Set.of(a.address(), b.address()), owners, "each instance owns some streams");
             assertTrue(forwarded.contains("a->b") && forwarded.contains("b->a"), "each was asked for keys the other owns: " + forwarded);

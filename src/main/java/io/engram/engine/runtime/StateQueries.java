@@ -2,6 +2,7 @@ package io.engram.engine.runtime;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.engram.engine.kafka.InputKeyDeserializer;
 import io.engram.engine.state.StateSummary;
 import io.engram.engine.state.StreamState;
 import io.engram.engine.monitoring.MetricsServer.Response;
@@ -28,7 +29,8 @@ import org.apache.kafka.streams.state.ReadOnlyKeyValueStore;
  * {@code GET /streams/{id}}: one stream's or camera's state summary, by Kafka Streams' interactive
  * queries. The instance that owns the key's partition answers: asked elsewhere, an instance
  * forwards the request there ({@code application.server} names every instance's HTTP address) and
- * relays the answer. Each pipeline of the process is asked in turn; an id none of them holds is a
+ * relays the answer (the id percent-encoded, a {@code /} in it as {@code %2F}). Ids are the input
+ * keys, up to {@link InputKeyDeserializer#MAX_KEY_BYTES} bytes. Each pipeline of the process is asked in turn; an id none of them holds is a
  * 404 with a JSON body. Holds no state of its own; the runners stay owned by their caller.
  */
 public final class StateQueries {
@@ -45,8 +47,11 @@ public final class StateQueries {
 
     /** The answer for {@code id}; {@code local}: asked by another instance, so answered from this one's stores only. */
     public Response get(String id, boolean local) {
-        if (id.isEmpty() || id.contains("/")) {
+        if (id.isEmpty()) {
             return error(400, "give one stream or camera id: /streams/{id}", id);
+        }
+        if (id.getBytes(StandardCharsets.UTF_8).length > InputKeyDeserializer.MAX_KEY_BYTES) {
+            return error(400, "an id is at most " + InputKeyDeserializer.MAX_KEY_BYTES + " bytes (UTF-8), the input keys' limit", id);
         }
         for (PipelineRunner r : runners) {
             KafkaStreams streams = r.streams();

@@ -124,6 +124,7 @@ public final class RunCommand implements Callable<Integer> {
         MetricsServer http = port > 0 ? metricsServer(registry, host, port, () -> PipelineRunner.notReady(started)) : null;
         if (http != null) {
             client.putIfAbsent("application.server", advertised(host) + ":" + http.port());
+            writePortFile(System.getenv(PORT_FILE), http.port());
         }
         try (PipelineRunner runner = start.get()) {
             started.add(runner);
@@ -164,6 +165,26 @@ public final class RunCommand implements Callable<Integer> {
                 http.close();
             }
         }
+    }
+
+    /** The environment variable that names a file to write the HTTP port to (the image's health check reads it). */
+    public static final String PORT_FILE = "ENGRAM_HTTP_PORT_FILE";
+
+    /**
+     * Writes {@code port} (as text, one line) to {@code file}, replacing it at once, so that a health
+     * check that reads it never sees half a number; nothing when {@code file} is null or empty. The
+     * container image sets {@value #PORT_FILE}: its HEALTHCHECK asks /health on whatever port this
+     * pipeline serves (its metrics.port, or --metrics-port), not a fixed one.
+     */
+    public static void writePortFile(String file, int port) throws java.io.IOException {
+        if (file == null || file.isBlank()) {
+            return;
+        }
+        Path target = Path.of(file).toAbsolutePath();
+        Path tmp = target.resolveSibling(target.getFileName() + ".tmp");
+        java.nio.file.Files.writeString(tmp, port + "\n");
+        java.nio.file.Files.move(tmp, target, java.nio.file.StandardCopyOption.REPLACE_EXISTING,
+                java.nio.file.StandardCopyOption.ATOMIC_MOVE);
     }
 
     /** The address other instances reach this one's HTTP port at: the bound host, or this machine's name when bound to all interfaces. */

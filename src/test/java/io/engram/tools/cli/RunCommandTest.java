@@ -35,4 +35,18 @@ class RunCommandTest {
         assertNotEquals(0, cl.execute("run", "--bootstrap-servers", "localhost:9092", "--streams-property", "session.timeout.ms"));
         assertTrue(err.toString().contains("--streams-property"), err.toString());
     }
+
+    @Test
+    void thePortFileHoldsTheServedPortAndIsReplacedWhole(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+        java.nio.file.Path file = dir.resolve("engram-http.port");
+        RunCommand.writePortFile(file.toString(), 9465);
+        assertEquals("9465\n", java.nio.file.Files.readString(file));
+        RunCommand.writePortFile(file.toString(), 9464);
+        assertEquals("9464\n", java.nio.file.Files.readString(file));
+        try (var files = java.nio.file.Files.list(dir)) {
+            assertEquals(java.util.List.of(file), files.toList(), "no temporary file left");
+        }
+        RunCommand.writePortFile(null, 9464); // not in a container: nothing to write
+        RunCommand.writePortFile("", 9464);
+    }
 }

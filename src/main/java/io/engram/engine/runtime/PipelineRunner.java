@@ -6,6 +6,7 @@ import io.engram.engine.state.StateEvent;
 import io.engram.engine.config.BuiltPipeline;
 import io.engram.engine.config.PipelineSpec;
 import io.engram.engine.kafka.PipelineTopics;
+import io.engram.engine.kafka.ReplicationCheck;
 import io.engram.engine.kafka.TopicAdmin;
 import io.engram.engine.model.ModelManifest;
 import io.engram.engine.model.StepSession;
@@ -45,6 +46,7 @@ public final class PipelineRunner implements AutoCloseable {
     private final EngramMetrics metrics;
     private final KafkaStreamsMetrics streamsMetrics;
     private final java.util.concurrent.atomic.AtomicReference<Throwable> failure;
+    private final List<String> replicationWarnings;
     private boolean closed;
 
     /**
@@ -132,6 +134,7 @@ public final class PipelineRunner implements AutoCloseable {
             Properties props = streamsProperties(spec, bootstrap, stateDir, metrics);
             props.putAll(overrides);
             List<String> changelogs = changelogTopics(spec.applicationId(), topology);
+            List<String> replicationWarnings = checkReplication(spec, bootstrap, admin, props, changelogs);
             Origin origin = new Origin(spec, bootstrap, admin, props, sourceTopics(topology), changelogs);
             // Before Kafka Streams is made: making it already writes to the state directory.
             origin.check(options.resetChangelogs());
@@ -141,7 +144,7 @@ public final class PipelineRunner implements AutoCloseable {
             KafkaStreamsMetrics km = bindStreamsMeters(spec, streams, registry);
             java.util.concurrent.atomic.AtomicReference<Throwable> failure = stopOnUncaughtException(spec, streams);
             streams.start();
-            return new PipelineRunner(spec, manifest, owned, streams, metrics, km, failure);
+            return new PipelineRunner(spec, manifest, owned, streams, metrics, km, failure, replicationWarnings);
         } catch (RuntimeException e) {
             closeAll(owned);
             throw e;
@@ -272,6 +275,41 @@ public final class PipelineRunner implements AutoCloseable {
     }
 
     /**
+     * Warns, once at start and at most one line per group (outputs, changelogs), when a topic the
+     * pipeline writes is not durable on this cluster ({@link ReplicationCheck}): the outputs as they
+     * exist, the changelogs as they exist or as Kafka Streams will create them (its
+     * {@code replication.factor}, which follows {@code topics.replication_factor} unless overridden;
+     * -1 is the broker's {@code default.replication.factor}). Advisory: a cluster that refuses to
+     * describe its configs (ACLs) is noted at INFO and the start goes on. On a one-broker cluster only
+     * a factor below {@code min.insync.replicas} is reported, so a clean demo start warns about nothing.
+     *
+     * @return the lines logged at WARN
+     */
+    static List<String> checkReplication(PipelineSpec spec, String bootstrap, Map<String, String> admin, Properties props,
+            List<String> changelogs) {
+        List<String> lines = new ArrayList<>();
+        try {
+            Object rf = props.get(StreamsConfig.REPLICATION_FACTOR_CONFIG);
+            int changelogFactor = rf == null ? -1 : Integer.parseInt(rf.toString().trim());
+            Object mi = props.get(StreamsConfig.topicPrefix(org.apache.kafka.common.config.TopicConfig.MIN_IN_SYNC_REPLICAS_CONFIG));
+            Integer changelogMinInsync = mi == null ? null : Integer.valueOf(mi.toString().trim());
+            String outputs = ReplicationCheck.warning(spec.name(), "outputs",
+                    ReplicationCheck.describe(bootstrap, admin, spec.outputTopics(), spec.topics().replicationFactor(), null));
+            String logs = ReplicationCheck.warning(spec.name(), "changelogs",
+                    ReplicationCheck.describe(bootstrap, admin, changelogs, changelogFactor, changelogMinInsync));
+            for (String line : java.util.Arrays.asList(outputs, logs)) {
+                if (line != null) {
+                    lines.add(line);
+                    LOG.warn(line);
+                }
+            }
+        } catch (RuntimeException e) {
+            LOG.info("pipeline {}: the replication of its topics was not checked: {}", spec.name(), e.getMessage());
+        }
+        return List.copyOf(lines);
+    }
+
+    /**
      * Binds Kafka Streams' own meters, with the pipeline's tag so that a dashboard can pick one
      * pipeline, and the client's state as a gauge per state (1 for the current one): "is it RUNNING"
      * on a dashboard and in alerts. The binder returned is the runner's, closed with it.
@@ -305,8 +343,9 @@ public final class PipelineRunner implements AutoCloseable {
     }
 
     private PipelineRunner(PipelineSpec spec, ModelManifest manifest, List<AutoCloseable> owned, KafkaStreams streams, EngramMetrics metrics,
-            KafkaStreamsMetrics km, java.util.concurrent.atomic.AtomicReference<Throwable> failure) {
+            KafkaStreamsMetrics km, java.util.concurrent.atomic.AtomicReference<Throwable> failure, List<String> replicationWarnings) {
         this.failure = failure;
+        this.replicationWarnings = replicationWarnings;
         this.spec = spec;
         this.manifest = manifest;
         this.owned = owned;
@@ -462,6 +501,14 @@ public final class PipelineRunner implements AutoCloseable {
 
     public PipelineSpec spec() {
         return spec;
+    }
+
+    /**
+     * The lines this start logged at WARN because an output or changelog is not durable on this
+     * cluster (see {@link #checkReplication}); empty when none was.
+     */
+    public List<String> replicationWarnings() {
+        return replicationWarnings;
     }
 
     /** The step model's manifest (its id, version, labels). */

@@ -104,8 +104,10 @@ public final class PipelineRunner implements AutoCloseable {
 
     /**
      * Loads the pipeline's models, builds its topology, checks the cluster, creates missing topics,
-     * checks that the local state belongs to this cluster and these topics (wiping it if not), and
-     * starts Kafka Streams. Local problems come first: they need no broker to be found. The runner
+     * checks that the local state belongs to this cluster and these topics (wiping it if not; refusing
+     * to start, unless {@link StartOptions#resetChangelogs}, when an input was recreated under
+     * changelogs that are still there), warns when an output or changelog is not durable, and starts
+     * Kafka Streams. Local problems come first: they need no broker to be found. The runner
      * returned owns everything it made; on failure, what was made is closed before the exception
      * goes on.
      *
@@ -133,7 +135,7 @@ public final class PipelineRunner implements AutoCloseable {
             TopicAdmin.createTopics(bootstrap, admin, t.partitions(), t.replicationFactor(), spec.usedTopics(), options.createTopics());
             Properties props = streamsProperties(spec, bootstrap, stateDir, metrics);
             props.putAll(overrides);
-            List<String> changelogs = changelogTopics(spec.applicationId(), topology);
+            List<String> changelogs = changelogTopics(props.getProperty(StreamsConfig.APPLICATION_ID_CONFIG), topology);
             List<String> replicationWarnings = checkReplication(spec, bootstrap, admin, props, changelogs);
             Origin origin = new Origin(spec, bootstrap, admin, props, sourceTopics(topology), changelogs);
             // Before Kafka Streams is made: making it already writes to the state directory.

@@ -5,8 +5,11 @@ import io.engram.engine.pipeline.anomaly.AnomalyPipeline;
 import io.engram.testkit.KafkaTestClient;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.engram.engine.errors.ConfigException;
 import io.engram.engine.kafka.JsonSerde;
 import io.engram.engine.config.PipelineSpec;
 import io.engram.engine.state.StateEvent;
@@ -52,8 +55,12 @@ class StateOriginIT {
 
     /** One run: starts the pipeline, sends {@code n} readings of stream "k" from event time {@code t0}, returns the registry. */
     SimpleMeterRegistry run(String bootstrap, PipelineSpec cfg, long t0, int n) throws Exception {
+        return run(bootstrap, cfg, t0, n, PipelineRunner.StartOptions.DEFAULTS);
+    }
+
+    SimpleMeterRegistry run(String bootstrap, PipelineSpec cfg, long t0, int n, PipelineRunner.StartOptions options) throws Exception {
         SimpleMeterRegistry registry = new SimpleMeterRegistry();
-        try (PipelineRunner runner = PipelineRunner.start(cfg, bootstrap, stateDir, registry)) {
+        try (PipelineRunner runner = PipelineRunner.start(cfg, bootstrap, stateDir, registry, options)) {
             assertTrue(runner.awaitRunning(Duration.ofSeconds(60)));
             try (KafkaProducer<byte[], byte[]> p = KafkaTestClient.producer(bootstrap)) {
                 for (int i = 0; i < n; i++) {
@@ -123,13 +130,45 @@ class StateOriginIT {
         assertFreshStart(kafka.bootstrap(), cfg, 20, second, "cluster-changed");
     }
 
+    /**
+     * Issue 21: a recreated input deletes nothing by default; the start stops with one line naming
+     * the changelogs and the command. With --reset-changelogs exactly this topology's changelogs go
+     * (then the stream starts afresh, as before), and those of an application whose id extends this
+     * one's ({@code origin-input-eu} beside {@code origin-input}), which a prefix would match, stay.
+     */
     @Test
-    void aRecreatedInputTopicStartsEveryStreamAfresh() throws Exception {
+    void aRecreatedInputTopicStopsTheStartUntilTheOperatorResetsTheChangelogs() throws Exception {
         PipelineSpec cfg = config("input");
+        String changelog = cfg.applicationId() + "-" + cfg.stateStore() + "-changelog";
+        List<String> others = List.of(cfg.applicationId() + "-eu-" + cfg.stateStore() + "-changelog",
+                cfg.applicationId() + "-eu-shapes-changelog");
+        kafka.createTopics(2, others.toArray(String[]::new));
+        java.util.SortedMap<String, String> othersBefore = ids(others);
+        assertEquals(2, othersBefore.size());
         run(kafka.bootstrap(), cfg, 100_000, 30);
         recreate(cfg.topics().name(AnomalyPipeline.INPUT));
-        SimpleMeterRegistry second = run(kafka.bootstrap(), cfg, 0, 20);
+        String changelogBefore = ids(List.of(changelog)).get(changelog);
+        assertTrue(changelogBefore != null, "the first run made its changelog");
+
+        ConfigException refused = assertThrows(ConfigException.class,
+                () -> PipelineRunner.start(cfg, kafka.bootstrap(), stateDir, new SimpleMeterRegistry()));
+        String line = refused.getMessage();
+        assertFalse(line.contains("\n"), "one line: " + line);
+        assertTrue(line.contains(changelog) && line.contains("--reset-changelogs") && line.contains("engram run"), line);
+        assertFalse(others.stream().anyMatch(line::contains), "only this application's changelogs are named: " + line);
+        assertEquals(changelogBefore, ids(List.of(changelog)).get(changelog), "nothing deleted by default");
+        assertEquals(othersBefore, ids(others));
+        assertTrue(Files.isDirectory(stateDir.resolve(cfg.applicationId())), "nothing wiped by default");
+
+        SimpleMeterRegistry second = run(kafka.bootstrap(), cfg, 0, 20, PipelineRunner.StartOptions.DEFAULTS.withResetChangelogs(true));
         assertFreshStart(kafka.bootstrap(), cfg, 20, second, "topic-recreated");
+        String changelogAfter = ids(List.of(changelog)).get(changelog);
+        assertTrue(changelogAfter != null && !changelogAfter.equals(changelogBefore), "this topology's changelog was deleted (and made again)");
+        assertEquals(othersBefore, ids(others), "the other application's topics are untouched, the same topics (ids)");
+    }
+
+    static java.util.SortedMap<String, String> ids(List<String> topics) {
+        return io.engram.engine.kafka.TopicAdmin.identify(kafka.bootstrap(), java.util.Map.of(), topics).topicIds();
     }
 
     @Test

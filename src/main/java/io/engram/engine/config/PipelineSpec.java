@@ -286,7 +286,7 @@ public record PipelineSpec(
         Map<String, String> names = new LinkedHashMap<>();
         kind.defaultTopics().forEach((role, dflt) -> names.put(role.key(), v.text(t, role.key(), dflt)));
         PipelineTopics topics = new PipelineTopics(names, (int) v.integer(t, "partitions", 4, 1, 10_000),
-                (short) v.integer(t, "replication_factor", 1, -1, 32));
+                (short) v.integer(t, "replication_factor", -1, -1, 32));
 
         JsonNode m = v.section(root, "model");
         v.known(m, "model.", Set.of("manifest"));

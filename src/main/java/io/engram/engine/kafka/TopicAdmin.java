@@ -100,18 +100,17 @@ public final class TopicAdmin {
 
     /**
      * Who a cluster and its topics are: the cluster id, and the id (Kafka's topic UUID, new each time a
-     * topic is created) of each of {@code names} that exists and of each existing topic named
-     * {@code prefix...suffix} (an application's changelogs). Absent topics are left out.
+     * topic is created) of each of the named topics that exists (an application's inputs and its
+     * changelogs, named exactly, never matched by prefix). Absent topics are left out.
      */
     public record Identity(String clusterId, java.util.SortedMap<String, String> topicIds) {}
 
-    public static Identity identify(String bootstrap, Map<String, String> clientProperties, List<String> names, String prefix,
-            String suffix) {
+    public static Identity identify(String bootstrap, Map<String, String> clientProperties, java.util.Collection<String> names) {
         try (Admin admin = Admin.create(props(bootstrap, clientProperties))) {
             String cluster = admin.describeCluster().clusterId().get(30, TimeUnit.SECONDS);
             java.util.Set<String> wanted = new java.util.TreeSet<>();
             for (String t : admin.listTopics().names().get(30, TimeUnit.SECONDS)) {
-                if (names.contains(t) || (t.startsWith(prefix) && t.endsWith(suffix))) {
+                if (names.contains(t)) {
                     wanted.add(t);
                 }
             }

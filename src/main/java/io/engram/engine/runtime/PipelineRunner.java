@@ -6,6 +6,7 @@ import io.engram.engine.state.StateEvent;
 import io.engram.engine.config.BuiltPipeline;
 import io.engram.engine.config.PipelineSpec;
 import io.engram.engine.kafka.PipelineTopics;
+import io.engram.engine.kafka.ReplicationCheck;
 import io.engram.engine.kafka.TopicAdmin;
 import io.engram.engine.model.ModelManifest;
 import io.engram.engine.model.StepSession;
@@ -45,6 +46,7 @@ public final class PipelineRunner implements AutoCloseable {
     private final EngramMetrics metrics;
     private final KafkaStreamsMetrics streamsMetrics;
     private final java.util.concurrent.atomic.AtomicReference<Throwable> failure;
+    private final List<String> replicationWarnings;
     private boolean closed;
 
     /**
@@ -56,10 +58,13 @@ public final class PipelineRunner implements AutoCloseable {
      *     applied last, over the file's {@code kafka:} section
      * @param createTopics false: the pipeline's topics must exist (a locked-down cluster), and a
      *     missing one is a start-up error naming it
+     * @param resetChangelogs true: the operator allows the deletion of this topology's changelogs when
+     *     the topics they were built from were recreated (see {@link #withResetChangelogs})
      */
-    public record StartOptions(boolean withModel, Map<String, String> streamsOverrides, boolean createTopics) {
-        /** With the model, no extra properties, missing topics created. */
-        public static final StartOptions DEFAULTS = new StartOptions(true, Map.of(), true);
+    public record StartOptions(boolean withModel, Map<String, String> streamsOverrides, boolean createTopics,
+            boolean resetChangelogs) {
+        /** With the model, no extra properties, missing topics created, no topic ever deleted. */
+        public static final StartOptions DEFAULTS = new StartOptions(true, Map.of(), true, false);
 
         public StartOptions {
             streamsOverrides = Map.copyOf(streamsOverrides);
@@ -67,17 +72,28 @@ public final class PipelineRunner implements AutoCloseable {
 
         /** The same, with the model call removed: the baseline that measures the model's cost. */
         public StartOptions withoutModel() {
-            return new StartOptions(false, streamsOverrides, createTopics);
+            return new StartOptions(false, streamsOverrides, createTopics, resetChangelogs);
         }
 
         /** The same, with these extra Kafka Streams properties. */
         public StartOptions withStreamsOverrides(Map<String, String> overrides) {
-            return new StartOptions(withModel, overrides, createTopics);
+            return new StartOptions(withModel, overrides, createTopics, resetChangelogs);
         }
 
         /** The same, creating missing topics or not ({@code engram run --no-create-topics}). */
         public StartOptions withCreateTopics(boolean create) {
-            return new StartOptions(withModel, streamsOverrides, create);
+            return new StartOptions(withModel, streamsOverrides, create, resetChangelogs);
+        }
+
+        /**
+         * The same, allowed or not to delete this topology's changelogs when an input or changelog
+         * topic they were built from was recreated or deleted ({@code engram run --reset-changelogs}).
+         * Without it such a start stops with a {@link io.engram.engine.errors.ConfigException} naming
+         * them; with it exactly those changelogs (named from the topology's stores) are deleted. It
+         * deletes nothing when the state's origin is intact.
+         */
+        public StartOptions withResetChangelogs(boolean reset) {
+            return new StartOptions(withModel, streamsOverrides, createTopics, reset);
         }
     }
 
@@ -88,8 +104,10 @@ public final class PipelineRunner implements AutoCloseable {
 
     /**
      * Loads the pipeline's models, builds its topology, checks the cluster, creates missing topics,
-     * checks that the local state belongs to this cluster and these topics (wiping it if not), and
-     * starts Kafka Streams. Local problems come first: they need no broker to be found. The runner
+     * checks that the local state belongs to this cluster and these topics (wiping it if not; refusing
+     * to start, unless {@link StartOptions#resetChangelogs}, when an input was recreated under
+     * changelogs that are still there), warns when an output or changelog is not durable, and starts
+     * Kafka Streams. Local problems come first: they need no broker to be found. The runner
      * returned owns everything it made; on failure, what was made is closed before the exception
      * goes on.
      *
@@ -117,16 +135,18 @@ public final class PipelineRunner implements AutoCloseable {
             TopicAdmin.createTopics(bootstrap, admin, t.partitions(), t.replicationFactor(), spec.usedTopics(), options.createTopics());
             Properties props = streamsProperties(spec, bootstrap, stateDir, metrics);
             props.putAll(overrides);
-            Origin origin = new Origin(spec, bootstrap, admin, props, sourceTopics(topology));
+            List<String> changelogs = changelogTopics(props.getProperty(StreamsConfig.APPLICATION_ID_CONFIG), topology);
+            List<String> replicationWarnings = checkReplication(spec, bootstrap, admin, props, changelogs);
+            Origin origin = new Origin(spec, bootstrap, admin, props, sourceTopics(topology), changelogs);
             // Before Kafka Streams is made: making it already writes to the state directory.
-            origin.check();
+            origin.check(options.resetChangelogs());
             KafkaStreams streams = new KafkaStreams(topology, props);
             origin.wipeIfForeign(streams, metrics, overrides);
             origin.recordWhenRunning(streams);
             KafkaStreamsMetrics km = bindStreamsMeters(spec, streams, registry);
             java.util.concurrent.atomic.AtomicReference<Throwable> failure = stopOnUncaughtException(spec, streams);
             streams.start();
-            return new PipelineRunner(spec, manifest, owned, streams, metrics, km, failure);
+            return new PipelineRunner(spec, manifest, owned, streams, metrics, km, failure, replicationWarnings);
         } catch (RuntimeException e) {
             closeAll(owned);
             throw e;
@@ -139,58 +159,92 @@ public final class PipelineRunner implements AutoCloseable {
      * only, on the starting thread and then once on a daemon thread when Kafka Streams runs.
      */
     private static final class Origin {
-        private static final String CHANGELOG_SUFFIX = "-changelog";
         private final PipelineSpec spec;
         private final String bootstrap;
         private final Map<String, String> admin;
         private final Path stateRoot;
         private final String appId;
-        private final String changelogPrefix;
         private final List<String> sources;
+        private final List<String> changelogs;
         private final Path file;
         private TopicAdmin.Identity identity;
         private StateOrigin.Verdict verdict;
+        private List<String> reset = List.of();
 
-        Origin(PipelineSpec spec, String bootstrap, Map<String, String> admin, Properties props, List<String> sources) {
+        Origin(PipelineSpec spec, String bootstrap, Map<String, String> admin, Properties props, List<String> sources,
+                List<String> changelogs) {
             this.spec = spec;
             this.bootstrap = bootstrap;
             this.admin = admin;
             this.stateRoot = Path.of(props.getProperty(StreamsConfig.STATE_DIR_CONFIG));
             this.appId = props.getProperty(StreamsConfig.APPLICATION_ID_CONFIG);
-            this.changelogPrefix = appId + "-";
             this.sources = sources;
+            this.changelogs = changelogs;
             this.file = StateOrigin.file(stateRoot, appId);
         }
 
+        /** The inputs and this topology's changelogs, by their exact names. */
         private TopicAdmin.Identity identify() {
-            return TopicAdmin.identify(bootstrap, admin, sources, changelogPrefix, CHANGELOG_SUFFIX);
+            java.util.Set<String> names = new java.util.TreeSet<>(sources);
+            names.addAll(changelogs);
+            return TopicAdmin.identify(bootstrap, admin, names);
+        }
+
+        /**
+         * A topic the state was built from: an input, or one of this topology's changelogs. A record
+         * written when changelogs were found by prefix may also name another application's
+         * ({@code <id>-eu-...-changelog} for application {@code <id>}): those are not compared.
+         */
+        private boolean tracked(String topic) {
+            boolean changelogLike = topic.startsWith(appId + "-") && topic.endsWith(CHANGELOG_SUFFIX);
+            return !changelogLike || changelogs.contains(topic);
         }
 
         /**
          * Is the local state this cluster's and these topics'? Call before Kafka Streams touches
-         * the state directory (before it is made).
+         * the state directory (before it is made). When a topic the state was built from was
+         * recreated or deleted and some of this topology's changelogs are still there, they no longer
+         * match the input: without {@code reset} the start stops here, with one line naming them and
+         * the command that resets them, having deleted and wiped nothing.
          */
-        void check() {
+        void check(boolean resetChangelogs) {
             identity = identify();
-            verdict = StateOrigin.check(file, identity, StateOrigin.hasLocalState(stateRoot, appId));
+            verdict = StateOrigin.check(file, identity, StateOrigin.hasLocalState(stateRoot, appId), this::tracked);
+            if (verdict == null || !verdict.historyGone()) {
+                if (resetChangelogs) {
+                    LOG.info("pipeline {}: --reset-changelogs: nothing to reset, the state's topics are those it was built from", spec.name());
+                }
+                return;
+            }
+            List<String> left = changelogs.stream().filter(identity.topicIds()::containsKey).toList();
+            if (!left.isEmpty() && !resetChangelogs) {
+                throw new io.engram.engine.errors.ConfigException("pipeline " + spec.name() + ": a topic its state was built from changed ("
+                        + verdict.detail() + "), so its changelogs " + String.join(", ", left)
+                        + " no longer match its input; nothing was deleted. Fix: to start every stream afresh from the current input"
+                        + " position, stop every instance of " + appId + " and run once `engram run --config "
+                        + (spec.file() == null ? "FILE" : spec.file().toString()) + " ... --reset-changelogs`,"
+                        + " which deletes exactly these changelogs and wipes the local state");
+            }
+            reset = left;
         }
 
         /**
-         * After {@link #check()}: wipes the local state if it is another cluster's or other topics'
-         * (before any record is stepped), announces the wipe, and records the origin.
+         * After {@link #check}: wipes the local state if it is another cluster's or other topics'
+         * (before any record is stepped), deleting the changelogs that the operator allowed to go,
+         * announces the wipe, and records the origin.
          */
         void wipeIfForeign(KafkaStreams streams, EngramMetrics metrics, Map<String, String> overrides) {
             if (verdict != null) {
                 String what = "it is rebuilt from the changelogs";
                 if (verdict.historyGone()) {
                     // An input or changelog topic of this cluster was recreated or deleted: the
-                    // changelogs hold a history that no longer matches the input, so they go too,
-                    // and every stream starts afresh from the current input position.
-                    List<String> changelogs = identity.topicIds().keySet().stream()
-                            .filter(n -> n.startsWith(changelogPrefix) && n.endsWith(CHANGELOG_SUFFIX)).toList();
-                    TopicAdmin.deleteTopics(bootstrap, admin, changelogs);
+                    // changelogs hold a history that no longer matches the input. Those left were
+                    // allowed to go (--reset-changelogs); every stream starts afresh from the current
+                    // input position.
+                    TopicAdmin.deleteTopics(bootstrap, admin, reset);
                     identity = identify();
-                    what = "its changelogs " + changelogs + " were deleted too: every stream starts afresh";
+                    what = reset.isEmpty() ? "its changelogs are gone: every stream starts afresh"
+                            : "its changelogs " + reset + " were deleted (--reset-changelogs): every stream starts afresh";
                 }
                 streams.cleanUp();
                 LOG.warn("pipeline {}: local state in {} wiped before start: {} ({}); {}",
@@ -220,6 +274,41 @@ public final class PipelineRunner implements AutoCloseable {
                 }
             });
         }
+    }
+
+    /**
+     * Warns, once at start and at most one line per group (outputs, changelogs), when a topic the
+     * pipeline writes is not durable on this cluster ({@link ReplicationCheck}): the outputs as they
+     * exist, the changelogs as they exist or as Kafka Streams will create them (its
+     * {@code replication.factor}, which follows {@code topics.replication_factor} unless overridden;
+     * -1 is the broker's {@code default.replication.factor}). Advisory: a cluster that refuses to
+     * describe its configs (ACLs) is noted at INFO and the start goes on. On a one-broker cluster only
+     * a factor below {@code min.insync.replicas} is reported, so a clean demo start warns about nothing.
+     *
+     * @return the lines logged at WARN
+     */
+    static List<String> checkReplication(PipelineSpec spec, String bootstrap, Map<String, String> admin, Properties props,
+            List<String> changelogs) {
+        List<String> lines = new ArrayList<>();
+        try {
+            Object rf = props.get(StreamsConfig.REPLICATION_FACTOR_CONFIG);
+            int changelogFactor = rf == null ? -1 : Integer.parseInt(rf.toString().trim());
+            Object mi = props.get(StreamsConfig.topicPrefix(org.apache.kafka.common.config.TopicConfig.MIN_IN_SYNC_REPLICAS_CONFIG));
+            Integer changelogMinInsync = mi == null ? null : Integer.valueOf(mi.toString().trim());
+            String outputs = ReplicationCheck.warning(spec.name(), "outputs",
+                    ReplicationCheck.describe(bootstrap, admin, spec.outputTopics(), spec.topics().replicationFactor(), null));
+            String logs = ReplicationCheck.warning(spec.name(), "changelogs",
+                    ReplicationCheck.describe(bootstrap, admin, changelogs, changelogFactor, changelogMinInsync));
+            for (String line : java.util.Arrays.asList(outputs, logs)) {
+                if (line != null) {
+                    lines.add(line);
+                    LOG.warn(line);
+                }
+            }
+        } catch (RuntimeException e) {
+            LOG.info("pipeline {}: the replication of its topics was not checked: {}", spec.name(), e.getMessage());
+        }
+        return List.copyOf(lines);
     }
 
     /**
@@ -256,14 +345,35 @@ public final class PipelineRunner implements AutoCloseable {
     }
 
     private PipelineRunner(PipelineSpec spec, ModelManifest manifest, List<AutoCloseable> owned, KafkaStreams streams, EngramMetrics metrics,
-            KafkaStreamsMetrics km, java.util.concurrent.atomic.AtomicReference<Throwable> failure) {
+            KafkaStreamsMetrics km, java.util.concurrent.atomic.AtomicReference<Throwable> failure, List<String> replicationWarnings) {
         this.failure = failure;
+        this.replicationWarnings = replicationWarnings;
         this.spec = spec;
         this.manifest = manifest;
         this.owned = owned;
         this.streams = streams;
         this.metrics = metrics;
         this.streamsMetrics = km;
+    }
+
+    private static final String CHANGELOG_SUFFIX = "-changelog";
+
+    /**
+     * The changelog topics of a topology's stores, as Kafka Streams names them:
+     * {@code <application.id>-<store>-changelog}, one per store, by name (never a prefix).
+     */
+    public static List<String> changelogTopics(String applicationId, Topology topology) {
+        java.util.TreeSet<String> out = new java.util.TreeSet<>();
+        for (var sub : topology.describe().subtopologies()) {
+            for (var node : sub.nodes()) {
+                if (node instanceof org.apache.kafka.streams.TopologyDescription.Processor p) {
+                    for (String store : p.stores()) {
+                        out.add(applicationId + "-" + store + CHANGELOG_SUFFIX);
+                    }
+                }
+            }
+        }
+        return List.copyOf(out);
     }
 
     /** The topics the topology reads: the histories its state is built from. */
@@ -393,6 +503,14 @@ public final class PipelineRunner implements AutoCloseable {
 
     public PipelineSpec spec() {
         return spec;
+    }
+
+    /**
+     * The lines this start logged at WARN because an output or changelog is not durable on this
+     * cluster (see {@link #checkReplication}); empty when none was.
+     */
+    public List<String> replicationWarnings() {
+        return replicationWarnings;
     }
 
     /** The step model's manifest (its id, version, labels). */

@@ -19,8 +19,10 @@ import java.util.stream.Stream;
  * state belongs to a history that no longer exists, and stepping a record with it would fork a
  * stream. Kafka Streams' own offset checks do not catch every such case, so the runner wipes the
  * local state before it starts whenever the record here disagrees with the cluster: on another
- * cluster it is rebuilt from that cluster's changelogs; when an input or changelog topic of the same
- * cluster was recreated or deleted, the changelogs go too (see {@link Verdict#historyGone()}).
+ * cluster it is rebuilt from that cluster's changelogs. When an input or changelog topic of the same
+ * cluster was recreated or deleted (see {@link Verdict#historyGone()}), the changelogs left no longer
+ * match the input: the runner deletes them only when the operator asks ({@code --reset-changelogs}),
+ * and refuses to start otherwise. Topics are never deleted here.
  *
  * <p>The record is {@code <state.dir>/<application.id>.engram-origin.json}, beside (not inside) the
  * application's directory, which {@code KafkaStreams.cleanUp()} deletes. Stateless.
@@ -67,6 +69,15 @@ final class StateOrigin {
 
     /** Null if the local state may be used, else why it must be wiped. */
     static Verdict check(Path file, TopicAdmin.Identity now, boolean hasLocalState) {
+        return check(file, now, hasLocalState, name -> true);
+    }
+
+    /**
+     * As {@link #check(Path, TopicAdmin.Identity, boolean)}, comparing only the recorded topics that
+     * {@code tracked} accepts: a record written by an Engram that found changelogs by prefix may name
+     * another application's (one whose id extends this one's), which are none of this state's business.
+     */
+    static Verdict check(Path file, TopicAdmin.Identity now, boolean hasLocalState, java.util.function.Predicate<String> tracked) {
         if (!hasLocalState) {
             return null;
         }
@@ -83,6 +94,9 @@ final class StateOrigin {
             return new Verdict(CLUSTER_CHANGED, "it was built on cluster " + was.clusterId() + ", this is cluster " + now.clusterId());
         }
         for (Map.Entry<String, String> t : was.topicIds().entrySet()) {
+            if (!tracked.test(t.getKey())) {
+                continue;
+            }
             String id = now.topicIds().get(t.getKey());
             if (id == null) {
                 return new Verdict(TOPIC_MISSING, "topic " + t.getKey() + " it was built from is gone");

@@ -64,6 +64,12 @@ public final class RunCommand implements Callable<Integer> {
                 "topics). A missing one stops the start with its name. Kafka Streams' own changelog topics are created by Kafka Streams."})
     boolean noCreateTopics;
 
+    @Option(names = "--reset-changelogs",
+            description = {"When an input or changelog topic of this pipeline was recreated or deleted since its local state was built,",
+                "delete this topology's changelogs (<application_id>-<store>-changelog, by exact name) so that every stream starts afresh.",
+                "Without it such a start stops with their names. It deletes nothing otherwise. Stop every instance first."})
+    boolean resetChangelogs;
+
     @Override
     public Integer call() throws Exception {
         PipelineSpec spec = Pipelines.load(InstallPaths.resolve(config));
@@ -94,7 +100,8 @@ public final class RunCommand implements Callable<Integer> {
         checkBootstrap(bootstrap);
         return runUntilStopped(s.name(), summary, s.metricsHost(), s.metricsPort(), registry, client,
                 () -> PipelineRunner.start(s, bootstrap, stateDir, registry,
-                        PipelineRunner.StartOptions.DEFAULTS.withStreamsOverrides(client).withCreateTopics(!noCreateTopics)), bootstrap);
+                        PipelineRunner.StartOptions.DEFAULTS.withStreamsOverrides(client).withCreateTopics(!noCreateTopics)
+                                .withResetChangelogs(resetChangelogs)), bootstrap);
     }
 
     /** The topics a pipeline writes, besides dead letters. */

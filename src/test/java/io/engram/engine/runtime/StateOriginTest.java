@@ -46,6 +46,19 @@ class StateOriginTest {
     }
 
     @Test
+    void topicsNotTrackedAreNotComparedSoAnotherApplicationsChangelogIsNoReason() throws Exception {
+        Path f = StateOrigin.file(dir, "app");
+        // A record from an Engram that found changelogs by prefix: it holds app-eu's changelog too.
+        StateOrigin.write(f, id("c1", "in", "u1", "app-s-changelog", "u2", "app-eu-s-changelog", "u3"));
+        java.util.function.Predicate<String> ours = t -> !t.equals("app-eu-s-changelog");
+        assertNull(StateOrigin.check(f, id("c1", "in", "u1", "app-s-changelog", "u2"), true, ours), "app-eu's changelog gone: no reason");
+        assertNull(StateOrigin.check(f, id("c1", "in", "u1", "app-s-changelog", "u2", "app-eu-s-changelog", "u9"), true, ours));
+        assertEquals(StateOrigin.TOPIC_RECREATED, StateOrigin.check(f, id("c1", "in", "u1", "app-s-changelog", "u8"), true, ours).reason());
+        assertEquals(StateOrigin.TOPIC_MISSING, StateOrigin.check(f, id("c1", "in", "u1", "app-s-changelog", "u2"), true).reason(),
+                "everything is compared when all is tracked");
+    }
+
+    @Test
     void localStateWithoutARecordOrWithABadOneIsOfUnknownOrigin() throws Exception {
         Path f = StateOrigin.file(dir, "app");
         assertEquals(StateOrigin.UNKNOWN_ORIGIN, StateOrigin.check(f, id("c1"), true).reason());

@@ -249,6 +249,13 @@ class StartupErrorsTest {
         assertClearError(r, "5000 bytes", "4096 bytes", "--stream");
     }
 
+    @Test
+    void aSourceNamingAnUnsetVariableNamesItAndTheFixWithoutTheUrlsOtherParts() {
+        Result r = engram("ingest", "video", "--source", "rtsp://admin:${ENGRAM_TEST_UNSET_CAM_PASSWORD}@cam/stream", "--camera", "door",
+                "--topic", "t", "-b", "localhost:" + closedPort(), "--no-progress");
+        assertClearError(r, "--source", "ENGRAM_TEST_UNSET_CAM_PASSWORD", "not set", "export ENGRAM_TEST_UNSET_CAM_PASSWORD");
+    }
+
     // ---- helpers
 
     Path pipeline(String yaml) throws IOException {

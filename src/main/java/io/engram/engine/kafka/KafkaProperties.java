@@ -48,12 +48,28 @@ public final class KafkaProperties {
      * @throws ConfigException naming the file when it cannot be read or names an unset variable
      */
     public static Map<String, String> load(Path file, Function<String, String> env) {
-        Properties p = new Properties();
+        // Properties.load keeps the last of two lines with one key without a word: refuse that, as for pipeline files.
+        java.util.Set<String> twice = new java.util.TreeSet<>();
+        Properties p = new Properties() {
+            @Override
+            public synchronized Object put(Object key, Object value) {
+                Object before = super.put(key, value);
+                if (before != null) {
+                    twice.add(String.valueOf(key));
+                }
+                return before;
+            }
+        };
         try (Reader r = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
             p.load(r);
         } catch (IOException e) {
             throw new ConfigException("cannot read the client settings file " + file + ": " + e.getMessage()
                     + ". Fix: give --command-config a readable Java properties file (key=value lines)", e);
+        }
+        if (!twice.isEmpty()) {
+            throw new ConfigException("the client settings file " + file + " gives " + (twice.size() == 1 ? "the key '" : "the keys '")
+                    + String.join("', '", twice) + "' twice; Java properties would silently take the last value."
+                    + " Fix: keep one line for each key");
         }
         Map<String, String> out = new TreeMap<>();
         for (String k : p.stringPropertyNames()) {

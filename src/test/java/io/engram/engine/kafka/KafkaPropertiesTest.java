@@ -42,6 +42,16 @@ class KafkaPropertiesTest {
     }
 
     @Test
+    void aKeyGivenTwiceInAFileIsAnErrorNamingIt() throws Exception {
+        Path f = dir.resolve("twice.properties");
+        Files.writeString(f, "sasl.mechanism=PLAIN\nssl.truststore.password=a\nclient.id=x\nssl.truststore.password=b\n");
+        ConfigException e = assertThrows(ConfigException.class, () -> KafkaProperties.load(f, ENV::get));
+        assertTrue(e.getMessage().contains(f.toString()) && e.getMessage().contains("'ssl.truststore.password' twice")
+                && e.getMessage().contains("Fix"), e.getMessage());
+        assertTrue(!e.getMessage().contains("=a") && !e.getMessage().contains("=b"), "no value quoted: " + e.getMessage());
+    }
+
+    @Test
     void secretsAreMasked() {
         Map<String, String> m = KafkaProperties.masked(Map.of("sasl.jaas.config", "x", "ssl.truststore.password", "x", "ssl.key.password",
                 "x", "ssl.keystore.key", "x", "security.protocol", "SASL_SSL", "ssl.truststore.location", "/t.p12"));

@@ -194,6 +194,24 @@ class StartupErrorsTest {
     }
 
     @Test
+    void aDuplicateKeyNamesTheFileTheFullKeyAndTheFix() throws Exception {
+        Path p = pipeline(text(SENSOR_PIPELINE).replace("  threshold: 0.5", "  threshold: 0.5\n  threshold: 0.9"));
+        assertClearError(run(p), p.toString(), "'scoring.threshold' is given twice", "(the second at line ", "keep one 'scoring.threshold'");
+        Path s = pipeline(text(SENSOR_PIPELINE) + "\nprocessing:\n  threads: 2\n");
+        assertClearError(run(s), s.toString(), "'processing' is given twice", "keep one 'processing'");
+        Path k = pipeline(text(SENSOR_PIPELINE) + "\nkafka:\n  security.protocol: SASL_SSL\n  security.protocol: PLAINTEXT\n");
+        assertClearError(run(k), k.toString(), "'kafka.security.protocol' is given twice");
+    }
+
+    @Test
+    void aDuplicateKeyInTheClientSettingsFileNamesTheFileTheKeyAndTheFix() throws Exception {
+        Path f = dir.resolve("client.properties");
+        Files.writeString(f, "security.protocol=SASL_SSL\nclient.id=a\nsasl.mechanism=PLAIN\nclient.id=b\n");
+        assertClearError(run(SENSOR_PIPELINE, "localhost:" + closedPort(), "--command-config", f.toString()), f.toString(),
+                "'client.id' twice", "keep one line");
+    }
+
+    @Test
     void anEmptyPipelineFileNamesItAndTheFix() throws Exception {
         Path p = pipeline("");
         assertClearError(run(p), p.toString(), "empty", "start from a file in topology/");

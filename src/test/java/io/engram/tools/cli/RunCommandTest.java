@@ -4,10 +4,17 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.engram.engine.config.PipelineSpec;
+import io.engram.engine.errors.ConfigException;
+import io.engram.engine.runtime.Pipelines;
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.Map;
+import org.apache.kafka.streams.state.HostInfo;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
 
 class RunCommandTest {
@@ -34,5 +41,41 @@ class RunCommandTest {
         cl.setErr(new PrintWriter(err));
         assertNotEquals(0, cl.execute("run", "--bootstrap-servers", "localhost:9092", "--streams-property", "session.timeout.ms"));
         assertTrue(err.toString().contains("--streams-property"), err.toString());
+    }
+
+    @TempDir
+    Path dir;
+
+    PipelineSpec pipeline(String kafka) throws Exception {
+        Path f = dir.resolve("p.yaml");
+        Files.writeString(f, "name: x\nmodel: {manifest: m.yaml}\n" + kafka);
+        return Pipelines.load(f);
+    }
+
+    /**
+     * application.server set in the pipeline file's kafka: section is what state queries route by
+     * (and what --print-config shows), not replaced by the bound address; the command line's wins over
+     * the file's, as for every client setting; none gives this instance's own address.
+     */
+    @Test
+    void applicationServerFromTheFileIsUsedTheCommandLinesWinsAndNoneIsTheBoundAddress() throws Exception {
+        PipelineSpec withServer = pipeline("kafka:\n  application.server: engram-1:9464\n");
+        assertEquals(new HostInfo("engram-1", 9464), RunCommand.applicationServer(withServer, Map.of(), "127.0.0.1", 9999));
+        assertEquals(new HostInfo("10.0.0.7", 9000),
+                RunCommand.applicationServer(withServer, Map.of("application.server", "10.0.0.7:9000"), "127.0.0.1", 9999));
+        PipelineSpec without = pipeline("");
+        assertEquals(new HostInfo("127.0.0.1", 9999), RunCommand.applicationServer(without, Map.of(), "127.0.0.1", 9999));
+    }
+
+    @Test
+    void anApplicationServerThatIsNotHostAndPortIsAClearErrorNamingWhereItCameFrom() throws Exception {
+        PipelineSpec bad = pipeline("kafka:\n  application.server: engram-1\n");
+        ConfigException e = org.junit.jupiter.api.Assertions.assertThrows(ConfigException.class,
+                () -> RunCommand.applicationServer(bad, Map.of(), "127.0.0.1", 9999));
+        assertTrue(e.getMessage().contains("application.server 'engram-1'") && e.getMessage().contains("kafka: section of " + bad.file())
+                && e.getMessage().contains("HOST:PORT") && e.getMessage().contains("Fix"), e.getMessage());
+        ConfigException cli = org.junit.jupiter.api.Assertions.assertThrows(ConfigException.class,
+                () -> RunCommand.applicationServer(pipeline(""), Map.of("application.server", "a:b"), "127.0.0.1", 9999));
+        assertTrue(cli.getMessage().contains("--streams-property"), cli.getMessage());
     }
 }

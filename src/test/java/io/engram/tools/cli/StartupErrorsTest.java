@@ -212,6 +212,14 @@ class StartupErrorsTest {
     }
 
     @Test
+    void anApplicationServerInTheFileThatIsNotHostAndPortNamesItTheFileAndTheFix() throws Exception {
+        Path p = pipeline(text(SENSOR_PIPELINE) + "\nkafka:\n  application.server: engram-1\n");
+        Result r = engram("run", "--config", p.toString(), "--bootstrap-servers", "localhost:" + closedPort(),
+                "--metrics-port", String.valueOf(closedPort()), "--state-dir", dir.resolve("state").toString());
+        assertClearError(r, "application.server 'engram-1'", "kafka: section of " + p, "HOST:PORT");
+    }
+
+    @Test
     void anEmptyPipelineFileNamesItAndTheFix() throws Exception {
         Path p = pipeline("");
         assertClearError(run(p), p.toString(), "empty", "start from a file in topology/");

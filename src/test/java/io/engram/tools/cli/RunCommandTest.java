@@ -78,4 +78,30 @@ class RunCommandTest {
                 () -> RunCommand.applicationServer(pipeline(""), Map.of("application.server", "a:b"), "127.0.0.1", 9999));
         assertTrue(cli.getMessage().contains("--streams-property"), cli.getMessage());
     }
+
+    /** {@code run --print-config}: every credential hidden, wherever it came from; the file's application.server shown as it runs. */
+    @Test
+    void printConfigHidesEveryCredentialAndShowsTheFilesSettings() throws Exception {
+        PipelineSpec p = pipeline("kafka:\n  application.server: engram-1:9464\n  basic.auth.user.info: alice:s3cret\n"
+                + "  schema.registry.url: http://alice:s3cret@registry:8081\n  security.protocol: SASL_SSL\n");
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        java.io.PrintStream original = System.out;
+        int code;
+        System.setOut(new java.io.PrintStream(out, true, java.nio.charset.StandardCharsets.UTF_8));
+        try {
+            code = EngramCli.commandLine().execute("run", "--config", p.file().toString(), "--bootstrap-servers", "localhost:9092",
+                    "-X", "sasl.oauthbearer.client.credentials.client.secret=s3cret", "-X", "sasl.jaas.config=x password=\"s3cret\";",
+                    "--streams-property", "producer.ssl.key.password=s3cret", "--print-config");
+        } finally {
+            System.setOut(original);
+        }
+        String printed = out.toString(java.nio.charset.StandardCharsets.UTF_8);
+        assertEquals(0, code, printed);
+        for (String line : java.util.List.of("application.server=engram-1:9464", "basic.auth.user.info=[hidden]",
+                "schema.registry.url=http://***@registry:8081", "security.protocol=SASL_SSL", "sasl.jaas.config=[hidden]",
+                "sasl.oauthbearer.client.credentials.client.secret=[hidden]", "producer.ssl.key.password=[hidden]")) {
+            assertTrue(printed.lines().anyMatch(line::equals), line + " in:\n" + printed);
+        }
+        assertTrue(!printed.contains("s3cret"), "no secret printed:\n" + printed);
+    }
 }

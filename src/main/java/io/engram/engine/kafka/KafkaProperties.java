@@ -35,9 +35,10 @@ public final class KafkaProperties {
     private static final Pattern SECRET_VALUE = Pattern.compile("(?is).*(loginmodule|password\\s*=).*");
     /**
      * The user info of a URL: {@code scheme://user:password@} up to the last {@code @} before the
-     * host's end (a password may hold an unencoded {@code @}), in a value or any text.
+     * host's end (a password may hold an unencoded {@code @}), in a value or any text; the scheme may
+     * be a Kafka listener's name ({@code SASL_SSL://}).
      */
-    private static final Pattern URL_USER_INFO = Pattern.compile("(?i)\\b([a-z][a-z0-9+.-]*://)[^/?#\\s]*@");
+    private static final Pattern URL_USER_INFO = Pattern.compile("(?i)\\b([a-z][a-z0-9+._-]*://)[^/?#\\s]*@");
     public static final String MASK = "[hidden]";
 
     private KafkaProperties() {}

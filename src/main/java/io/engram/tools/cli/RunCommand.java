@@ -157,7 +157,7 @@ public final class RunCommand implements Callable<Integer> {
                     } else if (state == KafkaStreams.State.ERROR || state == KafkaStreams.State.PENDING_ERROR) {
                         // One line and status 1, so that a supervisor (systemd, Kubernetes, compose's
                         // restart policy) restarts it; the stack trace is in the log above.
-                        String why = runner.failure();
+                        String why = io.engram.engine.kafka.KafkaProperties.redactUrls(runner.failure());
                         System.err.println("engram: pipeline " + runner.name() + " stopped: " + (why != null ? why : "Kafka Streams failed")
                                 + ". Fix the cause and restart it: output resumes exactly once from the last commit"
                                 + " (docs/operating-state.md, \"When the pipeline stops\")");

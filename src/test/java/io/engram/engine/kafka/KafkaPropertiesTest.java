@@ -86,6 +86,7 @@ class KafkaPropertiesTest {
             custom.login                                           | ScramLoginModule required username=u password=p;   | [hidden]
             schema.registry.url                                    | http://u:p@registry:8081                           | http://***@registry:8081
             schema.registry.url                                    | http://a:8081,https://u:p@ss@b:8081/x              | http://a:8081,https://***@b:8081/x
+            listeners                                              | SASL_SSL://alice:s3cret@broker-1:9093              | SASL_SSL://***@broker-1:9093
             security.protocol                                      | SASL_SSL                                           | SASL_SSL
             sasl.mechanism                                         | SCRAM-SHA-512                                      | SCRAM-SHA-512
             ssl.truststore.location                                | /etc/engram/truststore.p12                         | /etc/engram/truststore.p12

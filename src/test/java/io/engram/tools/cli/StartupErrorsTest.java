@@ -220,6 +220,13 @@ class StartupErrorsTest {
     }
 
     @Test
+    void anErrorThatQuotesAUrlHidesItsUserInfo() {
+        Result r = run(SENSOR_PIPELINE, "SASL_SSL://alice:s3cret@broker-1:9093");
+        String line = assertClearError(r, "--bootstrap-servers", "SASL_SSL://***@broker-1:9093");
+        assertTrue(!r.err().contains("s3cret"), line);
+    }
+
+    @Test
     void anEmptyPipelineFileNamesItAndTheFix() throws Exception {
         Path p = pipeline("");
         assertClearError(run(p), p.toString(), "empty", "start from a file in topology/");

@@ -104,4 +104,10 @@ class RunCommandTest {
         }
         assertTrue(!printed.contains("s3cret"), "no secret printed:\n" + printed);
     }
+
+    @Test
+    void theHelpShowsTheVariableSyntaxLiterally() {
+        String help = EngramCli.commandLine().getSubcommands().get("run").getUsageMessage();
+        assertTrue(help.contains("${NAME}"), help);
+    }
 }

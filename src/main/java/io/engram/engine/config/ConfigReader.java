@@ -1,5 +1,10 @@
 package io.engram.engine.config;
 
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JsonStreamContext;
+import com.fasterxml.jackson.core.StreamReadFeature;
+import com.fasterxml.jackson.core.exc.StreamReadException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
@@ -27,6 +32,35 @@ public record ConfigReader(Path file, Map<JsonNode, String> paths) {
         return paths.getOrDefault(n, "") + key;
     }
 
+    /**
+     * Pipeline files are read with duplicate keys refused: YAML parsers otherwise keep the last
+     * value without a word, and a pasted second {@code kafka:} or {@code processing:} section would
+     * silently replace the first.
+     */
+    private static final YAMLFactory YAML = YAMLFactory.builder().enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION).build();
+
+    /**
+     * The full dotted key that a parser found twice (e.g. {@code kafka.security.protocol}), or null
+     * when {@code e} is another error.
+     */
+    static String duplicateKey(IOException e) {
+        if (!(e instanceof StreamReadException s) || s.getOriginalMessage() == null
+                || !s.getOriginalMessage().startsWith("Duplicate field '") || s.getProcessor() == null) {
+            return null;
+        }
+        JsonParser p = s.getProcessor();
+        java.util.Deque<String> parts = new java.util.ArrayDeque<>();
+        for (JsonStreamContext c = p.getParsingContext(); c != null && !c.inRoot(); c = c.getParent()) {
+            parts.addFirst(c.inArray() ? "[" + c.getCurrentIndex() + "]" : c.getCurrentName());
+        }
+        return String.join(".", parts).replace(".[", "[");
+    }
+
+    private static String at(IOException e) {
+        return e instanceof JsonProcessingException j && j.getLocation() != null && j.getLocation().getLineNr() > 0
+                ? " (the second at line " + j.getLocation().getLineNr() + ")" : "";
+    }
+
     /** Parses the file as a YAML mapping. */
     public static JsonNode read(Path file) {
         if (!Files.isRegularFile(file)) {
@@ -35,8 +69,13 @@ public record ConfigReader(Path file, Map<JsonNode, String> paths) {
         }
         JsonNode root;
         try {
-            root = new ObjectMapper(new YAMLFactory()).readTree(file.toFile());
+            root = new ObjectMapper(YAML).readTree(file.toFile());
         } catch (IOException e) {
+            String dup = duplicateKey(e);
+            if (dup != null) {
+                throw new ConfigException("Pipeline file " + file + ": the key '" + dup + "' is given twice" + at(e)
+                        + "; YAML would silently take the last value. Fix: keep one '" + dup + "'.", e);
+            }
             throw new ConfigException("Pipeline file " + file + " is not valid YAML: " + ConfigException.syntaxError(e)
                     + ". Fix the syntax (compare with the files in topology/).", e);
         }

@@ -245,7 +245,7 @@ public record PipelineSpec(
         try {
             v = new com.fasterxml.jackson.databind.ObjectMapper(new com.fasterxml.jackson.dataformat.yaml.YAMLFactory()).readTree(value);
         } catch (java.io.IOException e) {
-            throw new ConfigException("--set " + key + "=" + value + ": the value is not YAML (" + e.getMessage() + "). Fix the value.");
+            throw new ConfigException("--set " + key + "=" + KafkaProperties.mask(key, value) + ": the value is not YAML (" + e.getMessage() + "). Fix the value.");
         }
         ((com.fasterxml.jackson.databind.node.ObjectNode) n).set(parts[parts.length - 1], v);
     }

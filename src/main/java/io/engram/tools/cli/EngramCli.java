@@ -1,6 +1,7 @@
 package io.engram.tools.cli;
 
 import io.engram.engine.errors.ConfigException;
+import io.engram.engine.kafka.KafkaProperties;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -46,11 +47,15 @@ public final class EngramCli implements Runnable {
             ConfigException ce = findConfig(ex);
             if (ce != null) {
                 // One line, whatever the message quotes (a parser's excerpt, a native library's report).
-                commandLine.getErr().println("engram: " + ce.getMessage().strip().replaceAll("\\s*\\R\\s*", " "));
+                // A URL's user info never reaches the terminal or a log (KafkaProperties.redactUrls: the one rule).
+                commandLine.getErr().println("engram: " + KafkaProperties.redactUrls(ce.getMessage().strip().replaceAll("\\s*\\R\\s*", " ")));
                 return 2;
             }
-            commandLine.getErr().println("engram: " + ex);
-            ex.printStackTrace(commandLine.getErr());
+            java.io.StringWriter trace = new java.io.StringWriter();
+            ex.printStackTrace(new java.io.PrintWriter(trace));
+            commandLine.getErr().println("engram: " + KafkaProperties.redactUrls(String.valueOf(ex)));
+            commandLine.getErr().print(KafkaProperties.redactUrls(trace.toString()));
+            commandLine.getErr().flush();
             return 1;
         });
         return cl;

@@ -1,6 +1,7 @@
 package io.engram.tools.cli;
 
 import io.engram.engine.errors.ConfigException;
+import io.engram.engine.kafka.KafkaProperties;
 import io.engram.tools.console.ProgressBar;
 import io.engram.tools.ingest.video.FrameEncoder;
 import io.engram.tools.ingest.video.FrameSource;
@@ -15,6 +16,7 @@ import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import java.util.function.Function;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.ITypeConverter;
@@ -59,7 +61,9 @@ public final class IngestVideoCommand implements Callable<Integer> {
     static final int MAX_WARNINGS = 20;
 
     @Option(names = {"--source", "-s"}, required = true, paramLabel = "SOURCE",
-            description = "Video file, directory of images, rtsp:// (or other FFmpeg) URL, or camera device (/dev/video0).")
+            description = {"Video file, directory of images, rtsp:// (or other FFmpeg) URL, or camera device (/dev/video0).",
+                "$${NAME} takes an environment variable, so that a camera's password stays out of argv and shell history:",
+                "-s 'rtsp://admin:$${CAM_PASSWORD}@cam/stream' (in single quotes, for the shell to leave it)."})
     String source;
 
     @Option(names = {"--camera", "-c"}, required = true, paramLabel = "ID", description = "Camera id: the record key.")
@@ -151,7 +155,7 @@ public final class IngestVideoCommand implements Callable<Integer> {
                 Duration.ofNanos((long) (timeoutSeconds * 1e9)), maxReconnects, ffmpegOptions, progress::notice);
 
         // The source first: it is the likeliest mistake, and needs no broker to report.
-        try (FrameSource src = FrameSources.open(source, sourceOptions)) {
+        try (FrameSource src = FrameSources.open(expandSource(source, System::getenv), sourceOptions)) {
             if (loop && src.live()) {
                 err.println("engram: warning: --loop applies to files and directories only; " + src.description() + " is live, ignoring it");
             }
@@ -176,6 +180,16 @@ public final class IngestVideoCommand implements Callable<Integer> {
                 return 0;
             }
         }
+    }
+
+    /**
+     * {@code --source} with each {@code ${NAME}} replaced by the environment variable's value, as in
+     * a pipeline's {@code kafka:} section and {@code --command-config} ({@link KafkaProperties#substitute}).
+     *
+     * @throws ConfigException naming the variable and the fix when it is not set
+     */
+    static String expandSource(String source, Function<String, String> env) {
+        return source == null ? null : KafkaProperties.substitute(source, env, "--source");
     }
 
     private FrameEncoder.Settings encoding() {

@@ -22,7 +22,7 @@ public final class KafkaOptions {
     @Option(names = "--command-config", paramLabel = "FILE",
             description = {"Kafka client properties for every client this command makes, admin clients included (a Java",
                 "properties file, as Kafka's tools take): security.protocol, sasl.mechanism, sasl.jaas.config, ssl.truststore.*, ...",
-                "A value may name an environment variable as ${NAME}, to keep secrets out of files."})
+                "A value may name an environment variable as $${NAME}, to keep secrets out of files."})
     Path commandConfig;
 
     @Option(names = "-X", paramLabel = "KEY=VALUE", description = "A Kafka client property, over --command-config's; repeatable.")

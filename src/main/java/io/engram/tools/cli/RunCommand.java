@@ -98,7 +98,7 @@ public final class RunCommand implements Callable<Integer> {
         String summary = String.format("%s (%s): %s -> %s; dead letters -> %s", s.name(), s.kind().type(),
                 String.join(", ", s.inputTopics()), String.join(", ", outputs(s)), s.topics().deadLetter());
         checkBootstrap(bootstrap);
-        return runUntilStopped(s.name(), summary, s.metricsHost(), s.metricsPort(), registry, client,
+        return runUntilStopped(s.name(), summary, s.metricsHost(), s.metricsPort(), registry, client, s,
                 () -> PipelineRunner.start(s, bootstrap, stateDir, registry,
                         PipelineRunner.StartOptions.DEFAULTS.withStreamsOverrides(client).withCreateTopics(!noCreateTopics)
                                 .withResetChangelogs(resetChangelogs)), bootstrap);
@@ -122,21 +122,31 @@ public final class RunCommand implements Callable<Integer> {
 
     /**
      * @param client the clients' settings, which {@code start} reads: {@code application.server} is
-     *     added to it here (this instance's HTTP address, for state queries routed between instances)
-     *     unless the user set it
+     *     set in it here (this instance's HTTP address, for state queries routed between instances),
+     *     to the user's when given ({@link #applicationServer})
      */
     private Integer runUntilStopped(String name, String summary, String host, int port, PrometheusMeterRegistry registry,
-            Map<String, String> client, java.util.function.Supplier<PipelineRunner> start, String bootstrap) throws Exception {
+            Map<String, String> client, PipelineSpec spec, java.util.function.Supplier<PipelineRunner> start, String bootstrap)
+            throws Exception {
         java.util.List<PipelineRunner> started = new java.util.concurrent.CopyOnWriteArrayList<>();
         MetricsServer http = port > 0 ? metricsServer(registry, host, port, () -> PipelineRunner.notReady(started)) : null;
+        HostInfo self = null;
         if (http != null) {
-            client.putIfAbsent("application.server", advertised(host) + ":" + http.port());
+            try {
+                self = applicationServer(spec, client, host, http.port());
+            } catch (RuntimeException e) {
+                http.close();
+                throw e;
+            }
+            if (!client.containsKey(APPLICATION_SERVER) && !spec.kafkaProperties().containsKey(APPLICATION_SERVER)) {
+                client.put(APPLICATION_SERVER, self.host() + ":" + self.port());
+            }
             writePortFile(System.getenv(PORT_FILE), http.port());
         }
         try (PipelineRunner runner = start.get()) {
             started.add(runner);
             if (http != null) {
-                StateQueries queries = new StateQueries(List.of(runner), HostInfo.buildFromEndpoint(client.get("application.server")));
+                StateQueries queries = new StateQueries(List.of(runner), self);
                 http.route("/streams/", queries::get);
             }
             // Ctrl-C closes the pipeline on the hook's thread (a clean Kafka Streams close commits), then ends the loop below.
@@ -155,7 +165,7 @@ public final class RunCommand implements Callable<Integer> {
                     } else if (state == KafkaStreams.State.ERROR || state == KafkaStreams.State.PENDING_ERROR) {
                         // One line and status 1, so that a supervisor (systemd, Kubernetes, compose's
                         // restart policy) restarts it; the stack trace is in the log above.
-                        String why = runner.failure();
+                        String why = io.engram.engine.kafka.KafkaProperties.redactUrls(runner.failure());
                         System.err.println("engram: pipeline " + runner.name() + " stopped: " + (why != null ? why : "Kafka Streams failed")
                                 + ". Fix the cause and restart it: output resumes exactly once from the last commit"
                                 + " (docs/operating-state.md, \"When the pipeline stops\")");
@@ -192,6 +202,48 @@ public final class RunCommand implements Callable<Integer> {
         java.nio.file.Files.writeString(tmp, port + "\n");
         java.nio.file.Files.move(tmp, target, java.nio.file.StandardCopyOption.REPLACE_EXISTING,
                 java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+    }
+
+    static final String APPLICATION_SERVER = "application.server";
+
+    /**
+     * This instance's {@code application.server}: the HTTP address at which other instances of the
+     * application reach its {@code /streams/} answers. The user's when given, on the command line
+     * ({@code --streams-property}, {@code -X}, {@code --command-config}) or in the pipeline file's
+     * {@code kafka:} section, in that order; else this instance's own address ({@link #advertised}
+     * and the port bound).
+     *
+     * <p>A value in the file is used, not refused: the {@code kafka:} section is where a deployment
+     * keeps its settings, {@code ${NAME}} lets one file give each instance its own address (e.g.
+     * {@code application.server: ${POD_IP}:9464}, behind a NAT or a container's port mapping where
+     * the bound address is not the reachable one), and {@code --print-config} shows it, so what it
+     * shows is what runs. It used to be overridden by the bound address without a word.
+     *
+     * @throws ConfigException naming the setting, where it came from and the fix when it is not HOST:PORT
+     */
+    static HostInfo applicationServer(PipelineSpec spec, Map<String, String> client, String host, int port)
+            throws java.net.UnknownHostException {
+        String given = client.get(APPLICATION_SERVER);
+        String from = "the command line (--streams-property, -X or --command-config)";
+        if (given == null) {
+            given = spec.kafkaProperties().get(APPLICATION_SERVER);
+            from = "the kafka: section of " + spec.file();
+        }
+        if (given == null) {
+            return new HostInfo(advertised(host), port);
+        }
+        HostInfo h;
+        try {
+            h = HostInfo.buildFromEndpoint(given);
+        } catch (org.apache.kafka.common.KafkaException e) {
+            h = null;
+        }
+        if (h == null || h.host().isBlank() || h.port() <= 0) {
+            throw new ConfigException(APPLICATION_SERVER + " '" + given + "' from " + from + " is not HOST:PORT."
+                    + " Fix: give the address other instances reach this one's metrics port at (e.g. engram-1:" + port
+                    + "), or leave it out for " + advertised(host) + ":" + port);
+        }
+        return h;
     }
 
     /** The address other instances reach this one's HTTP port at: the bound host, or this machine's name when bound to all interfaces. */

@@ -12,6 +12,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.api.io.TempDir;
 
 /** Client settings files, ${NAME} from the environment, secrets hidden, and the pipeline's kafka: section. */
@@ -40,12 +42,69 @@ class KafkaPropertiesTest {
     }
 
     @Test
+    void aKeyGivenTwiceInAFileIsAnErrorNamingIt() throws Exception {
+        Path f = dir.resolve("twice.properties");
+        Files.writeString(f, "sasl.mechanism=PLAIN\nssl.truststore.password=a\nclient.id=x\nssl.truststore.password=b\n");
+        ConfigException e = assertThrows(ConfigException.class, () -> KafkaProperties.load(f, ENV::get));
+        assertTrue(e.getMessage().contains(f.toString()) && e.getMessage().contains("'ssl.truststore.password' twice")
+                && e.getMessage().contains("Fix"), e.getMessage());
+        assertTrue(!e.getMessage().contains("=a") && !e.getMessage().contains("=b"), "no value quoted: " + e.getMessage());
+    }
+
+    @Test
     void secretsAreMasked() {
         Map<String, String> m = KafkaProperties.masked(Map.of("sasl.jaas.config", "x", "ssl.truststore.password", "x", "ssl.key.password",
                 "x", "ssl.keystore.key", "x", "security.protocol", "SASL_SSL", "ssl.truststore.location", "/t.p12"));
         assertEquals(Map.of("sasl.jaas.config", KafkaProperties.MASK, "ssl.truststore.password", KafkaProperties.MASK, "ssl.key.password",
                 KafkaProperties.MASK, "ssl.keystore.key", KafkaProperties.MASK, "security.protocol", "SASL_SSL", "ssl.truststore.location",
                 "/t.p12"), m);
+    }
+
+    /**
+     * The one masking rule, key by key: every key that carries a credential is hidden, whatever its
+     * prefix; a URL's user info is hidden in any value; ordinary keys are shown as they are.
+     */
+    @ParameterizedTest(name = "{0}")
+    @CsvSource(delimiter = '|', textBlock = """
+            # key                                                  | value                                              | printed
+            sasl.jaas.config                                       | PlainLoginModule required username="u" password="p"; | [hidden]
+            producer.sasl.jaas.config                              | x                                                  | [hidden]
+            ssl.key.password                                       | p                                                  | [hidden]
+            ssl.keystore.password                                  | p                                                  | [hidden]
+            ssl.truststore.password                                | p                                                  | [hidden]
+            ssl.keystore.key                                       | -----BEGIN PRIVATE KEY-----                        | [hidden]
+            basic.auth.user.info                                   | alice:s3cret                                       | [hidden]
+            schema.registry.basic.auth.user.info                   | alice:s3cret                                       | [hidden]
+            bearer.auth.token                                      | t0ken                                              | [hidden]
+            sasl.oauthbearer.client.credentials.client.secret      | s3cret                                             | [hidden]
+            sasl.oauthbearer.client.credentials.client.id          | engram                                             | [hidden]
+            sasl.oauthbearer.assertion.private.key.passphrase      | p                                                  | [hidden]
+            sasl.oauthbearer.token.endpoint.url                    | https://idp/token                                  | [hidden]
+            sasl.client.secret                                     | s3cret                                             | [hidden]
+            SSL.KEY.PASSWORD                                       | p                                                  | [hidden]
+            schema.registry.api.key                                | k                                                  | [hidden]
+            custom.login                                           | ScramLoginModule required username=u password=p;   | [hidden]
+            schema.registry.url                                    | http://u:p@registry:8081                           | http://***@registry:8081
+            schema.registry.url                                    | http://a:8081,https://u:p@ss@b:8081/x              | http://a:8081,https://***@b:8081/x
+            listeners                                              | SASL_SSL://alice:s3cret@broker-1:9093              | SASL_SSL://***@broker-1:9093
+            security.protocol                                      | SASL_SSL                                           | SASL_SSL
+            sasl.mechanism                                         | SCRAM-SHA-512                                      | SCRAM-SHA-512
+            ssl.truststore.location                                | /etc/engram/truststore.p12                         | /etc/engram/truststore.p12
+            ssl.truststore.type                                    | PKCS12                                             | PKCS12
+            key.serializer                                         | org.apache.kafka.common.serialization.Serializer  | org.apache.kafka.common.serialization.Serializer
+            client.id                                              | engram-1                                           | engram-1
+            application.server                                     | host-1:9464                                        | host-1:9464
+            schema.registry.url                                    | http://registry:8081                               | http://registry:8081
+            """)
+    void everyCredentialIsMaskedAndOrdinaryKeysAreShown(String key, String value, String printed) {
+        assertEquals(printed, KafkaProperties.mask(key, value));
+        assertEquals(Map.of(key, printed), KafkaProperties.masked(Map.of(key, value)));
+    }
+
+    @Test
+    void urlCredentialsAreRedactedInAnyText() {
+        assertEquals("cannot open rtsp://***@cam/stream: refused", KafkaProperties.redactUrls("cannot open rtsp://admin:pw@cam/stream: refused"));
+        assertEquals("rtsp://cam/s and /dev/video0", KafkaProperties.redactUrls("rtsp://cam/s and /dev/video0"));
     }
 
     @Test

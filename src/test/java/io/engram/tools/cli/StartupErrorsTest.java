@@ -194,6 +194,39 @@ class StartupErrorsTest {
     }
 
     @Test
+    void aDuplicateKeyNamesTheFileTheFullKeyAndTheFix() throws Exception {
+        Path p = pipeline(text(SENSOR_PIPELINE).replace("  threshold: 0.5", "  threshold: 0.5\n  threshold: 0.9"));
+        assertClearError(run(p), p.toString(), "'scoring.threshold' is given twice", "(the second at line ", "keep one 'scoring.threshold'");
+        Path s = pipeline(text(SENSOR_PIPELINE) + "\nprocessing:\n  threads: 2\n");
+        assertClearError(run(s), s.toString(), "'processing' is given twice", "keep one 'processing'");
+        Path k = pipeline(text(SENSOR_PIPELINE) + "\nkafka:\n  security.protocol: SASL_SSL\n  security.protocol: PLAINTEXT\n");
+        assertClearError(run(k), k.toString(), "'kafka.security.protocol' is given twice");
+    }
+
+    @Test
+    void aDuplicateKeyInTheClientSettingsFileNamesTheFileTheKeyAndTheFix() throws Exception {
+        Path f = dir.resolve("client.properties");
+        Files.writeString(f, "security.protocol=SASL_SSL\nclient.id=a\nsasl.mechanism=PLAIN\nclient.id=b\n");
+        assertClearError(run(SENSOR_PIPELINE, "localhost:" + closedPort(), "--command-config", f.toString()), f.toString(),
+                "'client.id' twice", "keep one line");
+    }
+
+    @Test
+    void anApplicationServerInTheFileThatIsNotHostAndPortNamesItTheFileAndTheFix() throws Exception {
+        Path p = pipeline(text(SENSOR_PIPELINE) + "\nkafka:\n  application.server: engram-1\n");
+        Result r = engram("run", "--config", p.toString(), "--bootstrap-servers", "localhost:" + closedPort(),
+                "--metrics-port", String.valueOf(closedPort()), "--state-dir", dir.resolve("state").toString());
+        assertClearError(r, "application.server 'engram-1'", "kafka: section of " + p, "HOST:PORT");
+    }
+
+    @Test
+    void anErrorThatQuotesAUrlHidesItsUserInfo() {
+        Result r = run(SENSOR_PIPELINE, "SASL_SSL://alice:s3cret@broker-1:9093");
+        String line = assertClearError(r, "--bootstrap-servers", "SASL_SSL://***@broker-1:9093");
+        assertTrue(!r.err().contains("s3cret"), line);
+    }
+
+    @Test
     void anEmptyPipelineFileNamesItAndTheFix() throws Exception {
         Path p = pipeline("");
         assertClearError(run(p), p.toString(), "empty", "start from a file in topology/");
@@ -247,6 +280,13 @@ class StartupErrorsTest {
         Result r = engram("ingest", "sensors", "--file", csv.toString(), "--stream", "s".repeat(5000), "--topic", "t",
                 "-b", "localhost:" + closedPort(), "--no-progress");
         assertClearError(r, "5000 bytes", "4096 bytes", "--stream");
+    }
+
+    @Test
+    void aSourceNamingAnUnsetVariableNamesItAndTheFixWithoutTheUrlsOtherParts() {
+        Result r = engram("ingest", "video", "--source", "rtsp://admin:${ENGRAM_TEST_UNSET_CAM_PASSWORD}@cam/stream", "--camera", "door",
+                "--topic", "t", "-b", "localhost:" + closedPort(), "--no-progress");
+        assertClearError(r, "--source", "ENGRAM_TEST_UNSET_CAM_PASSWORD", "not set", "export ENGRAM_TEST_UNSET_CAM_PASSWORD");
     }
 
     // ---- helpers

@@ -1,6 +1,7 @@
 package io.engram.tools.ingest.video;
 
 import io.engram.engine.errors.ConfigException;
+import io.engram.engine.kafka.KafkaProperties;
 import io.engram.tools.ingest.Pacing;
 import java.io.File;
 import java.io.IOException;
@@ -53,7 +54,6 @@ public final class GrabberFrameSource implements FrameSource {
     public static final long MAX_BACKOFF_MS = 30_000;
     /** Nominal frame interval when a file states no frame rate. */
     private static final long FALLBACK_INTERVAL_MICROS = 40_000;
-    private static final Pattern USER_INFO = Pattern.compile("(?i)\\b([a-z][a-z0-9+.-]*://)[^/@\\s]*@");
     private static final Pattern FFMPEG_ERROR = Pattern.compile("error (-\\d+)");
 
     static {
@@ -435,8 +435,11 @@ public final class GrabberFrameSource implements FrameSource {
         return s.isEmpty() ? null : s;
     }
 
-    /** {@code rtsp://user:secret@cam/stream} -> {@code rtsp://***@cam/stream}: never log a camera's password. */
+    /**
+     * {@code rtsp://user:secret@cam/stream} -> {@code rtsp://***@cam/stream}: never log a camera's
+     * password. The engine's one rule for URLs with credentials ({@link KafkaProperties#redactUrls}).
+     */
     public static String redact(String s) {
-        return USER_INFO.matcher(s).replaceAll("$1***@");
+        return KafkaProperties.redactUrls(s);
     }
 }

@@ -112,4 +112,36 @@ class RefusedOutputIT {
             assertTrue(run.log().contains("RecordTooLargeException"), "the log has the broker's refusal:\n" + run.tail(40));
         }
     }
+
+    /**
+     * Issue 21: a dead letter the broker refuses stops {@code run} rather than vanish (it was
+     * dropped with one log line). Under at-least-once, where a refused record does not fail a
+     * transaction, so that nothing else would stop the pipeline.
+     */
+    @Test
+    void aDeadLetterItsTopicRefusesStopsRunWithStatus1AndOneLineNamingTheTopic() throws Exception {
+        Path file = dir.resolve("dlq.yaml");
+        PipelineSpec shipped = pipeline("dlq", file);
+        Files.writeString(file, Files.readString(file).replace("guarantee: exactly_once_v2", "guarantee: at_least_once"));
+        PipelineSpec cfg = Pipelines.load(file);
+        assertEquals("at_least_once", cfg.processing().guarantee());
+        assertEquals(shipped.topics().deadLetter(), cfg.topics().deadLetter());
+        Properties p = new Properties();
+        p.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrap());
+        try (Admin admin = Admin.create(p)) {
+            // A dead letter carries the original and its engram.error.* headers: a few hundred bytes.
+            admin.createTopics(List.of(new NewTopic(cfg.topics().deadLetter(), 1, (short) 1)
+                    .configs(Map.of("max.message.bytes", "150")))).all().get();
+        }
+        try (EngramProcess run = EngramProcess.start("run", file, kafka.bootstrap(), dir.resolve("state"), dir.resolve("dlq.log"), SHORT);
+                KafkaProducer<byte[], byte[]> producer = KafkaTestClient.producer(kafka.bootstrap())) {
+            run.awaitRunning(Duration.ofSeconds(90));
+            producer.send(new org.apache.kafka.clients.producer.ProducerRecord<>(cfg.topics().name(AnomalyPipeline.INPUT),
+                    "k".getBytes(java.nio.charset.StandardCharsets.UTF_8), "not json".getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+            producer.flush();
+            String line = stoppedLine(run);
+            assertTrue(line.contains(cfg.topics().deadLetter()), "names the dead-letter topic: " + line);
+            assertTrue(run.log().contains("RecordTooLargeException"), "the log has the broker's refusal:\n" + run.tail(40));
+        }
+    }
 }

@@ -25,8 +25,8 @@ import org.slf4j.LoggerFactory;
 /**
  * Kafka Streams' deserialization, processing and production exception handler for Engram: a record
  * that cannot be processed is copied, with its original key, value and headers, to the pipeline's
- * dead-letter topic with headers naming the reason, counted in {@code engram.dead.letters}, and
- * processing resumes. The dead-letter record is written in the same transaction as the task's
+ * dead-letter topic with headers naming the reason, counted in {@code engram.dead.letters} once
+ * written ({@link DeadLetterCounter}), and processing resumes. The dead-letter record is written in the same transaction as the task's
  * other output. Kafka Streams creates and configures one instance per task; it gets the topic from
  * {@link #DEAD_LETTER_TOPIC}, the metrics from {@link #METRICS} and the pipeline's
  * {@link ProcessingErrors} from {@link ProcessingErrors#CONFIG} in the streams config.
@@ -67,7 +67,7 @@ public final class DeadLetterHandler implements DeserializationExceptionHandler,
     private static final Logger LOG = LoggerFactory.getLogger(DeadLetterHandler.class);
 
     private String topic;
-    private PipelineMeters metrics;
+    private DeadLetterCounter.Counts counts;
     private ProcessingErrors errors;
 
     @Override
@@ -78,7 +78,9 @@ public final class DeadLetterHandler implements DeserializationExceptionHandler,
         }
         topic = s;
         Object m = configs.get(METRICS);
-        metrics = m instanceof PipelineMeters pm ? pm : PipelineMeters.NONE;
+        PipelineMeters metrics = m instanceof PipelineMeters pm ? pm : PipelineMeters.NONE;
+        Object c = configs.get(DeadLetterCounter.CONFIG);
+        counts = c instanceof DeadLetterCounter.Counts dc ? dc : new DeadLetterCounter.Counts(topic, metrics);
         Object e = configs.get(ProcessingErrors.CONFIG);
         errors = e instanceof ProcessingErrors pe ? pe : ProcessingErrors.NONE;
     }
@@ -146,7 +148,7 @@ public final class DeadLetterHandler implements DeserializationExceptionHandler,
         if (message.length() > MAX_MESSAGE_CHARS) {
             message = message.substring(0, MAX_MESSAGE_CHARS) + "...";
         }
-        metrics.deadLetter(reason);
+        counts.returned(reason);
         if (bad == null) {
             // Not a known bad-input case: log it (once per record) since it may be an Engram bug.
             LOG.warn("record {}-{}@{} sent to {}: {}", ctx.topic(), ctx.partition(), ctx.offset(), topic, e.toString());

@@ -1,5 +1,6 @@
 package io.engram.engine.runtime;
 
+import io.engram.engine.kafka.DeadLetterCounter;
 import io.engram.engine.kafka.DeadLetterHandler;
 import io.engram.engine.kafka.JsonSerde;
 import io.engram.engine.kafka.ProcessingErrors;
@@ -355,6 +356,11 @@ public final class PipelineRunner implements AutoCloseable {
         p.put(DeadLetterHandler.DEAD_LETTER_TOPIC, spec.topics().deadLetter());
         p.put(DeadLetterHandler.METRICS, metrics);
         p.put(ProcessingErrors.CONFIG, new ProcessingErrors(pr.errorWindow(), pr.maxErrorShare()));
+        // Dead letters are counted once the broker acknowledged them, by an interceptor of Kafka Streams' producers.
+        DeadLetterCounter.Counts deadLetters = new DeadLetterCounter.Counts(spec.topics().deadLetter(), metrics);
+        p.put(DeadLetterCounter.CONFIG, deadLetters);
+        p.put(StreamsConfig.producerPrefix(DeadLetterCounter.CONFIG), deadLetters);
+        p.put(StreamsConfig.producerPrefix(ProducerConfig.INTERCEPTOR_CLASSES_CONFIG), DeadLetterCounter.class.getName());
         p.put(StreamsConfig.consumerPrefix(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG), "earliest");
         p.put(StreamsConfig.producerPrefix(ProducerConfig.LINGER_MS_CONFIG), 5);
         if (PipelineSpec.Processing.LIVE.equals(pr.profile())) {

@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.engram.engine.config.PipelineSpec;
 import io.engram.engine.kafka.TopicAdmin;
+import io.engram.engine.runtime.PipelineRunner;
 import io.engram.engine.runtime.Pipelines;
 import io.engram.tools.harness.EngramProcess;
 import io.engram.tools.harness.TopicReader;
@@ -110,6 +111,88 @@ class RefusedOutputIT {
             send(cfg, 1_000_000, 3);
             stoppedLine(run);
             assertTrue(run.log().contains("RecordTooLargeException"), "the log has the broker's refusal:\n" + run.tail(40));
+        }
+    }
+
+    /**
+     * Issue 21: a dead letter the broker refuses stops {@code run} rather than vanish (it was
+     * dropped with one log line). Under at-least-once, where a refused record does not fail a
+     * transaction, so that nothing else would stop the pipeline.
+     */
+    @Test
+    void aDeadLetterItsTopicRefusesStopsRunWithStatus1AndOneLineNamingTheTopic() throws Exception {
+        Path file = dir.resolve("dlq.yaml");
+        PipelineSpec shipped = pipeline("dlq", file);
+        Files.writeString(file, Files.readString(file).replace("guarantee: exactly_once_v2", "guarantee: at_least_once"));
+        PipelineSpec cfg = Pipelines.load(file);
+        assertEquals("at_least_once", cfg.processing().guarantee());
+        assertEquals(shipped.topics().deadLetter(), cfg.topics().deadLetter());
+        Properties p = new Properties();
+        p.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrap());
+        try (Admin admin = Admin.create(p)) {
+            // A dead letter carries the original and its engram.error.* headers: a few hundred bytes.
+            admin.createTopics(List.of(new NewTopic(cfg.topics().deadLetter(), 1, (short) 1)
+                    .configs(Map.of("max.message.bytes", "150")))).all().get();
+        }
+        try (EngramProcess run = EngramProcess.start("run", file, kafka.bootstrap(), dir.resolve("state"), dir.resolve("dlq.log"), SHORT);
+                KafkaProducer<byte[], byte[]> producer = KafkaTestClient.producer(kafka.bootstrap())) {
+            run.awaitRunning(Duration.ofSeconds(90));
+            producer.send(new org.apache.kafka.clients.producer.ProducerRecord<>(cfg.topics().name(AnomalyPipeline.INPUT),
+                    "k".getBytes(java.nio.charset.StandardCharsets.UTF_8), "not json".getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+            producer.flush();
+            String line = stoppedLine(run);
+            assertTrue(line.contains(cfg.topics().deadLetter()), "names the dead-letter topic: " + line);
+            assertTrue(run.log().contains("RecordTooLargeException"), "the log has the broker's refusal:\n" + run.tail(40));
+        }
+    }
+
+    /**
+     * Issue 21: {@code engram.dead.letters} counts the dead letters written. In-process, to read the
+     * counter: one dead letter its topic takes counts, the next, which its topic refuses, does not
+     * (it was counted before it was sent).
+     */
+    @Test
+    void aDeadLetterCountsOnceWrittenAndARefusedOneNever() throws Exception {
+        PipelineSpec base = Pipelines.load(Path.of("topology/sensor-anomaly.yaml"));
+        PipelineSpec.Processing pr = base.processing();
+        PipelineSpec cfg = base.withApplicationId("refused-count").withTopics(base.topics().withSuffix("-count").withPartitions(1))
+                .withProcessing(new PipelineSpec.Processing("at_least_once", pr.commitIntervalMs(), pr.threads(), pr.standbyReplicas(),
+                        pr.profile(), pr.errorWindow(), pr.maxErrorShare()));
+        Properties p = new Properties();
+        p.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrap());
+        try (Admin admin = Admin.create(p)) {
+            // Takes the dead letter of a small record (a few hundred bytes), not that of one of 5,000 bytes.
+            admin.createTopics(List.of(new NewTopic(cfg.topics().deadLetter(), 1, (short) 1)
+                    .configs(Map.of("max.message.bytes", "2000")))).all().get();
+        }
+        String input = cfg.topics().name(AnomalyPipeline.INPUT);
+        try (PipelineRunner runner = PipelineRunner.start(cfg, kafka.bootstrap(), dir.resolve("count-state"),
+                new io.micrometer.core.instrument.simple.SimpleMeterRegistry());
+                KafkaProducer<byte[], byte[]> producer = KafkaTestClient.producer(kafka.bootstrap())) {
+            assertTrue(runner.awaitRunning(Duration.ofSeconds(90)));
+            producer.send(new org.apache.kafka.clients.producer.ProducerRecord<>(input, "k".getBytes(java.nio.charset.StandardCharsets.UTF_8),
+                    "not json".getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+            producer.flush();
+            assertEquals(1, TopicReader.readCommitted(kafka.bootstrap(), cfg.topics().deadLetter(), 1, Duration.ofSeconds(60)).size());
+            long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+            while (runner.metrics().deadLetterCount(io.engram.engine.errors.BadInputException.Reason.NOT_JSON) < 1 && System.nanoTime() < deadline) {
+                Thread.sleep(20); // the broker's acknowledgement reaches the producer after the record is readable
+            }
+            assertEquals(1.0, runner.metrics().deadLetterCount(io.engram.engine.errors.BadInputException.Reason.NOT_JSON), "written: counted");
+
+            producer.send(new org.apache.kafka.clients.producer.ProducerRecord<>(input, "k".getBytes(java.nio.charset.StandardCharsets.UTF_8),
+                    "x".repeat(5000).getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+            producer.flush();
+            org.apache.kafka.streams.KafkaStreams.State state = runner.streams().state();
+            while (state != org.apache.kafka.streams.KafkaStreams.State.ERROR && state != org.apache.kafka.streams.KafkaStreams.State.PENDING_ERROR
+                    && System.nanoTime() < deadline + Duration.ofSeconds(60).toNanos()) {
+                Thread.sleep(50);
+                state = runner.streams().state();
+            }
+            assertTrue(runner.failure() != null && runner.failure().contains(cfg.topics().deadLetter()), "stopped, naming the topic: " + runner.failure());
+            assertEquals(1.0, runner.metrics().deadLetterCount(io.engram.engine.errors.BadInputException.Reason.NOT_JSON), "refused: not counted");
+            assertEquals(1, TopicReader.readCommitted(kafka.bootstrap(), cfg.topics().deadLetter(), 1, Duration.ofSeconds(60)).size(),
+                    "one dead letter written");
         }
     }
 }

@@ -48,10 +48,20 @@ public record PipelineSpec(
      *
      * @param profile {@code live} (latency first), {@code throughput} (batching first), or null
      *     (Engram's middle settings); see {@code PipelineRunner.streamsProperties}
+     * @param errorWindow {@code error_window}: the last records over which {@code maxErrorShare} is judged
+     * @param maxErrorShare {@code max_error_share}: more than this share of the last {@code errorWindow}
+     *     records failing in processing (not bad input) stops the pipeline ({@code io.engram.engine.kafka.ProcessingErrors})
      */
-    public record Processing(String guarantee, long commitIntervalMs, int threads, int standbyReplicas, String profile) {
+    public record Processing(String guarantee, long commitIntervalMs, int threads, int standbyReplicas, String profile,
+            int errorWindow, double maxErrorShare) {
         public static final String LIVE = "live";
         public static final String THROUGHPUT = "throughput";
+
+        /** With the default error limit: more than half of the last 100 records. */
+        public Processing(String guarantee, long commitIntervalMs, int threads, int standbyReplicas, String profile) {
+            this(guarantee, commitIntervalMs, threads, standbyReplicas, profile, io.engram.engine.kafka.ProcessingErrors.DEFAULT_WINDOW,
+                    io.engram.engine.kafka.ProcessingErrors.DEFAULT_MAX_SHARE);
+        }
 
         /** The commit interval a profile sets unless the file gives one: live 20 ms, throughput 1 s, none 100 ms. */
         public static long defaultCommitIntervalMs(String profile) {
@@ -161,7 +171,7 @@ public record PipelineSpec(
 
     public PipelineSpec withThreads(int n) {
         return withProcessing(new Processing(processing.guarantee(), processing.commitIntervalMs(), n, processing.standbyReplicas(),
-                processing.profile()));
+                processing.profile(), processing.errorWindow(), processing.maxErrorShare()));
     }
 
     /** The same file's common settings under another kind, with that kind's settings (benchmark baselines). */
@@ -306,7 +316,8 @@ public record PipelineSpec(
         }
 
         JsonNode p = v.section(root, "processing");
-        v.known(p, "processing.", keys(kind, "processing", "guarantee", "commit_interval_ms", "threads", "standby_replicas", "profile"));
+        v.known(p, "processing.", keys(kind, "processing", "guarantee", "commit_interval_ms", "threads", "standby_replicas", "profile",
+                "error_window", "max_error_share"));
         String guarantee = v.text(p, "guarantee", "exactly_once_v2");
         if (!Set.of("exactly_once_v2", "at_least_once").contains(guarantee)) {
             throw v.error("processing.guarantee", "is '" + guarantee + "'; it must be exactly_once_v2 or at_least_once");
@@ -316,7 +327,13 @@ public record PipelineSpec(
         // The profile sets the commit interval unless the file gives one.
         long commitDefault = Processing.defaultCommitIntervalMs(profile);
         Processing processing = new Processing(guarantee, v.integer(p, "commit_interval_ms", commitDefault, 1, 3_600_000),
-                (int) v.integer(p, "threads", 1, 1, 256), (int) v.integer(p, "standby_replicas", 0, 0, 32), profile);
+                (int) v.integer(p, "threads", 1, 1, 256), (int) v.integer(p, "standby_replicas", 0, 0, 32), profile,
+                (int) v.integer(p, "error_window", io.engram.engine.kafka.ProcessingErrors.DEFAULT_WINDOW, 1, 100_000),
+                v.number(p, "max_error_share", io.engram.engine.kafka.ProcessingErrors.DEFAULT_MAX_SHARE));
+        if (!(processing.maxErrorShare() >= 0 && processing.maxErrorShare() <= 1)) {
+            throw v.error("processing.max_error_share", "is " + processing.maxErrorShare()
+                    + "; it must be from 0 (stop at the first processing error) to 1 (never stop)");
+        }
 
         JsonNode mt = v.section(root, "metrics");
         v.known(mt, "metrics.", keys(kind, "metrics", "port", "host"));

@@ -25,10 +25,16 @@ import org.slf4j.LoggerFactory;
 /**
  * Kafka Streams' deserialization, processing and production exception handler for Engram: a record
  * that cannot be processed is copied, with its original key, value and headers, to the pipeline's
- * dead-letter topic with headers naming the reason, counted in {@code engram.dead.letters}, and
- * processing resumes. The dead-letter record is written in the same transaction as the task's
+ * dead-letter topic with headers naming the reason, counted in {@code engram.dead.letters} once
+ * written ({@link DeadLetterCounter}), and processing resumes. The dead-letter record is written in the same transaction as the task's
  * other output. Kafka Streams creates and configures one instance per task; it gets the topic from
- * {@link #DEAD_LETTER_TOPIC} and the metrics from {@link #METRICS} in the streams config.
+ * {@link #DEAD_LETTER_TOPIC}, the metrics from {@link #METRICS} and the pipeline's
+ * {@link ProcessingErrors} from {@link ProcessingErrors#CONFIG} in the streams config.
+ *
+ * <p>Two faults stop the pipeline instead: an unexpected processing exception (not a
+ * {@link BadInputException}) once more than the configured share of the last records failed so
+ * ({@link ProcessingErrors}: a failing model would otherwise turn all input into dead letters), and
+ * a dead letter that the broker refuses (it would otherwise vanish).
  */
 public final class DeadLetterHandler implements DeserializationExceptionHandler, ProcessingExceptionHandler, ProductionExceptionHandler {
     public static final String DEAD_LETTER_TOPIC = "engram.dead.letter.topic";
@@ -61,7 +67,8 @@ public final class DeadLetterHandler implements DeserializationExceptionHandler,
     private static final Logger LOG = LoggerFactory.getLogger(DeadLetterHandler.class);
 
     private String topic;
-    private PipelineMeters metrics;
+    private DeadLetterCounter.Counts counts;
+    private ProcessingErrors errors;
 
     @Override
     public void configure(Map<String, ?> configs) {
@@ -71,7 +78,11 @@ public final class DeadLetterHandler implements DeserializationExceptionHandler,
         }
         topic = s;
         Object m = configs.get(METRICS);
-        metrics = m instanceof PipelineMeters pm ? pm : PipelineMeters.NONE;
+        PipelineMeters metrics = m instanceof PipelineMeters pm ? pm : PipelineMeters.NONE;
+        Object c = configs.get(DeadLetterCounter.CONFIG);
+        counts = c instanceof DeadLetterCounter.Counts dc ? dc : new DeadLetterCounter.Counts(topic, metrics);
+        Object e = configs.get(ProcessingErrors.CONFIG);
+        errors = e instanceof ProcessingErrors pe ? pe : ProcessingErrors.NONE;
     }
 
     @Override
@@ -83,6 +94,12 @@ public final class DeadLetterHandler implements DeserializationExceptionHandler,
 
     @Override
     public ProcessingExceptionHandler.Response handleError(ErrorHandlerContext context, Record<?, ?> record, Exception exception) {
+        if (find(exception) == null && errors.failed(context.topic() + "-" + context.partition() + "@" + context.offset())) {
+            // Not the input's fault, and not one record's: stop rather than dead-letter all input. Not
+            // dead-lettered itself; under exactly-once, neither are those of its open transaction.
+            LOG.error("pipeline stops: {}", errors.verdict(), exception);
+            return ProcessingExceptionHandler.Response.fail();
+        }
         return ProcessingExceptionHandler.Response.resume(List.of(deadLetter(
                 context, context.sourceRawKey(), context.sourceRawValue(), context.headers(), exception, "process")));
     }
@@ -91,10 +108,12 @@ public final class DeadLetterHandler implements DeserializationExceptionHandler,
     public ProductionExceptionHandler.Response handleError(
             ErrorHandlerContext context, ProducerRecord<byte[], byte[]> record, Exception exception) {
         if (topic.equals(record.topic())) {
-            // A dead letter itself was refused: a dead letter of it would be refused again, forever.
-            LOG.error("dead letter for {}-{}@{} refused by the broker, dropped: {}", context.topic(), context.partition(),
+            // A dead letter itself was refused: a dead letter of it would be refused again, forever,
+            // and dropped it would vanish. Stop: the record is processed again after a restart,
+            // once the dead-letter topic takes it (its max.message.bytes, its existence, the ACLs).
+            LOG.error("dead letter for {}-{}@{} refused by the broker: the pipeline stops: {}", context.topic(), context.partition(),
                     context.offset(), exception.toString());
-            return ProductionExceptionHandler.Response.resume();
+            return ProductionExceptionHandler.Response.fail();
         }
         // Refusals of this one record's content (a size limit, or the broker's timestamp limit: an event
         // time more than log.message.timestamp.after.max.ms, 1 hour by default, ahead of its clock)
@@ -129,7 +148,7 @@ public final class DeadLetterHandler implements DeserializationExceptionHandler,
         if (message.length() > MAX_MESSAGE_CHARS) {
             message = message.substring(0, MAX_MESSAGE_CHARS) + "...";
         }
-        metrics.deadLetter(reason);
+        counts.returned(reason);
         if (bad == null) {
             // Not a known bad-input case: log it (once per record) since it may be an Engram bug.
             LOG.warn("record {}-{}@{} sent to {}: {}", ctx.topic(), ctx.partition(), ctx.offset(), topic, e.toString());

@@ -80,7 +80,7 @@ public final class EngramMetrics implements MeterBinder, PipelineMeters {
         }
         for (BadInputException.Reason r : BadInputException.Reason.values()) {
             deadLetters.put(r, Counter.builder("engram.dead.letters")
-                    .description("Records sent to the dead-letter topic, by reason")
+                    .description("Records written to the dead-letter topic (acknowledged by the broker), by reason")
                     .tag("pipeline", pipeline).tag("reason", r.code()).register(registry));
         }
     }

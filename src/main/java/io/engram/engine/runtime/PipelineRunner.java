@@ -1,7 +1,9 @@
 package io.engram.engine.runtime;
 
+import io.engram.engine.kafka.DeadLetterCounter;
 import io.engram.engine.kafka.DeadLetterHandler;
 import io.engram.engine.kafka.JsonSerde;
+import io.engram.engine.kafka.ProcessingErrors;
 import io.engram.engine.state.StateEvent;
 import io.engram.engine.config.BuiltPipeline;
 import io.engram.engine.config.PipelineSpec;
@@ -144,7 +146,8 @@ public final class PipelineRunner implements AutoCloseable {
             origin.wipeIfForeign(streams, metrics, overrides);
             origin.recordWhenRunning(streams);
             KafkaStreamsMetrics km = bindStreamsMeters(spec, streams, registry);
-            java.util.concurrent.atomic.AtomicReference<Throwable> failure = stopOnUncaughtException(spec, streams);
+            java.util.concurrent.atomic.AtomicReference<Throwable> failure = stopOnUncaughtException(spec, streams,
+                    (ProcessingErrors) props.get(ProcessingErrors.CONFIG));
             streams.start();
             return new PipelineRunner(spec, manifest, owned, streams, metrics, km, failure, replicationWarnings);
         } catch (RuntimeException e) {
@@ -331,13 +334,13 @@ public final class PipelineRunner implements AutoCloseable {
      * An exception no handler resumed from (an output the broker refuses under exactly-once, an
      * output topic gone, authorisation revoked, ...) stops the whole instance, so that its
      * supervisor sees it and restarts it; the cause is kept, in the reference returned, for the
-     * one-line report.
+     * one-line report (led by {@code errors}' verdict when too many records failed in processing).
      */
     private static java.util.concurrent.atomic.AtomicReference<Throwable> stopOnUncaughtException(PipelineSpec spec,
-            KafkaStreams streams) {
+            KafkaStreams streams, ProcessingErrors errors) {
         java.util.concurrent.atomic.AtomicReference<Throwable> failure = new java.util.concurrent.atomic.AtomicReference<>();
         streams.setUncaughtExceptionHandler(e -> {
-            failure.compareAndSet(null, e);
+            failure.compareAndSet(null, errors == null ? e : errors.explain(e));
             LOG.error("pipeline {} stops: {}", spec.name(), e.toString(), e);
             return org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.SHUTDOWN_CLIENT;
         });
@@ -462,6 +465,12 @@ public final class PipelineRunner implements AutoCloseable {
         p.put(StreamsConfig.PRODUCTION_EXCEPTION_HANDLER_CLASS_CONFIG, DeadLetterHandler.class);
         p.put(DeadLetterHandler.DEAD_LETTER_TOPIC, spec.topics().deadLetter());
         p.put(DeadLetterHandler.METRICS, metrics);
+        p.put(ProcessingErrors.CONFIG, new ProcessingErrors(pr.errorWindow(), pr.maxErrorShare()));
+        // Dead letters are counted once the broker acknowledged them, by an interceptor of Kafka Streams' producers.
+        DeadLetterCounter.Counts deadLetters = new DeadLetterCounter.Counts(spec.topics().deadLetter(), metrics);
+        p.put(DeadLetterCounter.CONFIG, deadLetters);
+        p.put(StreamsConfig.producerPrefix(DeadLetterCounter.CONFIG), deadLetters);
+        p.put(StreamsConfig.producerPrefix(ProducerConfig.INTERCEPTOR_CLASSES_CONFIG), DeadLetterCounter.class.getName());
         p.put(StreamsConfig.consumerPrefix(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG), "earliest");
         p.put(StreamsConfig.producerPrefix(ProducerConfig.LINGER_MS_CONFIG), 5);
         if (PipelineSpec.Processing.LIVE.equals(pr.profile())) {

@@ -2,6 +2,7 @@ package io.engram.engine.step;
 
 import io.engram.engine.config.OutOfOrder;
 import io.engram.engine.config.StatePolicy;
+import io.engram.engine.kafka.ProcessingErrors;
 import io.engram.engine.kafka.TopicRole;
 import io.engram.engine.monitoring.PipelineMeters;
 import io.engram.engine.state.StateEvent;
@@ -70,6 +71,8 @@ public final class StepProcessor<I, P> implements Processor<String, byte[], Stri
     private ProcessorContext<String, Object> context;
     private KeyValueStore<String, StreamState<P>> store;
     private RecurrentStep stepper;
+    /** The pipeline's, from the streams config: told of every record that went through (see {@link ProcessingErrors}). */
+    private ProcessingErrors errors = ProcessingErrors.NONE;
 
     /**
      * @param manifest the model's manifest (also when {@code model} is null)
@@ -104,6 +107,8 @@ public final class StepProcessor<I, P> implements Processor<String, byte[], Stri
         this.store = context.getStateStore(storeName);
         lifecycle.init(context, store);
         this.stepper = steps == null ? null : steps.get();
+        Object e = context.appConfigs().get(ProcessingErrors.CONFIG);
+        this.errors = e instanceof ProcessingErrors pe ? pe : ProcessingErrors.NONE;
     }
 
     @Override
@@ -112,6 +117,7 @@ public final class StepProcessor<I, P> implements Processor<String, byte[], Stri
         String control = InputChecks.control(record, head::controlInValue);
         if (control != null) {
             control(key, control, record.timestamp());
+            errors.succeeded();
             return;
         }
         if (record.value() == null) {
@@ -162,6 +168,7 @@ public final class StepProcessor<I, P> implements Processor<String, byte[], Stri
             context.forward(new Record<>(key, outputs.values.get(i), eventTime, record.headers()), sinks.get(outputs.roles.get(i)));
         }
         outputs.clear();
+        errors.succeeded();
     }
 
     /** A control record: the only command is {@value StateLifecycle#RESET_COMMAND}, which deletes the stream's state. */

@@ -112,7 +112,7 @@ public final class VideoBenchmark {
         PipelineSpec.Processing pr = base.processing();
         return base.withSettings(s.withLayout(layout, s.writeFeatures()))
                 .withProcessing(new PipelineSpec.Processing(pr.guarantee(), PipelineSpec.Processing.defaultCommitIntervalMs(profile),
-                        pr.threads(), pr.standbyReplicas(), profile));
+                        pr.threads(), pr.standbyReplicas(), profile, pr.errorWindow(), pr.maxErrorShare()));
     }
 
     /** Runs the four steps (see the class comment) and returns their figures; progress goes to {@code progress}. */

@@ -21,8 +21,10 @@ import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.apache.kafka.common.record.TimestampType;
 import org.apache.kafka.streams.errors.DeserializationExceptionHandler;
 import org.apache.kafka.streams.errors.ErrorHandlerContext;
+import org.apache.kafka.streams.errors.ProcessingExceptionHandler;
 import org.apache.kafka.streams.errors.ProductionExceptionHandler;
 import org.apache.kafka.streams.processor.TaskId;
+import org.apache.kafka.streams.processor.api.Record;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
@@ -143,12 +145,47 @@ class DeadLetterHandlerTest {
     }
 
     @Test
-    void aDeadLetterThatIsItselfRefusedIsNotDeadLetteredAgain() {
-        // Otherwise the dead letter of a refused dead letter is refused in turn, without end.
+    void aDeadLetterThatIsItselfRefusedIsNotDeadLetteredAgainButStopsThePipeline() {
+        // Otherwise the dead letter of a refused dead letter is refused in turn, without end; and
+        // dropped (as before issue 21) the bad record would vanish.
         ProducerRecord<byte[], byte[]> deadLetter = new ProducerRecord<>(DLQ, new byte[2_000_000], null);
         ProductionExceptionHandler.Response r = handler.handleError(context(null, null, new RecordHeaders()), deadLetter,
                 new RecordTooLargeException("too large"));
-        assertEquals(ProductionExceptionHandler.Result.RESUME, r.result());
+        assertEquals(ProductionExceptionHandler.Result.FAIL, r.result());
         assertEquals(List.of(), r.deadLetterQueueRecords());
+    }
+
+    ProcessingExceptionHandler.Response processingError(Exception e) {
+        return handler.handleError(context("k".getBytes(), "v".getBytes(), new RecordHeaders()), new Record<>("k", "v", 1234), e);
+    }
+
+    @Test
+    void unexpectedProcessingErrorsAreDeadLetteredUntilMoreThanTheShareOfTheWindowFailedThenThePipelineStops() {
+        ProcessingErrors errors = new ProcessingErrors(10, 0.5);
+        handler.configure(Map.of(DeadLetterHandler.DEAD_LETTER_TOPIC, DLQ, DeadLetterHandler.METRICS, metrics, ProcessingErrors.CONFIG, errors));
+        for (int i = 0; i < 5; i++) {
+            ProcessingExceptionHandler.Response r = processingError(new IllegalStateException("model failed"));
+            assertEquals(ProcessingExceptionHandler.Result.RESUME, r.result(), "failure " + (i + 1) + " of 10");
+            assertEquals("processing-error", header(r.deadLetterQueueRecords().get(0), DeadLetterHandler.H_REASON));
+        }
+        ProcessingExceptionHandler.Response stop = processingError(new IllegalStateException("model failed"));
+        assertEquals(ProcessingExceptionHandler.Result.FAIL, stop.result(), "6 of the last 6: more than half of 10");
+        assertEquals(List.of(), stop.deadLetterQueueRecords(), "not dead-lettered");
+        assertTrue(errors.verdict().contains("the last at in-3@42"), errors.verdict());
+    }
+
+    @Test
+    void badInputInProcessingIsAlwaysDeadLetteredAndNeverStopsThePipeline() {
+        ProcessingErrors errors = new ProcessingErrors(10, 0);
+        handler.configure(Map.of(DeadLetterHandler.DEAD_LETTER_TOPIC, DLQ, DeadLetterHandler.METRICS, metrics, ProcessingErrors.CONFIG, errors));
+        for (int i = 0; i < 1000; i++) {
+            ProcessingExceptionHandler.Response r = processingError(new RuntimeException("wrapped",
+                    new BadInputException(BadInputException.Reason.NOT_JSON, "not JSON")));
+            assertEquals(ProcessingExceptionHandler.Result.RESUME, r.result());
+            assertEquals("not-json", header(r.deadLetterQueueRecords().get(0), DeadLetterHandler.H_REASON));
+        }
+        assertNull(errors.verdict());
+        assertEquals(ProcessingExceptionHandler.Result.FAIL, processingError(new IllegalStateException("bug")).result(),
+                "share 0: the first unexpected one stops");
     }
 }

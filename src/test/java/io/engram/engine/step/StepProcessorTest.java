@@ -12,6 +12,7 @@ import io.engram.engine.config.OutOfOrder;
 import io.engram.engine.config.StatePolicy;
 import io.engram.engine.errors.BadInputException;
 import io.engram.engine.errors.BadInputException.Reason;
+import io.engram.engine.kafka.ProcessingErrors;
 import io.engram.engine.kafka.TopicRole;
 import io.engram.engine.model.ModelManifest;
 import io.engram.engine.model.RecurrentStep;
@@ -57,6 +58,8 @@ class StepProcessorTest {
     static final ModelManifest MODEL = manifest("fake", "1", "", 2);
 
     final RecordingMeters meters = new RecordingMeters();
+    /** Two failures within two records stop. */
+    final ProcessingErrors errors = new ProcessingErrors(2, 0.5);
     final List<FakeHead> heads = new ArrayList<>();
     final List<FakeStep> steps = new ArrayList<>();
     KeyValueStore<String, StreamState<Sum>> store;
@@ -242,6 +245,10 @@ class StepProcessorTest {
     final class OrderedContext extends MockProcessorContext<String, Object> {
         final List<Long> storedStepsAtForward = new ArrayList<>();
 
+        OrderedContext() {
+            super(config(errors));
+        }
+
         @Override
         public <K extends String, V> void forward(Record<K, V> record, String childName) {
             StreamState<Sum> s = store.get(record.key());
@@ -251,6 +258,15 @@ class StepProcessorTest {
     }
 
     // ---- helpers ----
+
+    /** The mock context's streams config: an application id and bootstrap servers, and the pipeline's {@link ProcessingErrors}. */
+    static java.util.Properties config(ProcessingErrors errors) {
+        java.util.Properties p = new java.util.Properties();
+        p.put(org.apache.kafka.streams.StreamsConfig.APPLICATION_ID_CONFIG, "step-test");
+        p.put(org.apache.kafka.streams.StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "localhost:9092");
+        p.put(ProcessingErrors.CONFIG, errors);
+        return p;
+    }
 
     static ModelManifest manifest(String id, String version, String compat, int stateSize) {
         return new ModelManifest(id, version, Path.of("fake.onnx"), "gru", "forecast", new ModelManifest.Tensor("x", 2),
@@ -325,6 +341,16 @@ class StepProcessorTest {
     }
 
     // ---- the key, control and value checks ----
+
+    @Test
+    void aRecordThatWentThroughCountsAgainstProcessingErrorsAndABadOneNeither() {
+        StepProcessor<In, Sum> p = processor();
+        assertFalse(errors.failed("in-0@1"));
+        p.process(data("pump-1", NOW - 20, 1));
+        assertFalse(errors.failed("in-0@3"), "one failure of the last two records: the step counted the one between");
+        refused(p, rec("pump-1", "twelve", NOW + 1), Reason.NOT_JSON);
+        assertTrue(errors.failed("in-0@5"), "two failures of the last two: bad input counts neither way");
+    }
 
     @Test
     void aRecordWithoutAKeyIsRefusedBeforeAnythingElse() {

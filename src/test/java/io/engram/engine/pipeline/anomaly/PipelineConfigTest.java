@@ -56,6 +56,25 @@ class PipelineConfigTest {
     }
 
     @Test
+    void processingErrorsStopThePipelineOverAShareOfAWindowOfRecords() throws Exception {
+        PipelineSpec shipped = Pipelines.load(Path.of("topology/sensor-anomaly.yaml"));
+        assertEquals(100, shipped.processing().errorWindow());
+        assertEquals(0.5, shipped.processing().maxErrorShare());
+        Path f = dir.resolve("errors.yaml");
+        Files.writeString(f, "name: x\nmodel: {manifest: m.yaml}\nprocessing: {error_window: 100, max_error_share: 0.99}\n");
+        PipelineSpec every = Pipelines.load(f);
+        assertEquals(0.99, every.processing().maxErrorShare());
+        assertEquals(0.99, every.withThreads(2).processing().maxErrorShare(), "kept by withThreads");
+        Object errors = io.engram.engine.runtime.PipelineRunner.streamsProperties(every, "b:1", dir, new io.engram.engine.monitoring.EngramMetrics("x"))
+                .get(io.engram.engine.kafka.ProcessingErrors.CONFIG);
+        assertEquals(100, ((io.engram.engine.kafka.ProcessingErrors) errors).window());
+        assertEquals(0.99, ((io.engram.engine.kafka.ProcessingErrors) errors).maxShare());
+        assertTrue(bad("name: x\nmodel: {manifest: m.yaml}\nprocessing: {max_error_share: 1.5}\n").getMessage()
+                .contains("processing.max_error_share"));
+        assertTrue(bad("name: x\nmodel: {manifest: m.yaml}\nprocessing: {error_window: 0}\n").getMessage().contains("processing.error_window"));
+    }
+
+    @Test
     void metricsBindLoopbackUnlessTheFileSaysOtherwise() throws Exception {
         for (String shipped : List.of("topology/sensor-anomaly.yaml", "topology/video-activity.yaml", "topology/video-anomaly.yaml")) {
             assertEquals("127.0.0.1", Pipelines.load(Path.of(shipped)).metricsHost(), shipped);

@@ -94,55 +94,14 @@ public final class EmbeddedKafka implements AutoCloseable {
             Files.createDirectories(dir);
             int brokerPort = port == 0 ? freePort() : port;
             int controllerPort = freePort();
-            Properties p = new Properties();
-            p.put("process.roles", "broker,controller");
-            p.put("node.id", "1");
-            p.put("controller.quorum.voters", "1@localhost:" + controllerPort);
             String listener = secured != null ? "SASL_SSL" : "PLAINTEXT";
-            p.put("listeners", listener + "://localhost:" + brokerPort + ",CONTROLLER://localhost:" + controllerPort);
-            p.put("advertised.listeners", listener + "://localhost:" + brokerPort);
-            p.put("controller.listener.names", "CONTROLLER");
-            p.put("inter.broker.listener.name", listener);
-            p.put("listener.security.protocol.map", listener + ":" + listener + ",CONTROLLER:PLAINTEXT");
+            Properties p = nodeProperties(1, "1@localhost:" + controllerPort, listener, brokerPort, controllerPort, dir, 1);
             Map<String, String> client = Map.of();
             if (secured != null) {
                 client = secure(p, secured);
             }
-            p.put("log.dirs", dir.toString());
-            // One node: every internal topic has one replica and needs one in sync.
-            p.put("offsets.topic.replication.factor", "1");
-            p.put("offsets.topic.num.partitions", "5");
-            p.put("transaction.state.log.replication.factor", "1");
-            p.put("transaction.state.log.min.isr", "1");
-            p.put("transaction.state.log.num.partitions", "5");
-            p.put("share.coordinator.state.topic.replication.factor", "1");
-            p.put("share.coordinator.state.topic.min.isr", "1");
-            p.put("min.insync.replicas", "1");
-            p.put("default.replication.factor", "1");
-            p.put("num.partitions", "1");
-            p.put("auto.create.topics.enable", "false");
-            p.put("group.initial.rebalance.delay.ms", "0");
-            p.put("log.cleaner.dedupe.buffer.size", String.valueOf(2 << 20));
-            p.put("log.cleaner.threads", "1");
-            p.put("num.network.threads", "2");
-            p.put("num.io.threads", "4");
-            p.put("log.flush.interval.messages", String.valueOf(Long.MAX_VALUE));
-            p.put("message.max.bytes", String.valueOf(1_048_588));
-            p.put("server.max.startup.time.ms", "60000");
-            // Replays carry old event times (NAB is from 2014-15): never delete by age on a dev broker.
-            p.put("log.retention.ms", "-1");
-
             String clusterId = existingClusterId(dir);
-            new Formatter()
-                    .setPrintStream(new java.io.PrintStream(java.io.OutputStream.nullOutputStream()))
-                    .setNodeId(1)
-                    .setClusterId(clusterId != null ? clusterId : Uuid.randomUuid().toString())
-                    .setDirectories(List.of(dir.toString()))
-                    .setControllerListenerName("CONTROLLER")
-                    .setReleaseVersion(MetadataVersion.latestProduction())
-                    .setHasDynamicQuorum(false)
-                    .setIgnoreFormatted(true)
-                    .run();
+            format(dir, 1, clusterId != null ? clusterId : Uuid.randomUuid().toString());
             KafkaRaftServer server = new KafkaRaftServer(KafkaConfig.fromProps(p, false), Time.SYSTEM);
             EmbeddedKafka kafka = new EmbeddedKafka(server, dir, temporary, brokerPort, shutdownHook, client);
             if (shutdownHook) {
@@ -160,6 +119,67 @@ public final class EmbeddedKafka implements AutoCloseable {
         } catch (Exception e) {
             throw new IllegalStateException("starting the embedded Kafka broker: " + e.getMessage(), e);
         }
+    }
+
+    /**
+     * The settings of one combined broker and controller node, shared by the single node and
+     * {@link EmbeddedKafkaCluster}: its listeners on localhost, its log dir, and internal topics sized
+     * for a cluster of {@code brokers} nodes (factor min(3, brokers); {@code min.insync.replicas} 2
+     * from 3 brokers on, else 1).
+     *
+     * @param voters {@code controller.quorum.voters}: every node's {@code id@localhost:controllerPort}
+     */
+    static Properties nodeProperties(int nodeId, String voters, String listener, int brokerPort, int controllerPort, Path dir,
+            int brokers) {
+        String factor = String.valueOf(Math.min(3, brokers));
+        String minIsr = brokers >= 3 ? "2" : "1";
+        Properties p = new Properties();
+        p.put("process.roles", "broker,controller");
+        p.put("node.id", String.valueOf(nodeId));
+        p.put("controller.quorum.voters", voters);
+        p.put("listeners", listener + "://localhost:" + brokerPort + ",CONTROLLER://localhost:" + controllerPort);
+        p.put("advertised.listeners", listener + "://localhost:" + brokerPort);
+        p.put("controller.listener.names", "CONTROLLER");
+        p.put("inter.broker.listener.name", listener);
+        p.put("listener.security.protocol.map", listener + ":" + listener + ",CONTROLLER:PLAINTEXT");
+        p.put("log.dirs", dir.toString());
+        // One node: every internal topic has one replica and needs one in sync; three or more: three and two.
+        p.put("offsets.topic.replication.factor", factor);
+        p.put("offsets.topic.num.partitions", "5");
+        p.put("transaction.state.log.replication.factor", factor);
+        p.put("transaction.state.log.min.isr", minIsr);
+        p.put("transaction.state.log.num.partitions", "5");
+        p.put("share.coordinator.state.topic.replication.factor", factor);
+        p.put("share.coordinator.state.topic.min.isr", minIsr);
+        p.put("min.insync.replicas", minIsr);
+        p.put("default.replication.factor", factor);
+        p.put("num.partitions", "1");
+        p.put("auto.create.topics.enable", "false");
+        p.put("group.initial.rebalance.delay.ms", "0");
+        p.put("log.cleaner.dedupe.buffer.size", String.valueOf(2 << 20));
+        p.put("log.cleaner.threads", "1");
+        p.put("num.network.threads", "2");
+        p.put("num.io.threads", "4");
+        p.put("log.flush.interval.messages", String.valueOf(Long.MAX_VALUE));
+        p.put("message.max.bytes", String.valueOf(1_048_588));
+        p.put("server.max.startup.time.ms", "60000");
+        // Replays carry old event times (NAB is from 2014-15): never delete by age on a dev broker.
+        p.put("log.retention.ms", "-1");
+        return p;
+    }
+
+    /** Formats {@code dir} as node {@code nodeId} of cluster {@code clusterId}; a dir already formatted is left as it is. */
+    static void format(Path dir, int nodeId, String clusterId) throws Exception {
+        new Formatter()
+                .setPrintStream(new java.io.PrintStream(java.io.OutputStream.nullOutputStream()))
+                .setNodeId(nodeId)
+                .setClusterId(clusterId)
+                .setDirectories(List.of(dir.toString()))
+                .setControllerListenerName("CONTROLLER")
+                .setReleaseVersion(MetadataVersion.latestProduction())
+                .setHasDynamicQuorum(false)
+                .setIgnoreFormatted(true)
+                .run();
     }
 
     /**
@@ -223,7 +243,7 @@ public final class EmbeddedKafka implements AutoCloseable {
         return clientProperties;
     }
 
-    private static String existingClusterId(Path dir) throws IOException {
+    static String existingClusterId(Path dir) throws IOException {
         Path meta = dir.resolve("meta.properties");
         if (!Files.isRegularFile(meta)) {
             return null;
@@ -235,7 +255,7 @@ public final class EmbeddedKafka implements AutoCloseable {
         return props.getProperty("cluster.id");
     }
 
-    private static int freePort() throws IOException {
+    static int freePort() throws IOException {
         try (ServerSocket s = new ServerSocket(0)) {
             s.setReuseAddress(true);
             return s.getLocalPort();
@@ -271,7 +291,7 @@ public final class EmbeddedKafka implements AutoCloseable {
      * the logger is first made, so this runs before the broker makes them; a level the user set
      * (ENGRAM_KAFKA_LOG_LEVEL, a system property) wins.
      */
-    private static void quietExpectedWarnings(boolean temporary) {
+    static void quietExpectedWarnings(boolean temporary) {
         if (System.getenv("ENGRAM_KAFKA_LOG_LEVEL") != null) {
             return;
         }
@@ -312,7 +332,7 @@ public final class EmbeddedKafka implements AutoCloseable {
         }
     }
 
-    private static void deleteRecursively(Path dir) {
+    static void deleteRecursively(Path dir) {
         if (dir == null || !Files.exists(dir)) {
             return;
         }

@@ -314,12 +314,8 @@ public final class EmbeddedKafka implements AutoCloseable {
             if (temporary) {
                 deleteRecursively(dataDir);
             }
-            if (hooked && Thread.currentThread() != hook) {
-                try {
-                    Runtime.getRuntime().removeShutdownHook(hook);
-                } catch (IllegalStateException ignored) {
-                    // the JVM is already shutting down
-                }
+            if (hooked) {
+                removeShutdownHook(hook);
             }
         }
     }
@@ -329,6 +325,18 @@ public final class EmbeddedKafka implements AutoCloseable {
             close();
         } catch (RuntimeException ignored) {
             // best effort at JVM exit
+        }
+    }
+
+    /** Removes {@code hook} unless it is the thread running (the JVM is shutting down through it). */
+    static void removeShutdownHook(Thread hook) {
+        if (Thread.currentThread() == hook) {
+            return;
+        }
+        try {
+            Runtime.getRuntime().removeShutdownHook(hook);
+        } catch (IllegalStateException ignored) {
+            // the JVM is already shutting down
         }
     }
 

@@ -205,13 +205,7 @@ public final class EmbeddedKafkaCluster implements AutoCloseable {
             onEachNode(this::stopNode);
         } finally {
             EmbeddedKafka.deleteRecursively(root);
-            if (Thread.currentThread() != hook) {
-                try {
-                    Runtime.getRuntime().removeShutdownHook(hook);
-                } catch (IllegalStateException ignored) {
-                    // the JVM is already shutting down
-                }
-            }
+            EmbeddedKafka.removeShutdownHook(hook);
         }
     }
 

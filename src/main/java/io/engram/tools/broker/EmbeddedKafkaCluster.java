@@ -2,7 +2,6 @@ package io.engram.tools.broker;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -13,7 +12,6 @@ import java.util.concurrent.CompletionException;
 import java.util.function.IntConsumer;
 import kafka.server.KafkaConfig;
 import kafka.server.KafkaRaftServer;
-import org.apache.kafka.common.Uuid;
 import org.apache.kafka.common.utils.Time;
 
 /**
@@ -47,34 +45,15 @@ public final class EmbeddedKafkaCluster implements AutoCloseable {
 
     /** A cluster of {@code n} nodes on free ports, started; returns once every node has started. */
     public static EmbeddedKafkaCluster start(int n) {
-        if (n < 1) {
-            throw new IllegalArgumentException("a cluster needs at least one node, not " + n);
-        }
         EmbeddedKafka.quietExpectedWarnings(true);
         EmbeddedKafkaCluster cluster;
         try {
-            Path root = Files.createTempDirectory("engram-kafka-cluster-");
-            List<Integer> brokerPorts = new ArrayList<>();
-            List<Integer> controllerPorts = new ArrayList<>();
-            StringJoiner voters = new StringJoiner(",");
-            for (int i = 0; i < n; i++) {
-                brokerPorts.add(EmbeddedKafka.freePort());
-                controllerPorts.add(EmbeddedKafka.freePort());
-                voters.add((i + 1) + "@localhost:" + controllerPorts.get(i));
-            }
-            String clusterId = Uuid.randomUuid().toString();
-            List<Path> dirs = new ArrayList<>();
-            List<Properties> configs = new ArrayList<>();
-            for (int i = 0; i < n; i++) {
-                Path dir = Files.createDirectories(root.resolve("node-" + (i + 1)));
-                EmbeddedKafka.format(dir, i + 1, clusterId);
-                dirs.add(dir);
-                configs.add(EmbeddedKafka.nodeProperties(i + 1, voters.toString(), "PLAINTEXT", brokerPorts.get(i),
-                        controllerPorts.get(i), dir, n));
-            }
-            cluster = new EmbeddedKafkaCluster(root, dirs, configs, brokerPorts);
+            ClusterPlan plan = ClusterPlan.create(ClusterPlan.tempRoot("engram-kafka-cluster-"), n);
+            cluster = new EmbeddedKafkaCluster(plan.root(), plan.dirs(), plan.configs(), plan.brokerPorts());
         } catch (IOException e) {
             throw new UncheckedIOException("starting the embedded Kafka cluster", e);
+        } catch (IllegalArgumentException e) {
+            throw e;
         } catch (Exception e) {
             throw new IllegalStateException("starting the embedded Kafka cluster: " + e.getMessage(), e);
         }

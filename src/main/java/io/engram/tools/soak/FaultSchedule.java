@@ -10,7 +10,7 @@ import java.util.Random;
 
 /**
  * When the soak injects which fault into which pipeline: random gaps around {@code faultEvery}
- * from half a gap after ingest starts, each kind once in a random order first, then at random,
+ * from half a gap after ingest starts, each kind of {@code --faults} once in a random order first, then at random,
  * until 80% of the planned ingest time has passed (the first round goes on past it); each waits
  * for the previous one's recovery. None is injected once a pipeline has sent 90% of its input,
  * since recovery is measured on new output. The choices come from the soak's seeded random, shared
@@ -22,6 +22,7 @@ final class FaultSchedule {
     private final List<SoakLane> lanes;
     private final Random random;
     private final FaultInjector injector;
+    private final List<Fault> kinds;
 
     FaultSchedule(SoakSetup setup, FaultInjector injector) {
         this.duration = setup.o().duration();
@@ -29,24 +30,25 @@ final class FaultSchedule {
         this.lanes = setup.lanes();
         this.random = setup.random();
         this.injector = injector;
+        this.kinds = setup.o().faults();
     }
 
     /** Injects faults while the lanes' feeders send, from {@code ingestStart} (a {@link System#nanoTime()}). */
     List<Injected> run(OutputWatch watch, long ingestStart) throws Exception {
         List<Injected> out = new ArrayList<>();
         long end = ingestStart + (long) (duration.toNanos() * 0.8);
-        List<Fault> firstRound = new ArrayList<>(List.of(Fault.values()));
+        List<Fault> firstRound = new ArrayList<>(kinds);
         Collections.shuffle(firstRound, random);
         long next = ingestStart + faultEvery.toNanos() / 2;
         while (true) {
             long gap = (long) (faultEvery.toNanos() * (0.5 + random.nextDouble()));
-            Fault f = !firstRound.isEmpty() ? firstRound.remove(0) : Fault.values()[random.nextInt(Fault.values().length)];
+            Fault f = !firstRound.isEmpty() ? firstRound.remove(0) : kinds.get(random.nextInt(kinds.size()));
             SoakLane lane = lanes.get(random.nextInt(lanes.size()));
             long wait = next - System.nanoTime();
             if (wait > 0) {
                 Thread.sleep(wait / 1_000_000);
             }
-            if (!inputLeft() || (System.nanoTime() > end && out.size() >= Fault.values().length)) {
+            if (!inputLeft() || (System.nanoTime() > end && out.size() >= kinds.size())) {
                 break;
             }
             out.add(injector.inject(f, lane, watch));

@@ -1,5 +1,6 @@
 package io.engram.tools.soak;
 
+import io.engram.engine.errors.ConfigException;
 import io.engram.tools.harness.RunOutputs;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -51,20 +52,54 @@ public final class Soak {
 
     /** The faults, each injected into running pipelines under ingest. */
     public enum Fault {
-        KILL("kill -9 of an instance, restarted on its state"),
-        RESTART("graceful restart of an instance (SIGTERM)"),
-        LOST_STATE("kill -9 of an instance, its state directory deleted, restarted"),
-        BROKER_RESTART("broker restart (controlled shutdown, down, started again)"),
-        JOIN("a new instance joins (the oldest extra leaves first at the cap)");
+        KILL("kill -9 of an instance, restarted on its state", false, false),
+        RESTART("graceful restart of an instance (SIGTERM)", false, false),
+        LOST_STATE("kill -9 of an instance, its state directory deleted, restarted", false, false),
+        BROKER_RESTART("broker restart (controlled shutdown, down, started again)", true, false),
+        JOIN("a new instance joins (the oldest extra leaves first at the cap)", false, false),
+        INPUT_LEADER_KILL("kill -9 of the broker leading one of the pipeline's input partitions, down, started again", true, true),
+        CHANGELOG_LEADER_KILL("kill -9 of the broker leading one of the pipeline's changelog partitions, down, started again", true, true),
+        ROLLING_RESTART("rolling restart of every broker, each back in sync before the next", true, true),
+        BROKER_REPLACED("kill -9 of a broker, its log dir lost; a new broker with its id on an empty one", true, true);
 
         public final String description;
+        /** Whether the fault hits a broker, and so every pipeline. */
+        public final boolean broker;
+        /** Whether the fault needs a cluster ({@code --brokers 3} or more). */
+        public final boolean cluster;
 
-        Fault(String description) {
+        Fault(String description, boolean broker, boolean cluster) {
             this.description = description;
+            this.broker = broker;
+            this.cluster = cluster;
         }
 
         public String id() {
             return name().toLowerCase(Locale.ROOT).replace('_', '-');
+        }
+
+        /**
+         * Whether the fault kills a broker of a cluster: its recovery counts from the kill, while the
+         * broker is still down. Every other fault's counts from when it is over (the instance or broker
+         * is back, the restart has gone round).
+         */
+        public boolean killsBroker() {
+            return this == INPUT_LEADER_KILL || this == CHANGELOG_LEADER_KILL || this == BROKER_REPLACED;
+        }
+
+        /** The fault with this {@link #id()}. */
+        public static Fault ofId(String id) {
+            for (Fault f : values()) {
+                if (f.id().equals(id)) {
+                    return f;
+                }
+            }
+            throw new ConfigException("--faults: no fault '" + id + "'; the faults are " + java.util.Arrays.stream(values()).map(Fault::id).toList());
+        }
+
+        /** Every fault that {@code brokers} brokers allow: the cluster's only from 3 on. */
+        public static List<Fault> forBrokers(int brokers) {
+            return java.util.Arrays.stream(values()).filter(f -> !f.cluster || brokers >= 3).toList();
         }
     }
 
@@ -80,14 +115,37 @@ public final class Soak {
      * @param faultEvery the mean time between faults
      * @param brokerDown how long a broker restart keeps the broker down
      * @param standbys standby replicas of each task
+     * @param brokers 1 (one broker in this JVM) or 3 or more (a cluster of broker processes, topics replicated 3 times)
+     * @param faults the kinds of fault to inject, each at least once (see {@link Fault#forBrokers})
      */
     public record Options(Duration duration, long seed, int instances, List<Path> pipelines, Path samples, Path work,
-            double sensorRate, double videoRate, Duration faultEvery, Duration brokerDown, int standbys, boolean keep) {}
+            double sensorRate, double videoRate, Duration faultEvery, Duration brokerDown, int standbys, boolean keep,
+            int brokers, List<Fault> faults) {
+        public Options {
+            if (brokers != 1 && brokers < 3) {
+                throw new ConfigException("--brokers " + brokers + ": use 1 (one broker) or 3 or more (a replicated cluster)");
+            }
+            if (faults.isEmpty()) {
+                throw new ConfigException("--faults: no fault to inject; give at least one");
+            }
+            for (Fault f : faults) {
+                if (f.cluster && brokers < 3) {
+                    throw new ConfigException("fault " + f.id() + " needs a cluster: add --brokers 3");
+                }
+            }
+            faults = List.copyOf(new java.util.LinkedHashSet<>(faults));
+        }
+    }
 
-    /** The recovery of one injected fault. */
-    public record Injected(Fault fault, String target, double atSeconds, double recoverySeconds) {
+    /**
+     * The recovery of one injected fault: {@code recoverySeconds} from the fault to new output on
+     * every partition that had output before it (-1: not recovered); on a cluster also
+     * {@code inSyncSeconds}, from the fault to every partition's replicas in sync again (-1: not in
+     * time; NaN on one broker).
+     */
+    public record Injected(Fault fault, String target, double atSeconds, double recoverySeconds, double inSyncSeconds) {
         public boolean recovered() {
-            return recoverySeconds >= 0;
+            return recoverySeconds >= 0 && (Double.isNaN(inSyncSeconds) || inSyncSeconds >= 0);
         }
     }
 
@@ -100,7 +158,7 @@ public final class Soak {
     }
 
     /** The soak's figures. */
-    public record Report(long seed, double seconds, double ingestSeconds, List<PipelineResult> pipelines, List<Injected> faults) {
+    public record Report(long seed, int brokers, double seconds, double ingestSeconds, List<PipelineResult> pipelines, List<Injected> faults) {
         public boolean passed() {
             return pipelines.stream().allMatch(PipelineResult::equal) && faults.stream().allMatch(Injected::recovered);
         }
@@ -120,10 +178,19 @@ public final class Soak {
             return m;
         }
 
-        /** The longest recovery of each kind of fault, in seconds. */
+        /** The longest recovery of each kind of fault, in seconds; -1 where one did not recover. */
         public Map<Fault, Double> longestRecovery() {
+            return longest(Injected::recoverySeconds);
+        }
+
+        /** The longest time to replicas in sync of each kind of fault, in seconds; -1 where one was not in time, NaN on one broker. */
+        public Map<Fault, Double> longestInSync() {
+            return longest(Injected::inSyncSeconds);
+        }
+
+        private Map<Fault, Double> longest(java.util.function.ToDoubleFunction<Injected> figure) {
             Map<Fault, Double> m = new EnumMap<>(Fault.class);
-            faults.forEach(f -> m.merge(f.fault(), f.recoverySeconds(), Math::max));
+            faults.forEach(f -> m.merge(f.fault(), figure.applyAsDouble(f), (a, b) -> a < 0 || b < 0 ? -1 : Math.max(a, b)));
             return m;
         }
 
@@ -183,7 +250,7 @@ public final class Soak {
             lanes.add(new SoakLane(p, o));
         }
         ReferenceRun.run(lanes, o.work(), log);
-        broker = SoakBroker.start(o.work().resolve("kafka"));
+        broker = SoakBroker.start(o.work().resolve("kafka"), o.brokers());
         for (SoakLane l : lanes) {
             broker.createTopics(l.spec);
         }
@@ -193,7 +260,7 @@ public final class Soak {
             RunOutputs got = l.settleAndRead(broker.bootstrap());
             results.add(OutputComparison.compare(l, got));
         }
-        return new Report(o.seed(), log.seconds(), ingest.ingestSeconds(), results, ingest.faults());
+        return new Report(o.seed(), o.brokers(), log.seconds(), ingest.ingestSeconds(), results, ingest.faults());
     }
 
     /** Stops every lane's feeder and instances, then the broker. */

@@ -1,53 +1,36 @@
 package io.engram.tools.soak;
 
 import io.engram.engine.config.PipelineSpec;
-import io.engram.tools.broker.EmbeddedKafka;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Random;
 
 /**
- * The in-process broker of the run under faults, on a data directory that outlives its restarts:
- * a {@link #restart} brings it back on the same port with the same data. Owns the broker;
- * {@link #close()} stops the current one.
+ * The Kafka of the run under faults: one in-process broker ({@link SingleSoakBroker}) or a cluster
+ * of broker processes ({@link ClusterSoakBroker}, {@code --brokers 3}). Owns its broker(s);
+ * {@link #close()} stops them.
  */
-final class SoakBroker implements AutoCloseable {
-    private final Path data;
-    private final int port;
-    private EmbeddedKafka broker;
+interface SoakBroker extends AutoCloseable {
 
-    private SoakBroker(Path data, EmbeddedKafka broker) {
-        this.data = data;
-        this.broker = broker;
-        this.port = broker.port();
+    /** One broker in this JVM for {@code brokers} 1, else a cluster of {@code brokers} child processes. */
+    static SoakBroker start(Path data, int brokers) {
+        return brokers == 1 ? SingleSoakBroker.start(data) : ClusterSoakBroker.start(data, brokers);
     }
 
-    /** Starts a broker on a free port, its data in {@code data}. */
-    static SoakBroker start(Path data) {
-        return new SoakBroker(data, EmbeddedKafka.start(0, data, true));
-    }
+    String bootstrap();
 
-    String bootstrap() {
-        return "localhost:" + port;
-    }
+    /** The number of brokers. */
+    int brokers();
 
-    int port() {
-        return port;
-    }
+    /** Creates every topic {@code spec} uses, replicated as the cluster allows (factor min(3, brokers)). */
+    void createTopics(PipelineSpec spec);
 
-    /** Creates every topic {@code spec} uses. */
-    void createTopics(PipelineSpec spec) {
-        EmbeddedKafka.createTopics(bootstrap(), spec.topics().partitions(), (short) 1, spec.usedTopics().toArray(String[]::new));
-    }
-
-    /** Stops the broker (controlled shutdown), keeps it down for {@code down}, and starts it again. */
-    void restart(Duration down) throws InterruptedException {
-        broker.close();
-        Thread.sleep(down.toMillis()); // the outage itself
-        broker = EmbeddedKafka.start(port, data, true);
-    }
+    /**
+     * A controlled restart of one broker (chosen with {@code random}): down for {@code down}, started
+     * again on its data. Returns the broker, for the log.
+     */
+    String restart(Duration down, Random random) throws InterruptedException;
 
     @Override
-    public void close() {
-        broker.close();
-    }
+    void close();
 }

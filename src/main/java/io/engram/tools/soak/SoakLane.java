@@ -25,6 +25,7 @@ final class SoakLane implements AutoCloseable {
     final PipelineSpec spec;
     final String applicationId;
     final SoakInput input;
+    final String inputTopic;
     final boolean video;
     final List<TopicRole> outputRoles = new ArrayList<>();
     final List<String> consumed = new ArrayList<>();
@@ -47,6 +48,7 @@ final class SoakLane implements AutoCloseable {
         int total = (int) Math.max(1, Math.round(rate(o) * o.duration().toMillis() / 1000.0));
         TopicRole inputRole = video ? VideoActivityPipeline.FRAMES : AnomalyPipeline.INPUT;
         String topic = spec.topics().name(inputRole);
+        this.inputTopic = topic;
         this.input = video ? SoakInput.video(topic, o.seed(), 6, total, o.samples()) : SoakInput.sensor(topic, o.seed(), 32, total);
         // Every used topic but the input is compared; what the pipeline consumes (in the split video
         // layout, the features topic too) must be consumed to the end before the outputs are read.

@@ -15,8 +15,9 @@ final class SoakReportFormat {
     static String text(Report r) {
         StringBuilder b = new StringBuilder();
         int input = r.pipelines().stream().mapToInt(PipelineResult::input).sum();
-        b.append(String.format(Locale.ROOT, "soak: seed %d, %.0f s, %s; %d input records sent in %.0f s (%.0f/s) under %d faults%n",
-                r.seed(), r.seconds(), r.passed() ? "PASSED" : "FAILED", input, r.ingestSeconds(), input / r.ingestSeconds(), r.faults().size()));
+        b.append(String.format(Locale.ROOT, "soak: seed %d, %d broker%s, %.0f s, %s; %d input records sent in %.0f s (%.0f/s) under %d faults%n",
+                r.seed(), r.brokers(), r.brokers() == 1 ? "" : "s", r.seconds(), r.passed() ? "PASSED" : "FAILED", input, r.ingestSeconds(),
+                input / r.ingestSeconds(), r.faults().size()));
         pipelines(r, b);
         faults(r, b);
         for (PipelineResult p : r.pipelines()) {
@@ -37,14 +38,23 @@ final class SoakReportFormat {
 
     /** The faults: by kind with the longest recovery, then each in order. */
     private static void faults(Report r, StringBuilder b) {
-        b.append(String.format(Locale.ROOT, "%-16s %6s %14s%n", "fault", "count", "longest recovery"));
+        boolean cluster = r.faults().stream().anyMatch(f -> !Double.isNaN(f.inSyncSeconds()));
+        b.append(String.format(Locale.ROOT, "%-22s %6s %17s%s%n", "fault", "count", "longest recovery",
+                cluster ? String.format(Locale.ROOT, " %17s", "longest in sync") : ""));
         Map<Fault, Double> longest = r.longestRecovery();
-        r.counts().forEach((f, n) -> b.append(String.format(Locale.ROOT, "%-16s %6d %14s%n", f.id(), n,
-                longest.get(f) < 0 ? "NOT RECOVERED" : String.format(Locale.ROOT, "%.1f s", longest.get(f)))));
+        Map<Fault, Double> longestInSync = r.longestInSync();
+        r.counts().forEach((f, n) -> b.append(String.format(Locale.ROOT, "%-22s %6d %17s%s%n", f.id(), n, seconds(longest.get(f)),
+                cluster ? String.format(Locale.ROOT, " %17s", seconds(longestInSync.get(f))) : "")));
         for (Injected f : r.faults()) {
-            b.append(String.format(Locale.ROOT, "  at %6.1f s  %-15s %-28s recovered in %s%n", f.atSeconds(), f.fault().id(), f.target(),
-                    f.recovered() ? String.format(Locale.ROOT, "%.1f s", f.recoverySeconds()) : "NOT RECOVERED"));
+            b.append(String.format(Locale.ROOT, "  at %6.1f s  %-21s %-40s recovered in %s%s%n", f.atSeconds(), f.fault().id(), f.target(),
+                    seconds(f.recoverySeconds()),
+                    Double.isNaN(f.inSyncSeconds()) ? "" : ", replicas in sync in " + seconds(f.inSyncSeconds())));
         }
+    }
+
+    /** Seconds as "12.3 s"; a negative figure is a fault that did not recover in time. */
+    private static String seconds(double s) {
+        return s < 0 ? "NOT RECOVERED" : String.format(Locale.ROOT, "%.1f s", s);
     }
 
     static Map<String, Object> json(Report r) {
@@ -58,7 +68,17 @@ final class SoakReportFormat {
         m.put("pipelines", r.pipelines());
         Map<String, Object> kinds = new LinkedHashMap<>();
         Map<Fault, Double> longest = r.longestRecovery();
-        r.counts().forEach((f, n) -> kinds.put(f.id(), Map.of("count", n, "longest_recovery_s", longest.get(f))));
+        Map<Fault, Double> longestInSync = r.longestInSync();
+        r.counts().forEach((f, n) -> {
+            Map<String, Object> k = new LinkedHashMap<>();
+            k.put("count", n);
+            k.put("longest_recovery_s", longest.get(f));
+            if (!Double.isNaN(longestInSync.get(f))) {
+                k.put("longest_in_sync_s", longestInSync.get(f));
+            }
+            kinds.put(f.id(), k);
+        });
+        m.put("brokers", r.brokers());
         m.put("faults_by_kind", kinds);
         m.put("faults", r.faults());
         return m;

@@ -1,10 +1,6 @@
 package io.engram.engine.config;
 
-import com.fasterxml.jackson.core.JsonParser;
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.core.JsonStreamContext;
 import com.fasterxml.jackson.core.StreamReadFeature;
-import com.fasterxml.jackson.core.exc.StreamReadException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
@@ -39,28 +35,6 @@ public record ConfigReader(Path file, Map<JsonNode, String> paths) {
      */
     private static final YAMLFactory YAML = YAMLFactory.builder().enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION).build();
 
-    /**
-     * The full dotted key that a parser found twice (e.g. {@code kafka.security.protocol}), or null
-     * when {@code e} is another error.
-     */
-    static String duplicateKey(IOException e) {
-        if (!(e instanceof StreamReadException s) || s.getOriginalMessage() == null
-                || !s.getOriginalMessage().startsWith("Duplicate field '") || s.getProcessor() == null) {
-            return null;
-        }
-        JsonParser p = s.getProcessor();
-        java.util.Deque<String> parts = new java.util.ArrayDeque<>();
-        for (JsonStreamContext c = p.getParsingContext(); c != null && !c.inRoot(); c = c.getParent()) {
-            parts.addFirst(c.inArray() ? "[" + c.getCurrentIndex() + "]" : c.getCurrentName());
-        }
-        return String.join(".", parts).replace(".[", "[");
-    }
-
-    private static String at(IOException e) {
-        return e instanceof JsonProcessingException j && j.getLocation() != null && j.getLocation().getLineNr() > 0
-                ? " (the second at line " + j.getLocation().getLineNr() + ")" : "";
-    }
-
     /** Parses the file as a YAML mapping. */
     public static JsonNode read(Path file) {
         if (!Files.isRegularFile(file)) {
@@ -71,9 +45,9 @@ public record ConfigReader(Path file, Map<JsonNode, String> paths) {
         try {
             root = new ObjectMapper(YAML).readTree(file.toFile());
         } catch (IOException e) {
-            String dup = duplicateKey(e);
+            String dup = ConfigException.duplicateKey(e);
             if (dup != null) {
-                throw new ConfigException("Pipeline file " + file + ": the key '" + dup + "' is given twice" + at(e)
+                throw new ConfigException("Pipeline file " + file + ": the key " + ConfigException.givenTwice(dup, e)
                         + "; YAML would silently take the last value. Fix: keep one '" + dup + "'.", e);
             }
             throw new ConfigException("Pipeline file " + file + " is not valid YAML: " + ConfigException.syntaxError(e)

@@ -33,4 +33,27 @@ public final class ConfigException extends RuntimeException {
         }
         return what.toString();
     }
+
+    /**
+     * When {@code e} is a parser's refusal of a key given twice (a parser built with
+     * {@code STRICT_DUPLICATE_DETECTION}): the key in full, dotted (e.g. {@code kafka.security.protocol});
+     * null for any other error. YAML parsers otherwise keep the last value without a word.
+     */
+    public static String duplicateKey(java.io.IOException e) {
+        if (!(e instanceof com.fasterxml.jackson.core.exc.StreamReadException s) || s.getOriginalMessage() == null
+                || !s.getOriginalMessage().startsWith("Duplicate field '") || s.getProcessor() == null) {
+            return null;
+        }
+        java.util.Deque<String> parts = new java.util.ArrayDeque<>();
+        for (var c = s.getProcessor().getParsingContext(); c != null && !c.inRoot(); c = c.getParent()) {
+            parts.addFirst(c.inArray() ? "[" + c.getCurrentIndex() + "]" : c.getCurrentName());
+        }
+        return String.join(".", parts).replace(".[", "[");
+    }
+
+    /** The message for {@code key} given twice ({@link #duplicateKey}): {@code 'key' is given twice (the second at line N)}. */
+    public static String givenTwice(String key, java.io.IOException e) {
+        return "'" + key + "' is given twice" + (e instanceof com.fasterxml.jackson.core.JsonProcessingException j && j.getLocation() != null
+                && j.getLocation().getLineNr() > 0 ? " (the second at line " + j.getLocation().getLineNr() + ")" : "");
+    }
 }

@@ -138,8 +138,15 @@ public record ModelManifest(
             String name = path.getFileName().toString().toLowerCase(Locale.ROOT);
             ObjectMapper mapper = name.endsWith(".json") ? new ObjectMapper() : new ObjectMapper(new YAMLFactory());
             mapper.enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
+            // A key given twice is refused: YAML would keep the last value without a word.
+            mapper.enable(com.fasterxml.jackson.core.JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
             root = mapper.readTree(path.toFile());
         } catch (IOException e) {
+            String dup = ConfigException.duplicateKey(e);
+            if (dup != null) {
+                throw new ConfigException("Model manifest " + path + ": the key " + ConfigException.givenTwice(dup, e)
+                        + "; the parser would silently take the last value. Fix: keep one '" + dup + "' (see docs/model-contract.md).", e);
+            }
             throw new ConfigException("Model manifest " + path + " is not valid YAML/JSON: " + ConfigException.syntaxError(e)
                     + ". Fix the syntax (see docs/model-contract.md).", e);
         }

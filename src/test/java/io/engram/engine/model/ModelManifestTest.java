@@ -57,4 +57,11 @@ class ModelManifestTest {
         ConfigException e = assertThrows(ConfigException.class, () -> StepSession.load(ModelManifest.load(m)));
         assertTrue(e.getMessage().contains("hidden_out"), e.getMessage());
     }
+
+    @Test
+    void aKeyGivenTwiceIsRefusedWithItsName() throws Exception {
+        Path m = copyWith("file: sensor-gru.onnx", "file: sensor-gru.onnx\nfile: other.onnx");
+        ConfigException e = assertThrows(ConfigException.class, () -> ModelManifest.load(m));
+        assertTrue(e.getMessage().contains("'file' is given twice") && e.getMessage().contains(m.toString()), e.getMessage());
+    }
 }

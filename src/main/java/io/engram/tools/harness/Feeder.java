@@ -7,7 +7,7 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 
 /**
- * Sends a list of records in order from a thread of its own, in chunks with a pause between them,
+ * Sends a list of records in order from a thread of its own, a chunk every {@code pauseMs} at most,
  * up to a limit that the test raises ({@link #allow}): records keep flowing while processes are
  * killed and started. Each chunk is flushed, so {@link #sent()} counts acknowledged records;
  * through a broker outage the flush waits and the idempotent producer ({@link KafkaClients#producer})
@@ -27,7 +27,8 @@ public final class Feeder implements AutoCloseable {
 
     /**
      * @param chunk records per chunk
-     * @param pauseMs the usual pause after each chunk ({@link #normalPace()})
+     * @param pauseMs the usual time from one chunk's start to the next's ({@link #normalPace()}); a chunk
+     *     whose flush takes longer is followed by the next at once
      */
     public Feeder(KafkaProducer<byte[], byte[]> producer, List<ProducerRecord<byte[], byte[]>> records, int chunk, long pauseMs) {
         this.producer = producer;
@@ -40,7 +41,7 @@ public final class Feeder implements AutoCloseable {
         thread.start();
     }
 
-    /** Pause between chunks from now on. */
+    /** Time from one chunk's start to the next's, from now on. */
     public void pace(long ms) {
         pauseMs = ms;
     }
@@ -94,6 +95,7 @@ public final class Feeder implements AutoCloseable {
                 if (closed) {
                     return;
                 }
+                long chunkStart = System.nanoTime();
                 for (int i = from; i < to; i++) {
                     producer.send(records.get(i));
                 }
@@ -102,8 +104,11 @@ public final class Feeder implements AutoCloseable {
                     sent = to;
                     notifyAll();
                 }
-                if (pauseMs > 0) {
-                    Thread.sleep(pauseMs);
+                // A chunk every pauseMs: the time its flush took counts, so that a cluster's slower
+                // acknowledgements (acks=all on three brokers) do not lower the rate below chunk/pauseMs.
+                long left = pauseMs - (System.nanoTime() - chunkStart) / 1_000_000;
+                if (left > 0) {
+                    Thread.sleep(left);
                 }
             }
         } catch (InterruptedException e) {

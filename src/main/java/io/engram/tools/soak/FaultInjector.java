@@ -55,7 +55,7 @@ final class FaultInjector {
         setup.log().say("  %s", recovery >= 0 ? String.format(Locale.ROOT, "recovered in %.1f s", recovery)
                 : "NOT recovered in " + Soak.RECOVERY_LIMIT);
         double inSync = Double.NaN;
-        if (setup.broker() instanceof ClusterSoakBroker c) {
+        if (f.broker && setup.broker() instanceof ClusterSoakBroker c) {
             // The next fault must not find a partition still short of a replica (see ClusterSoakBroker).
             double waited = c.awaitInSync(Soak.RECOVERY_LIMIT);
             inSync = waited < 0 ? -1 : (System.nanoTime() - start) / 1e9;

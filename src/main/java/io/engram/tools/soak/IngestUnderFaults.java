@@ -51,12 +51,15 @@ final class IngestUnderFaults {
         }
     }
 
-    /** A feeder per lane, in chunks of a tenth of a second's input, allowed to send it all. */
+    /**
+     * A feeder per lane, a fifth of a second's input every 200 ms, allowed to send it all. (Each chunk
+     * waits for its acknowledgements, which take longer on a cluster: the period leaves room for them.)
+     */
     private void startFeeders() {
         for (SoakLane l : setup.lanes()) {
             double rate = l.rate(setup.o());
-            int chunk = (int) Math.max(1, Math.round(rate / 10));
-            l.feeder = new Feeder(KafkaClients.producer(bootstrap()), l.input.records(), chunk, 100);
+            int chunk = (int) Math.max(1, Math.round(rate / 5));
+            l.feeder = new Feeder(KafkaClients.producer(bootstrap()), l.input.records(), chunk, 200);
             l.feeder.allow(l.input.records().size());
         }
     }

@@ -139,9 +139,9 @@ public final class Soak {
 
     /**
      * The recovery of one injected fault: {@code recoverySeconds} from the fault to new output on
-     * every partition that had output before it (-1: not recovered); on a cluster also
-     * {@code inSyncSeconds}, from the fault to every partition's replicas in sync again (-1: not in
-     * time; NaN on one broker).
+     * every partition that had output before it (-1: not recovered); for a fault that hits a broker of
+     * a cluster also {@code inSyncSeconds}, from the fault to every partition's replicas in sync again
+     * (-1: not in time; NaN for any other fault, which moves no replica).
      */
     public record Injected(Fault fault, String target, double atSeconds, double recoverySeconds, double inSyncSeconds) {
         public boolean recovered() {

@@ -44,7 +44,7 @@ final class SoakReportFormat {
         Map<Fault, Double> longest = r.longestRecovery();
         Map<Fault, Double> longestInSync = r.longestInSync();
         r.counts().forEach((f, n) -> b.append(String.format(Locale.ROOT, "%-22s %6d %17s%s%n", f.id(), n, seconds(longest.get(f)),
-                cluster ? String.format(Locale.ROOT, " %17s", seconds(longestInSync.get(f))) : "")));
+                cluster ? String.format(Locale.ROOT, " %17s", Double.isNaN(longestInSync.get(f)) ? "-" : seconds(longestInSync.get(f))) : "")));
         for (Injected f : r.faults()) {
             b.append(String.format(Locale.ROOT, "  at %6.1f s  %-21s %-40s recovered in %s%s%n", f.atSeconds(), f.fault().id(), f.target(),
                     seconds(f.recoverySeconds()),

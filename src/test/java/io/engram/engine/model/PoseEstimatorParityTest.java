@@ -118,11 +118,15 @@ class PoseEstimatorParityTest {
                 assertTrue(w[0] <= PX, name + ": a keypoint or box is " + w[0] + " px from TFJS's");
                 assertTrue(w[1] <= SCORE, name + ": a score is " + w[1] + " from TFJS's");
                 float[] raw = runner.rawOutput();
+                double rawDiff = 0;
                 for (int p = 0; p < 6; p++) {
                     for (int i = 0; i < 56; i++) {
-                        assertEquals(f.get("output").get(p).get(i).asDouble(), raw[p * 56 + i], 1e-3, name + " raw output row " + p + " [" + i + "]");
+                        double g = f.get("output").get(p).get(i).asDouble();
+                        rawDiff = Math.max(rawDiff, Math.abs(g - raw[p * 56 + i]));
+                        assertEquals(g, raw[p * 56 + i], 1e-3, name + " raw output row " + p + " [" + i + "]");
                     }
                 }
+                System.out.printf("pose parity %s: max raw output diff %.2e%n", name, rawDiff);
                 // at least one confident person, so the comparison is not of noise alone
                 assertTrue(people.get(0).score() > 0.25, name + ": the best person scores " + people.get(0).score());
                 // a threshold keeps the rows in order

@@ -184,6 +184,20 @@ class PoseEstimatorParityTest {
     }
 
     @Test
+    void aPoseSectionThatDoesNotFitTheTensorsIsRefused(@org.junit.jupiter.api.io.TempDir Path dir) throws IOException {
+        String yaml = Files.readString(MANIFEST)
+                .replace("file: movenet-multipose.onnx", "file: " + MANIFEST.getParent().resolve("movenet-multipose.onnx").toAbsolutePath())
+                .replace("max_people: 6", "max_people: 5");
+        Path m = dir.resolve("pose.yaml");
+        Files.writeString(m, yaml);
+        ConfigException e = assertThrows(ConfigException.class, () -> PoseEstimator.load(ModelManifest.load(m), 1));
+        assertTrue(e.getMessage().contains("output.size") && e.getMessage().contains(m.toString()), e.getMessage());
+        Files.writeString(m, yaml.replaceAll("(?s)pose:.*?source:", "source:"));
+        e = assertThrows(ConfigException.class, () -> PoseEstimator.load(ModelManifest.load(m), 1));
+        assertTrue(e.getMessage().contains("pose: {input_size"), e.getMessage());
+    }
+
+    @Test
     void aClosedEstimatorGivesNoRunner() {
         PoseEstimator m = PoseEstimator.load(ModelManifest.load(MANIFEST), 1);
         m.close();

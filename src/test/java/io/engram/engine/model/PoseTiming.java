@@ -10,7 +10,7 @@ import javax.imageio.ImageIO;
 /**
  * Development tool, not a test: the per-frame cost of the pose model under ONNX Runtime Java, on a
  * golden frame (the figure in models/pose/MODEL_CARD.md). Prints, per intra-op thread count, the
- * median and p90 wall time of the preprocessing and of the model run, and the calling thread's CPU
+ * median and p90 wall time of the preprocessing and of preprocessing + model run, and the calling thread's CPU
  * time (with 1 thread ONNX Runtime computes on the calling thread, so that is the model's CPU time).
  * Usage (after {@code mvn -o -q test-compile}):
  * {@code java -Xss4m -cp target/classes:target/test-classes:CLASSPATH io.engram.engine.model.PoseTiming [frames] [frame.png]}

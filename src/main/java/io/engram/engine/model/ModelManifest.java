@@ -21,7 +21,8 @@ import java.util.Locale;
  * @param version model version, reported on every output record
  * @param onnxFile absolute path of the ONNX file
  * @param architecture gru, lstm or other; informational
- * @param task what the output means; only {@code forecast} is scored by the anomaly pipeline
+ * @param task what the output means; only {@code forecast} is scored by the anomaly pipeline; {@code pose}: a
+ *     per-frame pose estimator, whose {@code pose:} section {@link PoseSpec} reads
  * @param input the step input tensor
  * @param output the step output tensor
  * @param state the state pairs, in manifest order
@@ -167,11 +168,11 @@ public record ModelManifest(
         return onnx;
     }
 
-    /** {@code state:}: at least one pair, except for the stateless tasks (encode, refine). */
+    /** {@code state:}: at least one pair, except for the stateless tasks (encode, refine, pose). */
     private static List<StatePair> statePairs(Reader r, JsonNode root, String task) {
         List<StatePair> pairs = new ArrayList<>();
         JsonNode st = root.get("state");
-        boolean stateless = "encode".equals(task) || "refine".equals(task);
+        boolean stateless = "encode".equals(task) || "refine".equals(task) || "pose".equals(task);
         if (st == null || !st.isArray() || (st.isEmpty() && !stateless)) {
             throw r.error("'state' must list at least one {input, output, size} pair (an encoder has state: [])");
         }

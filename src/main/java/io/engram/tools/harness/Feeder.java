@@ -80,6 +80,32 @@ public final class Feeder implements AutoCloseable {
         }
     }
 
+    /**
+     * Waits until {@code n} records are acknowledged, for as long as they keep coming: fails only when
+     * none is acknowledged for {@code stall} (a loaded machine or a cluster under faults sends slower
+     * than planned, and that is no failure).
+     */
+    public synchronized void awaitSentWhileProgressing(int n, Duration stall) throws InterruptedException {
+        int before = -1;
+        while (sent < n && failure == null && sent > before) {
+            before = sent;
+            long deadline = System.nanoTime() + stall.toNanos();
+            while (sent == before && failure == null) {
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    break;
+                }
+                TimeUnit.NANOSECONDS.timedWait(this, left);
+            }
+        }
+        if (failure != null) {
+            throw new AssertionError("sending the input failed", failure);
+        }
+        if (sent < n) {
+            throw new AssertionError("only " + sent + " of " + n + " input records sent; none acknowledged for " + stall);
+        }
+    }
+
     private void run() {
         try {
             while (!closed) {

@@ -31,7 +31,7 @@ final class IngestUnderFaults {
             startFeeders();
             List<Injected> injected = new FaultSchedule(setup, new FaultInjector(setup)).run(watch, ingestStart);
             for (SoakLane l : setup.lanes()) {
-                l.feeder.awaitSent(l.input.records().size(), Soak.SETTLE);
+                l.feeder.awaitSentWhileProgressing(l.input.records().size(), Soak.SETTLE);
             }
             double ingestSeconds = (System.nanoTime() - ingestStart) / 1e9;
             setup.log().say("all input sent");

@@ -38,11 +38,6 @@ final class ForecastChannel implements ScoreChannel {
     }
 
     @Override
-    public String reason() {
-        return "forecast";
-    }
-
-    @Override
     public boolean needsMemory() {
         return false;
     }

@@ -25,11 +25,6 @@ final class LevelChannel implements ScoreChannel {
     }
 
     @Override
-    public String reason() {
-        return "level";
-    }
-
-    @Override
     public boolean needsMemory() {
         return false;
     }

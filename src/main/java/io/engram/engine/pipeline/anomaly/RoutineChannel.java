@@ -24,11 +24,6 @@ final class RoutineChannel implements ScoreChannel {
     }
 
     @Override
-    public String reason() {
-        return "routine";
-    }
-
-    @Override
     public boolean needsMemory() {
         return true;
     }

@@ -15,8 +15,13 @@ interface ScoreChannel {
     /** The channel's switch: its name in {@code scoring.channels} and the ablation's {@code --without}. */
     ScoringConfig.Channel key();
 
-    /** The reason this channel gives when its own log tail reaches the threshold, as in {@link AnomalyScorer#reasonNames}. */
-    String reason();
+    /**
+     * The reason this channel gives when its own log tail reaches the threshold (or when it vetoes an
+     * alert), as in {@link AnomalyScorer#reasonNames}: by default its key.
+     */
+    default String reason() {
+        return key().key();
+    }
 
     /**
      * Whether the channel needs the memory of a one-value stream ({@link ForecastState#memory}); such

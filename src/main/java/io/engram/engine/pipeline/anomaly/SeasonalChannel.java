@@ -31,11 +31,6 @@ final class SeasonalChannel implements ScoreChannel {
     }
 
     @Override
-    public String reason() {
-        return "seasonal";
-    }
-
-    @Override
     public boolean needsMemory() {
         return true;
     }

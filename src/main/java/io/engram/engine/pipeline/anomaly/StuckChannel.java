@@ -23,11 +23,6 @@ final class StuckChannel implements ScoreChannel {
     }
 
     @Override
-    public String reason() {
-        return "stuck";
-    }
-
-    @Override
     public boolean needsMemory() {
         return true;
     }

@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 
 class ForecastChannelTest {
@@ -25,18 +24,9 @@ class ForecastChannelTest {
         return out;
     }
 
-    static double[] quiet(int n, long seed) {
-        SplittableRandom r = new SplittableRandom(seed);
-        double[] d = new double[n];
-        for (int i = 0; i < n; i++) {
-            d[i] = Math.abs(r.nextGaussian()) * 0.8;
-        }
-        return d;
-    }
-
     @Test
     void aSustainedLargeErrorIsNewsAndQuietErrorsAreNot() {
-        double[] raw = quiet(1500, 1);
+        double[] raw = ScoringChannelsTest.quietRaw(1500, 1);
         for (int i = 1000; i < 1006; i++) {
             raw[i] = 12;
         }
@@ -49,7 +39,7 @@ class ForecastChannelTest {
 
     @Test
     void oneExtremeRecordMovesTheBaselineByAtMostFourSpreads() {
-        double[] raw = quiet(1001, 2);
+        double[] raw = ScoringChannelsTest.quietRaw(1001, 2);
         ForecastState s = ForecastState.fresh(1);
         feed(forecast, s, raw, 0, 1000);
         double mean = s.longMean;
@@ -61,7 +51,7 @@ class ForecastChannelTest {
 
     @Test
     void aFamiliarShapeCapsItsRarity() {
-        double[][] d = ShapeChannelTest.recurringSpikes(3000);
+        double[][] d = ScoringChannelsTest.recurringSpikes(3000);
         ShapeChannel shape = new ShapeChannel(CFG);
         ForecastChannel capped = new ForecastChannel(CFG, shape);
         ForecastState s = ChannelKit.stream(CFG);
@@ -87,7 +77,7 @@ class ForecastChannelTest {
 
     @Test
     void itsBaselineRoundTripsAndItSaysForecast() {
-        double[] raw = quiet(1500, 3);
+        double[] raw = ScoringChannelsTest.quietRaw(1500, 3);
         ForecastState s = ForecastState.fresh(1);
         feed(forecast, s, raw, 0, 1000);
         ForecastState back = ChannelKit.roundTrip(s);

@@ -38,23 +38,9 @@ class ShapeChannelTest {
         return out;
     }
 
-    /** Quiet readings well inside one level letter, and a spike of the same size and surprise every 100 readings. */
-    static double[][] recurringSpikes(int n) {
-        double[] x = ChannelKit.noise(n, 10, 0.05, 9);
-        double[] dep = new double[n];
-        for (int i = 0; i < n; i++) {
-            dep[i] = 0.3;
-            if (i % 100 == 50) {
-                x[i] = 30;
-                dep[i] = 12;
-            }
-        }
-        return new double[][] {x, dep};
-    }
-
     @Test
     void aRecurringSpikeBecomesFamiliarAndCapsTheForecastChannelBelowNews() {
-        double[][] d = recurringSpikes(3000);
+        double[][] d = ScoringChannelsTest.recurringSpikes(3000);
         double[][] out = feed(shape, ChannelKit.stream(ScoringConfig.DEFAULTS), d[0], d[1], 0, 3000);
         assertEquals(Double.NEGATIVE_INFINITY, out[0][50], "the memory is too young to speak");
         assertEquals(Double.NEGATIVE_INFINITY, out[0][250], "seen twice, decayed below familiar_count: no cap");
@@ -66,7 +52,7 @@ class ShapeChannelTest {
 
     @Test
     void aQuietReadingIsCappedOnlyByItsOwnAndLargerDepartures() {
-        double[][] d = recurringSpikes(3000);
+        double[][] d = ScoringChannelsTest.recurringSpikes(3000);
         double[][] out = feed(shape, ChannelKit.stream(ScoringConfig.DEFAULTS), d[0], d[1], 0, 3000);
         // The quiet word is nearly every reading: its cap is about familiar_weight * log(1), no rarity at all.
         assertTrue(out[0][2999] > -0.1 && out[0][2999] <= 0.0, "quiet: " + out[0][2999]);
@@ -96,7 +82,7 @@ class ShapeChannelTest {
 
     @Test
     void itsSliceRoundTripsAndItSaysNovelShape() {
-        double[][] d = recurringSpikes(2000);
+        double[][] d = ScoringChannelsTest.recurringSpikes(2000);
         ForecastState s = ChannelKit.stream(ScoringConfig.DEFAULTS);
         feed(shape, s, d[0], d[1], 0, 1500);
         ForecastState back = ChannelKit.roundTrip(s);

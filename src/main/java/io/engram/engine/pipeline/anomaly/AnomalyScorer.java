@@ -38,6 +38,7 @@ public final class AnomalyScorer {
      * stream any move is news. It only keeps the z finite (no division by zero).
      */
     static final double LEVEL_MIN_REL_STD = 1e-9;
+    /** A log tail of {@code -LN10 * d} is d decades of rarity. */
     static final double LN10 = Math.log(10);
 
     private final ScoringConfig config;

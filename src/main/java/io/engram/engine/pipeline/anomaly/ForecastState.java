@@ -3,7 +3,8 @@ package io.engram.engine.pipeline.anomaly;
 /**
  * The forecaster head's per-stream fields, behind the common state header: per channel, the
  * preprocessing statistics and the last forecast; the anomaly scorer's statistics. Owned by the
- * head for one record at a time; written by {@link ForecastHead} and {@link AnomalyScorer} only.
+ * head for one record at a time; written by {@link ForecastHead}, {@link AnomalyScorer} and the
+ * scorer's channels ({@link ScoreChannel}), each channel only its own slice.
  * Binary layout: {@link ForecastCodec}.
  */
 public final class ForecastState implements io.engram.engine.state.StateSummary {
@@ -39,7 +40,8 @@ public final class ForecastState implements io.engram.engine.state.StateSummary 
     Memory memory;
 
     /**
-     * Per-stream memory of the seasonal, shape, stuck and routine channels ({@link AnomalyScorer}).
+     * Per-stream memory of the {@link SeasonalChannel seasonal}, {@link ShapeChannel shape},
+     * {@link StuckChannel stuck} and {@link RoutineChannel routine} channels, one slice each.
      * About 1 KB in the default configuration (96 profile bins, 64 words, 16 incidents); its size
      * follows the scoring configuration, and a stored memory whose sizes differ from the
      * configuration's is started afresh (see {@link AnomalyScorer#fits}).

@@ -5,9 +5,10 @@ import java.util.Locale;
 import java.util.Set;
 
 /**
- * Parameters of {@link AnomalyScorer}; one set for all streams of a pipeline. The defaults were
- * chosen by the protocol in docs/benchmarks.md ("Anomaly detection: protocol"): leave-one-category-out
- * on NAB's development categories, never on its held-out ones.
+ * Parameters of {@link AnomalyScorer} and its channels; one set for all streams of a pipeline. The
+ * defaults marked "on data" in models/sensor-forecaster/MODEL_CARD.md ("Constants") were chosen by
+ * the protocol in docs/benchmarks.md ("Anomaly detection: protocol"): leave-one-category-out on
+ * NAB's development categories, never on its held-out ones; that table says how every other one was set.
  *
  * @param shortAlpha weight of the short exponential averages: of the raw score, and of each channel's
  *     reading for the level signal (0.2 ~ the last 10 steps)

@@ -419,7 +419,7 @@ def main():
     ap.add_argument("--seed", type=int, default=42)
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--epochs", type=int, default=12)
-    ap.add_argument("--minutes", type=float, default=6.0, help="wall-clock cap on the training loop")
+    ap.add_argument("--minutes", type=float, default=20.0, help="wall-clock cap on the training loop (a safety net: 12 epochs take 3-5 min)")
     ap.add_argument("--streams", type=int, default=N_STREAMS)
     ap.add_argument("--out", default=HERE)
     args = ap.parse_args()

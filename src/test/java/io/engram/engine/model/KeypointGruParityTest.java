@@ -14,11 +14,14 @@ import org.junit.jupiter.api.Test;
  * The keypoint activity model (models/pose-activity/keypoint-gru) in ONNX Runtime equals PyTorch on the
  * golden vectors that train.py wrote: its manifest (a classifier with two state pairs, h and prev), one
  * batched step from random state, and whole sequences of raw keypoints stepped one frame at a time from
- * zero state, one of them with missed points, missed hips and shoulders, low scores and whole missed frames.
+ * zero state, one of them with missed points, missed hips and shoulders, low scores and whole missed frames;
+ * and its fixed-lag refiner (keypoint-refiner) fed live, from the classifier's own ONNX Runtime states.
  */
 class KeypointGruParityTest {
     static final Path MANIFEST = Path.of("models/pose-activity/keypoint-gru.yaml");
     static final Path GOLDEN = Path.of("models/pose-activity/golden/keypoint-gru.json");
+    static final Path REFINER = Path.of("models/pose-activity/keypoint-refiner.yaml");
+    static final Path REFINED = Path.of("models/pose-activity/golden/keypoint-refined.json");
 
     @Test
     void manifestIsAClassifierOverRawKeypointsWithTwoStatePairs() throws Exception {
@@ -118,5 +121,66 @@ class KeypointGruParityTest {
         }
         assertEquals(true, sawMissed, "a golden sequence has missed points");
         assertEquals(true, checked >= 100, "frames checked: " + checked);
+    }
+
+    /**
+     * The refiner, as the live pipeline runs it: keypoint-gru stepped frame by frame (its state pair h
+     * after each frame, checked against PyTorch's), and for each frame j the window j .. j+L newest first,
+     * frame j-1 (zeros for j = 0) and h after frame j; PyTorch's refined probabilities at L = 2 and 8 to 1e-4.
+     */
+    @Test
+    void refinerFedFromTheClassifiersOwnStatesEqualsPyTorchTo1e4() throws Exception {
+        ModelManifest m = ModelManifest.load(MANIFEST);
+        ModelManifest rm = ModelManifest.load(REFINER);
+        JsonNode g = new Golden(REFINED).root;
+        assertEquals("refine", rm.task());
+        assertEquals(m.id(), rm.refine().forwardModel());
+        assertEquals(m.version(), rm.refine().forwardVersion());
+        assertEquals("h", rm.refine().forwardPair());
+        assertEquals(m.labels(), rm.labels());
+        assertEquals(m.input().size(), rm.input().size());
+        double[][] kp = Golden.rowsDouble(g.get("kp"));
+        double[][] hGolden = Golden.rowsDouble(g.get("h_fwd"));
+        int f = m.input().size();
+        int hs = m.state().get(0).size();
+        int sf = m.stateFloats();
+        float[][] frames = new float[kp.length][f];
+        float[] hAfter = new float[kp.length * hs];
+        try (StepSession model = StepSession.load(m); OnnxStep stepper = model.newStep(1)) {
+            float[] state = new float[sf];
+            float[] out = new float[m.output().size()];
+            for (int t = 0; t < kp.length; t++) {
+                for (int i = 0; i < f; i++) frames[t][i] = (float) kp[t][i];
+                stepper.step(frames[t], state, out);
+                System.arraycopy(state, 0, hAfter, t * hs, hs);          // pair h comes first in the manifest
+                for (int i = 0; i < hs; i++) {
+                    assertEquals(hGolden[t][i], hAfter[t * hs + i], 1e-4, "h after frame " + t);
+                }
+            }
+        }
+        int checked = 0;
+        try (RefinerModel refiner = RefinerModel.load(rm)) {
+            assertEquals(hs, refiner.forwardSize());
+            for (String lagName : new String[] {"2", "8"}) {
+                int lag = Integer.parseInt(lagName);
+                double[][] expected = Golden.rowsDouble(g.get("refined").get(lagName));
+                assertEquals(kp.length - lag, expected.length);
+                float[] probs = new float[rm.output().size()];
+                float[] window = new float[(lag + 1) * f];
+                float[] before = new float[f];
+                try (RefinerModel.Window w = refiner.newWindow(lag + 1)) {
+                    for (int j = 0; j + lag < kp.length; j++) {
+                        for (int k = 0; k <= lag; k++) System.arraycopy(frames[j + lag - k], 0, window, k * f, f);
+                        if (j > 0) System.arraycopy(frames[j - 1], 0, before, 0, f);
+                        w.run(window, before, hAfter, j * hs, probs);
+                        for (int c = 0; c < probs.length; c++) {
+                            assertEquals(expected[j][c], probs[c], 1e-4, "L=" + lag + " frame " + j + " probs[" + c + "]");
+                        }
+                        checked++;
+                    }
+                }
+            }
+        }
+        assertEquals(true, checked > 100, "refined frames checked: " + checked);
     }
 }

@@ -16,9 +16,7 @@ import re
 import numpy as np
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-SHARED = os.path.abspath(os.path.join(HERE, "..", "..", "..", "shared"))
-if not os.path.isdir(SHARED):                      # the main checkout: /work/main/models/pose-activity
-    SHARED = os.path.abspath(os.path.join(HERE, "..", "..", "..", "..", "shared"))
+SHARED = os.path.abspath(os.path.join(HERE, "..", "..", "..", "shared"))   # ../shared beside the repository
 CMU_DIR = os.path.join(SHARED, "mocap-cmu")
 PK_DIR = os.path.join(SHARED, "pose-keypoints")
 

@@ -1,0 +1,550 @@
+#!/usr/bin/env python3
+"""Train, export and document Engram's keypoint activity model (keypoint-gru).
+
+    /usr/bin/python3 models/pose-activity/train.py [--seed 42] [--steps N] [--minutes M]
+
+A GRU over one tracked person's pose keypoints, stepped once per frame (docs/model-contract.md,
+"Sequence classifiers"). Per frame the ONNX step model takes the keypoints exactly as the pose
+stage gives them, normalised only by the frame size: kp [N, 51] = 17 COCO keypoints x
+(x / width, y / height, score). Everything else happens inside the graph (KeypointFeatures):
+
+- a point counts as seen when its score >= SEEN_SCORE; unseen points are 0 after normalisation;
+- centre: the mid-point of the seen hips (else the mean of the seen points); scale: the torso
+  length, shoulder-mid to hip-mid, with a floor of 0.35 x the seen points' extent and of 0.02;
+- features: normalised positions (34), score x seen (17), velocities = normalised positions minus
+  the previous frame's, where the point is seen in both (34), the centre's velocity in torso units
+  (2) and the log change of the scale (1): 88 in all;
+- the previous frame (normalised positions, seen flags, centre, log scale, a seen flag: 55 floats)
+  is the second state pair prev -> prev_out; a frame with no seen point keeps the previous one;
+  on the first frame (prev = 0, whose seen flag is 0) the velocities are 0.
+
+Data (see MODEL_CARD.md): ../shared/mocap-cmu (real 3D motion capture, projected through random
+virtual cameras with the pose model's kind of noise, 10..30 fps), ../shared/pose-keypoints (real
+2D OpenPose keypoints), and synthetic 'lying' only (standing poses of pose-keypoints laid down).
+Held out: whole CMU subjects (HELD_SUBJECTS) and the last quarter of every pose-keypoints class.
+
+Writes keypoint-gru.onnx, keypoint-gru.yaml, golden/keypoint-gru.json, train-report.json.
+"""
+import argparse
+import json
+import math
+import os
+import sys
+import time
+
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+import kpdata as K  # noqa: E402
+
+MODEL_ID = "keypoint-gru"
+VERSION = "1.0.0"
+LABELS = ["stand", "walk", "run", "wave", "sit_squat", "fall_lying", "other"]
+NCLS = len(LABELS)
+L = {n: i for i, n in enumerate(LABELS)}
+KP = 17
+IN = KP * 3                  # 51
+FEAT = 34 + 17 + 34 + 2 + 1  # 88
+PREV = 34 + 17 + 2 + 1 + 1   # 55
+HIDDEN = 64
+OPSET = 17
+SEEN_SCORE = 0.15
+POSE_MODEL = "movenet-multipose-lightning"
+
+HELD_SUBJECTS = (3, 6)       # CMU subjects held out whole
+HELD_FRACTION = 0.25         # last quarter of every pose-keypoints class block
+CMU_VIEWS_TRAIN = 14         # random cameras per training trial
+CMU_VIEWS_EVAL = 4
+STREAM_T, N_STREAMS, BATCH = 160, 2400, 32
+LR, LR_MIN = 4e-3, 2e-4
+SKIP_AFTER_CHANGE = 3
+EVAL_SKIP = 8                # evaluation scores frames >= 8 after a stream's start / label change
+
+
+def cmu_label(subject, trial, desc):
+    d = desc.lower()
+    if d.startswith("walk") or d in ("slow walk", "brisk walk"):
+        return "walk"
+    if d.startswith("run"):
+        return "run"
+    return "other"                         # jumps, playground, dance, basketball, swordplay, ...
+
+
+PK_LABEL = {"stand": "stand", "walk": "walk", "wave": "wave", "squat": "sit_squat",
+            "2": "other", "3": "fall_lying", "4": "run"}   # '0'/'1' duplicate stand/walk (checked)
+
+
+# =====================================================================================
+# In-graph normalisation + model
+# =====================================================================================
+class KeypointFeatures(nn.Module):
+    """kp [B,51], prev [B,55] -> features [B,88], prev_out [B,55] (see the module doc)."""
+
+    def forward(self, kp, prev):
+        k = kp.reshape(-1, KP, 3)
+        xy, s = k[..., 0:2], k[..., 2]
+        seen = (s >= SEEN_SCORE).to(kp.dtype)                            # [B,17]
+        sw = seen.unsqueeze(-1)
+        n_all = seen.sum(1, keepdim=True)
+        cen_all = (xy * sw).sum(1) / n_all.clamp(min=1.0)
+        hw = seen[:, 11:13].unsqueeze(-1)
+        n_hip = hw.sum(1)
+        hip = (xy[:, 11:13] * hw).sum(1) / n_hip.clamp(min=1.0)
+        shw = seen[:, 5:7].unsqueeze(-1)
+        n_sho = shw.sum(1)
+        sho = (xy[:, 5:7] * shw).sum(1) / n_sho.clamp(min=1.0)
+        has_hip = (n_hip > 0).to(kp.dtype)
+        centre = has_hip * hip + (1 - has_hip) * cen_all                   # [B,2]
+        torso = torch.sqrt(((sho - hip) ** 2).sum(1, keepdim=True) + 1e-12) * has_hip * (n_sho > 0).to(kp.dtype)
+        big = 10.0
+        hi = (xy - big * (1 - sw)).amax(1)                                 # max over seen points
+        lo = (xy + big * (1 - sw)).amin(1)
+        ext = (hi - lo).clamp(min=0.0).amax(1, keepdim=True) * (n_all > 0).to(kp.dtype)
+        scale = torch.maximum(torch.maximum(torso, 0.35 * ext), torch.full_like(torso, 0.02))
+        pos = ((xy - centre.unsqueeze(1)) / scale.unsqueeze(1)).clamp(-5.0, 5.0) * sw   # [B,17,2]
+        pos = pos.reshape(-1, 34)
+        lsc = torch.log(scale)
+        any_seen = (n_all > 0).to(kp.dtype)                               # [B,1]
+        p_pos, p_seen, p_cen, p_lsc, p_any = prev[:, 0:34], prev[:, 34:51], prev[:, 51:53], prev[:, 53:54], prev[:, 54:55]
+        both = seen * p_seen                                              # [B,17]
+        vel = ((pos - p_pos).reshape(-1, KP, 2) * both.unsqueeze(-1)).reshape(-1, 34).clamp(-3.0, 3.0)
+        okc = any_seen * p_any
+        cvel = ((centre - p_cen) / scale * okc).clamp(-3.0, 3.0)
+        dsc = ((lsc - p_lsc) * okc).clamp(-1.0, 1.0)
+        feats = torch.cat([pos, s * seen, vel, cvel, dsc], 1)
+        new = torch.cat([pos, seen, centre, lsc, any_seen], 1)
+        prev_out = any_seen * new + (1 - any_seen) * prev
+        return feats, prev_out
+
+
+class KeypointGRU(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.feat = KeypointFeatures()
+        self.rnn = nn.GRU(FEAT, HIDDEN)
+        self.head = nn.Linear(HIDDEN, NCLS)
+        self.drop = nn.Dropout(0.1)
+
+    def features(self, kp, prev=None):
+        """kp [T,B,51] -> features [T,B,88], last prev."""
+        if prev is None:
+            prev = torch.zeros(kp.shape[1], PREV)
+        out = []
+        for t in range(kp.shape[0]):
+            f, prev = self.feat(kp[t], prev)
+            out.append(f)
+        return torch.stack(out), prev
+
+    def forward(self, kp, h=None, prev=None):      # [T,B,51] -> logits [T,B,C], h_n, prev
+        f, prev = self.features(kp, prev)
+        out, hn = self.rnn(self.drop(f), h)
+        return self.head(out), hn, prev
+
+
+class KeypointStep(nn.Module):
+    """The exported step: kp [B,51], h [B,64], prev [B,55] -> probs [B,7], h_out, prev_out."""
+
+    def __init__(self, m):
+        super().__init__()
+        self.feat, self.rnn, self.head = m.feat, m.rnn, m.head
+
+    def forward(self, kp, h, prev):
+        f, prev_out = self.feat(kp, prev)
+        out, hn = self.rnn(f.unsqueeze(0), h.unsqueeze(0))
+        return torch.softmax(self.head(out[0]), dim=-1), hn[0], prev_out
+
+
+# =====================================================================================
+# Data
+# =====================================================================================
+def load_sources(seed):
+    """Pools of (label, kp [T,17,3], source, fps_or_None) for training and held-out evaluation."""
+    rng = np.random.default_rng([seed, 1])
+    train, held = [], []
+    counts = {"cmu": {}, "pose_keypoints": {}}
+    for s, t, desc, path in K.cmu_trials():
+        world, fps = K.cmu_coco17(path)
+        lab = cmu_label(s, t, desc)
+        is_held = s in HELD_SUBJECTS
+        key = f"{s:02d}_{t:02d}"
+        counts["cmu"][key] = {"desc": desc, "label": lab, "frames": int(len(world)), "fps": round(fps, 2),
+                              "held_out": is_held}
+        for v in range(CMU_VIEWS_EVAL if is_held else CMU_VIEWS_TRAIN):
+            kp, vfps = K.cmu_stream(world, fps, rng)
+            (held if is_held else train).append((lab, kp, f"cmu:{key}", vfps))
+    a, la = K.read_pose_keypoints("stand-walk-wave-squat.csv")
+    b, lb = K.read_pose_keypoints("stand-walk-operate-fall.csv")
+    assert np.array_equal(a[:1466], b[:1466]) and la[:1466] == ["stand"] * 744 + ["walk"] * 722
+    for kp, labs, skip in ((a, la, set()), (b, lb, {"0", "1"})):
+        for name, s0, e0 in K.blocks(labs):
+            if name in skip:
+                continue
+            lab = PK_LABEL[name]
+            cut = s0 + int(round((e0 - s0) * (1 - HELD_FRACTION)))
+            train.append((lab, kp[s0:cut], f"pk:{name}", None))
+            held.append((lab, kp[cut:e0], f"pk:{name}", None))
+            counts["pose_keypoints"][name] = {"label": lab, "frames": e0 - s0, "train": cut - s0, "held_out": e0 - cut}
+    return train, held, counts
+
+
+def flip_lr(kp):
+    idx = [0, 2, 1, 4, 3, 6, 5, 8, 7, 10, 9, 12, 11, 14, 13, 16, 15]
+    out = kp[:, idx].copy()
+    seen = out[..., 2] > 0
+    out[..., 0] = np.where(seen, 1.0 - out[..., 0], 0.0)
+    return out
+
+
+def augment_pk(kp, rng):
+    """Random time stretch, affine placement in the frame, flip, scores and missed points for a
+    pose-keypoints segment (which has no scores, frame rate or frame size)."""
+    T = len(kp)
+    f = rng.uniform(0.6, 1.6)                                   # unknown source fps
+    tt = np.arange(0, T - 1, f) if T > 1 else np.zeros(1)
+    i0 = np.floor(tt).astype(int)
+    i1 = np.minimum(i0 + 1, T - 1)
+    w = (tt - i0)[:, None]
+    a, b = kp[i0], kp[i1]
+    both = (a[..., 2] > 0) & (b[..., 2] > 0)
+    xy = np.where(both[..., None], a[..., :2] * (1 - w[..., None]) + b[..., :2] * w[..., None], a[..., :2])
+    seen = a[..., 2] > 0
+    if rng.random() < 0.5:
+        tmp = np.concatenate([xy, seen[..., None]], -1).astype(np.float32)
+        tmp = flip_lr(tmp)
+        xy, seen = tmp[..., :2], tmp[..., 2] > 0
+    sc = rng.uniform(0.4, 1.6)
+    sx, sy = sc * rng.uniform(0.8, 1.25), sc
+    c = np.array([0.5, 0.6])
+    xy = (xy - c) * [sx, sy] + c + rng.uniform(-0.3, 0.3, 2)
+    size = max(0.05, sy * 0.5)
+    xy = xy + rng.standard_normal(xy.shape) * rng.uniform(0.0, 0.015) * size
+    vis = (xy[..., 0] >= 0) & (xy[..., 0] < 1) & (xy[..., 1] >= 0) & (xy[..., 1] < 1)
+    seen = seen & vis & (rng.random(seen.shape) >= rng.uniform(0, 0.08))
+    if rng.random() < 0.5:
+        seen[rng.random(len(seen)) < rng.uniform(0, 0.05)] = False
+    score = np.clip(rng.uniform(0.35, 0.9) + 0.15 * rng.standard_normal(seen.shape), SEEN_SCORE, 0.99)
+    out = np.zeros((len(xy), KP, 3), dtype=np.float32)
+    out[..., :2] = np.where(seen[..., None], xy, 0.0)
+    out[..., 2] = np.where(seen, score, 0.0)
+    return out
+
+
+def synth_lying(stand_kp, rng, T):
+    """SYNTHETIC 'lying': a standing pose of pose-keypoints laid down (rotated 65..115 degrees about
+    its hips), nearly still, with small jitter and breathing-like drift."""
+    fr = stand_kp[rng.integers(len(stand_kp))].copy()
+    seen = fr[:, 2] > 0
+    hip = fr[11:13, :2].mean(0)
+    ang = np.radians(rng.uniform(65, 115) * (1 if rng.random() < 0.5 else -1))
+    R = np.array([[np.cos(ang), -np.sin(ang)], [np.sin(ang), np.cos(ang)]])
+    xy = (fr[:, :2] - hip) @ R.T
+    # knees a little bent sometimes
+    kp = np.zeros((T, KP, 3), dtype=np.float32)
+    drift = np.cumsum(rng.standard_normal((T, 1, 2)) * 0.002, 0)
+    base = xy + np.array([rng.uniform(0.3, 0.7), rng.uniform(0.5, 0.85)])
+    xyt = base[None] + drift + rng.standard_normal((T, KP, 2)) * 0.004
+    kp[..., :2] = np.where(seen[None, :, None], xyt, 0.0)
+    kp[..., 2] = seen[None] * 1.0
+    return kp
+
+
+def sample_segment(pool_by_label, lab, n, rng, stand_train):
+    """A segment of the label with n frames (or fewer if its source is shorter)."""
+    if lab == "fall_lying" and rng.random() < 0.3:
+        return augment_pk(synth_lying(stand_train, rng, n), rng)[:n], "synthetic:lying"
+    items = pool_by_label[lab]
+    # sources: pose-keypoints and CMU weighted equally where both exist
+    kinds = sorted({src.split(":")[0] for _, _, src, _ in items})
+    kind = kinds[rng.integers(len(kinds))]
+    cand = [it for it in items if it[2].startswith(kind)]
+    _, kp, src, fps = cand[rng.integers(len(cand))]
+    if kind == "pk":
+        m = min(len(kp), int(n * rng.uniform(0.6, 1.6)) + 2)
+        s = rng.integers(0, len(kp) - m + 1)
+        seg = augment_pk(kp[s:s + m], rng)
+    else:
+        if rng.random() < 0.5:
+            kp = flip_lr(kp)
+        seg = kp
+    m = min(len(seg), n)
+    s = rng.integers(0, len(seg) - m + 1)
+    return seg[s:s + m], src
+
+
+def make_streams(pool, rng, n, T):
+    by = {l: [] for l in LABELS}
+    for it in pool:
+        by[it[0]].append(it)
+    stand_train = np.concatenate([it[1] for it in pool if it[2] == "pk:stand"])
+    X = np.zeros((n, T, IN), dtype=np.float32)
+    Y = np.zeros((n, T), dtype=np.int64)
+    M = np.zeros((n, T), dtype=np.float32)
+    used = {}
+    for i in range(n):
+        t = 0
+        prev = None
+        while t < T:
+            lab = LABELS[rng.integers(NCLS)]
+            if lab == prev:
+                continue
+            want = int(rng.integers(24, 112))
+            seg, src = sample_segment(by, lab, min(want, T - t), rng, stand_train)
+            m = len(seg)
+            if m < 8 and t + m < T:
+                continue
+            X[i, t:t + m] = seg.reshape(m, IN)
+            Y[i, t:t + m] = L[lab]
+            M[i, t + SKIP_AFTER_CHANGE:t + m] = 1.0
+            used[src.split(":")[0]] = used.get(src.split(":")[0], 0) + m
+            t += m
+            prev = lab
+    return X, Y, M, used
+
+
+# =====================================================================================
+# Evaluation
+# =====================================================================================
+@torch.no_grad()
+def evaluate(model, held):
+    """Each held-out item streamed alone from zero state; frames >= EVAL_SKIP scored."""
+    model.eval()
+    conf = np.zeros((NCLS, NCLS), dtype=np.int64)
+    per_source = {}
+    for lab, kp, src, _ in held:
+        logits = model(torch.from_numpy(kp.reshape(len(kp), 1, IN)))[0][:, 0]
+        pred = logits.argmax(-1).numpy()[EVAL_SKIP:]
+        y = L[lab]
+        np.add.at(conf, (np.full(len(pred), y), pred), 1)
+        ps = per_source.setdefault(src.split(":")[0] + ":" + lab, [0, 0])
+        ps[0] += int((pred == y).sum())
+        ps[1] += len(pred)
+    acc = float(np.trace(conf) / max(conf.sum(), 1))
+    rec = {l: round(float(conf[i, i] / max(conf[i].sum(), 1)), 4) for i, l in enumerate(LABELS)}
+    return {"accuracy": round(acc, 4), "frames_scored": int(conf.sum()), "per_class_recall": rec,
+            "confusion": conf.tolist(),
+            "per_source": {k: {"acc": round(v[0] / max(v[1], 1), 4), "frames": v[1]} for k, v in sorted(per_source.items())}}
+
+
+# =====================================================================================
+# Export, goldens
+# =====================================================================================
+def export_onnx(model, path):
+    import onnx
+    step = KeypointStep(model).eval()
+    ins, outs = ["kp", "h", "prev"], ["probs", "h_out", "prev_out"]
+    torch.onnx.export(step, (torch.rand(2, IN), torch.zeros(2, HIDDEN), torch.zeros(2, PREV)), path,
+                      opset_version=OPSET, input_names=ins, output_names=outs,
+                      dynamic_axes={n: {0: "batch"} for n in ins + outs}, do_constant_folding=True)
+    m = onnx.load(path)
+    sizes = {"kp": IN, "h": HIDDEN, "prev": PREV, "probs": NCLS, "h_out": HIDDEN, "prev_out": PREV}
+    for vi in list(m.graph.input) + list(m.graph.output):     # name the feature sizes that the exporter left symbolic
+        d = vi.type.tensor_type.shape.dim
+        assert len(d) == 2 and d[0].dim_param == "batch", (vi.name, d)
+        if d[1].dim_param:
+            d[1].Clear()
+            d[1].dim_value = sizes[vi.name]
+    onnx.save(m, path)
+    m = onnx.load(path)
+    onnx.checker.check_model(m, full_check=True)
+    ops = [nd.op_type for nd in m.graph.node]
+    assert ops.count("GRU") == 1 and not any(o in ("Loop", "Scan", "LSTM", "RNN") for o in ops), ops
+    io = {vi.name: [d.dim_param or d.dim_value for d in vi.type.tensor_type.shape.dim]
+          for vi in list(m.graph.input) + list(m.graph.output)}
+    want = {"kp": IN, "h": HIDDEN, "prev": PREV, "probs": NCLS, "h_out": HIDDEN, "prev_out": PREV}
+    for n, size in want.items():
+        assert io.get(n) == ["batch", size], (n, io.get(n))
+    assert [vi.name for vi in m.graph.input] == ins and [vi.name for vi in m.graph.output] == outs
+    return step, {"ops": sorted(set(ops)), "nodes": len(ops), "io": io, "bytes": os.path.getsize(path),
+                  "opset": [(o.domain, o.version) for o in m.opset_import]}
+
+
+def write_manifest(path, seed):
+    text = (
+        f"id: {MODEL_ID}\n"
+        f"version: \"{VERSION}\"\n"
+        "file: keypoint-gru.onnx\n"
+        "architecture: gru\n"
+        "task: classify\n"
+        f"input:  {{name: kp, size: {IN}}}        # 17 COCO keypoints x (x/width, y/height, score), the pose stage's order\n"
+        f"output: {{name: probs, size: {NCLS}}}\n"
+        f"labels: [{', '.join(LABELS)}]\n"
+        "state:\n"
+        f"  - {{input: h, output: h_out, size: {HIDDEN}}}          # the GRU's hidden state\n"
+        f"  - {{input: prev, output: prev_out, size: {PREV}}}   # the previous frame's normalised keypoints, seen flags, centre, log scale, seen\n"
+        "preprocessing: {type: none}\n"
+        f"state_compat: \"keypoint-gru-h{HIDDEN}-p{PREV}-v1\"\n"
+        f"training: {{script: train.py, seed: {seed}}}\n"
+    )
+    with open(path, "w") as fh:
+        fh.write(text)
+    import yaml
+    m = yaml.safe_load(text)
+    assert m["labels"] == LABELS and m["state"][1] == {"input": "prev", "output": "prev_out", "size": PREV}
+
+
+def tolist2(a):
+    return [[float(v) for v in row] for row in np.asarray(a, dtype=np.float64)]
+
+
+def golden_sequences(held, seed):
+    """A few held-out sequences (raw step inputs), one with many missed points and missed frames."""
+    rng = np.random.default_rng([seed, 77])
+    out = []
+    cmu_walk = next(it for it in held if it[2].startswith("cmu:") and it[0] == "walk")
+    out.append(("cmu-walk-heldout", cmu_walk[1][:60]))
+    parts = []
+    for lab in ("wave", "sit_squat", "fall_lying"):
+        it = next(it for it in held if it[2].startswith("pk:") and it[0] == lab)
+        parts.append(it[1][:25])
+    out.append(("pk-wave-squat-fall-heldout", np.concatenate(parts)))
+    other = next(it for it in held if it[2].startswith("cmu:") and it[0] == "other")[1][:50].copy()
+    miss = rng.random(other.shape[:2]) < 0.3
+    other[miss] = 0.0
+    other[[5, 6, 7, 20, 33]] = 0.0                           # whole missed frames
+    other[10:14, 11:13] = 0.0                                # hips missed: centre falls back
+    other[15:18, 5:7] = 0.0                                  # shoulders missed: scale falls back
+    low = rng.random(other.shape[:2]) < 0.1                   # low-score points (< SEEN_SCORE): ignored
+    other[..., 2] = np.where(low & (other[..., 2] > 0), 0.05, other[..., 2])
+    out.append(("cmu-other-missed-points", other))
+    return out
+
+
+# =====================================================================================
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--seed", type=int, default=42)
+    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--epochs", type=int, default=12)
+    ap.add_argument("--minutes", type=float, default=20.0, help="wall-clock cap on the training loop (a safety net: 12 epochs take 3-5 min)")
+    ap.add_argument("--streams", type=int, default=N_STREAMS)
+    ap.add_argument("--out", default=HERE)
+    args = ap.parse_args()
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(args.seed)
+    t0 = time.time()
+
+    train_pool, held, counts = load_sources(args.seed)
+    X, Y, M, used = make_streams(train_pool, np.random.default_rng([args.seed, 2]), args.streams, STREAM_T)
+    share = np.bincount(Y.ravel(), minlength=NCLS) / Y.size
+    t_data = time.time() - t0
+    print(f"data {t_data:.0f}s: {len(train_pool)} train items, {len(held)} held-out; frames by source {used}", flush=True)
+    print("label share " + " ".join(f"{l}={s:.3f}" for l, s in zip(LABELS, share)), flush=True)
+
+    model = KeypointGRU()
+    # the features do not depend on the weights: computed once
+    with torch.no_grad():
+        Fx = []
+        for i in range(0, len(X), 256):
+            Fx.append(model.features(torch.from_numpy(X[i:i + 256]).transpose(0, 1))[0])
+        Fx = torch.cat(Fx, 1)                                          # [T, N, 88]
+    Yt, Mt = torch.from_numpy(Y).T, torch.from_numpy(M).T
+    groups = len(X) // BATCH
+    steps_total = args.epochs * groups
+    opt = torch.optim.Adam(model.parameters(), lr=LR)
+    sched = torch.optim.lr_scheduler.LambdaLR(
+        opt, lambda s: (LR_MIN + 0.5 * (LR - LR_MIN) * (1 + math.cos(math.pi * min(s, steps_total) / steps_total))) / LR)
+    brng = np.random.default_rng([args.seed, 3])
+    deadline = time.time() + args.minutes * 60
+    t1 = time.time()
+    history, step, stopped = [], 0, False
+    for ep in range(args.epochs):
+        model.train()
+        perm = brng.permutation(len(X))
+        tot = 0.0
+        for g in range(groups):
+            bi = torch.from_numpy(perm[g * BATCH:(g + 1) * BATCH])
+            out, _ = model.rnn(model.drop(Fx[:, bi]))
+            logits = model.head(out)
+            ce = F.cross_entropy(logits.reshape(-1, NCLS), Yt[:, bi].reshape(-1), reduction="none")
+            m = Mt[:, bi].reshape(-1)
+            loss = (ce * m).sum() / m.sum()
+            opt.zero_grad()
+            loss.backward()
+            nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            opt.step()
+            sched.step()
+            step += 1
+            tot += float(loss)
+            if time.time() > deadline:
+                stopped = True
+                break
+        ev = evaluate(model, held)
+        entry = {"epoch": ep + 1, "step": step, "loss": round(tot / max(g + 1, 1), 4),
+                 "heldout_acc": ev["accuracy"], "seconds": round(time.time() - t1, 1)}
+        print(entry, flush=True)
+        history.append(entry)
+        if stopped:
+            break
+    model.eval()
+    ev = evaluate(model, held)
+    print(json.dumps(ev["per_class_recall"]), flush=True)
+    for l, row in zip(LABELS, ev["confusion"]):
+        print(f"  {l:>10} {row}", flush=True)
+    print(json.dumps(ev["per_source"]), flush=True)
+
+    # ---- export + checks -------------------------------------------------------------------
+    os.makedirs(os.path.join(args.out, "golden"), exist_ok=True)
+    onnx_path = os.path.join(args.out, "keypoint-gru.onnx")
+    step_mod, onnx_info = export_onnx(model, onnx_path)
+    write_manifest(os.path.join(args.out, "keypoint-gru.yaml"), args.seed)
+    seqs = golden_sequences(held, args.seed)
+    checks, gold_seqs = {}, []
+    with torch.no_grad():
+        for name, kp in seqs:
+            x = torch.from_numpy(np.ascontiguousarray(kp.reshape(len(kp), 1, IN)))
+            logits = model(x)[0][:, 0]                                      # full sequence, zero state
+            probs = torch.softmax(logits, -1)
+            h, pv = torch.zeros(1, HIDDEN), torch.zeros(1, PREV)
+            ps = []
+            for t in range(len(kp)):
+                p, h, pv = step_mod(x[t], h, pv)
+                ps.append(p[0])
+            checks[f"step_vs_full_max_abs_diff_{name}"] = float((torch.stack(ps) - probs).abs().max())
+            gold_seqs.append({"name": name, "frames": len(kp), "kp": tolist2(kp.reshape(len(kp), IN)),
+                              "logits": tolist2(logits.numpy()), "probs": tolist2(probs.numpy()),
+                              "argmax": [LABELS[i] for i in probs.argmax(-1).tolist()]})
+        g = torch.Generator().manual_seed(args.seed + 7)
+        kp3 = torch.rand(3, IN, generator=g)
+        h3 = torch.randn(3, HIDDEN, generator=g) * 0.5
+        pv3 = torch.cat([torch.randn(3, 34, generator=g), (torch.rand(3, 17, generator=g) > 0.3).float(),
+                         torch.rand(3, 2, generator=g), torch.randn(3, 1, generator=g) - 1.5, torch.ones(3, 1)], 1)
+        p3, ho3, po3 = step_mod(kp3, h3, pv3)
+    assert all(v <= 1e-5 for v in checks.values()), checks
+    golden = {"model_id": MODEL_ID, "version": VERSION, "label_names": LABELS,
+              "note": "written by train.py from PyTorch (not ONNX Runtime); logits/probs from one nn.GRU call over the whole sequence from zero state",
+              "single_step": {"x": tolist2(kp3), "state_in": {"h": tolist2(h3), "prev": tolist2(pv3)},
+                              "output": tolist2(p3), "state_out": {"h_out": tolist2(ho3), "prev_out": tolist2(po3)}},
+              "sequences": gold_seqs}
+    with open(os.path.join(args.out, "golden", "keypoint-gru.json"), "w") as fh:
+        json.dump(golden, fh)
+        fh.write("\n")
+    print(f"checks {checks}", flush=True)
+
+    report = {
+        "model_id": MODEL_ID, "version": VERSION, "pose_model": POSE_MODEL,
+        "command": " ".join(["/usr/bin/python3", "models/pose-activity/train.py"] + sys.argv[1:]),
+        "seed": args.seed, "torch": torch.__version__, "numpy": np.__version__, "threads": torch.get_num_threads(),
+        "labels": LABELS,
+        "data": {"sources": counts, "held_cmu_subjects": list(HELD_SUBJECTS), "held_pk_fraction": HELD_FRACTION,
+                 "cmu_views_train": CMU_VIEWS_TRAIN, "cmu_views_heldout": CMU_VIEWS_EVAL,
+                 "train_streams": len(X), "stream_frames": STREAM_T, "train_frames_by_source": used,
+                 "train_label_share": {l: round(float(s), 4) for l, s in zip(LABELS, share)},
+                 "heldout_items": len(held)},
+        "hyper": {"hidden": HIDDEN, "features": FEAT, "prev": PREV, "seen_score": SEEN_SCORE, "batch": BATCH,
+                  "lr": LR, "lr_min": LR_MIN, "epochs": args.epochs, "steps_done": step, "steps_planned": steps_total,
+                  "stopped_by_time_cap": stopped, "skip_after_change": SKIP_AFTER_CHANGE, "eval_skip": EVAL_SKIP},
+        "data_seconds": round(t_data, 1), "total_seconds": round(time.time() - t0, 1),
+        "heldout": ev, "history": history, "onnx": onnx_info, "checks": checks,
+    }
+    with open(os.path.join(args.out, "train-report.json"), "w") as fh:
+        json.dump(report, fh, indent=1)
+        fh.write("\n")
+    print(f"done in {time.time() - t0:.0f}s", flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -119,15 +119,25 @@ public final class AnomalyScorer {
      *
      * @param reasons bits ({@link #FORECAST} ...): the channels whose own score reached the threshold, and
      *     {@link #ROUTINE} when a routine incident was not alerted; {@link #reasonNames} spells them
+     * @param component for a stream of several values: the component the level reason names (the one
+     *     that moved most, see {@link ScoreChannel#component}), or -1
      */
-    public record Score(double raw, double likelihood, double score, boolean anomaly, int reasons) {
+    public record Score(double raw, double likelihood, double score, boolean anomaly, int reasons, int component) {
+        public Score(double raw, double likelihood, double score, boolean anomaly, int reasons) {
+            this(raw, likelihood, score, anomaly, reasons, -1);
+        }
+
         public Score(double raw, double likelihood, double score, boolean anomaly) {
             this(raw, likelihood, score, anomaly, 0);
         }
     }
 
-    /** The bit of a reason's name, 0 for an unknown name. */
+    /** The bit of a reason's name ({@code level:Pressure} is {@code level}'s), 0 for an unknown name. */
     public static int reasonBit(String name) {
+        int colon = name.indexOf(':');
+        if (colon >= 0) {
+            name = name.substring(0, colon);
+        }
         for (int i = 0; i < REASON_NAMES.length; i++) {
             if (REASON_NAMES[i].equals(name)) {
                 return 1 << i;
@@ -138,13 +148,21 @@ public final class AnomalyScorer {
 
     /** The names of the reasons in {@code bits}, in a fixed order, as they appear in prediction records. */
     public static java.util.List<String> reasonNames(int bits) {
+        return reasonNames(bits, -1, null);
+    }
+
+    /**
+     * As {@link #reasonNames(int)}, with the level reason naming its component when {@code component}
+     * is one ({@code level:Pressure}): {@code name} spells a component index (e.g. {@link VectorReading#name}).
+     */
+    public static java.util.List<String> reasonNames(int bits, int component, java.util.function.IntFunction<String> name) {
         if (bits == 0) {
             return java.util.List.of();
         }
         java.util.List<String> out = new java.util.ArrayList<>(2);
         for (int i = 0; i < REASON_NAMES.length; i++) {
             if ((bits & (1 << i)) != 0) {
-                out.add(REASON_NAMES[i]);
+                out.add((1 << i) == LEVEL && component >= 0 ? REASON_NAMES[i] + ":" + name.apply(component) : REASON_NAMES[i]);
             }
         }
         return out;
@@ -187,11 +205,15 @@ public final class AnomalyScorer {
         // Take the rarest channel; 0 (no evidence) when none speaks.
         double logTail = 0.0;
         int below = 0;
+        int component = -1;
         for (int i = 0; i < channels.length; i++) {
             double t = channels[i].score(s, values, eventTime);
             logTail = Math.min(logTail, t);
             if (t <= reasonAt) {
                 below |= bits[i];
+                if (values != null && values.length > 1 && bits[i] == LEVEL) {
+                    component = channels[i].component(s);
+                }
             }
         }
         double likelihood = 1.0 - Math.exp(logTail);
@@ -222,7 +244,7 @@ public final class AnomalyScorer {
                 s.lastAlertStep = step;
             }
         }
-        return new Score(raw, likelihood, score, anomaly, reasons);
+        return new Score(raw, likelihood, score, anomaly, reasons, (reasons & LEVEL) != 0 ? component : -1);
     }
 
     /** Whether a stored memory has the sizes this configuration uses (else it starts afresh). */

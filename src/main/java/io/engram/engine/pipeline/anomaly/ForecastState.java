@@ -32,6 +32,11 @@ public final class ForecastState implements io.engram.engine.state.StateSummary 
     double[] levelMean;
     /** Scorer, level signal, per channel: long-run variance of {@link #levelShort}. */
     double[] levelVar;
+    /**
+     * Level channel, for the record being scored only (not stored): the component with the largest
+     * |z|, which its reason names, or -1.
+     */
+    int levelTop = -1;
 
     /**
      * The memory beyond one step of a one-value stream (seasonal profile, word counts, runs of

@@ -11,7 +11,9 @@ package io.engram.engine.pipeline.anomaly;
  * ({@link ForecastState.Memory}): {@link SeasonalChannel} (a time-of-day profile),
  * {@link ShapeChannel} (familiar words of level and departure cap the forecast channel),
  * {@link StuckChannel} (runs of identical readings) and {@link RoutineChannel} (an incident at the
- * time of day of incidents on earlier days does not alert). {@link ScoringConfig} switches and
+ * time of day of incidents on earlier days does not alert). On streams of several values the level
+ * and stuck channels watch each value, and their reasons name it ({@code level:Pressure}, see
+ * {@link Score#components}); the memory channels other than stuck speak for one-value streams only. {@link ScoringConfig} switches and
  * configures them; why they are set as they are is in docs/benchmarks.md ("Anomaly detection:
  * protocol").
  *
@@ -85,7 +87,7 @@ public final class AnomalyScorer {
                 case SHAPE -> shape;
                 case STUCK -> new StuckChannel(config);
             };
-            if (c != null && (oneValue || !c.needsMemory())) {
+            if (c != null && (oneValue || c.scoresVectors())) {
                 out.add(c);
             }
         }
@@ -119,12 +121,13 @@ public final class AnomalyScorer {
      *
      * @param reasons bits ({@link #FORECAST} ...): the channels whose own score reached the threshold, and
      *     {@link #ROUTINE} when a routine incident was not alerted; {@link #reasonNames} spells them
-     * @param component for a stream of several values: the component the level reason names (the one
-     *     that moved most, see {@link ScoreChannel#component}), or -1
+     * @param components for a stream of several values: per reason (indexed by its bit's position), the
+     *     component it names ({@link ScoreChannel#component}: {@code level:Pressure}), or -1; null when
+     *     no reason names one
      */
-    public record Score(double raw, double likelihood, double score, boolean anomaly, int reasons, int component) {
+    public record Score(double raw, double likelihood, double score, boolean anomaly, int reasons, java.util.List<Integer> components) {
         public Score(double raw, double likelihood, double score, boolean anomaly, int reasons) {
-            this(raw, likelihood, score, anomaly, reasons, -1);
+            this(raw, likelihood, score, anomaly, reasons, null);
         }
 
         public Score(double raw, double likelihood, double score, boolean anomaly) {
@@ -148,21 +151,24 @@ public final class AnomalyScorer {
 
     /** The names of the reasons in {@code bits}, in a fixed order, as they appear in prediction records. */
     public static java.util.List<String> reasonNames(int bits) {
-        return reasonNames(bits, -1, null);
+        return reasonNames(bits, null, null);
     }
 
     /**
-     * As {@link #reasonNames(int)}, with the level reason naming its component when {@code component}
-     * is one ({@code level:Pressure}): {@code name} spells a component index (e.g. {@link VectorReading#name}).
+     * As {@link #reasonNames(int)}, each reason naming its component where {@code components} has one
+     * ({@code level:Pressure}, see {@link Score#components}): {@code name} spells a component index
+     * (e.g. {@link VectorReading#name}).
      */
-    public static java.util.List<String> reasonNames(int bits, int component, java.util.function.IntFunction<String> name) {
+    public static java.util.List<String> reasonNames(int bits, java.util.List<Integer> components,
+            java.util.function.IntFunction<String> name) {
         if (bits == 0) {
             return java.util.List.of();
         }
         java.util.List<String> out = new java.util.ArrayList<>(2);
         for (int i = 0; i < REASON_NAMES.length; i++) {
             if ((bits & (1 << i)) != 0) {
-                out.add((1 << i) == LEVEL && component >= 0 ? REASON_NAMES[i] + ":" + name.apply(component) : REASON_NAMES[i]);
+                int c = components == null ? -1 : components.get(i);
+                out.add(c >= 0 ? REASON_NAMES[i] + ":" + name.apply(c) : REASON_NAMES[i]);
             }
         }
         return out;
@@ -205,14 +211,19 @@ public final class AnomalyScorer {
         // Take the rarest channel; 0 (no evidence) when none speaks.
         double logTail = 0.0;
         int below = 0;
-        int component = -1;
+        Integer[] components = null;
         for (int i = 0; i < channels.length; i++) {
             double t = channels[i].score(s, values, eventTime);
             logTail = Math.min(logTail, t);
             if (t <= reasonAt) {
                 below |= bits[i];
-                if (values != null && values.length > 1 && bits[i] == LEVEL) {
-                    component = channels[i].component(s);
+                int c = values != null && values.length > 1 ? channels[i].component(s) : -1;
+                if (c >= 0) {
+                    if (components == null) {
+                        components = new Integer[REASON_NAMES.length];
+                        java.util.Arrays.fill(components, -1);
+                    }
+                    components[Integer.numberOfTrailingZeros(bits[i])] = c;
                 }
             }
         }
@@ -244,7 +255,7 @@ public final class AnomalyScorer {
                 s.lastAlertStep = step;
             }
         }
-        return new Score(raw, likelihood, score, anomaly, reasons, (reasons & LEVEL) != 0 ? component : -1);
+        return new Score(raw, likelihood, score, anomaly, reasons, reasons == 0 || components == null ? null : java.util.List.of(components));
     }
 
     /** Whether a stored memory has the sizes this configuration uses (else it starts afresh). */

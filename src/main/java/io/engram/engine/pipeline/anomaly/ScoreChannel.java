@@ -39,6 +39,14 @@ interface ScoreChannel {
     boolean needsMemory();
 
     /**
+     * Whether the channel also judges streams of several values (then without the memory): by
+     * default those that need no memory.
+     */
+    default boolean scoresVectors() {
+        return !needsMemory();
+    }
+
+    /**
      * Bytes of this channel's slice in the stored state of {@code s} (see {@link ForecastCodec}); the
      * memory channels' slices add up to the memory's whole layout.
      */

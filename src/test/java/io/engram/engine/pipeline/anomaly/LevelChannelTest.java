@@ -106,7 +106,7 @@ class LevelChannelTest {
             AnomalyScorer.Score sc = scorer.score(s, i + 1, 1.0, v, ChannelKit.T0 + i * ChannelKit.STEP);
             if (sc.anomaly()) {
                 assertTrue(i >= 1000, "quiet before the shift: alert at " + i);
-                reasons = AnomalyScorer.reasonNames(sc.reasons(), sc.component(), names::name);
+                reasons = AnomalyScorer.reasonNames(sc.reasons(), sc.components(), names::name);
                 break;
             }
         }

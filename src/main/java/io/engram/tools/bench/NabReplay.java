@@ -71,13 +71,13 @@ public final class NabReplay {
             rows += r.rows().size();
         }
 
-        List<String> names = names(files, streams);
-        if (names != null) {
+        int values = valueColumns(streams);
+        if (values > 1) {
             if (!(base.settings() instanceof io.engram.engine.pipeline.anomaly.ForecastSettings fs)) {
-                throw new ConfigException("Files of " + names.size() + " value columns need an anomaly pipeline; this one is of type "
+                throw new ConfigException("Files of " + values + " value columns need an anomaly pipeline; this one is of type "
                         + base.kind().type() + ". Fix: pass --config topology/sensor-anomaly.yaml.");
             }
-            base = base.withSettings(fs.withValues(names.size()));
+            base = base.withSettings(fs.withValues(values));
         }
         PipelineSpec cfg = base.withApplicationId("engram-nab-" + UUID.randomUUID())
                 .withOutOfOrder(io.engram.engine.config.OutOfOrder.PROCESS)
@@ -87,11 +87,11 @@ public final class NabReplay {
         try (EmbeddedKafka kafka = EmbeddedKafka.start()) {
             String bootstrap = kafka.bootstrapServers();
             try (PipelineRunner runner = PipelineRunner.start(cfg, bootstrap, stateDir, new SimpleMeterRegistry())) {
-                produce(bootstrap, cfg.topics().name(AnomalyPipeline.INPUT), streams, names);
+                produce(bootstrap, cfg.topics().name(AnomalyPipeline.INPUT), streams, values > 1);
                 Map<String, String[]> reasons = new HashMap<>();
                 Map<String, double[]> scores = collect(bootstrap, cfg.topics().name(ForecastHead.PREDICTIONS), streams, rows, progress,
                         reasons);
-                write(outDir, streams, scores, reasons, names);
+                write(outDir, streams, scores, reasons, values > 1);
             }
         } finally {
             deleteQuietly(stateDir);
@@ -100,12 +100,11 @@ public final class NabReplay {
     }
 
     /**
-     * The value columns' names when the files have several (from the first file's header, or
-     * {@code c1..cN} without one), null for NAB's one value column.
+     * The number of value columns, the same in every file.
      *
      * @throws ConfigException when the files do not all have the same number of value columns
      */
-    private static List<String> names(List<Path> files, Map<String, SensorCsv.Result> streams) throws IOException {
+    private static int valueColumns(Map<String, SensorCsv.Result> streams) {
         java.util.Set<Integer> counts = new java.util.TreeSet<>();
         streams.values().forEach(r -> counts.add(r.channels()));
         counts.remove(0);
@@ -113,37 +112,19 @@ public final class NabReplay {
             throw new ConfigException("The CSVs under --data have different numbers of value columns " + counts
                     + ". Fix: replay files of one layout per run (e.g. NAB's timestamp,value and a multivariate set apart).");
         }
-        int n = counts.isEmpty() ? 1 : counts.iterator().next();
-        if (n == 1) {
-            return null;
-        }
-        List<String> names = new java.util.ArrayList<>();
-        for (Path f : files) {
-            try (java.io.BufferedReader in = Files.newBufferedReader(f, StandardCharsets.UTF_8)) {
-                String first = in.readLine();
-                String[] h = first == null ? new String[0] : first.replace("\uFEFF", "").split(",", -1);
-                if (h.length == n + 1 && !Character.isDigit(h[0].trim().isEmpty() ? '0' : h[0].trim().charAt(0))) {
-                    for (int i = 1; i <= n; i++) {
-                        names.add(h[i].trim().replaceAll("^\"|\"$", ""));
-                    }
-                    return names;
-                }
-            }
-        }
-        for (int i = 1; i <= n; i++) {
-            names.add("c" + i);
-        }
-        return names;
+        return counts.isEmpty() ? 1 : counts.iterator().next();
     }
 
-    private static void produce(String bootstrap, String topic, Map<String, SensorCsv.Result> streams, List<String> names) {
+    /** Each row as one reading; a vector reading carries its file's column names. */
+    private static void produce(String bootstrap, String topic, Map<String, SensorCsv.Result> streams, boolean vectors) {
         io.engram.engine.pipeline.anomaly.VectorReadingSerde serde = new io.engram.engine.pipeline.anomaly.VectorReadingSerde();
         Map<String, Object> p = Map.of(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true, ProducerConfig.LINGER_MS_CONFIG, 20,
                 ProducerConfig.BATCH_SIZE_CONFIG, 256 * 1024);
         try (KafkaProducer<String, byte[]> producer = io.engram.tools.kafka.KafkaClients.keyedProducer(bootstrap, p)) {
             for (var e : streams.entrySet()) {
+                List<String> names = e.getValue().valueNames();
                 for (SensorCsv.Row row : e.getValue().rows()) {
-                    byte[] value = names == null
+                    byte[] value = !vectors
                             ? String.format(Locale.ROOT, "{\"ts\":%d,\"values\":[%s]}", row.ts(), Double.toString(row.values()[0]))
                                     .getBytes(StandardCharsets.UTF_8)
                             : serde.serialize(topic, new io.engram.engine.pipeline.anomaly.VectorReading(row.ts(), row.values(), names));
@@ -218,7 +199,7 @@ public final class NabReplay {
     }
 
     private static void write(Path outDir, Map<String, SensorCsv.Result> streams, Map<String, double[]> scores,
-            Map<String, String[]> reasons, List<String> names) throws IOException {
+            Map<String, String[]> reasons, boolean vectors) throws IOException {
         for (var e : streams.entrySet()) {
             Path f = outDir.resolve(e.getKey() + ".csv");
             Files.createDirectories(f.getParent());
@@ -229,7 +210,8 @@ public final class NabReplay {
                 // NAB's scorers read timestamp and anomaly_score and ignore other columns: raw_score
                 // (the normalised forecast error), alert (0/1) and reasons are there for whoever
                 // studies the detector.
-                w.write(names == null ? "timestamp,value" : "timestamp," + String.join(",", names.stream().map(NabReplay::csvField).toList()));
+                w.write(!vectors ? "timestamp,value"
+                        : "timestamp," + String.join(",", e.getValue().valueNames().stream().map(NabReplay::csvField).toList()));
                 w.write(",anomaly_score,raw_score,alert,reasons\n");
                 for (int i = 0; i < rows.size(); i++) {
                     SensorCsv.Row row = rows.get(i);

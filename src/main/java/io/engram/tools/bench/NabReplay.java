@@ -35,6 +35,11 @@ import org.apache.kafka.clients.producer.ProducerRecord;
  * result files. Each file is one stream (key {@code <category>/<name>}) starting from fresh state;
  * all files share the pipeline's one parameter set. Out-of-order readings are processed rather than
  * dropped here, so that every input row gets exactly one result row, in file order.
+ *
+ * <p>A file of several value columns ({@code timestamp,c1,...,cN}, all files of a run the same N) is
+ * a stream of vector readings, each row one reading that carries the header's column names
+ * ({@code "names"}), so that a reason names its column ({@code level:Pressure}); the pipeline then
+ * takes N values a reading ({@code input.values}: a one-value model forecasts each value on its own).
  */
 public final class NabReplay {
     private NabReplay() {}
@@ -66,6 +71,14 @@ public final class NabReplay {
             rows += r.rows().size();
         }
 
+        int values = valueColumns(streams);
+        if (values > 1) {
+            if (!(base.settings() instanceof io.engram.engine.pipeline.anomaly.ForecastSettings fs)) {
+                throw new ConfigException("Files of " + values + " value columns need an anomaly pipeline; this one is of type "
+                        + base.kind().type() + ". Fix: pass --config topology/sensor-anomaly.yaml.");
+            }
+            base = base.withSettings(fs.withValues(values));
+        }
         PipelineSpec cfg = base.withApplicationId("engram-nab-" + UUID.randomUUID())
                 .withOutOfOrder(io.engram.engine.config.OutOfOrder.PROCESS)
                 .withThreads(2);
@@ -74,9 +87,11 @@ public final class NabReplay {
         try (EmbeddedKafka kafka = EmbeddedKafka.start()) {
             String bootstrap = kafka.bootstrapServers();
             try (PipelineRunner runner = PipelineRunner.start(cfg, bootstrap, stateDir, new SimpleMeterRegistry())) {
-                produce(bootstrap, cfg.topics().name(AnomalyPipeline.INPUT), streams);
-                Map<String, double[]> scores = collect(bootstrap, cfg.topics().name(ForecastHead.PREDICTIONS), streams, rows, progress);
-                write(outDir, streams, scores);
+                produce(bootstrap, cfg.topics().name(AnomalyPipeline.INPUT), streams, values > 1);
+                Map<String, String[]> reasons = new HashMap<>();
+                Map<String, double[]> scores = collect(bootstrap, cfg.topics().name(ForecastHead.PREDICTIONS), streams, rows, progress,
+                        reasons);
+                write(outDir, streams, scores, reasons, values > 1);
             }
         } finally {
             deleteQuietly(stateDir);
@@ -84,14 +99,36 @@ public final class NabReplay {
         return new Report(files.size(), rows, (System.nanoTime() - t0) / 1e9);
     }
 
-    private static void produce(String bootstrap, String topic, Map<String, SensorCsv.Result> streams) {
+    /**
+     * The number of value columns, the same in every file.
+     *
+     * @throws ConfigException when the files do not all have the same number of value columns
+     */
+    private static int valueColumns(Map<String, SensorCsv.Result> streams) {
+        java.util.Set<Integer> counts = new java.util.TreeSet<>();
+        streams.values().forEach(r -> counts.add(r.channels()));
+        counts.remove(0);
+        if (counts.size() > 1) {
+            throw new ConfigException("The CSVs under --data have different numbers of value columns " + counts
+                    + ". Fix: replay files of one layout per run (e.g. NAB's timestamp,value and a multivariate set apart).");
+        }
+        return counts.isEmpty() ? 1 : counts.iterator().next();
+    }
+
+    /** Each row as one reading; a vector reading carries its file's column names. */
+    private static void produce(String bootstrap, String topic, Map<String, SensorCsv.Result> streams, boolean vectors) {
+        io.engram.engine.pipeline.anomaly.VectorReadingSerde serde = new io.engram.engine.pipeline.anomaly.VectorReadingSerde();
         Map<String, Object> p = Map.of(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true, ProducerConfig.LINGER_MS_CONFIG, 20,
                 ProducerConfig.BATCH_SIZE_CONFIG, 256 * 1024);
         try (KafkaProducer<String, byte[]> producer = io.engram.tools.kafka.KafkaClients.keyedProducer(bootstrap, p)) {
             for (var e : streams.entrySet()) {
+                List<String> names = e.getValue().valueNames();
                 for (SensorCsv.Row row : e.getValue().rows()) {
-                    String json = String.format(Locale.ROOT, "{\"ts\":%d,\"values\":[%s]}", row.ts(), Double.toString(row.values()[0]));
-                    producer.send(new ProducerRecord<>(topic, null, row.ts(), e.getKey(), json.getBytes(StandardCharsets.UTF_8)));
+                    byte[] value = !vectors
+                            ? String.format(Locale.ROOT, "{\"ts\":%d,\"values\":[%s]}", row.ts(), Double.toString(row.values()[0]))
+                                    .getBytes(StandardCharsets.UTF_8)
+                            : serde.serialize(topic, new io.engram.engine.pipeline.anomaly.VectorReading(row.ts(), row.values(), names));
+                    producer.send(new ProducerRecord<>(topic, null, row.ts(), e.getKey(), value));
                 }
             }
             producer.flush();
@@ -99,9 +136,10 @@ public final class NabReplay {
     }
 
     private static Map<String, double[]> collect(String bootstrap, String topic, Map<String, SensorCsv.Result> streams, long total,
-            PrintStream progress) {
+            PrintStream progress, Map<String, String[]> reasons) {
         Map<String, double[]> scores = new HashMap<>();
         streams.forEach((k, v) -> scores.put(k, new double[3 * v.rows().size()]));
+        streams.forEach((k, v) -> reasons.put(k, new String[v.rows().size()]));
         JsonSerde<ForecastPrediction> serde = new JsonSerde<>(ForecastPrediction.class);
         Map<String, java.util.BitSet> seen = new HashMap<>();
         long got = 0;
@@ -136,8 +174,9 @@ public final class NabReplay {
                     int at = 3 * (int) pr.step();
                     s[at] = nabScore(pr);
                     s[at + 1] = pr.rawScore();
-                    // The alert flag and the reasons' bits, for the synthetic suite and whoever studies the detector.
-                    s[at + 2] = (pr.anomaly() ? 1 : 0) + 2 * reasonBits(pr.reasons());
+                    // The alert flag and the reasons, for the synthetic suite and whoever studies the detector.
+                    s[at + 2] = pr.anomaly() ? 1 : 0;
+                    reasons.get(pr.stream())[(int) pr.step()] = pr.reasons() == null ? "" : String.join("|", pr.reasons());
                     got++;
                 }
                 if (progress != null && got - lastProgress >= 10_000) {
@@ -155,44 +194,44 @@ public final class NabReplay {
      * an alert (repeats of an incident are suppressed), and half of it elsewhere. The map is
      * monotone in the score within each group, and every alert outranks every non-alert.
      */
-    private static int reasonBits(List<String> reasons) {
-        int bits = 0;
-        if (reasons != null) {
-            for (String r : reasons) {
-                bits |= io.engram.engine.pipeline.anomaly.AnomalyScorer.reasonBit(r);
-            }
-        }
-        return bits;
-    }
-
     public static double nabScore(ForecastPrediction p) {
         return p.anomaly() ? p.score() : 0.5 * p.score();
     }
 
-    private static void write(Path outDir, Map<String, SensorCsv.Result> streams, Map<String, double[]> scores) throws IOException {
+    private static void write(Path outDir, Map<String, SensorCsv.Result> streams, Map<String, double[]> scores,
+            Map<String, String[]> reasons, boolean vectors) throws IOException {
         for (var e : streams.entrySet()) {
             Path f = outDir.resolve(e.getKey() + ".csv");
             Files.createDirectories(f.getParent());
             double[] s = scores.get(e.getKey());
+            String[] why = reasons.get(e.getKey());
             List<SensorCsv.Row> rows = e.getValue().rows();
             try (BufferedWriter w = Files.newBufferedWriter(f, StandardCharsets.UTF_8)) {
                 // NAB's scorers read timestamp and anomaly_score and ignore other columns: raw_score
                 // (the normalised forecast error), alert (0/1) and reasons are there for whoever
                 // studies the detector.
-                w.write("timestamp,value,anomaly_score,raw_score,alert,reasons\n");
+                w.write(!vectors ? "timestamp,value"
+                        : "timestamp," + String.join(",", e.getValue().valueNames().stream().map(NabReplay::csvField).toList()));
+                w.write(",anomaly_score,raw_score,alert,reasons\n");
                 for (int i = 0; i < rows.size(); i++) {
                     SensorCsv.Row row = rows.get(i);
                     w.write(row.timestampText());
                     w.write(',');
-                    w.write(Double.toString(row.values()[0]));
-                    w.write(',');
-                    int flags = (int) s[3 * i + 2];
-                    w.write(String.format(Locale.ROOT, "%.8f,%.9g,%d,", s[3 * i], s[3 * i + 1], flags & 1));
-                    w.write(String.join("|", io.engram.engine.pipeline.anomaly.AnomalyScorer.reasonNames(flags >> 1)));
+                    for (int c = 0; c < row.values().length; c++) {
+                        w.write(Double.toString(row.values()[c]));
+                        w.write(',');
+                    }
+                    w.write(String.format(Locale.ROOT, "%.8f,%.9g,%d,", s[3 * i], s[3 * i + 1], (int) s[3 * i + 2]));
+                    w.write(csvField(why[i]));
                     w.write('\n');
                 }
             }
         }
+    }
+
+    /** A CSV field, quoted when it holds a comma or a quote. */
+    private static String csvField(String f) {
+        return f.indexOf(',') < 0 && f.indexOf('"') < 0 ? f : '"' + f.replace("\"", "\"\"") + '"';
     }
 
     private static void deleteQuietly(Path dir) {

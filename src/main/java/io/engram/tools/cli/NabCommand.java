@@ -16,6 +16,9 @@ import picocli.CommandLine.Option;
             "in-process broker, one stream per file with fresh state, and writes --out/<category>/<name>.csv",
             "with columns timestamp,value,anomaly_score (score in [0,1], one row per input row, same order)",
             "and raw_score, alert and reasons (NAB's scorers ignore them).",
+            "Multivariate CSVs (timestamp,c1,...,cN, the same N in every file, e.g. SKAB) replay one vector",
+            "reading per row, carrying the column names: the result keeps the N columns in place of value,",
+            "and a reason names its column (level:Pressure).",
             "One parameter set (the pipeline's) for all files; no look-ahead.",
             "Score the result with NAB's scorer, e.g. python3 ../shared/tools/nab_score.py."})
 public final class NabCommand implements Callable<Integer> {

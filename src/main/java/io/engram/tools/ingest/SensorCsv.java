@@ -61,12 +61,23 @@ public final class SensorCsv {
      * @param rows the good rows, in file order
      * @param problems one message per skipped row, {@code "file:line: reason: detail"}, in file order
      * @param skippedByReason number of skipped rows per reason ({@link #BAD_NUMBER} etc.), in first-seen order
+     * @param header the header line's names, the time column's first; empty when the file has no header
      */
-    public record Result(List<Row> rows, List<String> problems, Map<String, Integer> skippedByReason) {
+    public record Result(List<Row> rows, List<String> problems, Map<String, Integer> skippedByReason, List<String> header) {
         public Result {
             rows = Collections.unmodifiableList(rows);
             problems = Collections.unmodifiableList(problems);
             skippedByReason = Collections.unmodifiableMap(skippedByReason);
+            header = List.copyOf(header);
+        }
+
+        /** The value columns' names: the header's, or {@code c1..cN} without a header. */
+        public List<String> valueNames() {
+            List<String> out = new ArrayList<>();
+            for (int i = 1; i <= channels(); i++) {
+                out.add(header.size() == channels() + 1 ? header.get(i) : "c" + i);
+            }
+            return out;
         }
 
         /** The number of value columns of the rows (0 when there are none). */
@@ -121,6 +132,7 @@ public final class SensorCsv {
         List<String> problems = new ArrayList<>();
         Map<String, Integer> byReason = new LinkedHashMap<>();
         int columns = -1;
+        List<String> header = List.of();
         int lineNo = 0;
         String line;
         while ((line = in.readLine()) != null) {
@@ -139,6 +151,7 @@ public final class SensorCsv {
                             + " column; a sensor CSV needs a timestamp column and at least one value column (timestamp,value[,...])");
                 }
                 if (!isTime(fields[0])) {
+                    header = List.of(fields);
                     continue; // header line: names only
                 }
             }
@@ -175,7 +188,7 @@ public final class SensorCsv {
             }
             rows.add(new Row(lineNo, ts, values, fields[0]));
         }
-        return new Result(rows, problems, byReason);
+        return new Result(rows, problems, byReason, header);
     }
 
     private static void skip(List<String> problems, Map<String, Integer> byReason, String where, String reason, String detail) {

@@ -58,6 +58,7 @@ class SensorCsvTest {
         assertArrayEquals(new double[] {20.5, 1.01, 1500}, r.rows().get(0).values());
         assertEquals(utc("2023-11-14T21:13:21Z"), r.rows().get(1).ts());
         assertArrayEquals(new double[] {21, 1.02, 1490}, r.rows().get(1).values());
+        assertEquals(List.of("temp", "pressure", "rpm"), r.valueNames(), "the header names the value columns");
     }
 
     @Test
@@ -66,6 +67,8 @@ class SensorCsvTest {
         SensorCsv.Result r = SensorCsv.read(f);
         assertEquals(2, r.rows().size());
         assertEquals(1, r.rows().get(0).line());
+        assertEquals(List.of(), r.header());
+        assertEquals(List.of("c1"), r.valueNames(), "without a header a value column is c<n>");
     }
 
     @Test

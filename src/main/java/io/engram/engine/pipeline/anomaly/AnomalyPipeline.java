@@ -27,7 +27,7 @@ import org.apache.kafka.streams.Topology;
  *                                           \--> state_events (resets, expiries)
  * </pre>
  *
- * Own YAML sections: {@code scoring}, {@code input} ({@code format}), {@code output} ({@code vectors}).
+ * Own YAML sections: {@code scoring}, {@code input} ({@code format}, {@code values}), {@code output} ({@code vectors}).
  */
 public final class AnomalyPipeline extends AbstractPipelineKind<ForecastSettings> {
     public static final String TYPE = "anomaly";
@@ -97,12 +97,12 @@ public final class AnomalyPipeline extends AbstractPipelineKind<ForecastSettings
             throw new ConfigException("Pipeline file " + v.file() + ": " + e.getMessage() + ". Fix the scoring section.");
         }
         JsonNode in = v.section(root, "input");
-        v.known(in, "input.", Set.of("format"));
+        v.known(in, "input.", Set.of("format", "values"));
         String format = v.choice(in, "format", "json", List.of("json", "features"));
         JsonNode out = v.section(root, "output");
         v.known(out, "output.", Set.of("vectors"));
         return new ForecastSettings(scoring, format.equals("json") ? ForecastSettings.Format.JSON : ForecastSettings.Format.FEATURES,
-                v.bool(out, "vectors", true));
+                v.bool(out, "vectors", true), (int) v.integer(in, "values", 0, 0, 4096));
     }
 
     @Override
@@ -119,7 +119,20 @@ public final class AnomalyPipeline extends AbstractPipelineKind<ForecastSettings
         ForecastSettings settings = spec.settings(this);
         AnomalyScorer scorer = new AnomalyScorer(settings.scoring());
         Topology t = new Topology();
-        StepTopology.addStep(t, spec, manifest, model, meters, ForecastHead.type(manifest, settings, scorer, meters));
+        int n = settings.values();
+        if (n == 0 || n == manifest.input().size()) {
+            StepTopology.addStep(t, spec, manifest, model, meters, ForecastHead.type(manifest, settings, scorer, meters));
+            return BuiltPipeline.of(t);
+        }
+        if (manifest.input().size() != 1) {
+            throw new ConfigException("Pipeline " + spec.file() + " sets input.values: " + n + " but model " + manifest.manifestPath()
+                    + " takes " + manifest.input().size() + " values. Fix: drop input.values, or use a one-value model"
+                    + " (which then forecasts each value on its own).");
+        }
+        ModelManifest wide = io.engram.engine.model.PerValueStep.manifest(manifest, n);
+        int one = manifest.stateFloats();
+        StepTopology.addStep(t, spec, wide, model == null ? null : () -> new io.engram.engine.model.PerValueStep(model.newStep(1), n, one),
+                meters, ForecastHead.type(wide, settings, scorer, meters), null);
         return BuiltPipeline.of(t);
     }
 }

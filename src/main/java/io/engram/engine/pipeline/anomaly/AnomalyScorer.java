@@ -11,7 +11,9 @@ package io.engram.engine.pipeline.anomaly;
  * ({@link ForecastState.Memory}): {@link SeasonalChannel} (a time-of-day profile),
  * {@link ShapeChannel} (familiar words of level and departure cap the forecast channel),
  * {@link StuckChannel} (runs of identical readings) and {@link RoutineChannel} (an incident at the
- * time of day of incidents on earlier days does not alert). {@link ScoringConfig} switches and
+ * time of day of incidents on earlier days does not alert). On streams of several values the level
+ * and stuck channels watch each value, and their reasons name it ({@code level:Pressure}, see
+ * {@link Score#components}); the memory channels other than stuck speak for one-value streams only. {@link ScoringConfig} switches and
  * configures them; why they are set as they are is in docs/benchmarks.md ("Anomaly detection:
  * protocol").
  *
@@ -85,7 +87,7 @@ public final class AnomalyScorer {
                 case SHAPE -> shape;
                 case STUCK -> new StuckChannel(config);
             };
-            if (c != null && (oneValue || !c.needsMemory())) {
+            if (c != null && (oneValue || c.scoresVectors())) {
                 out.add(c);
             }
         }
@@ -119,15 +121,26 @@ public final class AnomalyScorer {
      *
      * @param reasons bits ({@link #FORECAST} ...): the channels whose own score reached the threshold, and
      *     {@link #ROUTINE} when a routine incident was not alerted; {@link #reasonNames} spells them
+     * @param components for a stream of several values: per reason (indexed by its bit's position), the
+     *     component it names ({@link ScoreChannel#component}: {@code level:Pressure}), or -1; null when
+     *     no reason names one
      */
-    public record Score(double raw, double likelihood, double score, boolean anomaly, int reasons) {
+    public record Score(double raw, double likelihood, double score, boolean anomaly, int reasons, java.util.List<Integer> components) {
+        public Score(double raw, double likelihood, double score, boolean anomaly, int reasons) {
+            this(raw, likelihood, score, anomaly, reasons, null);
+        }
+
         public Score(double raw, double likelihood, double score, boolean anomaly) {
             this(raw, likelihood, score, anomaly, 0);
         }
     }
 
-    /** The bit of a reason's name, 0 for an unknown name. */
+    /** The bit of a reason's name ({@code level:Pressure} is {@code level}'s), 0 for an unknown name. */
     public static int reasonBit(String name) {
+        int colon = name.indexOf(':');
+        if (colon >= 0) {
+            name = name.substring(0, colon);
+        }
         for (int i = 0; i < REASON_NAMES.length; i++) {
             if (REASON_NAMES[i].equals(name)) {
                 return 1 << i;
@@ -138,13 +151,24 @@ public final class AnomalyScorer {
 
     /** The names of the reasons in {@code bits}, in a fixed order, as they appear in prediction records. */
     public static java.util.List<String> reasonNames(int bits) {
+        return reasonNames(bits, null, null);
+    }
+
+    /**
+     * As {@link #reasonNames(int)}, each reason naming its component where {@code components} has one
+     * ({@code level:Pressure}, see {@link Score#components}): {@code name} spells a component index
+     * (e.g. {@link VectorReading#name}).
+     */
+    public static java.util.List<String> reasonNames(int bits, java.util.List<Integer> components,
+            java.util.function.IntFunction<String> name) {
         if (bits == 0) {
             return java.util.List.of();
         }
         java.util.List<String> out = new java.util.ArrayList<>(2);
         for (int i = 0; i < REASON_NAMES.length; i++) {
             if ((bits & (1 << i)) != 0) {
-                out.add(REASON_NAMES[i]);
+                int c = components == null ? -1 : components.get(i);
+                out.add(c >= 0 ? REASON_NAMES[i] + ":" + name.apply(c) : REASON_NAMES[i]);
             }
         }
         return out;
@@ -187,11 +211,20 @@ public final class AnomalyScorer {
         // Take the rarest channel; 0 (no evidence) when none speaks.
         double logTail = 0.0;
         int below = 0;
+        Integer[] components = null;
         for (int i = 0; i < channels.length; i++) {
             double t = channels[i].score(s, values, eventTime);
             logTail = Math.min(logTail, t);
             if (t <= reasonAt) {
                 below |= bits[i];
+                int c = values != null && values.length > 1 ? channels[i].component(s) : -1;
+                if (c >= 0) {
+                    if (components == null) {
+                        components = new Integer[REASON_NAMES.length];
+                        java.util.Arrays.fill(components, -1);
+                    }
+                    components[Integer.numberOfTrailingZeros(bits[i])] = c;
+                }
             }
         }
         double likelihood = 1.0 - Math.exp(logTail);
@@ -222,7 +255,7 @@ public final class AnomalyScorer {
                 s.lastAlertStep = step;
             }
         }
-        return new Score(raw, likelihood, score, anomaly, reasons);
+        return new Score(raw, likelihood, score, anomaly, reasons, reasons == 0 || components == null ? null : java.util.List.of(components));
     }
 
     /** Whether a stored memory has the sizes this configuration uses (else it starts afresh). */

@@ -10,7 +10,7 @@ import org.apache.kafka.common.errors.SerializationException;
  * Binary layout of {@link ForecastState} behind the common state header (big-endian):
  *
  * <pre>
- * byte    payload version (2)
+ * byte    payload version (3)
  * int     channels C
  * C x double mean, C x double var, C x double forecast
  * double  shortAvg, longMean, longVar
@@ -22,8 +22,12 @@ import org.apache.kafka.common.errors.SerializationException;
  *   int W, W x float words, double wordScale, wordTotal, wordMean, wordVar,
  *   double lastValue, long run, long maxRun,
  *   int N, N x int incidents, long incidentCount
+ * byte    per-value runs present (0 | 1); if 1 (streams of several values, see ForecastState#stuckLast):
+ *   C x double stuckLast, C x long stuckRun, C x long stuckMaxRun
  * </pre>
  *
+ * Payload version 2 is version 3 without the per-value runs' byte and fields: it is read without
+ * them (the stuck channel starts afresh on a stream of several values, the rest continues).
  * Payload version 1 is version 2 without the memory byte and its fields: it is read with no memory
  * (the memory channels start afresh, the rest continues).
  *
@@ -38,12 +42,13 @@ import org.apache.kafka.common.errors.SerializationException;
  */
 public final class ForecastCodec extends VersionedPayloadCodec<ForecastState> {
     public ForecastCodec() {
-        super("forecast", (byte) 2);
+        super("forecast", (byte) 3);
     }
 
     @Override
     protected int bodySize(ForecastState f) {
-        return 4 + 48 + 48 * f.channels() + 1 + (f.memory == null ? 0 : memorySize(f.memory));
+        return 4 + 48 + 48 * f.channels() + 1 + (f.memory == null ? 0 : memorySize(f.memory))
+                + 1 + (f.stuckLast == null ? 0 : 24 * f.channels());
     }
 
     private static int memorySize(ForecastState.Memory m) {
@@ -77,6 +82,16 @@ public final class ForecastCodec extends VersionedPayloadCodec<ForecastState> {
             }
             b.putLong(m.incidentCount);
         }
+        b.put((byte) (f.stuckLast == null ? 0 : 1));
+        if (f.stuckLast != null) {
+            StateSerde.putDoubles(b, f.stuckLast);
+            for (long v : f.stuckRun) {
+                b.putLong(v);
+            }
+            for (long v : f.stuckMaxRun) {
+                b.putLong(v);
+            }
+        }
     }
 
     /** The fields after the per-channel preprocessing, the same in every format. */
@@ -90,7 +105,7 @@ public final class ForecastCodec extends VersionedPayloadCodec<ForecastState> {
 
     @Override
     protected ForecastState readBody(ByteBuffer b) {
-        return readBody((byte) 2, b);
+        return readBody((byte) 3, b);
     }
 
     @Override
@@ -100,7 +115,21 @@ public final class ForecastCodec extends VersionedPayloadCodec<ForecastState> {
         if (version >= 2 && b.get() != 0) {
             f.memory = readMemory(b);
         }
+        if (version >= 3 && b.get() != 0) {
+            int c = f.channels();
+            f.stuckLast = StateSerde.doubles(b, c);
+            f.stuckRun = longs(b, c);
+            f.stuckMaxRun = longs(b, c);
+        }
         return f;
+    }
+
+    private static long[] longs(ByteBuffer b, int n) {
+        long[] out = new long[n];
+        for (int i = 0; i < n; i++) {
+            out[i] = b.getLong();
+        }
+        return out;
     }
 
     private static ForecastState.Memory readMemory(ByteBuffer b) {

@@ -162,7 +162,7 @@ public final class ForecastHead implements Head<VectorReading, ForecastState> {
         boolean vectors = settings.vectors();
         ForecastPrediction p = new ForecastPrediction(key, eventTime, step, s.modelId(), s.modelVersion(),
                 vectors ? in.values() : null, forecastBefore, error, vectors ? f.forecast.clone() : null, score.raw(), score.likelihood(), score.score(), score.anomaly(),
-                AnomalyScorer.reasonNames(score.reasons()));
+                AnomalyScorer.reasonNames(score.reasons(), score.components(), in::name));
         out.add(PREDICTIONS, p);
         if (score.anomaly()) {
             meters.anomaly();

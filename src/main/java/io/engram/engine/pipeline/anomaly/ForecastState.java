@@ -32,6 +32,21 @@ public final class ForecastState implements io.engram.engine.state.StateSummary 
     double[] levelMean;
     /** Scorer, level signal, per channel: long-run variance of {@link #levelShort}. */
     double[] levelVar;
+    /**
+     * Level channel, for the record being scored only (not stored): the component with the largest
+     * |z|, which its reason names, or -1.
+     */
+    int levelTop = -1;
+    /**
+     * Stuck channel, streams of several values only (else null; null until the channel first sees
+     * the stream): per value, the last reading, the current run of identical readings and the longest
+     * earlier run. A one-value stream keeps these in its {@link Memory}.
+     */
+    double[] stuckLast;
+    long[] stuckRun;
+    long[] stuckMaxRun;
+    /** Stuck channel, for the record being scored only (not stored): the value whose run its reason names, or -1. */
+    int stuckTop = -1;
 
     /**
      * The memory beyond one step of a one-value stream (seasonal profile, word counts, runs of
@@ -127,7 +142,9 @@ public final class ForecastState implements io.engram.engine.state.StateSummary 
                 && Double.compare(longVar, s.longVar) == 0 && scored == s.scored
                 && lastAlertStep == s.lastAlertStep && lastAboveStep == s.lastAboveStep
                 && java.util.Arrays.equals(levelShort, s.levelShort) && java.util.Arrays.equals(levelMean, s.levelMean)
-                && java.util.Arrays.equals(levelVar, s.levelVar) && java.util.Objects.equals(memory, s.memory);
+                && java.util.Arrays.equals(levelVar, s.levelVar) && java.util.Objects.equals(memory, s.memory)
+                && java.util.Arrays.equals(stuckLast, s.stuckLast) && java.util.Arrays.equals(stuckRun, s.stuckRun)
+                && java.util.Arrays.equals(stuckMaxRun, s.stuckMaxRun);
     }
 
     @Override

@@ -6,7 +6,8 @@ package io.engram.engine.pipeline.anomaly;
  * its error only blips; a reading that moves to, and stays at, a level the stream has not been at
  * for a long time is still news, and this channel sees it. Its log tail is weighted by
  * {@code scoring.level_weight} (below 1: it is the cruder signal, so it needs a rarer event to win).
- * Reason {@code level}.
+ * Reason {@code level}; on a stream of several values, {@code level:<component>}, the component
+ * with the largest |z| (its name when the reading carries names, see {@link VectorReading#names}).
  *
  * <p>Its slice: {@link ForecastState#levelShort}, {@link ForecastState#levelMean} and
  * {@link ForecastState#levelVar}, 24 bytes per value. Works for streams of any number of values; a
@@ -35,6 +36,11 @@ final class LevelChannel implements ScoreChannel {
     }
 
     @Override
+    public int component(ForecastState s) {
+        return s.levelTop;
+    }
+
+    @Override
     public double score(ForecastState s, double[] values, long eventTime) {
         if (values == null) {
             return 0.0;
@@ -54,6 +60,7 @@ final class LevelChannel implements ScoreChannel {
     private double logTail(ForecastState s, double[] values) {
         int channels = values.length;
         double zMax = 0;
+        s.levelTop = -1;
         for (int c = 0; c < channels; c++) {
             double x = values[c];
             if (s.scored <= 1) {
@@ -67,7 +74,11 @@ final class LevelChannel implements ScoreChannel {
             if (s.scored > AnomalyScorer.STARTUP_STEPS) {
                 double std = Math.max(Math.sqrt(s.levelVar[c]),
                         AnomalyScorer.LEVEL_MIN_REL_STD * Math.max(1.0, Math.abs(s.levelMean[c])));
-                zMax = Math.max(zMax, Math.abs(d) / std);
+                double z = Math.abs(d) / std;
+                if (z > zMax || s.levelTop < 0) {
+                    zMax = Math.max(zMax, z);
+                    s.levelTop = c;
+                }
             }
             double a = Math.max(1.0 / (s.scored + 1), config.longAlpha());
             s.levelMean[c] += a * d;

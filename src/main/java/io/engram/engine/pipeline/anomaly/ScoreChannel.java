@@ -24,10 +24,27 @@ interface ScoreChannel {
     }
 
     /**
+     * For a stream of several values, the component behind this channel's last {@link #score} of
+     * {@code s} (the one its reason names, e.g. {@code level:Pressure}), or -1 when it watches no one
+     * component. Valid right after {@link #score}, for the same record.
+     */
+    default int component(ForecastState s) {
+        return -1;
+    }
+
+    /**
      * Whether the channel needs the memory of a one-value stream ({@link ForecastState#memory}); such
      * a channel is called only for one-value streams, after the scorer has sized the memory.
      */
     boolean needsMemory();
+
+    /**
+     * Whether the channel also judges streams of several values (then without the memory): by
+     * default those that need no memory.
+     */
+    default boolean scoresVectors() {
+        return !needsMemory();
+    }
 
     /**
      * Bytes of this channel's slice in the stored state of {@code s} (see {@link ForecastCodec}); the

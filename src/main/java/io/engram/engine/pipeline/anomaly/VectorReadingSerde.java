@@ -20,7 +20,7 @@ import org.apache.kafka.common.serialization.Serializer;
 
 /**
  * JSON serde of {@link VectorReading}: {@code {"ts": <epoch ms or ISO-8601>, "values": [numbers]}},
- * or {@code "value": number} for one channel. Strict: null in, null out; any malformed record is a
+ * or {@code "value": number} for one channel, and optionally {@code "names": [strings]}, one per value. Strict: null in, null out; any malformed record is a
  * {@link SerializationException} whose cause is a {@link BadInputException} naming the reason, so
  * that the deserialization handler can dead-letter it. ISO-8601 times without a zone are read as UTC.
  */
@@ -44,6 +44,10 @@ public final class VectorReadingSerde implements Serde<VectorReading>, Serialize
                 throw new SerializationException("sensor value " + v + " is not finite");
             }
             arr.add(v);
+        }
+        if (r.names() != null) {
+            var names = n.putArray("names");
+            r.names().forEach(names::add);
         }
         try {
             return MAPPER.writeValueAsBytes(n);
@@ -97,7 +101,25 @@ public final class VectorReadingSerde implements Serde<VectorReading>, Serialize
             }
             values = new double[] {number(v, "value")};
         }
-        return new VectorReading(ts, values);
+        return new VectorReading(ts, values, names(root.get("names"), values.length));
+    }
+
+    /** The optional {@code "names"}: one string per value, or null when absent. */
+    private static java.util.List<String> names(JsonNode ns, int values) {
+        if (ns == null || ns.isNull()) {
+            return null;
+        }
+        if (!ns.isArray() || ns.size() != values) {
+            throw new BadInputException(Reason.BAD_FIELD, "'names' must be an array of " + values + " strings, one per value");
+        }
+        java.util.List<String> out = new java.util.ArrayList<>(values);
+        for (JsonNode n : ns) {
+            if (!n.isTextual()) {
+                throw new BadInputException(Reason.BAD_FIELD, "'names' must hold strings, one per value");
+            }
+            out.add(n.asText());
+        }
+        return out;
     }
 
     private static double number(JsonNode n, String where) {

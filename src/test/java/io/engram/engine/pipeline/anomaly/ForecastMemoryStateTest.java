@@ -94,6 +94,28 @@ class ForecastMemoryStateTest {
     }
 
     @Test
+    void aVectorStateWrittenBeforeThePerValueRunsRestoresAndTheRunsStartAfresh() throws Exception {
+        var fx = new ObjectMapper().readTree(Path.of("src/test/resources/state-fixtures/sensor-state-v3-payload2-vector.json").toFile());
+        byte[] old = HexFormat.of().parseHex(fx.get("state_hex").asText());
+        StateSerde<ForecastState> serde = new StateSerde<>(new ForecastCodec());
+        StreamState<ForecastState> s = serde.deserialize("t", old);
+        assertEquals(340, s.steps());
+        assertEquals(192, s.hidden().length);
+        assertEquals(3, s.payload().channels());
+        assertEquals(320, s.payload().scored, "340 readings, the first 20 not scored");
+        assertNull(s.payload().memory);
+        assertNull(s.payload().stuckLast, "payload version 2 had no per-value runs");
+        assertEquals(5.0, s.payload().levelMean[1], 1e-12, "the level statistics came back");
+        AnomalyScorer scorer = new AnomalyScorer(ScoringConfig.DEFAULTS);
+        scorer.score(s.payload(), 341, 0.3, new double[] {10, 5.0, -3}, T0);
+        assertArrayEquals(new double[] {10, 5.0, -3}, s.payload().stuckLast, "the runs start with the next reading");
+        assertEquals(321, s.payload().scored, "the rest of the scorer's state went on");
+        byte[] now = serde.serialize("t", s);
+        assertEquals(s.payload(), serde.deserialize("t", now).payload(), "written in payload version 3 from then on, runs included");
+        assertEquals(old.length + 1 + 3 * 24, now.length, "one presence byte and 24 bytes a value more");
+    }
+
+    @Test
     void aMemoryOfOtherSizesThanTheConfigurationsStartsAfresh() {
         ForecastState f = scored(new AnomalyScorer(ScoringConfig.DEFAULTS), 1000);
         ScoringConfig d = ScoringConfig.DEFAULTS;

@@ -85,10 +85,34 @@ class LevelChannelTest {
         }
         assertTrue(quiet > NEWS, "quiet: " + quiet);
         assertTrue(shifted <= NEWS, "one value of three shifting is news: " + shifted);
+        assertEquals(2, level.component(s), "and it names the value that moved");
         ForecastState before = ChannelKit.roundTrip(s);
         assertEquals(0.0, level.score(s, null, 0));
         assertEquals(before, s, "no readings: untouched");
         assertEquals(72, level.stateBytes(s));
+    }
+
+    @Test
+    void onAVectorStreamTheScorersLevelReasonNamesTheComponentThatMoved() {
+        AnomalyScorer scorer = new AnomalyScorer(ScoringConfig.DEFAULTS);
+        ForecastState s = ForecastState.fresh(3);
+        VectorReading names = new VectorReading(null, new double[3], java.util.List.of("Flow", "Pressure", "Temperature"));
+        double[] a = noise(1200, 30, 1, 9);
+        double[] b = noise(1200, 2, 0.1, 10);
+        double[] c = noise(1200, 70, 0.5, 11);
+        java.util.List<String> reasons = null;
+        for (int i = 0; i < 1200; i++) {
+            double[] v = {a[i], b[i] + (i >= 1000 ? 1.0 : 0), c[i]}; // Pressure steps up by 10 sd
+            AnomalyScorer.Score sc = scorer.score(s, i + 1, 1.0, v, ChannelKit.T0 + i * ChannelKit.STEP);
+            if (sc.anomaly()) {
+                assertTrue(i >= 1000, "quiet before the shift: alert at " + i);
+                reasons = AnomalyScorer.reasonNames(sc.reasons(), sc.components(), names::name);
+                break;
+            }
+        }
+        assertEquals(java.util.List.of("level:Pressure"), reasons);
+        assertEquals(java.util.List.of("level"), AnomalyScorer.reasonNames(AnomalyScorer.LEVEL), "one value: no component");
+        assertEquals(AnomalyScorer.LEVEL, AnomalyScorer.reasonBit("level:Pressure"));
     }
 
     @Test

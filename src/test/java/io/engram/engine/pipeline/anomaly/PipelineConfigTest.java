@@ -111,6 +111,15 @@ class PipelineConfigTest {
         // Each type takes only its own sections: a video key in an anomaly file is a typo, not a silent default.
         assertTrue(bad("name: x\nmodel: {manifest: m.yaml}\nevents: {min_frames: 3}\n").getMessage().contains("'events'"));
         assertTrue(bad("name: x\nmodel: {manifest: m.yaml}\ninput: {format: xml}\n").getMessage().contains("input.format"));
+        assertTrue(bad("name: x\nmodel: {manifest: m.yaml}\ninput: {values: -1}\n").getMessage().contains("input.values"));
+    }
+
+    @Test
+    void inputValuesDefaultsToTheModelsSizeAndIsRead() throws Exception {
+        assertEquals(0, Pipelines.load(Path.of("topology/sensor-anomaly.yaml")).settings(AnomalyPipeline.INSTANCE).values());
+        Path f = dir.resolve("vec.yaml");
+        Files.writeString(f, "name: x\nmodel: {manifest: m.yaml}\ninput: {values: 8}\n");
+        assertEquals(8, Pipelines.load(f).settings(AnomalyPipeline.INSTANCE).values());
     }
 
     @Test

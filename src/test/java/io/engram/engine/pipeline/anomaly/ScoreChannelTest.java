@@ -21,15 +21,15 @@ class ScoreChannelTest {
     void theScorerBuildsTheChannelsThatAreOnInConfigurationOrder() {
         ScoringConfig all = ScoringConfig.DEFAULTS;
         assertEquals(List.of(Channel.values()), keys(AnomalyScorer.channels(all, true)), "a one-value stream: every channel");
-        assertEquals(List.of(Channel.FORECAST, Channel.LEVEL), keys(AnomalyScorer.channels(all, false)),
-                "a vector: the channels without memory");
+        assertEquals(List.of(Channel.FORECAST, Channel.LEVEL, Channel.STUCK), keys(AnomalyScorer.channels(all, false)),
+                "a vector: the channels without memory, and stuck, which watches each value");
         for (Channel off : Channel.values()) {
             List<Channel> left = new ArrayList<>(EnumSet.complementOf(EnumSet.of(off)));
             assertEquals(left, keys(AnomalyScorer.channels(all.without(off), true)), "the ablation without " + off.key());
         }
         ScoringConfig noLevelWeight = new ScoringConfig(all.shortAlpha(), all.longAlpha(), all.warmupSteps(), all.threshold(),
                 all.suppressSteps(), all.rawClip(), 0.0, all.channels(), all.seasonal(), all.routine(), all.shape(), all.stuck());
-        assertEquals(List.of(Channel.FORECAST), keys(AnomalyScorer.channels(noLevelWeight, false)), "level weight 0 is off");
+        assertEquals(List.of(Channel.FORECAST, Channel.STUCK), keys(AnomalyScorer.channels(noLevelWeight, false)), "level weight 0 is off");
     }
 
     @Test

@@ -50,6 +50,34 @@ class StuckChannelTest {
     }
 
     @Test
+    void onAStreamOfSeveralValuesItWatchesEachAndNamesTheOneThatIsStuck() {
+        ForecastState s = ForecastState.fresh(3);
+        double[] a = noise(1000, 5, 1, 5);
+        double[] b = noise(1000, 50, 2, 6);
+        double t = 0;
+        double before = 0;
+        for (int i = 0; i < 1000; i++) {
+            // value 2 is a constant (it never changed: not stuck); value 1 sticks from reading 700
+            double[] v = {a[i], i >= 700 ? 51.5 : b[i], 7.0};
+            t = stuck.score(s, v, 0);
+            s.scored++;
+            if (i < 720) {
+                before = Math.min(before, t);
+            }
+            if (i == 721) {
+                assertEquals(1, stuck.component(s), "the stuck value");
+            }
+        }
+        assertEquals(0.0, before, "no run past min_steps before 720, and the constant is no news");
+        assertTrue(t <= NEWS * 250 / 20, "a run of 300 readings, 15 times min_steps: " + t);
+        assertEquals(1, stuck.component(s));
+        assertEquals(72, stuck.stateBytes(s));
+        ForecastState back = ChannelKit.roundTrip(s);
+        assertEquals(s, back, "the runs are stored");
+        assertEquals(0.0, stuck.score(s, null, 0), "no readings: no evidence");
+    }
+
+    @Test
     void itsSliceRoundTripsMidRunAndItSaysStuck() {
         double[] x = noise(400, 5, 1, 4);
         for (int i = 180; i < 400; i++) {

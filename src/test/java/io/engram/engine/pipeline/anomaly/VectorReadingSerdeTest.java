@@ -51,6 +51,19 @@ class VectorReadingSerdeTest {
     }
 
     @Test
+    void namesAreOptionalOnePerValueAndRoundTrip() {
+        assertNull(parse("{\"values\": [1, 2]}").names());
+        VectorReading r = parse("{\"values\": [1, 2], \"names\": [\"Pressure\", \"Flow, m3/h\"]}");
+        assertEquals(java.util.List.of("Pressure", "Flow, m3/h"), r.names());
+        assertEquals("Flow, m3/h", r.name(1));
+        assertEquals("1", new VectorReading(null, new double[] {1, 2}).name(1), "without names a component is its index");
+        assertEquals(r.names(), serde.deserialize("t", serde.serialize("t", r)).names());
+        assertEquals(Reason.BAD_FIELD, reasonOf("{\"values\": [1, 2], \"names\": [\"a\"]}"));
+        assertEquals(Reason.BAD_FIELD, reasonOf("{\"values\": [1, 2], \"names\": [\"a\", 2]}"));
+        assertEquals(Reason.BAD_FIELD, reasonOf("{\"value\": 1, \"names\": \"a\"}"));
+    }
+
+    @Test
     void eachKindOfBadValueHasItsReason() {
         assertEquals(Reason.NOT_JSON, reasonOf("not json"));
         assertEquals(Reason.NOT_JSON, reasonOf("[1, 2]"));

@@ -138,6 +138,23 @@ class PoseHeadTest {
     }
 
     @Test
+    void thePayloadsBytesAreTheDocumentedLayout() {
+        PoseState p = new PoseState();
+        p.lastSequence = 0x0102030405060708L;
+        p.lastLabel = 5;
+        p.run = 2;
+        p.upright = 1;
+        p.sinceUpright = 3;
+        p.fallRun = 2;
+        StreamState<PoseState> s = new StreamState<>(MODEL.id(), MODEL.version(), MODEL.stateCompat(), 9, 1_000, new float[MODEL.stateFloats()], p);
+        byte[] b = new StateSerde<>(new PoseCodec()).serialize("t", s);
+        String tail = java.util.HexFormat.of().formatHex(b, b.length - 29, b.length);
+        // payload version 1; long last sequence; int last label, run, upright, since upright, fall run (docs/topics.md)
+        assertEquals("01" + "0102030405060708" + "00000005" + "00000002" + "00000001" + "00000003" + "00000002", tail);
+        assertEquals(p, new StateSerde<>(new PoseCodec()).deserialize("t", b).payload());
+    }
+
+    @Test
     void aModelWithoutTheFallLabelIsRefusedAtBuild() {
         ModelManifest activity = ModelManifest.load(Path.of("models/activity/activity-gru.yaml"));
         ConfigException e = assertThrows(ConfigException.class, () -> PoseHead.type(activity, N, 10, PipelineMeters.NONE));

@@ -12,7 +12,10 @@ import io.engram.engine.kafka.DeadLetterHandler;
 import io.engram.engine.model.ModelManifest;
 import io.engram.engine.model.StepSession;
 import io.engram.engine.monitoring.EngramMetrics;
+import io.engram.engine.pipeline.video.FeatureRecord;
+import io.engram.engine.pipeline.video.FeatureRecordSerde;
 import io.engram.engine.pipeline.video.FrameEncodeProcessor;
+import io.engram.engine.pipeline.video.FrameStage;
 import io.engram.engine.runtime.PipelineRunner;
 import io.engram.engine.runtime.Pipelines;
 import io.engram.engine.state.StateSerde;
@@ -79,9 +82,13 @@ class PoseTopologyTest {
     /** The pipeline in a driver on {@code stateDir}: closing it closes the driver and then the pipeline's models. */
     record Driver(TopologyTestDriver driver, BuiltPipeline built) implements AutoCloseable {
         static Driver open(Path stateDir) {
-            BuiltPipeline b = spec.kind().build(spec, classifier, model, EngramMetrics.unbound(spec.name()));
-            return new Driver(new TopologyTestDriver(b.topology(), PipelineRunner.streamsProperties(spec, "ttd:9092", stateDir,
-                    EngramMetrics.unbound(spec.name()))), b);
+            return open(spec, stateDir);
+        }
+
+        static Driver open(PipelineSpec sp, Path stateDir) {
+            BuiltPipeline b = sp.kind().build(sp, classifier, model, EngramMetrics.unbound(sp.name()));
+            return new Driver(new TopologyTestDriver(b.topology(), PipelineRunner.streamsProperties(sp, "ttd:9092", stateDir,
+                    EngramMetrics.unbound(sp.name()))), b);
         }
 
         /** The last value of each key written to a store's changelog: what a restore puts back. */
@@ -234,6 +241,47 @@ class PoseTopologyTest {
             assertEquals(people.size(), after.size());
             assertTrue(java.util.Collections.disjoint(people, after), "new tracks, new ids: " + people + " then " + after);
         }
+    }
+
+    @Test
+    void theSplitLayoutJoinsTheStagesByTheKeypointsTopicAndPredictsTheSame(@TempDir Path dir) throws Exception {
+        Map<FrameStage.Layout, List<String>> predictions = new java.util.EnumMap<>(FrameStage.Layout.class);
+        for (FrameStage.Layout layout : FrameStage.Layout.values()) {
+            PipelineSpec sp = spec.withSettings(spec.settings(PoseActivityPipeline.INSTANCE).withLayout(layout, false));
+            try (Driver d = Driver.open(sp, dir.resolve(layout.yaml()))) {
+                assertEquals(layout == FrameStage.Layout.FUSED ? 1 : 2, d.built.topology().describe().subtopologies().size());
+                TestInputTopic<String, byte[]> in = d.frames();
+                for (int i = 0; i < 3; i++) {
+                    send(in, CAMERA, frame(i), i);
+                }
+                List<String> values = new ArrayList<>();
+                for (var r : d.out(PoseHead.PREDICTIONS).readRecordsToList()) {
+                    values.add(r.key() + " " + r.value());
+                }
+                predictions.put(layout, values);
+                if (layout == FrameStage.Layout.SPLIT) {
+                    var kp = d.driver.createOutputTopic(sp.topics().name(PoseActivityPipeline.KEYPOINTS), new StringDeserializer(),
+                            new ByteArrayDeserializer()).readRecordsToList();
+                    assertEquals(values.size(), kp.size(), "one keypoints record per person and frame");
+                    for (var r : kp) {
+                        FeatureRecord f = new FeatureRecordSerde().deserialize("t", r.value());
+                        assertEquals(51, f.values().length);
+                        assertEquals("movenet-multipose-lightning@1.0.0", f.encoder());
+                        for (int k = 0; k < 17; k++) {
+                            float score = f.values()[3 * k + 2];
+                            assertTrue(score >= 0 && score <= 1, "score " + score);
+                            if (score >= 0.3f) {
+                                for (int c = 0; c < 2; c++) {
+                                    float v = f.values()[3 * k + c];
+                                    assertTrue(v > -0.05f && v < 1.05f, r.key() + " keypoint " + k + " is normalised by the frame size: " + v);
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        assertEquals(predictions.get(FrameStage.Layout.FUSED), predictions.get(FrameStage.Layout.SPLIT));
     }
 
     static String reason(TestRecord<byte[], byte[]> r) {

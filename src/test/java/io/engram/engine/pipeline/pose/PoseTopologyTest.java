@@ -284,6 +284,64 @@ class PoseTopologyTest {
         assertEquals(predictions.get(FrameStage.Layout.FUSED), predictions.get(FrameStage.Layout.SPLIT));
     }
 
+    /**
+     * The golden held-out sequence "wave, then squat, then fall" (models/pose-activity/golden, 75
+     * frames of keypoints) through the step, fed on the keypoints topic: with the shipped rule
+     * (fall_lying within 10 frames of upright) 26 frames of squatting make lying down no fall; with
+     * {@code falls.within_frames: 30} it is exactly one, at the third fall_lying frame, from wave.
+     */
+    @Test
+    void theGoldenWaveSquatFallSequenceIsOneFallOnlyWhenTheSquatIsWithinTheRulesWindow() throws Exception {
+        JsonNode seq = null;
+        for (JsonNode q : JSON.readTree(Path.of("models/pose-activity/golden/keypoint-gru.json").toFile()).get("sequences")) {
+            if (q.get("name").asText().equals("pk-wave-squat-fall-heldout")) {
+                seq = q;
+            }
+        }
+        int firstFall = -1;
+        for (int i = 0; i < seq.get("argmax").size(); i++) {
+            if (seq.get("argmax").get(i).asText().equals("fall_lying")) {
+                firstFall = i;
+                break;
+            }
+        }
+        assertTrue(firstFall > 30, "the golden sequence squats a while before it lies: " + firstFall);
+        for (String within : List.of("10", "30")) {
+            PipelineSpec sp = Pipelines.load(SHIPPED, Map.of("falls.within_frames", within));
+            try (io.engram.testkit.PipelineDriver pd = io.engram.testkit.PipelineDriver.stepFed(sp)) {
+                var in = pd.stepInput();
+                FeatureRecordSerde serde = new FeatureRecordSerde();
+                for (int i = 0; i < seq.get("kp").size(); i++) {
+                    float[] kp = new float[51];
+                    for (int k = 0; k < 51; k++) {
+                        kp[k] = (float) seq.get("kp").get(i).get(k).asDouble();
+                    }
+                    in.pipeInput((CAMERA + "/1").getBytes(StandardCharsets.UTF_8), serde.serialize("t",
+                            new FeatureRecord("movenet-multipose-lightning@1.0.0", i, kp)), T0 + 100L * i);
+                }
+                List<String> labels = new ArrayList<>();
+                for (String v : pd.output(PoseHead.PREDICTIONS).readValuesToList()) {
+                    labels.add(JSON.readTree(v).get("label").asText());
+                }
+                for (int i = 0; i < labels.size(); i++) {
+                    assertEquals(seq.get("argmax").get(i).asText(), labels.get(i), "frame " + i + " as PyTorch's");
+                }
+                List<String> falls = pd.output(PoseHead.FALLS).readValuesToList();
+                if (within.equals("10")) {
+                    assertEquals(List.of(), falls);
+                } else {
+                    assertEquals(1, falls.size(), falls.toString());
+                    JsonNode f = JSON.readTree(falls.get(0));
+                    assertEquals(firstFall + 2, f.get("frame_seq").asLong(), "at the third fall_lying frame");
+                    assertEquals("wave", f.get("previous_label").asText());
+                    assertEquals(CAMERA + "/1", f.get("person").asText());
+                    assertEquals(1, f.get("track").asLong());
+                    assertEquals(3, f.get("frames").asInt());
+                }
+            }
+        }
+    }
+
     static String reason(TestRecord<byte[], byte[]> r) {
         return new String(r.headers().lastHeader(DeadLetterHandler.H_REASON).value(), StandardCharsets.UTF_8);
     }

@@ -65,13 +65,16 @@ public final class PipelineDriver implements AutoCloseable {
     }
 
     /**
-     * The pipeline of {@code spec} with its step fed from the step input topic: the video pipeline in
-     * its split layout (in the fused one, the step reads the encoder's output and no topic), any
+     * The pipeline of {@code spec} with its step fed from the step input topic: the video and pose pipelines in
+     * their split layout (in the fused one, the step reads the encoder's output and no topic), any
      * other pipeline as it is. For tests of the step that send it its input records directly.
      */
     public static PipelineDriver stepFed(PipelineSpec spec) throws Exception {
         if (spec.kind() == VideoActivityPipeline.INSTANCE) {
             spec = spec.withSettings(spec.settings(VideoActivityPipeline.INSTANCE).withLayout(FrameStage.Layout.SPLIT, true));
+        } else if (spec.kind() == io.engram.engine.pipeline.pose.PoseActivityPipeline.INSTANCE) {
+            spec = spec.withSettings(spec.settings(io.engram.engine.pipeline.pose.PoseActivityPipeline.INSTANCE)
+                    .withLayout(FrameStage.Layout.SPLIT, true));
         }
         return new PipelineDriver(spec);
     }

@@ -4,6 +4,7 @@ import io.engram.engine.config.PipelineKind;
 import io.engram.engine.config.PipelineSpec;
 import io.engram.engine.pipeline.activity.VideoActivityPipeline;
 import io.engram.engine.pipeline.anomaly.AnomalyPipeline;
+import io.engram.engine.pipeline.pose.PoseActivityPipeline;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -18,7 +19,7 @@ public final class Pipelines {
     private static final Map<String, PipelineKind<?>> KINDS = new LinkedHashMap<>();
 
     static {
-        for (PipelineKind<?> k : List.of(AnomalyPipeline.INSTANCE, VideoActivityPipeline.INSTANCE)) {
+        for (PipelineKind<?> k : List.of(AnomalyPipeline.INSTANCE, VideoActivityPipeline.INSTANCE, PoseActivityPipeline.INSTANCE)) {
             KINDS.put(k.type(), k);
         }
     }

@@ -36,7 +36,7 @@ class ReplicationDefaultsTest {
     @Test
     void everyShippedFileUsesTheClustersDefaultAndTheChangelogsFollowIt() throws Exception {
         List<Path> files = shipped();
-        assertEquals(3, files.size(), "the shipped files: " + files);
+        assertEquals(4, files.size(), "the shipped files: " + files);
         for (Path f : files) {
             PipelineSpec spec = Pipelines.load(f);
             assertEquals(-1, spec.topics().replicationFactor(), f + ": the cluster's default.replication.factor");

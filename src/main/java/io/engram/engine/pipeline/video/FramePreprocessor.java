@@ -67,6 +67,15 @@ public final class FramePreprocessor {
      * must not read it while a decode into it runs.
      */
     public BufferedImage decode(byte[] bytes, String contentType, BufferedImage reuse) {
+        return decode(bytes, contentType, reuse, maxPixels);
+    }
+
+    /**
+     * As {@link #decode(byte[], String, BufferedImage)} with the pixel limit {@code maxPixels} and no
+     * encoder: the frame decoding of every stage that reads the frames topic (the pose stage too), so
+     * that a frame is refused with the same reason whichever pipeline reads it.
+     */
+    public static BufferedImage decode(byte[] bytes, String contentType, BufferedImage reuse, long maxPixels) {
         if (bytes == null || bytes.length == 0) {
             throw new BadInputException(Reason.EMPTY_FRAME, "frame has no bytes");
         }

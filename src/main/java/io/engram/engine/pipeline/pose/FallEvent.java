@@ -1,0 +1,25 @@
+package io.engram.engine.pipeline.pose;
+
+import com.fasterxml.jackson.annotation.JsonProperty;
+import com.fasterxml.jackson.annotation.JsonPropertyOrder;
+
+/**
+ * One record of {@code pose-falls}: a person who was upright ({@code previous_label}) has been
+ * {@code fall_lying} for {@code frames} frames in a row, this frame the last of them. One per fall:
+ * the person must be upright again before another. See docs/topics.md.
+ */
+@JsonPropertyOrder({"person", "camera", "track", "event_time", "frame_seq", "step", "label", "probability", "previous_label", "frames",
+        "model_id", "model_version"})
+public record FallEvent(
+        @JsonProperty("person") String person,
+        @JsonProperty("camera") String camera,
+        @JsonProperty("track") long track,
+        @JsonProperty("event_time") long eventTime,
+        @JsonProperty("frame_seq") long frameSeq,
+        @JsonProperty("step") long step,
+        @JsonProperty("label") String label,
+        @JsonProperty("probability") double probability,
+        @JsonProperty("previous_label") String previousLabel,
+        @JsonProperty("frames") int frames,
+        @JsonProperty("model_id") String modelId,
+        @JsonProperty("model_version") String modelVersion) {}

@@ -1,0 +1,158 @@
+package io.engram.engine.pipeline.pose;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.engram.engine.config.AbstractPipelineKind;
+import io.engram.engine.config.BuiltPipeline;
+import io.engram.engine.config.ConfigReader;
+import io.engram.engine.config.PipelineSpec;
+import io.engram.engine.errors.ConfigException;
+import io.engram.engine.kafka.PipelineTopics;
+import io.engram.engine.kafka.TopicRole;
+import io.engram.engine.model.ModelManifest;
+import io.engram.engine.model.PoseEstimator;
+import io.engram.engine.model.StepSession;
+import io.engram.engine.monitoring.PipelineMeters;
+import io.engram.engine.pipeline.video.FrameStage;
+import io.engram.engine.step.StepTopology;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.apache.kafka.streams.Topology;
+
+/**
+ * Pipeline type {@code pose-activity}: each person a camera sees is a stream. The pose stage
+ * ({@link PoseStage}: {@link PoseEstimator} and {@link PersonTracker}) turns each frame into one
+ * record per person, keyed {@code camera/track}; the step core runs the keypoint classifier per
+ * person, and {@link PoseHead} writes each person's activity and their falls:
+ *
+ * <pre>
+ * fused: frames --> pose-estimate [tracks store] --> &lt;store&gt;-step [store] --> predictions (one per person and frame)
+ *                     \--> keypoints (optional)                 |--> falls
+ *                                                              \--> state_events (resets, expiries: ended tracks)
+ * split: frames --> pose-estimate [tracks store] --> keypoints
+ *        keypoints --> &lt;store&gt;-step [store] --> predictions, falls, state_events
+ * </pre>
+ *
+ * Own YAML sections: {@code pose} (with {@code layout} and {@code write_keypoints}), {@code tracking},
+ * {@code falls}; and {@code state.tracks_store}.
+ */
+public final class PoseActivityPipeline extends AbstractPipelineKind<PoseActivityPipeline.Settings> {
+    public static final String TYPE = "pose-activity";
+    /** The camera frames users write (the video pipeline's format). */
+    public static final TopicRole FRAMES = new TopicRole("frames");
+    /** One record per person and frame: the pose stage's output, the step's input. */
+    public static final TopicRole KEYPOINTS = new TopicRole("keypoints");
+    public static final PoseActivityPipeline INSTANCE = new PoseActivityPipeline();
+
+    /**
+     * The kind's own settings.
+     *
+     * @param writeKeypoints whether the fused layout also writes the per-person records to the keypoints topic
+     */
+    public record Settings(Path poseManifest, float minPersonScore, int maxFrameBytes, long maxPixels, FrameStage.Layout layout,
+            boolean writeKeypoints, PersonTracker.Settings tracking, String tracksStore, int fallFrames, int fallWithinFrames) {
+        public Settings withLayout(FrameStage.Layout l, boolean write) {
+            return new Settings(poseManifest, minPersonScore, maxFrameBytes, maxPixels, l, write, tracking, tracksStore, fallFrames,
+                    fallWithinFrames);
+        }
+
+        public boolean keypointsWritten() {
+            return layout == FrameStage.Layout.SPLIT || writeKeypoints;
+        }
+    }
+
+    private PoseActivityPipeline() {
+        super(TYPE, KEYPOINTS, "pose-rnn-state", 9467, Set.of("pose", "tracking", "falls"), Map.of("state", Set.of("tracks_store")),
+                topic(FRAMES, "video-frames"),
+                topic(KEYPOINTS, "pose-keypoints"),
+                topic(PoseHead.PREDICTIONS, "pose-predictions"),
+                topic(PoseHead.FALLS, "pose-falls"),
+                topic(TopicRole.DEAD_LETTER, "pose-dead-letters"),
+                topic(TopicRole.STATE_EVENTS, "pose-state-events"));
+    }
+
+    @Override
+    public Settings settings(ConfigReader v, JsonNode root) {
+        JsonNode p = v.section(root, "pose");
+        v.known(p, "pose.", Set.of("manifest", "min_person_score", "max_frame_bytes", "max_pixels", "layout", "write_keypoints"));
+        Path pose = v.file().getParent().resolve(v.text(p, "manifest", null)).normalize();
+        double minScore = v.number(p, "min_person_score", 0.2);
+        if (minScore < 0 || minScore > 1) {
+            throw v.error("pose.min_person_score", "must be between 0 and 1, not " + minScore);
+        }
+        int maxBytes = (int) v.integer(p, "max_frame_bytes", 1_000_000, 1, Integer.MAX_VALUE);
+        long maxPixels = v.integer(p, "max_pixels", 4096L * 4096, 1, Long.MAX_VALUE);
+        FrameStage.Layout layout = FrameStage.Layout.valueOf(v.choice(p, "layout", "fused", List.of("fused", "split"))
+                .toUpperCase(java.util.Locale.ROOT));
+        boolean write = v.bool(p, "write_keypoints", false);
+        JsonNode t = v.section(root, "tracking");
+        v.known(t, "tracking.", Set.of("min_similarity", "keypoint_tolerance", "min_keypoint_score", "timeout_ms", "max_tracks"));
+        PersonTracker.Settings d = PersonTracker.Settings.DEFAULT;
+        double minSim = v.number(t, "min_similarity", d.minSimilarity());
+        double tol = v.number(t, "keypoint_tolerance", d.keypointTolerance());
+        double minKp = v.number(t, "min_keypoint_score", d.minKeypointScore());
+        if (minSim < 0 || minSim > 1) {
+            throw v.error("tracking.min_similarity", "must be between 0 and 1, not " + minSim);
+        }
+        if (!(tol > 0)) {
+            throw v.error("tracking.keypoint_tolerance", "must be over 0, not " + tol);
+        }
+        PersonTracker.Settings tracking = new PersonTracker.Settings(minSim, tol, (float) minKp,
+                v.integer(t, "timeout_ms", d.timeoutMs(), 1, Long.MAX_VALUE), (int) v.integer(t, "max_tracks", d.maxTracks(), 1, 1024));
+        JsonNode f = v.section(root, "falls");
+        v.known(f, "falls.", Set.of("frames", "within_frames"));
+        int frames = (int) v.integer(f, "frames", 3, 1, 10_000);
+        int within = (int) v.integer(f, "within_frames", 10, 0, 10_000);
+        String store = v.text(v.section(root, "state"), "tracks_store", "pose-camera-tracks");
+        return new Settings(pose, (float) minScore, maxBytes, maxPixels, layout, write, tracking, store, frames, within);
+    }
+
+    @Override
+    public List<TopicRole> inputRoles(PipelineSpec spec) {
+        return List.of(FRAMES);
+    }
+
+    @Override
+    public List<TopicRole> consumedRoles(PipelineSpec spec) {
+        return spec.settings(this).layout() == FrameStage.Layout.SPLIT ? List.of(FRAMES, KEYPOINTS) : List.of(FRAMES);
+    }
+
+    @Override
+    public List<TopicRole> usedRoles(PipelineSpec spec) {
+        boolean kp = spec.settings(this).keypointsWritten();
+        return spec.topics().names().keySet().stream().map(TopicRole::new).filter(r -> kp || !r.equals(KEYPOINTS)).toList();
+    }
+
+    @Override
+    public BuiltPipeline build(PipelineSpec spec, ModelManifest classifier, StepSession model, PipelineMeters meters) {
+        Settings s = spec.settings(this);
+        if (!"classify".equals(classifier.task())) {
+            throw new ConfigException("Model " + classifier.manifestPath() + " has task '" + classifier.task()
+                    + "' but pipeline " + spec.file() + " needs a classifier (task: classify).");
+        }
+        List<AutoCloseable> loaded = new java.util.ArrayList<>();
+        try {
+            PoseEstimator pose = PoseEstimator.load(ModelManifest.load(s.poseManifest()), 1);
+            loaded.add(pose);
+            int k = pose.spec().keypoints().size();
+            if (classifier.input().size() != 3 * k) {
+                throw new ConfigException("Pipeline " + spec.file() + ": the classifier " + classifier.manifestPath() + " takes "
+                        + classifier.input().size() + " values but the pose model " + pose.manifest().manifestPath() + " gives " + k
+                        + " keypoints x (x, y, score) = " + 3 * k + ". Fix: pair models made for each other.");
+            }
+            PipelineTopics t = spec.topics();
+            Topology topology = new Topology();
+            boolean fused = s.layout() == FrameStage.Layout.FUSED;
+            String step = StepTopology.stepNode(spec.stateStore());
+            String estimate = PoseStage.add(topology, t.name(FRAMES), s.keypointsWritten() ? t.name(KEYPOINTS) : null, fused ? step : null,
+                    pose, new PersonTracker(s.tracking()), s.tracksStore(), s.minPersonScore(), s.maxFrameBytes(), s.maxPixels(), meters);
+            StepTopology.addStep(topology, spec, classifier, model, meters,
+                    PoseHead.type(classifier, s.fallFrames(), s.fallWithinFrames(), meters), fused ? estimate : null);
+            return new BuiltPipeline(topology, loaded);
+        } catch (RuntimeException e) {
+            BuiltPipeline.closeAll(loaded);
+            throw e;
+        }
+    }
+}

@@ -1,0 +1,25 @@
+package io.engram.engine.pipeline.pose;
+
+import com.fasterxml.jackson.annotation.JsonProperty;
+import com.fasterxml.jackson.annotation.JsonPropertyOrder;
+import io.engram.engine.pipeline.activity.Probabilities;
+
+/**
+ * One record of {@code pose-predictions}: a person's activity after this frame. {@code person} is
+ * the stream key ({@code camera/track}), also the record's key. See docs/topics.md.
+ */
+@JsonPropertyOrder({"person", "camera", "track", "event_time", "frame_seq", "step", "label", "probability", "probabilities", "pose_model",
+        "model_id", "model_version"})
+public record PosePrediction(
+        @JsonProperty("person") String person,
+        @JsonProperty("camera") String camera,
+        @JsonProperty("track") long track,
+        @JsonProperty("event_time") long eventTime,
+        @JsonProperty("frame_seq") long frameSeq,
+        @JsonProperty("step") long step,
+        @JsonProperty("label") String label,
+        @JsonProperty("probability") double probability,
+        @JsonProperty("probabilities") Probabilities probabilities,
+        @JsonProperty("pose_model") String poseModel,
+        @JsonProperty("model_id") String modelId,
+        @JsonProperty("model_version") String modelVersion) {}

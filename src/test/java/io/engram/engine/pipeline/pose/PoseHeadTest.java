@@ -1,0 +1,163 @@
+package io.engram.engine.pipeline.pose;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.engram.engine.errors.BadInputException;
+import io.engram.engine.errors.ConfigException;
+import io.engram.engine.model.ModelManifest;
+import io.engram.engine.monitoring.PipelineMeters;
+import io.engram.engine.pipeline.video.FeatureRecord;
+import io.engram.engine.state.StateSerde;
+import io.engram.engine.state.StreamState;
+import io.engram.engine.step.Outputs;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The fall rule of {@link PoseHead} on synthetic probabilities: upright, then fall_lying on top for
+ * N frames in a row, is one fall event; N - 1 frames is none; and the rule's memory is the stream's
+ * payload, so a state restored from its bytes mid-fall goes on to the same event.
+ */
+class PoseHeadTest {
+    static final ModelManifest MODEL = ModelManifest.load(Path.of("models/pose-activity/keypoint-gru.yaml"));
+    static final int N = 3;
+
+    /** Counts falls: the head counts each on the meters' activity changes. */
+    static final class Falls implements PipelineMeters {
+        int count;
+
+        @Override
+        public void stepped(long stepNanos) {}
+
+        @Override
+        public void deadLetter(BadInputException.Reason reason) {}
+
+        @Override
+        public void stateReset(String reason) {}
+
+        @Override
+        public void stateExpired() {}
+
+        @Override
+        public void anomaly() {}
+
+        @Override
+        public void activityChange() {
+            count++;
+        }
+
+        @Override
+        public void frameEncoded(long nanos) {}
+    }
+
+    static float[] top(String label) {
+        float[] p = new float[MODEL.labels().size()];
+        java.util.Arrays.fill(p, 0.3f / (p.length - 1));
+        p[MODEL.labels().indexOf(label)] = 0.7f;
+        return p;
+    }
+
+    static StreamState<PoseState> fresh() {
+        return StreamState.fresh(MODEL.id(), MODEL.version(), MODEL.stateCompat(), MODEL.stateFloats(), new PoseState());
+    }
+
+    /** Feeds {@code labels} as top labels; returns the frames (0-based) at which a fall was announced. */
+    static List<Integer> run(PoseHead head, Falls falls, StreamState<PoseState> s, List<String> labels, int from) {
+        List<Integer> at = new ArrayList<>();
+        for (int i = 0; i < labels.size(); i++) {
+            int before = falls.count;
+            head.output("cam-1/7", new FeatureRecord("movenet-multipose-lightning@1.0.0", from + i, new float[51]), 1_000L * (from + i), s,
+                    top(labels.get(i)), from + i, new Outputs());
+            if (falls.count > before) {
+                at.add(from + i);
+            }
+        }
+        return at;
+    }
+
+    static List<String> seq(Object... parts) {
+        List<String> l = new ArrayList<>();
+        for (int i = 0; i < parts.length; i += 2) {
+            for (int k = 0; k < (Integer) parts[i + 1]; k++) {
+                l.add((String) parts[i]);
+            }
+        }
+        return l;
+    }
+
+    @Test
+    void uprightThenFallLyingHeldNFramesIsExactlyOneEvent() {
+        Falls falls = new Falls();
+        PoseHead head = new PoseHead(MODEL, N, 10, falls);
+        List<Integer> at = run(head, falls, fresh(), seq("walk", 5, "fall_lying", 20), 0);
+        assertEquals(List.of(5 + N - 1), at, "one event, at the Nth fall_lying frame");
+    }
+
+    @Test
+    void fallLyingHeldNMinus1FramesIsNoEvent() {
+        Falls falls = new Falls();
+        PoseHead head = new PoseHead(MODEL, N, 10, falls);
+        assertEquals(List.of(), run(head, falls, fresh(), seq("stand", 5, "fall_lying", N - 1, "stand", 5, "fall_lying", N - 1, "walk", 3), 0));
+    }
+
+    @Test
+    void aSecondFallNeedsThePersonUprightAgainAndAFewTransitionFramesAreAllowed() {
+        Falls falls = new Falls();
+        PoseHead head = new PoseHead(MODEL, N, 10, falls);
+        List<Integer> at = run(head, falls, fresh(),
+                seq("run", 3, "fall_lying", 4, "other", 1, "fall_lying", 5, "stand", 2, "sit_squat", 2, "fall_lying", 3), 0);
+        // 0-2 run; 3-6 fall (event at 5); 7 other; 8-12 fall again, no upright in between: none; 13-14 stand;
+        // 15-16 sit_squat (transition); 17-19 fall: event at 19
+        assertEquals(List.of(5, 19), at);
+    }
+
+    @Test
+    void lyingDownLongAfterTheLastUprightFrameIsNotAFall() {
+        Falls falls = new Falls();
+        PoseHead head = new PoseHead(MODEL, N, 10, falls);
+        assertEquals(List.of(), run(head, falls, fresh(), seq("stand", 2, "sit_squat", 30, "fall_lying", 10), 0));
+        assertEquals(List.of(), run(head, falls, fresh(), seq("fall_lying", 10), 0), "lying from the first frame: never seen upright");
+    }
+
+    @Test
+    void theRuleIsInThePayloadSoAStateRestoredMidFallGoesOnToTheSameEvent() {
+        StateSerde<PoseState> serde = new StateSerde<>(new PoseCodec());
+        Falls falls = new Falls();
+        StreamState<PoseState> s = fresh();
+        assertEquals(List.of(), run(new PoseHead(MODEL, N, 10, falls), falls, s, seq("wave", 2, "fall_lying", N - 1), 0));
+        StreamState<PoseState> back = serde.deserialize("t", serde.serialize("t", s));
+        assertEquals(s.payload(), back.payload());
+        // a new head (another task, after a restart) with the restored state
+        assertEquals(List.of(2 + N - 1), run(new PoseHead(MODEL, N, 10, falls), falls, back, seq("fall_lying", 3), 2 + N - 1));
+        assertEquals(1, falls.count);
+        assertEquals(-1, back.payload().upright, "announced: disarmed until upright again");
+    }
+
+    @Test
+    void thePayloadsBytesAreTheDocumentedLayout() {
+        PoseState p = new PoseState();
+        p.lastSequence = 0x0102030405060708L;
+        p.lastLabel = 5;
+        p.run = 2;
+        p.upright = 1;
+        p.sinceUpright = 3;
+        p.fallRun = 2;
+        StreamState<PoseState> s = new StreamState<>(MODEL.id(), MODEL.version(), MODEL.stateCompat(), 9, 1_000, new float[MODEL.stateFloats()], p);
+        byte[] b = new StateSerde<>(new PoseCodec()).serialize("t", s);
+        String tail = java.util.HexFormat.of().formatHex(b, b.length - 29, b.length);
+        // payload version 1; long last sequence; int last label, run, upright, since upright, fall run (docs/topics.md)
+        assertEquals("01" + "0102030405060708" + "00000005" + "00000002" + "00000001" + "00000003" + "00000002", tail);
+        assertEquals(p, new StateSerde<>(new PoseCodec()).deserialize("t", b).payload());
+    }
+
+    @Test
+    void aModelWithoutTheFallLabelIsRefusedAtBuild() {
+        ModelManifest activity = ModelManifest.load(Path.of("models/activity/activity-gru.yaml"));
+        ConfigException e = assertThrows(ConfigException.class, () -> PoseHead.type(activity, N, 10, PipelineMeters.NONE));
+        assertTrue(e.getMessage().contains("fall_lying"), e.getMessage());
+    }
+}

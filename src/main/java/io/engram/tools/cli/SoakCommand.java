@@ -14,21 +14,26 @@ import picocli.CommandLine.Option;
 
 /** {@code engram soak}: the multi-fault soak (docs/operating-state.md, docs/benchmarks.md). */
 @Command(name = "soak", mixinStandardHelpOptions = true,
-        description = {"Run the sensor and video pipelines under continuous ingest while faults hit them, and check that",
-            "nothing was lost, duplicated or changed.",
+        description = {"Run the sensor and video pipelines under continuous ingest while faults hit",
+            "them, and check that nothing was lost, duplicated or changed.",
             "",
-            "Starts an in-process broker (or with --brokers 3, a cluster of three broker processes, every topic",
-            "replicated 3 times with min.insync.replicas 2) and --instances `engram run` processes (child JVMs) of",
-            "each pipeline, sends the input at a steady rate for --minutes, and injects faults chosen at random from",
-            "--seed: kill -9 of an instance, a graceful restart, a kill with the state directory deleted, a broker",
-            "restart, an instance joining; on a cluster also kill -9 of the broker leading an input partition, and",
-            "of the one leading a changelog partition, a rolling restart of every broker, and a broker replaced on",
-            "an empty log dir. Then every output topic (read_committed) is compared, per key and byte for byte,",
-            "with one uninterrupted run over the same input (run first, on a broker of its own).",
-            "Prints records, faults by kind, records lost and duplicated, and the longest recovery (from a fault",
-            "to new committed output on every partition that had output before it; on a cluster also to every",
-            "replica in sync again). Exit status 1 if anything differs or a fault never recovered. Needs ~1 GB of",
-            "memory per instance and broker at most; 2 cores suffice."})
+            "Starts an in-process broker (or with --brokers 3, a cluster of three broker",
+            "processes, every topic replicated 3 times with min.insync.replicas 2) and",
+            "--instances `engram run` processes (child JVMs) of each pipeline, sends the",
+            "input at a steady rate for --minutes, and injects faults chosen at random from",
+            "--seed: kill -9 of an instance, a graceful restart, a kill with the state",
+            "directory deleted, a broker restart, an instance joining; on a cluster also",
+            "kill -9 of the broker leading an input partition, and of the one leading a",
+            "changelog partition, a rolling restart of every broker, and a broker replaced",
+            "on an empty log dir. Then every output topic (read_committed) is compared, per",
+            "key and byte for byte, with one uninterrupted run over the same input (run",
+            "first, on a broker of its own).",
+            "",
+            "Prints records, faults by kind, records lost and duplicated, and the longest",
+            "recovery (from a fault to new committed output on every partition that had",
+            "output before it; on a cluster also to every replica in sync again). Exit",
+            "status 1 if anything differs or a fault never recovered. Needs ~1 GB of memory",
+            "per instance and broker at most; 2 cores suffice."})
 public final class SoakCommand implements Callable<Integer> {
     @Option(names = "--minutes", defaultValue = "5", description = "How long the input flows (default: ${DEFAULT-VALUE}).")
     double minutes;
@@ -67,9 +72,9 @@ public final class SoakCommand implements Callable<Integer> {
     int brokers;
 
     @Option(names = "--faults", split = ",", paramLabel = "FAULT",
-            description = {"The kinds of fault to inject, comma-separated (default: every kind the brokers allow):",
-                "kill, restart, lost-state, broker-restart, join; with --brokers 3 also input-leader-kill,",
-                "changelog-leader-kill, rolling-restart, broker-replaced."})
+            description = "The kinds of fault to inject, comma-separated (default: every kind the brokers allow): kill, restart,"
+                    + " lost-state, broker-restart, join; with --brokers 3 also input-leader-kill, changelog-leader-kill,"
+                    + " rolling-restart, broker-replaced.")
     List<String> faults = new ArrayList<>();
 
     @Option(names = "--work", description = "Folder for broker data, state directories and instance logs; kept. Default: a temporary folder, deleted.")

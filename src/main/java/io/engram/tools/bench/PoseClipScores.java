@@ -136,6 +136,15 @@ public final class PoseClipScores {
         return c;
     }
 
+    /** Waving against the other actions, each clip at its subject's threshold (as chosen by {@link #leaveOneSubjectOut}). */
+    public static BinaryConfusion wave(Collection<Scored> clips, Map<String, Double> thresholdBySubject) {
+        BinaryConfusion c = BinaryConfusion.of("wave", "other");
+        for (Scored s : clips) {
+            c = c.add(s.clip().waving(), s.waveShare() > thresholdBySubject.get(s.clip().subject()));
+        }
+        return c;
+    }
+
     /** The threshold of {@link #THRESHOLDS} with the best balanced accuracy on {@code clips} (ties: the lowest). */
     public static double bestThreshold(Collection<Scored> clips) {
         double best = THRESHOLDS[0];
@@ -177,7 +186,7 @@ public final class PoseClipScores {
     private static double[] thresholds() {
         double[] t = new double[20];
         for (int i = 0; i < t.length; i++) {
-            t[i] = i * 0.05;
+            t[i] = i * 5 / 100.0;
         }
         return t;
     }

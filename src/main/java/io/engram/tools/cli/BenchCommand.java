@@ -10,7 +10,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /** {@code engram bench}: throughput reports for a pipeline (a benchmark, never a test assertion). */
-@Command(name = "bench", mixinStandardHelpOptions = true,
+@Command(name = "bench", mixinStandardHelpOptions = true, subcommands = BenchPoseCommand.class,
         description = {"Measure a pipeline's throughput on an in-process broker; the pipeline file's type picks the benchmark.",
             "",
             "anomaly over sensor readings (default): the full pipeline beside the same topology with the model call",
@@ -21,7 +21,9 @@ import picocli.CommandLine.Option;
             "video-activity (--video): frames/s of the encoder alone and of decode + CNN + GRU without Kafka; then",
             "for each layout (fused, split) and profile (live, throughput): the pipeline's frames/s, and",
             "frame-timestamp-to-prediction latency (p50, p99, p999) at 50% and 90% of that maximum, after a warm-up.",
-            "A benchmark, not a test: the numbers depend on the machine."})
+            "A benchmark, not a test: the numbers depend on the machine.",
+            "",
+            "engram bench pose --clips DIR: clip-level accuracy of the pose-activity pipeline on labelled clips (see its --help)."})
 public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--records", defaultValue = "200000", description = "Sensors: records per pass (default: ${DEFAULT-VALUE}).")
     int records;

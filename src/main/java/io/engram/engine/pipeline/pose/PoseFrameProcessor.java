@@ -10,6 +10,7 @@ import io.engram.engine.pipeline.video.FeatureRecord;
 import io.engram.engine.pipeline.video.FeatureRecordSerde;
 import io.engram.engine.pipeline.video.FrameEncodeProcessor;
 import io.engram.engine.pipeline.video.FramePreprocessor;
+import io.engram.engine.pipeline.video.FrameStage;
 import io.engram.engine.step.InputChecks;
 import java.awt.image.BufferedImage;
 import java.nio.charset.StandardCharsets;
@@ -178,13 +179,7 @@ public final class PoseFrameProcessor implements Processor<String, byte[], Strin
     }
 
     private void forward(Record<String, byte[]> r) {
-        if (children.isEmpty()) {
-            context.forward(r);
-            return;
-        }
-        for (String child : children) {
-            context.forward(r, child);
-        }
+        FrameStage.forward(context, children, r);
     }
 
     @Override

@@ -148,13 +148,7 @@ public final class FrameEncodeProcessor implements Processor<String, byte[], Str
     }
 
     private void forward(Record<String, byte[]> r) {
-        if (children.isEmpty()) {
-            context.forward(r);
-            return;
-        }
-        for (String child : children) {
-            context.forward(r, child);
-        }
+        FrameStage.forward(context, children, r);
     }
 
     @Override

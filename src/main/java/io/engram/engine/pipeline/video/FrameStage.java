@@ -91,4 +91,20 @@ public final class FrameStage {
         }
         return ENCODE;
     }
+
+    /**
+     * Forwards a frame stage's output record: to {@code children} in this order (the features topic's
+     * sink, the step), or to every child when none is named. Shared by the frame stages (the CNN's and
+     * the pose model's).
+     */
+    public static void forward(org.apache.kafka.streams.processor.api.ProcessorContext<String, byte[]> context, List<String> children,
+            org.apache.kafka.streams.processor.api.Record<String, byte[]> r) {
+        if (children.isEmpty()) {
+            context.forward(r);
+            return;
+        }
+        for (String child : children) {
+            context.forward(r, child);
+        }
+    }
 }

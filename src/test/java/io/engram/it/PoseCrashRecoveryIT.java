@@ -38,10 +38,11 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Crash equivalence of the pose pipeline ({@code topology/pose-activity.yaml}: the pose stage, the
+ * Crash equivalence of the pose pipeline ({@code topology/person-activity.yaml}: the pose stage, the
  * camera's tracks in a changelogged store, one stream of the core per person): an {@code engram
  * run} process killed with SIGKILL mid-transaction, mid-clip, and restarted gives every output topic
- * (pose-predictions keyed {@code camera/track}, pose-falls, pose-state-events, pose-dead-letters),
+ * (person-activity keyed {@code camera/track}, person-poses, person-events, person-falls,
+ * person-state-events, person-dead-letters),
  * read with read_committed, byte for byte as an uninterrupted run: the same people get the same
  * track ids and the same predictions, nothing lost or twice. The input is real people: four
  * cameras, each a view of a real photograph of a crowd (models/pose/golden/frames) moving a pixel
@@ -68,11 +69,11 @@ class PoseCrashRecoveryIT {
     @BeforeAll
     static void runReference() throws Exception {
         photo = ImageIO.read(PHOTO.toFile());
-        PipelineSpec spec = Pipelines.load(Path.of("topology/pose-activity.yaml"));
+        PipelineSpec spec = Pipelines.load(Path.of("topology/person-activity.yaml"));
         PoseActivityPipeline.Settings settings = spec.settings(PoseActivityPipeline.INSTANCE);
         minPersonScore = (float) settings.minPersonScore();
         pose = PoseEstimator.load(ModelManifest.load(settings.poseManifest()), 1);
-        crash = new CrashHarness("pose", kafka, work, PipelineYaml.of("topology/pose-activity.yaml"), new Clip()).pacing(4, 30);
+        crash = new CrashHarness("pose", kafka, work, PipelineYaml.of("topology/person-activity.yaml"), new Clip()).pacing(4, 30);
         checkReference(crash.reference());
     }
 

@@ -22,6 +22,7 @@ public final class EngramMetrics implements MeterBinder, PipelineMeters {
     private Timer encode;
     private Timer latency;
     private Counter activityChanges;
+    private Counter falls;
     private final Map<BadInputException.Reason, Counter> deadLetters = new EnumMap<>(BadInputException.Reason.class);
     private final Map<String, Counter> resets = new java.util.HashMap<>();
     private Counter expired;
@@ -58,7 +59,10 @@ public final class EngramMetrics implements MeterBinder, PipelineMeters {
                         ms(30_000), ms(60_000), ms(300_000), ms(3_600_000))
                 .tag("pipeline", pipeline).register(registry);
         activityChanges = Counter.builder("engram.activity.changes")
-                .description("Activity events: a camera's top label changed")
+                .description("Activity events: a camera's or a person's top label changed")
+                .tag("pipeline", pipeline).register(registry);
+        falls = Counter.builder("engram.falls")
+                .description("Falls announced on the person activity pipeline's falls topic")
                 .tag("pipeline", pipeline).register(registry);
         encode = Timer.builder("engram.frame.encode")
                 .description("Time to decode, preprocess and encode one frame with the CNN")
@@ -119,6 +123,11 @@ public final class EngramMetrics implements MeterBinder, PipelineMeters {
     @Override
     public void activityChange() {
         activityChanges.increment();
+    }
+
+    @Override
+    public void fall() {
+        falls.increment();
     }
 
     @Override

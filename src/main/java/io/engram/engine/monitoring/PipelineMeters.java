@@ -26,6 +26,9 @@ public interface PipelineMeters {
     /** The activity head announced an activity change. */
     void activityChange();
 
+    /** A fall was announced (the person activity pipeline's falls topic). */
+    default void fall() {}
+
     /** A frame was decoded, preprocessed and encoded in {@code nanos}. */
     void frameEncoded(long nanos);
 

@@ -19,6 +19,17 @@ public final class Outputs {
         values.add(value);
     }
 
+    /** The values added for {@code role}, in order (for a head's own tests and checks). */
+    public List<Object> of(TopicRole role) {
+        List<Object> l = new ArrayList<>();
+        for (int i = 0; i < roles.size(); i++) {
+            if (roles.get(i).equals(role)) {
+                l.add(values.get(i));
+            }
+        }
+        return l;
+    }
+
     void clear() {
         roles.clear();
         values.clear();

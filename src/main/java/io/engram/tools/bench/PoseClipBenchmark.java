@@ -33,7 +33,7 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.common.TopicPartition;
 
 /**
- * Clip-level accuracy of the pose-activity pipeline on labelled clips (BIISC naming, see
+ * Clip-level accuracy of the person-activity pipeline on labelled clips (BIISC naming, see
  * {@link PoseClipScores}), through the real pipeline on an in-process broker: each clip is sent
  * as its own camera (id = file name without extension) the way {@code engram ingest video} sends a
  * file (every frame, JPEG quality 85, {@link VideoReplay}), the pipeline ({@link PipelineRunner}, as
@@ -84,7 +84,7 @@ public final class PoseClipBenchmark {
                     KafkaConsumer<String, byte[]> out = KafkaClients.outputReader(bootstrap, "pose-bench-" + UUID.randomUUID(), Map.of());
                     Admin admin = KafkaClients.admin(bootstrap, Map.of(), Map.of())) {
                 if (!r.awaitRunning(Duration.ofSeconds(120))) {
-                    throw new IllegalStateException("the pose-activity pipeline did not start");
+                    throw new IllegalStateException("the person-activity pipeline did not start");
                 }
                 long start = 1_700_000_000_000L;
                 int i = 0;

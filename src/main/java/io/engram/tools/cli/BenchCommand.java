@@ -23,7 +23,7 @@ import picocli.CommandLine.Option;
             "frame-timestamp-to-prediction latency (p50, p99, p999) at 50% and 90% of that maximum, after a warm-up.",
             "A benchmark, not a test: the numbers depend on the machine.",
             "",
-            "engram bench pose --clips DIR: clip-level accuracy of the pose-activity pipeline on labelled clips (see its --help)."})
+            "engram bench pose --clips DIR: clip-level accuracy of the person-activity pipeline on labelled clips (see its --help)."})
 public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--records", defaultValue = "200000", description = "Sensors: records per pass (default: ${DEFAULT-VALUE}).")
     int records;

@@ -12,9 +12,9 @@ import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-/** {@code engram bench pose}: clip-level accuracy of the pose-activity pipeline on labelled clips. */
+/** {@code engram bench pose}: clip-level accuracy of the person-activity pipeline on labelled clips. */
 @Command(name = "pose", mixinStandardHelpOptions = true, sortOptions = false,
-        description = {"Clip-level accuracy of the pose-activity pipeline on labelled video clips, through the real pipeline.",
+        description = {"Clip-level accuracy of the person-activity pipeline on labelled video clips, through the real pipeline.",
             "",
             "Starts an in-process broker and the pipeline (as engram run does), sends each clip as its own camera",
             "(id = file name without extension; every frame, JPEG quality 85, as engram ingest video does), waits until",
@@ -31,7 +31,7 @@ public final class BenchPoseCommand implements Callable<Integer> {
     @Option(names = "--clips", required = true, paramLabel = "DIR", description = "Directory of labelled clips (.avi, .mp4, .mkv).")
     Path clips;
 
-    @Option(names = "--config", paramLabel = "FILE", description = "Pipeline definition (default: topology/pose-activity.yaml).")
+    @Option(names = "--config", paramLabel = "FILE", description = "Pipeline definition (default: topology/person-activity.yaml).")
     Path config;
 
     @Option(names = "--side", paramLabel = "FCE|LFT|RGT", description = "Only the clips filmed from this side.")
@@ -55,7 +55,7 @@ public final class BenchPoseCommand implements Callable<Integer> {
         if (threads < 1) {
             throw new ConfigException("--threads must be at least 1, not " + threads);
         }
-        Path file = config != null ? config : Path.of("topology/pose-activity.yaml");
+        Path file = config != null ? config : Path.of("topology/person-activity.yaml");
         PipelineSpec spec = Pipelines.load(InstallPaths.resolve(file));
         List<Path> list = PoseClipBenchmark.clips(clips, side, limit);
         if (list.isEmpty()) {

@@ -92,7 +92,7 @@ class StateLifecycleContractTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"topology/sensor-anomaly.yaml", "topology/video-activity.yaml", "topology/video-anomaly.yaml", "topology/pose-activity.yaml"})
+    @ValueSource(strings = {"topology/sensor-anomaly.yaml", "topology/video-activity.yaml", "topology/video-anomaly.yaml", "topology/person-activity.yaml"})
     void aControlRecordResetsTheStreamAndIsAnnounced(String yaml) throws Exception {
         try (P p = new P(yaml, s -> s)) {
             for (int i = 0; i < 5; i++) {
@@ -111,7 +111,7 @@ class StateLifecycleContractTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"topology/sensor-anomaly.yaml", "topology/video-activity.yaml", "topology/video-anomaly.yaml", "topology/pose-activity.yaml"})
+    @ValueSource(strings = {"topology/sensor-anomaly.yaml", "topology/video-activity.yaml", "topology/video-anomaly.yaml", "topology/person-activity.yaml"})
     void aGapResetsOrCarriesAsConfigured(String yaml) throws Exception {
         for (GapAction action : GapAction.values()) {
             try (P p = new P(yaml, policy(new StatePolicy(HOUR, action, 0, 60_000)))) {
@@ -135,7 +135,7 @@ class StateLifecycleContractTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"topology/sensor-anomaly.yaml", "topology/video-activity.yaml", "topology/video-anomaly.yaml", "topology/pose-activity.yaml"})
+    @ValueSource(strings = {"topology/sensor-anomaly.yaml", "topology/video-activity.yaml", "topology/video-anomaly.yaml", "topology/person-activity.yaml"})
     void anIdleStreamIsExpiredByTheWallClockScanAndAnnounced(String yaml) throws Exception {
         try (P p = new P(yaml, policy(new StatePolicy(0, GapAction.RESET, HOUR, 10 * 60_000)))) {
             p.send("quiet", 0, T0);
@@ -153,7 +153,7 @@ class StateLifecycleContractTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"topology/sensor-anomaly.yaml", "topology/video-activity.yaml", "topology/video-anomaly.yaml", "topology/pose-activity.yaml"})
+    @ValueSource(strings = {"topology/sensor-anomaly.yaml", "topology/video-activity.yaml", "topology/video-anomaly.yaml", "topology/person-activity.yaml"})
     void stateOfAnotherModelIsResetAndStateOfACompatibleOneCarriesOn(String yaml) throws Exception {
         try (P p = new P(yaml, s -> s)) {
             for (int i = 0; i < 3; i++) {
@@ -182,7 +182,7 @@ class StateLifecycleContractTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"topology/sensor-anomaly.yaml", "topology/video-activity.yaml", "topology/video-anomaly.yaml", "topology/pose-activity.yaml"})
+    @ValueSource(strings = {"topology/sensor-anomaly.yaml", "topology/video-activity.yaml", "topology/video-anomaly.yaml", "topology/person-activity.yaml"})
     void anOutOfOrderRecordIsDeadLetteredOrSteppedAsConfiguredAndABadOneNeverTouchesTheState(String yaml) throws Exception {
         for (OutOfOrder ooo : OutOfOrder.values()) {
             try (P p = new P(yaml, s -> s.withOutOfOrder(ooo))) {

@@ -21,24 +21,25 @@ import java.util.Set;
 import org.apache.kafka.streams.Topology;
 
 /**
- * Pipeline type {@code pose-activity}: each person a camera sees is a stream. The pose stage
+ * Pipeline type {@code person-activity}: each person a camera sees is a stream. The pose stage
  * ({@link PoseStage}: {@link PoseEstimator} and {@link PersonTracker}) turns each frame into one
  * record per person, keyed {@code camera/track}; the step core runs the keypoint classifier per
- * person, and {@link PoseHead} writes each person's activity and their falls:
+ * person, and {@link PoseHead} writes each person's activity, its changes and their falls:
  *
  * <pre>
  * fused: frames --> pose-estimate [tracks store] --> &lt;store&gt;-step [store] --> predictions (one per person and frame)
- *                     \--> keypoints (optional)                 |--> falls
+ *                     \--> keypoints (person-poses)             |--> events (changes)
+ *                                                              |--> falls
  *                                                              \--> state_events (resets, expiries: ended tracks)
  * split: frames --> pose-estimate [tracks store] --> keypoints
- *        keypoints --> &lt;store&gt;-step [store] --> predictions, falls, state_events
+ *        keypoints --> &lt;store&gt;-step [store] --> predictions, events, falls, state_events
  * </pre>
  *
  * Own YAML sections: {@code pose} (with {@code layout} and {@code write_keypoints}), {@code tracking},
- * {@code falls}; and {@code state.tracks_store}.
+ * {@code events}, {@code falls}; and {@code state.tracks_store}.
  */
 public final class PoseActivityPipeline extends AbstractPipelineKind<PoseActivityPipeline.Settings> {
-    public static final String TYPE = "pose-activity";
+    public static final String TYPE = "person-activity";
     /** The camera frames users write (the video pipeline's format). */
     public static final TopicRole FRAMES = new TopicRole("frames");
     /** One record per person and frame: the pose stage's output, the step's input. */
@@ -51,10 +52,11 @@ public final class PoseActivityPipeline extends AbstractPipelineKind<PoseActivit
      * @param writeKeypoints whether the fused layout also writes the per-person records to the keypoints topic
      */
     public record Settings(Path poseManifest, float minPersonScore, int maxFrameBytes, long maxPixels, FrameStage.Layout layout,
-            boolean writeKeypoints, PersonTracker.Settings tracking, String tracksStore, int fallFrames, int fallWithinFrames) {
+            boolean writeKeypoints, PersonTracker.Settings tracking, String tracksStore, int eventMinFrames, int fallFrames,
+            int fallWithinFrames) {
         public Settings withLayout(FrameStage.Layout l, boolean write) {
-            return new Settings(poseManifest, minPersonScore, maxFrameBytes, maxPixels, l, write, tracking, tracksStore, fallFrames,
-                    fallWithinFrames);
+            return new Settings(poseManifest, minPersonScore, maxFrameBytes, maxPixels, l, write, tracking, tracksStore, eventMinFrames,
+                    fallFrames, fallWithinFrames);
         }
 
         public boolean keypointsWritten() {
@@ -63,13 +65,15 @@ public final class PoseActivityPipeline extends AbstractPipelineKind<PoseActivit
     }
 
     private PoseActivityPipeline() {
-        super(TYPE, KEYPOINTS, "pose-rnn-state", 9467, Set.of("pose", "tracking", "falls"), Map.of("state", Set.of("tracks_store")),
+        super(TYPE, KEYPOINTS, "person-rnn-state", 9467, Set.of("pose", "tracking", "events", "falls"),
+                Map.of("state", Set.of("tracks_store")),
                 topic(FRAMES, "video-frames"),
-                topic(KEYPOINTS, "pose-keypoints"),
-                topic(PoseHead.PREDICTIONS, "pose-predictions"),
-                topic(PoseHead.FALLS, "pose-falls"),
-                topic(TopicRole.DEAD_LETTER, "pose-dead-letters"),
-                topic(TopicRole.STATE_EVENTS, "pose-state-events"));
+                topic(KEYPOINTS, "person-poses"),
+                topic(PoseHead.PREDICTIONS, "person-activity"),
+                topic(PoseHead.EVENTS, "person-events"),
+                topic(PoseHead.FALLS, "person-falls"),
+                topic(TopicRole.DEAD_LETTER, "person-dead-letters"),
+                topic(TopicRole.STATE_EVENTS, "person-state-events"));
     }
 
     @Override
@@ -85,7 +89,7 @@ public final class PoseActivityPipeline extends AbstractPipelineKind<PoseActivit
         long maxPixels = v.integer(p, "max_pixels", 4096L * 4096, 1, Long.MAX_VALUE);
         FrameStage.Layout layout = FrameStage.Layout.valueOf(v.choice(p, "layout", "fused", List.of("fused", "split"))
                 .toUpperCase(java.util.Locale.ROOT));
-        boolean write = v.bool(p, "write_keypoints", false);
+        boolean write = v.bool(p, "write_keypoints", true);
         JsonNode t = v.section(root, "tracking");
         v.known(t, "tracking.", Set.of("min_similarity", "keypoint_tolerance", "min_keypoint_score", "timeout_ms", "max_tracks"));
         PersonTracker.Settings d = PersonTracker.Settings.DEFAULT;
@@ -100,12 +104,15 @@ public final class PoseActivityPipeline extends AbstractPipelineKind<PoseActivit
         }
         PersonTracker.Settings tracking = new PersonTracker.Settings(minSim, tol, (float) minKp,
                 v.integer(t, "timeout_ms", d.timeoutMs(), 1, Long.MAX_VALUE), (int) v.integer(t, "max_tracks", d.maxTracks(), 1, 1024));
+        JsonNode e = v.section(root, "events");
+        v.known(e, "events.", Set.of("min_frames"));
+        int eventMin = (int) v.integer(e, "min_frames", 3, 1, 10_000);
         JsonNode f = v.section(root, "falls");
         v.known(f, "falls.", Set.of("frames", "within_frames"));
         int frames = (int) v.integer(f, "frames", 3, 1, 10_000);
         int within = (int) v.integer(f, "within_frames", 10, 0, 10_000);
-        String store = v.text(v.section(root, "state"), "tracks_store", "pose-camera-tracks");
-        return new Settings(pose, (float) minScore, maxBytes, maxPixels, layout, write, tracking, store, frames, within);
+        String store = v.text(v.section(root, "state"), "tracks_store", "person-camera-tracks");
+        return new Settings(pose, (float) minScore, maxBytes, maxPixels, layout, write, tracking, store, eventMin, frames, within);
     }
 
     @Override
@@ -148,7 +155,7 @@ public final class PoseActivityPipeline extends AbstractPipelineKind<PoseActivit
             String estimate = PoseStage.add(topology, t.name(FRAMES), s.keypointsWritten() ? t.name(KEYPOINTS) : null, fused ? step : null,
                     pose, new PersonTracker(s.tracking()), s.tracksStore(), s.minPersonScore(), s.maxFrameBytes(), s.maxPixels(), meters);
             StepTopology.addStep(topology, spec, classifier, model, meters,
-                    PoseHead.type(classifier, s.fallFrames(), s.fallWithinFrames(), meters), fused ? estimate : null);
+                    PoseHead.type(classifier, s.eventMinFrames(), s.fallFrames(), s.fallWithinFrames(), meters), fused ? estimate : null);
             return new BuiltPipeline(topology, loaded);
         } catch (RuntimeException e) {
             BuiltPipeline.closeAll(loaded);

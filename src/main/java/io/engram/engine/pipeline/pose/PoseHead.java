@@ -16,9 +16,11 @@ import java.util.Set;
 import org.apache.kafka.streams.processor.api.Record;
 
 /**
- * The head of the pose activity pipeline: per person (stream key {@code camera/track}), the
- * activity after each frame on the predictions topic (top label and every class probability), and
- * a fall on the falls topic: the top label goes from an upright one ({@value #UPRIGHT_LABELS}) to
+ * The head of the person activity pipeline: per person (stream key {@code camera/track}), the
+ * activity after each frame on the predictions topic (top label and every class probability); a
+ * change of activity on the events topic, once a new top label has held {@code eventMinFrames}
+ * frames in a row (the video pipeline's rule: a one-frame flicker is no event); and a fall on the
+ * falls topic: the top label goes from an upright one ({@value #UPRIGHT_LABELS}) to
  * {@value #FALL_LABEL} and stays there {@code fallFrames} frames in a row, the first of them at most
  * {@code withinFrames} frames after the last upright frame (a fall may pass through a few frames of
  * another label; lying down after sitting for a minute is not a fall). One event per fall: the
@@ -28,6 +30,7 @@ import org.apache.kafka.streams.processor.api.Record;
  */
 public final class PoseHead implements Head<FeatureRecord, PoseState> {
     public static final TopicRole PREDICTIONS = new TopicRole("predictions");
+    public static final TopicRole EVENTS = new TopicRole("events");
     public static final TopicRole FALLS = new TopicRole("falls");
     public static final String UPRIGHT_LABELS = "stand, walk, run, wave";
     public static final String FALL_LABEL = "fall_lying";
@@ -35,14 +38,16 @@ public final class PoseHead implements Head<FeatureRecord, PoseState> {
     static final PoseCodec CODEC = new PoseCodec();
 
     private final ModelManifest manifest;
+    private final int eventMinFrames;
     private final int fallFrames;
     private final int withinFrames;
     private final PipelineMeters meters;
     private final boolean[] upright;
     private final int fall;
 
-    public PoseHead(ModelManifest manifest, int fallFrames, int withinFrames, PipelineMeters meters) {
+    public PoseHead(ModelManifest manifest, int eventMinFrames, int fallFrames, int withinFrames, PipelineMeters meters) {
         this.manifest = manifest;
+        this.eventMinFrames = eventMinFrames;
         this.fallFrames = fallFrames;
         this.withinFrames = withinFrames;
         this.meters = meters;
@@ -55,13 +60,15 @@ public final class PoseHead implements Head<FeatureRecord, PoseState> {
     }
 
     /** The head type: one head per task. Refuses a model without the labels the fall rule reads. */
-    public static HeadType<FeatureRecord, PoseState> type(ModelManifest manifest, int fallFrames, int withinFrames, PipelineMeters meters) {
+    public static HeadType<FeatureRecord, PoseState> type(ModelManifest manifest, int eventMinFrames, int fallFrames, int withinFrames,
+            PipelineMeters meters) {
         if (!manifest.labels().contains(FALL_LABEL) || manifest.labels().stream().noneMatch(UPRIGHT::contains)) {
             throw new ConfigException("Model " + manifest.manifestPath() + " has labels " + manifest.labels() + "; the pose activity head"
                     + " needs '" + FALL_LABEL + "' and at least one of " + UPRIGHT_LABELS + ". Fix: point model.manifest at a pose"
                     + " activity classifier (models/pose-activity/keypoint-gru.yaml).");
         }
-        return HeadType.of(CODEC, List.of(PREDICTIONS, FALLS), () -> new PoseHead(manifest, fallFrames, withinFrames, meters));
+        return HeadType.of(CODEC, List.of(PREDICTIONS, EVENTS, FALLS),
+                () -> new PoseHead(manifest, eventMinFrames, fallFrames, withinFrames, meters));
     }
 
     @Override
@@ -102,6 +109,11 @@ public final class PoseHead implements Head<FeatureRecord, PoseState> {
         p.lastSequence = f.sequence();
         p.run = best == p.lastLabel ? p.run + 1 : 1;
         p.lastLabel = best;
+        int announcedBefore = p.announced;
+        boolean announce = best != p.announced && p.run >= eventMinFrames;
+        if (announce) {
+            p.announced = best;
+        }
         int sep = person.lastIndexOf(PoseFrameProcessor.SEPARATOR);
         String camera = sep < 0 ? person : person.substring(0, sep);
         long track = -1;
@@ -115,10 +127,15 @@ public final class PoseHead implements Head<FeatureRecord, PoseState> {
         List<String> labels = manifest.labels();
         out.add(PREDICTIONS, new PosePrediction(person, camera, track, t, f.sequence(), step, labels.get(best), probs[best],
                 new Probabilities(labels, probs.clone()), f.encoder(), s.modelId(), s.modelVersion()));
+        if (announce) {
+            meters.activityChange();
+            out.add(EVENTS, new PersonEvent(person, camera, track, t, f.sequence(), step, labels.get(best), probs[best],
+                    announcedBefore < 0 ? null : labels.get(announcedBefore), p.run, s.modelId(), s.modelVersion()));
+        }
         int previous = fell(p, best);
         if (previous >= 0) {
-            meters.activityChange();
-            out.add(FALLS, new FallEvent(person, camera, track, t, f.sequence(), step, FALL_LABEL, probs[best], labels.get(previous),
+            meters.fall();
+            out.add(FALLS, new PersonEvent(person, camera, track, t, f.sequence(), step, FALL_LABEL, probs[best], labels.get(previous),
                     fallFrames, s.modelId(), s.modelVersion()));
         }
     }

@@ -5,7 +5,7 @@ import com.fasterxml.jackson.annotation.JsonPropertyOrder;
 import io.engram.engine.pipeline.activity.Probabilities;
 
 /**
- * One record of {@code pose-predictions}: a person's activity after this frame. {@code person} is
+ * One record of {@code person-activity}: a person's activity after this frame. {@code person} is
  * the stream key ({@code camera/track}), also the record's key. See docs/topics.md.
  */
 @JsonPropertyOrder({"person", "camera", "track", "event_time", "frame_seq", "step", "label", "probability", "probabilities", "pose_model",

@@ -14,6 +14,8 @@ public final class PoseState implements io.engram.engine.state.StateSummary {
     int lastLabel = -1;
     /** Frames in a row, up to the last, whose top label was {@link #lastLabel}. */
     int run;
+    /** Index of the label last announced on the events topic, or -1 (none yet). */
+    int announced = -1;
     /** Index of the last upright top label while a fall can still follow it, or -1 (none yet, or a fall announced since). */
     int upright = -1;
     /** Frames since the last upright one. */
@@ -27,6 +29,7 @@ public final class PoseState implements io.engram.engine.state.StateSummary {
         m.put("last_frame_seq", lastSequence);
         m.put("activity", lastLabel < 0 ? null : model.labels().get(lastLabel));
         m.put("activity_frames", run);
+        m.put("announced", announced < 0 ? null : model.labels().get(announced));
         m.put("upright", upright < 0 ? null : model.labels().get(upright));
         m.put("fall_frames", fallRun);
         return m;
@@ -35,17 +38,17 @@ public final class PoseState implements io.engram.engine.state.StateSummary {
     @Override
     public boolean equals(Object o) {
         return o instanceof PoseState p && p.lastSequence == lastSequence && p.lastLabel == lastLabel && p.run == run
-                && p.upright == upright && p.sinceUpright == sinceUpright && p.fallRun == fallRun;
+                && p.announced == announced && p.upright == upright && p.sinceUpright == sinceUpright && p.fallRun == fallRun;
     }
 
     @Override
     public int hashCode() {
-        return java.util.Objects.hash(lastSequence, lastLabel, run, upright, sinceUpright, fallRun);
+        return java.util.Objects.hash(lastSequence, lastLabel, run, announced, upright, sinceUpright, fallRun);
     }
 
     @Override
     public String toString() {
-        return "PoseState{seq=" + lastSequence + ", label=" + lastLabel + ", run=" + run + ", upright=" + upright + ", since="
+        return "PoseState{seq=" + lastSequence + ", label=" + lastLabel + ", run=" + run + ", announced=" + announced + ", upright=" + upright + ", since="
                 + sinceUpright + ", fall=" + fallRun + "}";
     }
 }

@@ -107,7 +107,7 @@ class PipelineConfigTest {
         assertTrue(bad("name: [unclosed\n").getMessage().contains("not valid YAML"));
         assertTrue(bad("name: x\nmodel: {manifest: m.yaml}\nprocessing: {guarantee: maybe}\n").getMessage().contains("guarantee"));
         String unknown = bad("type: weird\nname: x\nmodel: {manifest: m.yaml}\n").getMessage();
-        assertTrue(unknown.contains("'weird'") && unknown.contains("[anomaly, video-activity, pose-activity]"), "lists the known types: " + unknown);
+        assertTrue(unknown.contains("'weird'") && unknown.contains("[anomaly, video-activity, person-activity]"), "lists the known types: " + unknown);
         // Each type takes only its own sections: a video key in an anomaly file is a typo, not a silent default.
         assertTrue(bad("name: x\nmodel: {manifest: m.yaml}\nevents: {min_frames: 3}\n").getMessage().contains("'events'"));
         assertTrue(bad("name: x\nmodel: {manifest: m.yaml}\ninput: {format: xml}\n").getMessage().contains("input.format"));

@@ -20,7 +20,8 @@ import org.junit.jupiter.api.Test;
 /**
  * The fall rule of {@link PoseHead} on synthetic probabilities: upright, then fall_lying on top for
  * N frames in a row, is one fall event; N - 1 frames is none; and the rule's memory is the stream's
- * payload, so a state restored from its bytes mid-fall goes on to the same event.
+ * payload, so a state restored from its bytes mid-fall goes on to the same event. And the change
+ * rule: a new top label held 3 frames is one event on the events topic; a flicker is none.
  */
 class PoseHeadTest {
     static final ModelManifest MODEL = ModelManifest.load(Path.of("models/pose-activity/keypoint-gru.yaml"));
@@ -46,7 +47,10 @@ class PoseHeadTest {
         public void anomaly() {}
 
         @Override
-        public void activityChange() {
+        public void activityChange() {}
+
+        @Override
+        public void fall() {
             count++;
         }
 
@@ -92,7 +96,7 @@ class PoseHeadTest {
     @Test
     void uprightThenFallLyingHeldNFramesIsExactlyOneEvent() {
         Falls falls = new Falls();
-        PoseHead head = new PoseHead(MODEL, N, 10, falls);
+        PoseHead head = new PoseHead(MODEL, 3, N, 10, falls);
         List<Integer> at = run(head, falls, fresh(), seq("walk", 5, "fall_lying", 20), 0);
         assertEquals(List.of(5 + N - 1), at, "one event, at the Nth fall_lying frame");
     }
@@ -100,14 +104,14 @@ class PoseHeadTest {
     @Test
     void fallLyingHeldNMinus1FramesIsNoEvent() {
         Falls falls = new Falls();
-        PoseHead head = new PoseHead(MODEL, N, 10, falls);
+        PoseHead head = new PoseHead(MODEL, 3, N, 10, falls);
         assertEquals(List.of(), run(head, falls, fresh(), seq("stand", 5, "fall_lying", N - 1, "stand", 5, "fall_lying", N - 1, "walk", 3), 0));
     }
 
     @Test
     void aSecondFallNeedsThePersonUprightAgainAndAFewTransitionFramesAreAllowed() {
         Falls falls = new Falls();
-        PoseHead head = new PoseHead(MODEL, N, 10, falls);
+        PoseHead head = new PoseHead(MODEL, 3, N, 10, falls);
         List<Integer> at = run(head, falls, fresh(),
                 seq("run", 3, "fall_lying", 4, "other", 1, "fall_lying", 5, "stand", 2, "sit_squat", 2, "fall_lying", 3), 0);
         // 0-2 run; 3-6 fall (event at 5); 7 other; 8-12 fall again, no upright in between: none; 13-14 stand;
@@ -118,7 +122,7 @@ class PoseHeadTest {
     @Test
     void lyingDownLongAfterTheLastUprightFrameIsNotAFall() {
         Falls falls = new Falls();
-        PoseHead head = new PoseHead(MODEL, N, 10, falls);
+        PoseHead head = new PoseHead(MODEL, 3, N, 10, falls);
         assertEquals(List.of(), run(head, falls, fresh(), seq("stand", 2, "sit_squat", 30, "fall_lying", 10), 0));
         assertEquals(List.of(), run(head, falls, fresh(), seq("fall_lying", 10), 0), "lying from the first frame: never seen upright");
     }
@@ -128,11 +132,11 @@ class PoseHeadTest {
         StateSerde<PoseState> serde = new StateSerde<>(new PoseCodec());
         Falls falls = new Falls();
         StreamState<PoseState> s = fresh();
-        assertEquals(List.of(), run(new PoseHead(MODEL, N, 10, falls), falls, s, seq("wave", 2, "fall_lying", N - 1), 0));
+        assertEquals(List.of(), run(new PoseHead(MODEL, 3, N, 10, falls), falls, s, seq("wave", 2, "fall_lying", N - 1), 0));
         StreamState<PoseState> back = serde.deserialize("t", serde.serialize("t", s));
         assertEquals(s.payload(), back.payload());
         // a new head (another task, after a restart) with the restored state
-        assertEquals(List.of(2 + N - 1), run(new PoseHead(MODEL, N, 10, falls), falls, back, seq("fall_lying", 3), 2 + N - 1));
+        assertEquals(List.of(2 + N - 1), run(new PoseHead(MODEL, 3, N, 10, falls), falls, back, seq("fall_lying", 3), 2 + N - 1));
         assertEquals(1, falls.count);
         assertEquals(-1, back.payload().upright, "announced: disarmed until upright again");
     }
@@ -143,21 +147,61 @@ class PoseHeadTest {
         p.lastSequence = 0x0102030405060708L;
         p.lastLabel = 5;
         p.run = 2;
+        p.announced = 4;
         p.upright = 1;
         p.sinceUpright = 3;
         p.fallRun = 2;
         StreamState<PoseState> s = new StreamState<>(MODEL.id(), MODEL.version(), MODEL.stateCompat(), 9, 1_000, new float[MODEL.stateFloats()], p);
         byte[] b = new StateSerde<>(new PoseCodec()).serialize("t", s);
-        String tail = java.util.HexFormat.of().formatHex(b, b.length - 29, b.length);
-        // payload version 1; long last sequence; int last label, run, upright, since upright, fall run (docs/topics.md)
-        assertEquals("01" + "0102030405060708" + "00000005" + "00000002" + "00000001" + "00000003" + "00000002", tail);
+        String tail = java.util.HexFormat.of().formatHex(b, b.length - 33, b.length);
+        // payload version 2; long last sequence; int last label, run, announced, upright, since upright, fall run (docs/topics.md)
+        assertEquals("02" + "0102030405060708" + "00000005" + "00000002" + "00000004" + "00000001" + "00000003" + "00000002", tail);
         assertEquals(p, new StateSerde<>(new PoseCodec()).deserialize("t", b).payload());
+    }
+
+    @Test
+    void aVersion1PayloadFromBeforeTheEventsTopicStaysReadableWithNothingAnnounced() {
+        // Payload version 1 (stop 24): long last sequence; int last label, run, upright, since upright, fall run.
+        byte[] v1 = java.util.HexFormat.of().parseHex("01" + "0102030405060708" + "00000005" + "00000002" + "00000001" + "00000003"
+                + "00000002");
+        PoseState p = new PoseCodec().read(java.nio.ByteBuffer.wrap(v1));
+        assertEquals(0x0102030405060708L, p.lastSequence);
+        assertEquals(5, p.lastLabel);
+        assertEquals(2, p.run);
+        assertEquals(-1, p.announced);
+        assertEquals(1, p.upright);
+        assertEquals(3, p.sinceUpright);
+        assertEquals(2, p.fallRun);
+    }
+
+    @Test
+    void aNewActivityHeldThreeFramesIsOneEventAndAFlickerIsNone() throws Exception {
+        PoseHead head = new PoseHead(MODEL, 3, N, 10, PipelineMeters.NONE);
+        StreamState<PoseState> s = fresh();
+        List<String> labels = seq("stand", 4, "walk", 2, "stand", 1, "walk", 5, "wave", 1, "walk", 2);
+        List<String> events = new ArrayList<>();
+        for (int i = 0; i < labels.size(); i++) {
+            Outputs out = new Outputs();
+            head.output("cam-1/7", new FeatureRecord("movenet-multipose-lightning@1.0.0", i, new float[51]), 1_000L * i, s,
+                    top(labels.get(i)), i, out);
+            for (Object o : out.of(PoseHead.EVENTS)) {
+                PersonEvent e = (PersonEvent) o;
+                assertEquals("cam-1", e.camera());
+                assertEquals(7, e.track());
+                assertEquals(3, e.frames());
+                events.add(e.frameSeq() + ":" + e.previousLabel() + "->" + e.label());
+            }
+        }
+        // stand from frame 0, announced at 2; walk 4-5 and the stand at 6 flicker; walk from 7, announced at 9; wave at 12 flickers
+        assertEquals(List.of("2:null->stand", "9:stand->walk"), events);
+        StreamState<PoseState> back = new StateSerde<>(new PoseCodec()).deserialize("t", new StateSerde<>(new PoseCodec()).serialize("t", s));
+        assertEquals(1, back.payload().announced, "walk announced, kept in the payload");
     }
 
     @Test
     void aModelWithoutTheFallLabelIsRefusedAtBuild() {
         ModelManifest activity = ModelManifest.load(Path.of("models/activity/activity-gru.yaml"));
-        ConfigException e = assertThrows(ConfigException.class, () -> PoseHead.type(activity, N, 10, PipelineMeters.NONE));
+        ConfigException e = assertThrows(ConfigException.class, () -> PoseHead.type(activity, 3, N, 10, PipelineMeters.NONE));
         assertTrue(e.getMessage().contains("fall_lying"), e.getMessage());
     }
 }

@@ -1,7 +1,6 @@
 package io.engram.engine.pipeline.pose;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -48,13 +47,13 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The shipped pose-activity pipeline in a TopologyTestDriver, on a short clip made of a real frame
+ * The shipped person-activity pipeline in a TopologyTestDriver, on a short clip made of a real frame
  * (models/pose/golden/frames/group-480x360.png) shifted a few pixels per frame: one prediction per
  * frame and person keyed {@code camera/track}, track ids stable across frames, the tracks store
  * changelogged, and a restart on the same state directory going on with the same track ids.
  */
 class PoseTopologyTest {
-    static final Path SHIPPED = Path.of("topology/pose-activity.yaml");
+    static final Path SHIPPED = Path.of("topology/person-activity.yaml");
     static final Path FRAME = Path.of("models/pose/golden/frames/group-480x360.png");
     static final Path STRIP = Path.of("models/pose/golden/frames/strip-480x156.png");
     static final ObjectMapper JSON = new ObjectMapper();
@@ -185,8 +184,18 @@ class PoseTopologyTest {
             for (String p : people) {
                 assertEquals(frames, states.get(p).steps(), p + " stepped once per frame");
             }
-            assertFalse(d.driver.producedTopicNames().contains(spec.topics().name(PoseActivityPipeline.KEYPOINTS)),
-                    "fused, write_keypoints false: no keypoints topic");
+            // The shipped file writes person-poses (fused, write_keypoints: true): one record per person and frame, the same keys.
+            Map<Long, List<String>> poses = new LinkedHashMap<>();
+            FeatureRecordSerde kpSerde = new FeatureRecordSerde();
+            for (var r : d.driver.createOutputTopic(spec.topics().name(PoseActivityPipeline.KEYPOINTS), new StringDeserializer(),
+                    new ByteArrayDeserializer()).readRecordsToList()) {
+                FeatureRecord f = kpSerde.deserialize("t", r.value());
+                assertEquals(51, f.values().length, "17 keypoints x (x, y, score)");
+                if (f.sequence() != -100) {
+                    poses.computeIfAbsent(f.sequence(), x -> new ArrayList<>()).add(r.key());
+                }
+            }
+            assertEquals(byFrame, poses, "person-poses: one record per person and frame, keyed as the predictions");
             assertTrue(d.driver.createOutputTopic(spec.topics().deadLetter(), new ByteArrayDeserializer(), new ByteArrayDeserializer())
                     .isEmpty());
         }
@@ -326,6 +335,25 @@ class PoseTopologyTest {
                 for (int i = 0; i < labels.size(); i++) {
                     assertEquals(seq.get("argmax").get(i).asText(), labels.get(i), "frame " + i + " as PyTorch's");
                 }
+                // person-events: each change of the top label once it has held 3 frames in a row (events.min_frames).
+                List<String> expected = new ArrayList<>();
+                String announced = null;
+                for (int i = 2; i < labels.size(); i++) {
+                    String l = labels.get(i);
+                    if (!l.equals(announced) && l.equals(labels.get(i - 1)) && l.equals(labels.get(i - 2))) {
+                        expected.add(i + ":" + announced + "->" + l);
+                        announced = l;
+                    }
+                }
+                List<String> events = new ArrayList<>();
+                for (String v : pd.output(PoseHead.EVENTS).readValuesToList()) {
+                    JsonNode e = JSON.readTree(v);
+                    assertEquals(CAMERA + "/1", e.get("person").asText());
+                    events.add(e.get("frame_seq").asLong() + ":" + (e.get("previous_label").isNull() ? null : e.get("previous_label").asText())
+                            + "->" + e.get("label").asText());
+                }
+                assertTrue(expected.size() >= 3, "the sequence changes activity (wave, squat, fall): " + expected);
+                assertEquals(expected, events, "person-events");
                 List<String> falls = pd.output(PoseHead.FALLS).readValuesToList();
                 if (within.equals("10")) {
                     assertEquals(List.of(), falls);

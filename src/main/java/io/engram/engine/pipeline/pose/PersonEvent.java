@@ -4,13 +4,20 @@ import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.annotation.JsonPropertyOrder;
 
 /**
- * One record of {@code pose-falls}: a person who was upright ({@code previous_label}) has been
- * {@code fall_lying} for {@code frames} frames in a row, this frame the last of them. One per fall:
- * the person must be upright again before another. See docs/topics.md.
+ * One record of {@code person-events} or {@code person-falls}; see docs/topics.md.
+ *
+ * <ul>
+ *   <li>{@code person-events}: a person's activity changed to {@code label} ({@code previous_label}
+ *       is the one announced before, null for the person's first), having been on top for
+ *       {@code frames} frames in a row, this frame the last of them.
+ *   <li>{@code person-falls}: a person who was upright ({@code previous_label}) has been
+ *       {@code fall_lying} for {@code frames} frames in a row, this frame the last of them. One per
+ *       fall: the person must be upright again before another.
+ * </ul>
  */
 @JsonPropertyOrder({"person", "camera", "track", "event_time", "frame_seq", "step", "label", "probability", "previous_label", "frames",
         "model_id", "model_version"})
-public record FallEvent(
+public record PersonEvent(
         @JsonProperty("person") String person,
         @JsonProperty("camera") String camera,
         @JsonProperty("track") long track,

@@ -6,12 +6,15 @@ import io.engram.engine.config.PipelineSpec;
 import io.engram.engine.monitoring.MetricsServer;
 import io.engram.engine.pipeline.activity.VideoActivityPipeline;
 import io.engram.engine.pipeline.anomaly.AnomalyPipeline;
+import io.engram.engine.pipeline.pose.PoseActivityPipeline;
+import io.engram.engine.pipeline.pose.PoseHead;
 import io.engram.engine.runtime.PipelineRunner;
 import io.engram.engine.runtime.Pipelines;
 import io.engram.tools.broker.EmbeddedKafka;
 import io.engram.tools.console.Shutdown;
 import io.engram.tools.demo.ActivityWatch;
 import io.engram.tools.demo.DemoWatch;
+import io.engram.tools.demo.PeopleDemo;
 import io.engram.tools.demo.SensorAlerts;
 import io.engram.tools.demo.SensorFeed;
 import io.engram.tools.demo.SensorSimulator;
@@ -48,6 +51,9 @@ import picocli.CommandLine.Option;
             "through the CNN + GRU activity pipeline and prints each camera's activity changes, with",
             "the clip's true motion beside them; beside it, the video anomaly pipeline (the sensor pipeline's",
             "forecaster head over the same cameras' frame features) prints each unusual motion it flags.",
+            "People: plays a real clip of people (ingest/samples/people/hall.mp4, looped, real time) through the",
+            "person activity pipeline (pose model, a track and a keypoint GRU per person) and prints each",
+            "person's activity changes and falls.",
             "Prints a summary at the end, and the broker's address so that `engram tail` can watch",
             "the topics meanwhile."})
 public final class DemoCommand implements Callable<Integer> {
@@ -76,10 +82,20 @@ public final class DemoCommand implements Callable<Integer> {
             description = "Video anomaly pipeline definition, run beside activity recognition on the same cameras (default: ${DEFAULT-VALUE}).")
     Path videoAnomalyConfig;
 
+    @Option(names = "--no-people", description = "Do not run the person activity pipeline on the clip of people.")
+    boolean noPeople;
+
+    @Option(names = "--people-config", defaultValue = "topology/person-activity.yaml",
+            description = "Person activity pipeline definition (default: ${DEFAULT-VALUE}); the demo reads its camera from topic people-frames.")
+    Path peopleConfig;
+
     @Option(names = "--video-fps", defaultValue = "10", description = "Frames per second per sample camera (default: ${DEFAULT-VALUE}).")
     double videoFps;
 
     private static final Path VIDEO_SAMPLES = Path.of("ingest/samples/video");
+    private static final Path PEOPLE_SAMPLES = Path.of("ingest/samples/people");
+    /** The demo's clip of people has a frames topic of its own, so that the person pipeline does not pose the shape clips. */
+    static final String PEOPLE_FRAMES = "people-frames";
 
     // What a run started, closed in reverse by closeAll().
     private EmbeddedKafka kafka;
@@ -87,6 +103,7 @@ public final class DemoCommand implements Callable<Integer> {
     private PipelineRunner runner;
     private VideoDemo video;
     private PipelineRunner videoAnomaly;
+    private PeopleDemo people;
     private Thread feeder;
     /** The pipelines /ready waits for, as they start. */
     private final List<PipelineRunner> started = new CopyOnWriteArrayList<>();
@@ -136,6 +153,9 @@ public final class DemoCommand implements Callable<Integer> {
                 return 1;
             }
         }
+        if (!noPeople && !startPeople(bootstrap, stateDir, registry)) {
+            return 1;
+        }
         System.out.println(seconds == null ? "  press Ctrl-C to stop" : "  stopping after " + seconds + " s");
         System.out.println();
 
@@ -145,7 +165,7 @@ public final class DemoCommand implements Callable<Integer> {
         long deadline = seconds == null ? Long.MAX_VALUE : System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
         SensorAlerts alerts = new SensorAlerts(sim);
         ActivityWatch activity = video == null ? null : new ActivityWatch(video);
-        new DemoWatch(bootstrap, cfg.topics().name(ForecastHead.ANOMALIES), alerts, activity, vaw).run(shutdown::running, deadline);
+        new DemoWatch(bootstrap, cfg.topics().name(ForecastHead.ANOMALIES), alerts, activity, vaw, people).run(shutdown::running, deadline);
         shutdown.stop();
         feeder.join(10_000);
         alerts.summary(feed.stepsSent(), runner, warmup);
@@ -155,7 +175,29 @@ public final class DemoCommand implements Callable<Integer> {
         if (vaw != null) {
             vaw.summary();
         }
+        if (people != null) {
+            people.summary();
+        }
         return 0;
+    }
+
+    /** Starts the person activity pipeline on the clip of people, then its camera; false (said on stderr) when it did not start. */
+    private boolean startPeople(String bootstrap, Path stateDir, PrometheusMeterRegistry registry) throws Exception {
+        PipelineSpec pc = Pipelines.load(InstallPaths.resolve(peopleConfig), java.util.Map.of("topics.frames", PEOPLE_FRAMES))
+                .withApplicationId("engram-demo-people");
+        Path clip = PeopleDemo.clip(InstallPaths.resolve(PEOPLE_SAMPLES));
+        people = PeopleDemo.start(pc, clip, "hall", bootstrap, stateDir, registry, videoFps);
+        if (!awaitRunning(people.runner(), "the person activity pipeline")) {
+            return false;
+        }
+        System.out.printf("  people:    %s, camera %s (%s, looped) at %.0f frames/s: pose %s, keypoint GRU %s%n", pc.name(), people.camera(),
+                clip.getFileName(), videoFps, pc.settings(PoseActivityPipeline.INSTANCE).poseManifest().getFileName(),
+                pc.modelManifest().getFileName());
+        System.out.printf("  watch it:  ./engram tail --topic %s --bootstrap-servers %s%n", pc.topics().name(PoseHead.EVENTS), bootstrap);
+        System.out.printf("  draw it:   ./engram tail --topic %s --draw DIR --frames-topic %s --bootstrap-servers %s%n",
+                pc.topics().name(PoseActivityPipeline.KEYPOINTS), PEOPLE_FRAMES, bootstrap);
+        people.startFeeding();
+        return true;
     }
 
     /**
@@ -201,6 +243,9 @@ public final class DemoCommand implements Callable<Integer> {
     private void closeAll() throws InterruptedException {
         if (feeder != null) {
             feeder.join(10_000);
+        }
+        if (people != null) {
+            people.close();
         }
         if (videoAnomaly != null) {
             videoAnomaly.close();

@@ -3,8 +3,10 @@ package io.engram.tools.cli;
 import io.engram.engine.errors.ConfigException;
 import io.engram.tools.console.Shutdown;
 import io.engram.tools.kafka.KafkaAccess;
+import io.engram.tools.tail.PoseDraw;
 import io.engram.tools.tail.TopicTail;
 import java.io.PrintStream;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -25,8 +27,15 @@ import picocli.CommandLine.Option;
             "(\"value_base64\" when it is binary). Reads committed records only",
             "(isolation.level=read_committed), from all partitions. Starts at the end",
             "of the topic unless --from-beginning; runs until Ctrl-C, --max or --timeout.",
+            "",
+            "--draw DIR (with --topic person-poses): writes each camera frame with its",
+            "people drawn on it (skeleton, track id, activity label) as DIR/<camera>/<seq>.jpg,",
+            "joining person-poses with the frames (--frames-topic) and the labels",
+            "(--activity-topic) by camera and frame; prints one JSON line per file; --max",
+            "counts frames.",
             ""},
-        footer = {"", "Example:", "  ./engram tail -t sensor-anomalies -b localhost:9092 --from-beginning \\", "      --timeout 5 | jq -c .value"})
+        footer = {"", "Examples:", "  ./engram tail -t sensor-anomalies -b localhost:9092 --from-beginning \\", "      --timeout 5 | jq -c .value",
+            "  ./engram tail -t person-poses --draw /tmp/people -b localhost:9092 --from-beginning --timeout 5"})
 public final class TailCommand implements Callable<Integer> {
     @Option(names = {"--topic", "-t"}, required = true, paramLabel = "TOPIC", description = "Topic to read.")
     String topic;
@@ -47,6 +56,18 @@ public final class TailCommand implements Callable<Integer> {
             + " (default: none; reads all partitions, commits nothing).")
     String group;
 
+    @Option(names = "--draw", paramLabel = "DIR",
+            description = "Draw people: --topic is a person-poses topic; write each frame with its people drawn as DIR/<camera>/<seq>.jpg.")
+    Path draw;
+
+    @Option(names = "--frames-topic", paramLabel = "TOPIC", defaultValue = "video-frames",
+            description = "With --draw: the frames the poses came from (default: ${DEFAULT-VALUE}).")
+    String framesTopic;
+
+    @Option(names = "--activity-topic", paramLabel = "TOPIC", defaultValue = "person-activity",
+            description = "With --draw: each person's activity per frame, drawn beside their track id; 'none' to draw without (default: ${DEFAULT-VALUE}).")
+    String activityTopic;
+
     @Override
     public Integer call() {
         if (kafka.printed(System.out)) {
@@ -59,6 +80,9 @@ public final class TailCommand implements Callable<Integer> {
             throw new ConfigException("--timeout " + timeoutSeconds + " must be more than 0 seconds; leave it out to read until Ctrl-C");
         }
         Duration idle = timeoutSeconds == null ? null : Duration.ofMillis((long) (timeoutSeconds * 1000));
+        if (draw != null) {
+            return draw(idle);
+        }
         TopicTail.Options options = new TopicTail.Options(kafka.bootstrap(), topic, fromBeginning, max, idle, group, kafka.client());
 
         PrintStream out = System.out;
@@ -75,6 +99,31 @@ public final class TailCommand implements Callable<Integer> {
                 }
             }, shutdown::running);
             out.flush();
+            return 0;
+        }
+    }
+
+    private int draw(Duration idle) {
+        if (group != null) {
+            throw new ConfigException("--draw reads the three topics from the beginning or the end; it takes no --group. Fix: leave out --group");
+        }
+        String activity = activityTopic.equals("none") ? null : activityTopic;
+        PoseDraw.Options o = new PoseDraw.Options(kafka.bootstrap(), topic, framesTopic, activity, draw, fromBeginning, max, idle,
+                kafka.client());
+        PrintStream out = System.out;
+        try (Shutdown shutdown = Shutdown.onCtrlC("engram-tail-shutdown", Duration.ofSeconds(10));
+                PoseDraw d = PoseDraw.open(o, KafkaAccess.DEFAULT_TIMEOUT)) {
+            System.err.printf("engram: drawing %s on the frames of %s%s into %s, from the %s%s%n", topic, framesTopic,
+                    activity == null ? "" : " with the labels of " + activity, draw, fromBeginning ? "beginning" : "end",
+                    max == null && idle == null ? "; Ctrl-C to stop" : "");
+            long n = d.run(line -> {
+                out.println(line);
+                if (out.checkError()) {
+                    shutdown.stop();
+                }
+            }, shutdown::running);
+            out.flush();
+            System.err.printf("engram: %d frames drawn into %s%n", n, draw);
             return 0;
         }
     }

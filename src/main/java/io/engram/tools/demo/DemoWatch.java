@@ -15,15 +15,17 @@ import org.apache.kafka.clients.consumer.KafkaConsumer;
 
 /**
  * The demo's one reader of the pipelines' output: subscribes to the sensor alerts and, when they
- * run, the video pipelines' topics, and hands each record to the watch that prints it
- * ({@link SensorAlerts}, {@link ActivityWatch}, {@link VideoAnomalyWatch}). {@link #run} owns its
+ * run, the video and person pipelines' topics, and hands each record to the watch that prints it
+ * ({@link SensorAlerts}, {@link ActivityWatch}, {@link VideoAnomalyWatch}, {@link PeopleDemo}). {@link #run} owns its
  * consumer from start to end, on the calling thread, which then owns the watches too.
  *
  * @param alertTopic the sensor pipeline's alerts
  * @param activity null without video
  * @param videoAnomaly null without the video anomaly pipeline
+ * @param people null without the person activity pipeline
  */
-public record DemoWatch(String bootstrap, String alertTopic, SensorAlerts alerts, ActivityWatch activity, VideoAnomalyWatch videoAnomaly) {
+public record DemoWatch(String bootstrap, String alertTopic, SensorAlerts alerts, ActivityWatch activity, VideoAnomalyWatch videoAnomaly,
+        PeopleDemo people) {
     private static final DateTimeFormatter CLOCK = DateTimeFormatter.ofPattern("HH:mm:ss");
     private static final JsonSerde<ForecastPrediction> SERDE = new JsonSerde<>(ForecastPrediction.class);
 
@@ -52,11 +54,16 @@ public record DemoWatch(String bootstrap, String alertTopic, SensorAlerts alerts
         if (videoAnomaly != null) {
             topics.add(videoAnomaly.topic());
         }
+        if (people != null) {
+            topics.addAll(people.topics());
+        }
         return topics;
     }
 
     private void dispatch(ConsumerRecord<String, byte[]> r) {
-        if (videoAnomaly != null && r.topic().equals(videoAnomaly.topic())) {
+        if (people != null && people.topics().contains(r.topic())) {
+            people.onRecord(r.topic(), r.value());
+        } else if (videoAnomaly != null && r.topic().equals(videoAnomaly.topic())) {
             videoAnomaly.onAlert(SERDE.deserialize(alertTopic, r.value()));
         } else if (activity != null && !r.topic().equals(alertTopic)) {
             activity.onRecord(r.topic(), r.value());

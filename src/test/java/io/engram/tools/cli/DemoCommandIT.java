@@ -21,8 +21,8 @@ import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 
 /**
- * `engram demo --seconds N` end to end: broker, the three pipelines, feeders, live alerts, activity
- * changes, video anomaly scores and the summary. It checks behaviour (what is printed, that each
+ * `engram demo --seconds N` end to end: broker, the four pipelines, feeders, live alerts, activity
+ * changes, video anomaly scores, people's activity changes and the summary. It checks behaviour (what is printed, that each
  * pipeline processed its input, that the three bad records were dead-lettered, that counts are
  * consistent); throughput and accuracy are figures for `engram bench` and docs/benchmarks.md, never
  * floors in a test.
@@ -150,5 +150,22 @@ class DemoCommandIT {
             printed++;
         }
         assertEquals(vAlerts, printed, "every video anomaly alert was printed, once");
+
+        // People: the real clip (ingest/samples/people) through the person activity pipeline; each person's
+        // activity changes printed as they come, keyed camera/track, and counted in the summary.
+        long peopleSent = number(out, "people frames sent:\\s+(\\d+)");
+        long posed = number(out, "people frames posed:\\s+(\\d+)");
+        assertTrue(posed > 0 && posed <= peopleSent, "frames of the clip were posed, never more than were sent");
+        Matcher seen = Pattern.compile("people seen:\\s+(\\d+) with an activity \\(tracks\\), (\\d+) activity changes, (\\d+) falls")
+                .matcher(out);
+        assertTrue(seen.find(), out);
+        Matcher personLines = Pattern.compile("PERSON hall/[0-9]+ +frame +[0-9]+ +\\S+ +-> +(stand|walk|run|wave|sit_squat|fall_lying|other) ")
+                .matcher(out);
+        int personPrinted = 0;
+        while (personLines.find()) {
+            personPrinted++;
+        }
+        assertTrue(Long.parseLong(seen.group(1)) > 0, "people were seen in the clip: " + seen.group());
+        assertEquals(Long.parseLong(seen.group(2)), personPrinted, "every activity change was printed, once");
     }
 }

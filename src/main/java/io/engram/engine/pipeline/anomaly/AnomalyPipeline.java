@@ -48,7 +48,7 @@ public final class AnomalyPipeline extends AbstractPipelineKind<ForecastSettings
     public ForecastSettings settings(ConfigReader v, JsonNode root) {
         JsonNode s = v.section(root, "scoring");
         v.known(s, "scoring.", Set.of("short_alpha", "long_alpha", "warmup_steps", "threshold", "suppress_steps", "raw_clip",
-                "level_weight", "channels", "seasonal", "routine", "shape", "stuck"));
+                "level_weight", "channels", "seasonal", "routine", "shape", "stuck", "joint"));
         ScoringConfig sd = ScoringConfig.DEFAULTS;
         ScoringConfig scoring;
         try {
@@ -57,7 +57,7 @@ public final class AnomalyPipeline extends AbstractPipelineKind<ForecastSettings
             if (ch == null || ch.isNull()) {
                 channels.addAll(sd.channels());
             } else if (!ch.isArray()) {
-                throw v.error("scoring.channels", "must be a list, e.g. [forecast, level, seasonal, routine, shape, stuck]");
+                throw v.error("scoring.channels", "must be a list, e.g. [forecast, level, seasonal, routine, shape, stuck, joint]");
             } else {
                 for (JsonNode c : ch) {
                     channels.add(ScoringConfig.Channel.of(c.asText()));
@@ -76,6 +76,9 @@ public final class AnomalyPipeline extends AbstractPipelineKind<ForecastSettings
             JsonNode st = v.section(s, "stuck");
             v.known(st, "scoring.stuck.", Set.of("factor", "min_steps"));
             ScoringConfig.Stuck std = ScoringConfig.STUCK_DEFAULTS;
+            JsonNode jo = v.section(s, "joint");
+            v.known(jo, "scoring.joint.", Set.of("weight", "shrinkage"));
+            ScoringConfig.Joint jod = ScoringConfig.JOINT_DEFAULTS;
             scoring = new ScoringConfig(
                     v.number(s, "short_alpha", sd.shortAlpha()), v.number(s, "long_alpha", sd.longAlpha()),
                     v.integer(s, "warmup_steps", sd.warmupSteps(), 0, Long.MAX_VALUE),
@@ -92,7 +95,8 @@ public final class AnomalyPipeline extends AbstractPipelineKind<ForecastSettings
                     new ScoringConfig.Shape(v.number(sh, "memory_steps", shd.memorySteps()), v.number(sh, "min_steps", shd.minSteps()),
                             v.number(sh, "familiar_count", shd.familiarCount()), v.number(sh, "familiar_weight", shd.familiarWeight()),
                             v.number(sh, "novel_weight", shd.novelWeight()), (int) v.integer(sh, "novel_band", shd.novelBand(), 0, 7)),
-                    new ScoringConfig.Stuck(v.number(st, "factor", std.factor()), v.integer(st, "min_steps", std.minSteps(), 2, Long.MAX_VALUE)));
+                    new ScoringConfig.Stuck(v.number(st, "factor", std.factor()), v.integer(st, "min_steps", std.minSteps(), 2, Long.MAX_VALUE)),
+                    new ScoringConfig.Joint(v.number(jo, "weight", jod.weight()), v.number(jo, "shrinkage", jod.shrinkage())));
         } catch (IllegalArgumentException e) {
             throw new ConfigException("Pipeline file " + v.file() + ": " + e.getMessage() + ". Fix the scoring section.");
         }

@@ -11,7 +11,8 @@ package io.engram.engine.pipeline.anomaly;
  * ({@link ForecastState.Memory}): {@link SeasonalChannel} (a time-of-day profile),
  * {@link ShapeChannel} (familiar words of level and departure cap the forecast channel),
  * {@link StuckChannel} (runs of identical readings) and {@link RoutineChannel} (an incident at the
- * time of day of incidents on earlier days does not alert). On streams of several values the level
+ * time of day of incidents on earlier days does not alert); for streams of several values,
+ * {@link JointChannel} (the vector as a whole against its own mean and covariance). On streams of several values the level
  * and stuck channels watch each value, and their reasons name it ({@code level:Pressure}, see
  * {@link Score#components}); the memory channels other than stuck speak for one-value streams only. {@link ScoringConfig} switches and
  * configures them; why they are set as they are is in docs/benchmarks.md ("Anomaly detection:
@@ -86,6 +87,7 @@ public final class AnomalyScorer {
                 case ROUTINE -> new RoutineChannel(config);
                 case SHAPE -> shape;
                 case STUCK -> new StuckChannel(config);
+                case JOINT -> new JointChannel(config);
             };
             if (c != null && (oneValue || c.scoresVectors())) {
                 out.add(c);
@@ -114,7 +116,9 @@ public final class AnomalyScorer {
     public static final int STUCK = 16;
     /** The score reached the threshold, but the incident starts at the time of day of incidents on earlier days: no alert. */
     public static final int ROUTINE = 32;
-    private static final String[] REASON_NAMES = {"forecast", "level", "seasonal", "novel_shape", "stuck", "routine"};
+    /** Streams of several values: the vector as a whole is far from its usual mean and covariance ({@link JointChannel}). */
+    public static final int JOINT = 64;
+    private static final String[] REASON_NAMES = {"forecast", "level", "seasonal", "novel_shape", "stuck", "routine", "joint"};
 
     /**
      * Outcome for one record.

@@ -10,7 +10,7 @@ import org.apache.kafka.common.errors.SerializationException;
  * Binary layout of {@link ForecastState} behind the common state header (big-endian):
  *
  * <pre>
- * byte    payload version (3)
+ * byte    payload version (4)
  * int     channels C
  * C x double mean, C x double var, C x double forecast
  * double  shortAvg, longMean, longVar
@@ -26,6 +26,13 @@ import org.apache.kafka.common.errors.SerializationException;
  *   C x double stuckLast, C x long stuckRun, C x long stuckMaxRun
  * </pre>
  *
+ *  * byte    joint statistics present (0 | 1); if 1 (streams of several values, see ForecastState#jointShort):
+ *   C x double jointShort, C x double jointMean, C(C+1)/2 x double jointCov, long jointCount,
+ *   double jointDistMean, jointDistVar, long jointDistCount
+ * </pre>
+ *
+ * Payload version 3 is version 4 without the joint statistics' byte and fields: it is read without
+ * them (the joint channel starts afresh on a stream of several values, the rest continues).
  * Payload version 2 is version 3 without the per-value runs' byte and fields: it is read without
  * them (the stuck channel starts afresh on a stream of several values, the rest continues).
  * Payload version 1 is version 2 without the memory byte and its fields: it is read with no memory
@@ -42,13 +49,19 @@ import org.apache.kafka.common.errors.SerializationException;
  */
 public final class ForecastCodec extends VersionedPayloadCodec<ForecastState> {
     public ForecastCodec() {
-        super("forecast", (byte) 3);
+        super("forecast", (byte) 4);
     }
 
     @Override
     protected int bodySize(ForecastState f) {
         return 4 + 48 + 48 * f.channels() + 1 + (f.memory == null ? 0 : memorySize(f.memory))
-                + 1 + (f.stuckLast == null ? 0 : 24 * f.channels());
+                + 1 + (f.stuckLast == null ? 0 : 24 * f.channels())
+                + 1 + (f.jointShort == null ? 0 : jointSize(f.channels()));
+    }
+
+    /** Bytes of the joint channel's statistics of a stream of {@code c} values. */
+    static int jointSize(int c) {
+        return 16 * c + 8 * (c * (c + 1) / 2) + 32;
     }
 
     private static int memorySize(ForecastState.Memory m) {
@@ -92,6 +105,13 @@ public final class ForecastCodec extends VersionedPayloadCodec<ForecastState> {
                 b.putLong(v);
             }
         }
+        b.put((byte) (f.jointShort == null ? 0 : 1));
+        if (f.jointShort != null) {
+            StateSerde.putDoubles(b, f.jointShort);
+            StateSerde.putDoubles(b, f.jointMean);
+            StateSerde.putDoubles(b, f.jointCov);
+            b.putLong(f.jointCount).putDouble(f.jointDistMean).putDouble(f.jointDistVar).putLong(f.jointDistCount);
+        }
     }
 
     /** The fields after the per-channel preprocessing, the same in every format. */
@@ -105,7 +125,7 @@ public final class ForecastCodec extends VersionedPayloadCodec<ForecastState> {
 
     @Override
     protected ForecastState readBody(ByteBuffer b) {
-        return readBody((byte) 3, b);
+        return readBody((byte) 4, b);
     }
 
     @Override
@@ -120,6 +140,16 @@ public final class ForecastCodec extends VersionedPayloadCodec<ForecastState> {
             f.stuckLast = StateSerde.doubles(b, c);
             f.stuckRun = longs(b, c);
             f.stuckMaxRun = longs(b, c);
+        }
+        if (version >= 4 && b.get() != 0) {
+            int c = f.channels();
+            f.jointShort = StateSerde.doubles(b, c);
+            f.jointMean = StateSerde.doubles(b, c);
+            f.jointCov = StateSerde.doubles(b, c * (c + 1) / 2);
+            f.jointCount = b.getLong();
+            f.jointDistMean = b.getDouble();
+            f.jointDistVar = b.getDouble();
+            f.jointDistCount = b.getLong();
         }
         return f;
     }

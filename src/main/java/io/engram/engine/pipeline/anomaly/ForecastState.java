@@ -47,6 +47,21 @@ public final class ForecastState implements io.engram.engine.state.StateSummary 
     long[] stuckMaxRun;
     /** Stuck channel, for the record being scored only (not stored): the value whose run its reason names, or -1. */
     int stuckTop = -1;
+    /**
+     * Joint channel, streams of several values only (else null; null until the channel first sees the
+     * stream): the short average of the vector, that average's long-run mean and covariance (the upper
+     * triangle, row by row: C(C+1)/2 values), and the records they have seen.
+     */
+    double[] jointShort;
+    double[] jointMean;
+    double[] jointCov;
+    long jointCount;
+    /** Joint channel: long-run mean and variance of the log distance, and the records they have seen. */
+    double jointDistMean;
+    double jointDistVar;
+    long jointDistCount;
+    /** Joint channel, for the record being scored only (not stored): the component contributing most to the distance, or -1. */
+    int jointTop = -1;
 
     /**
      * The memory beyond one step of a one-value stream (seasonal profile, word counts, runs of
@@ -144,7 +159,11 @@ public final class ForecastState implements io.engram.engine.state.StateSummary 
                 && java.util.Arrays.equals(levelShort, s.levelShort) && java.util.Arrays.equals(levelMean, s.levelMean)
                 && java.util.Arrays.equals(levelVar, s.levelVar) && java.util.Objects.equals(memory, s.memory)
                 && java.util.Arrays.equals(stuckLast, s.stuckLast) && java.util.Arrays.equals(stuckRun, s.stuckRun)
-                && java.util.Arrays.equals(stuckMaxRun, s.stuckMaxRun);
+                && java.util.Arrays.equals(stuckMaxRun, s.stuckMaxRun)
+                && java.util.Arrays.equals(jointShort, s.jointShort) && java.util.Arrays.equals(jointMean, s.jointMean)
+                && java.util.Arrays.equals(jointCov, s.jointCov) && jointCount == s.jointCount
+                && Double.compare(jointDistMean, s.jointDistMean) == 0 && Double.compare(jointDistVar, s.jointDistVar) == 0
+                && jointDistCount == s.jointDistCount;
     }
 
     @Override

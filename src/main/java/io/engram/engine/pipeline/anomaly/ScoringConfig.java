@@ -25,10 +25,12 @@ import java.util.Set;
  * @param routine the routine-incident memory's settings
  * @param shape the shape memory's settings
  * @param stuck the stuck-sensor channel's settings
+ * @param joint the joint channel's settings (streams of several values)
  */
 public record ScoringConfig(
         double shortAlpha, double longAlpha, long warmupSteps, double threshold, long suppressSteps, double rawClip,
-        double levelWeight, Set<Channel> channels, Seasonal seasonal, Routine routine, Shape shape, Stuck stuck) {
+        double levelWeight, Set<Channel> channels, Seasonal seasonal, Routine routine, Shape shape, Stuck stuck,
+        Joint joint) {
 
     /**
      * The detector's channels. {@code FORECAST} and {@code LEVEL} work on streams of any number of
@@ -47,7 +49,9 @@ public record ScoringConfig(
         /** Words of (level, departure from forecast): familiar words damp the forecast channel, a never-seen one is a signal. */
         SHAPE,
         /** A reading repeated for longer than any earlier run of repeats (stuck or dropped sensor). */
-        STUCK;
+        STUCK,
+        /** Streams of several values: the vector as a whole against its own mean and covariance (Mahalanobis). */
+        JOINT;
 
         /** The name in YAML, in reasons and on the command line. */
         public String key() {
@@ -60,7 +64,7 @@ public record ScoringConfig(
                     return c;
                 }
             }
-            throw new IllegalArgumentException("unknown scoring channel '" + key + "' (known: forecast, level, seasonal, routine, shape, stuck)");
+            throw new IllegalArgumentException("unknown scoring channel '" + key + "' (known: forecast, level, seasonal, routine, shape, stuck, joint)");
         }
     }
 
@@ -123,13 +127,27 @@ public record ScoringConfig(
         }
     }
 
+    /**
+     * @param weight weight of the joint channel's log tail against the others
+     * @param shrinkage the covariance is shrunk this far toward its diagonal (0: none, 1: the components
+     *     taken as independent), which keeps it invertible while it is young or its components collinear
+     */
+    public record Joint(double weight, double shrinkage) {
+        public Joint {
+            if (!(weight > 0 && weight <= 20) || !(shrinkage >= 0 && shrinkage <= 1)) {
+                throw new IllegalArgumentException("scoring.joint needs 0 < weight <= 20 and 0 <= shrinkage <= 1");
+            }
+        }
+    }
+
     public static final Seasonal SEASONAL_DEFAULTS = new Seasonal(0.8, 96, 0.5, 0.1);
     public static final Routine ROUTINE_DEFAULTS = new Routine(2, 30, 16);
     public static final Shape SHAPE_DEFAULTS = new Shape(1000, 200, 2, 2, 0.0, 4);
     public static final Stuck STUCK_DEFAULTS = new Stuck(1.5, 20);
+    public static final Joint JOINT_DEFAULTS = new Joint(5.0, 0.5);
 
     public static final ScoringConfig DEFAULTS = new ScoringConfig(0.2, 0.001, 300, 0.5, 20, 20.0, 0.8,
-            EnumSet.allOf(Channel.class), SEASONAL_DEFAULTS, ROUTINE_DEFAULTS, SHAPE_DEFAULTS, STUCK_DEFAULTS);
+            EnumSet.allOf(Channel.class), SEASONAL_DEFAULTS, ROUTINE_DEFAULTS, SHAPE_DEFAULTS, STUCK_DEFAULTS, JOINT_DEFAULTS);
 
     public ScoringConfig {
         if (!(shortAlpha > 0 && shortAlpha <= 1) || !(longAlpha > 0 && longAlpha <= 1)) {
@@ -147,6 +165,14 @@ public record ScoringConfig(
         java.util.Objects.requireNonNull(routine, "routine");
         java.util.Objects.requireNonNull(shape, "shape");
         java.util.Objects.requireNonNull(stuck, "stuck");
+        java.util.Objects.requireNonNull(joint, "joint");
+    }
+
+    /** As the canonical constructor, with the joint channel's default settings. */
+    public ScoringConfig(double shortAlpha, double longAlpha, long warmupSteps, double threshold, long suppressSteps, double rawClip,
+            double levelWeight, Set<Channel> channels, Seasonal seasonal, Routine routine, Shape shape, Stuck stuck) {
+        this(shortAlpha, longAlpha, warmupSteps, threshold, suppressSteps, rawClip, levelWeight, channels, seasonal, routine, shape,
+                stuck, JOINT_DEFAULTS);
     }
 
     /**
@@ -156,7 +182,8 @@ public record ScoringConfig(
     public ScoringConfig(double shortAlpha, double longAlpha, long warmupSteps, double threshold, long suppressSteps, double rawClip,
             double levelWeight) {
         this(shortAlpha, longAlpha, warmupSteps, threshold, suppressSteps, rawClip, levelWeight,
-                EnumSet.of(Channel.FORECAST, Channel.LEVEL), SEASONAL_DEFAULTS, ROUTINE_DEFAULTS, SHAPE_DEFAULTS, STUCK_DEFAULTS);
+                EnumSet.of(Channel.FORECAST, Channel.LEVEL), SEASONAL_DEFAULTS, ROUTINE_DEFAULTS, SHAPE_DEFAULTS, STUCK_DEFAULTS,
+                JOINT_DEFAULTS);
     }
 
     public boolean on(Channel c) {
@@ -169,6 +196,6 @@ public record ScoringConfig(
         left.addAll(channels);
         left.remove(c);
         return new ScoringConfig(shortAlpha, longAlpha, warmupSteps, threshold, suppressSteps, rawClip, levelWeight, left, seasonal,
-                routine, shape, stuck);
+                routine, shape, stuck, joint);
     }
 }

@@ -111,8 +111,9 @@ class ForecastMemoryStateTest {
         assertArrayEquals(new double[] {10, 5.0, -3}, s.payload().stuckLast, "the runs start with the next reading");
         assertEquals(321, s.payload().scored, "the rest of the scorer's state went on");
         byte[] now = serde.serialize("t", s);
-        assertEquals(s.payload(), serde.deserialize("t", now).payload(), "written in payload version 3 from then on, runs included");
-        assertEquals(old.length + 1 + 3 * 24, now.length, "one presence byte and 24 bytes a value more");
+        assertEquals(s.payload(), serde.deserialize("t", now).payload(), "written in the current payload version from then on, runs included");
+        assertEquals(old.length + 1 + 3 * 24 + 1 + ForecastCodec.jointSize(3), now.length,
+                "a presence byte and 24 bytes a value more for the runs, and a presence byte and the joint statistics");
     }
 
     @Test
@@ -142,7 +143,8 @@ class ForecastMemoryStateTest {
         assertNull(f.memory);
         ForecastState one = ForecastState.fresh(1);
         AnomalyScorer off = new AnomalyScorer(ScoringConfig.DEFAULTS.without(ScoringConfig.Channel.SEASONAL)
-                .without(ScoringConfig.Channel.SHAPE).without(ScoringConfig.Channel.STUCK).without(ScoringConfig.Channel.ROUTINE));
+                .without(ScoringConfig.Channel.SHAPE).without(ScoringConfig.Channel.STUCK).without(ScoringConfig.Channel.ROUTINE)
+                .without(ScoringConfig.Channel.JOINT));
         for (int i = 1; i <= 100; i++) {
             off.score(one, i, 0.5, new double[] {1}, T0 + i * STEP);
         }

@@ -21,7 +21,7 @@ class ScoreChannelTest {
     void theScorerBuildsTheChannelsThatAreOnInConfigurationOrder() {
         ScoringConfig all = ScoringConfig.DEFAULTS;
         assertEquals(List.of(Channel.values()), keys(AnomalyScorer.channels(all, true)), "a one-value stream: every channel");
-        assertEquals(List.of(Channel.FORECAST, Channel.LEVEL, Channel.STUCK), keys(AnomalyScorer.channels(all, false)),
+        assertEquals(List.of(Channel.FORECAST, Channel.LEVEL, Channel.STUCK, Channel.JOINT), keys(AnomalyScorer.channels(all, false)),
                 "a vector: the channels without memory, and stuck, which watches each value");
         for (Channel off : Channel.values()) {
             List<Channel> left = new ArrayList<>(EnumSet.complementOf(EnumSet.of(off)));
@@ -29,7 +29,8 @@ class ScoreChannelTest {
         }
         ScoringConfig noLevelWeight = new ScoringConfig(all.shortAlpha(), all.longAlpha(), all.warmupSteps(), all.threshold(),
                 all.suppressSteps(), all.rawClip(), 0.0, all.channels(), all.seasonal(), all.routine(), all.shape(), all.stuck());
-        assertEquals(List.of(Channel.FORECAST, Channel.STUCK), keys(AnomalyScorer.channels(noLevelWeight, false)), "level weight 0 is off");
+        assertEquals(List.of(Channel.FORECAST, Channel.STUCK, Channel.JOINT), keys(AnomalyScorer.channels(noLevelWeight, false)),
+                "level weight 0 is off");
     }
 
     @Test
@@ -41,7 +42,7 @@ class ScoreChannelTest {
             assertEquals(false, bits.contains(bit), "one reason per channel: " + c.reason());
             bits.add(bit);
         }
-        assertEquals(6, bits.size());
+        assertEquals(7, bits.size());
     }
 
     @Test

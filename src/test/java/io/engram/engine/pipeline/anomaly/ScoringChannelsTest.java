@@ -217,9 +217,9 @@ class ScoringChannelsTest {
     @Test
     void reasonsAreNamedInAFixedOrderAndRoundTripThroughTheirBits() {
         int all = AnomalyScorer.FORECAST | AnomalyScorer.LEVEL | AnomalyScorer.SEASONAL | AnomalyScorer.NOVEL_SHAPE
-                | AnomalyScorer.STUCK | AnomalyScorer.ROUTINE;
+                | AnomalyScorer.STUCK | AnomalyScorer.ROUTINE | AnomalyScorer.JOINT;
         List<String> names = AnomalyScorer.reasonNames(all);
-        assertEquals(List.of("forecast", "level", "seasonal", "novel_shape", "stuck", "routine"), names);
+        assertEquals(List.of("forecast", "level", "seasonal", "novel_shape", "stuck", "routine", "joint"), names);
         int back = 0;
         for (String nm : names) {
             back |= AnomalyScorer.reasonBit(nm);

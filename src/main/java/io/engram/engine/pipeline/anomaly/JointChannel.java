@@ -1,0 +1,186 @@
+package io.engram.engine.pipeline.anomaly;
+
+/**
+ * The joint channel, for streams of several values: the vector as a whole against its own usual
+ * mean and covariance. A closed valve or a leak moves several sensors at once, each by an amount
+ * within its normal range, so that every per-value channel (each value against its own history) stays
+ * quiet; what is rare is the combination, the move against the way the values usually vary
+ * together. This channel sees it.
+ *
+ * <p>Per record: the short average of the vector (weight {@code scoring.short_alpha}, as the level
+ * channel's), its departure {@code d} from that average's long-run mean, and the Mahalanobis distance
+ * {@code d' S^-1 d} against the long-run covariance {@code S} of the average (both with the weight
+ * {@code max(1/(n+1), scoring.long_alpha)}, as the level channel's), shrunk toward its diagonal by
+ * {@code scoring.joint.shrinkage} so that it stays invertible while young or with collinear values.
+ * How rare that distance is, is judged against the stream's own history of it: the log distance
+ * against its long-run mean and spread, a Gaussian upper tail (a stream whose values never vary
+ * together in the usual way, or whose distance is heavy-tailed, sets its own scale). Its log tail is
+ * weighted by {@code scoring.joint.weight}. Reason {@code joint:<component>}, the component with the
+ * largest share {@code d_c (S^-1 d)_c} of the distance.
+ *
+ * <p>Speaks only for streams of at least two values: on a one-value stream it returns 0 and keeps
+ * no state. Its slice: {@link ForecastState#jointShort} and the fields after it, 16 bytes a value,
+ * 8 per covariance entry (C(C+1)/2 of them) and 32, started at the first scored reading. The
+ * distance speaks once the covariance and then the distance's statistics have each seen
+ * {@link AnomalyScorer#STARTUP_STEPS} records.
+ */
+final class JointChannel implements ScoreChannel {
+    private final ScoringConfig config;
+
+    JointChannel(ScoringConfig config) {
+        this.config = config;
+    }
+
+    @Override
+    public ScoringConfig.Channel key() {
+        return ScoringConfig.Channel.JOINT;
+    }
+
+    @Override
+    public boolean needsMemory() {
+        return false;
+    }
+
+    @Override
+    public int stateBytes(ForecastState s) {
+        return s.channels() < 2 ? 0 : ForecastCodec.jointSize(s.channels());
+    }
+
+    @Override
+    public int component(ForecastState s) {
+        return s.jointTop;
+    }
+
+    @Override
+    public double score(ForecastState s, double[] values, long eventTime) {
+        s.jointTop = -1;
+        if (values == null || values.length < 2) {
+            return 0.0;
+        }
+        int n = values.length;
+        if (s.jointShort == null || s.jointShort.length != n) {
+            start(s, values);
+            return 0.0;
+        }
+        double[] d = new double[n];
+        for (int c = 0; c < n; c++) {
+            s.jointShort[c] += config.shortAlpha() * (values[c] - s.jointShort[c]);
+            d[c] = s.jointShort[c] - s.jointMean[c];
+        }
+        double logTail = 0.0;
+        if (s.jointCount > AnomalyScorer.STARTUP_STEPS) {
+            double[] solved = solve(s, d);
+            double d2 = 0;
+            double top = Double.NEGATIVE_INFINITY;
+            for (int c = 0; c < n; c++) {
+                double share = d[c] * solved[c];
+                d2 += share;
+                if (share > top) {
+                    top = share;
+                    s.jointTop = c;
+                }
+            }
+            double g = Math.log(Math.max(d2, 0.0) + Double.MIN_NORMAL);
+            if (s.jointDistCount > AnomalyScorer.STARTUP_STEPS) {
+                double std = Math.max(Math.sqrt(s.jointDistVar), AnomalyScorer.LEVEL_MIN_REL_STD);
+                logTail = Math.min(0.0, AnomalyScorer.logUpperTail((g - s.jointDistMean) / std));
+            }
+            double a = Math.max(1.0 / (s.jointDistCount + 1), config.longAlpha());
+            double gd = g - s.jointDistMean;
+            s.jointDistMean += a * gd;
+            s.jointDistVar = (1 - a) * (s.jointDistVar + a * gd * gd);
+            s.jointDistCount++;
+        }
+        // Learn after judging: the long-run mean and covariance of the short average.
+        double a = Math.max(1.0 / (s.jointCount + 1), config.longAlpha());
+        int k = 0;
+        for (int i = 0; i < n; i++) {
+            for (int j = i; j < n; j++) {
+                s.jointCov[k] = (1 - a) * (s.jointCov[k] + a * d[i] * d[j]);
+                k++;
+            }
+        }
+        for (int c = 0; c < n; c++) {
+            s.jointMean[c] += a * d[c];
+        }
+        s.jointCount++;
+        return config.joint().weight() * logTail;
+    }
+
+    private static void start(ForecastState s, double[] values) {
+        int n = values.length;
+        s.jointShort = values.clone();
+        s.jointMean = values.clone();
+        s.jointCov = new double[n * (n + 1) / 2];
+        s.jointCount = 0;
+        s.jointDistMean = 0;
+        s.jointDistVar = 0;
+        s.jointDistCount = 0;
+    }
+
+    /**
+     * {@code S^-1 d} for the shrunk covariance {@code S = (1 - l) C + l diag(C)}, each variance floored
+     * at {@link AnomalyScorer#LEVEL_MIN_REL_STD} of its level (squared) and that floor added on the
+     * diagonal, by Cholesky; a covariance that is still not positive definite falls back to its diagonal.
+     */
+    private double[] solve(ForecastState s, double[] d) {
+        int n = d.length;
+        double l = config.joint().shrinkage();
+        double[][] m = new double[n][n];
+        double[] diag = new double[n];
+        int k = 0;
+        for (int i = 0; i < n; i++) {
+            for (int j = i; j < n; j++) {
+                double v = s.jointCov[k++];
+                if (i == j) {
+                    double f = AnomalyScorer.LEVEL_MIN_REL_STD * Math.max(1.0, Math.abs(s.jointMean[i]));
+                    diag[i] = Math.max(v, f * f) + f * f;
+                    m[i][i] = diag[i];
+                } else {
+                    m[i][j] = (1 - l) * v;
+                    m[j][i] = m[i][j];
+                }
+            }
+        }
+        // Cholesky: m = L L', L in the lower triangle of m.
+        for (int j = 0; j < n; j++) {
+            double sum = m[j][j];
+            for (int p = 0; p < j; p++) {
+                sum -= m[j][p] * m[j][p];
+            }
+            if (!(sum > 0)) {
+                double[] out = new double[n];
+                for (int c = 0; c < n; c++) {
+                    out[c] = d[c] / diag[c];
+                }
+                return out;
+            }
+            double ljj = Math.sqrt(sum);
+            m[j][j] = ljj;
+            for (int i = j + 1; i < n; i++) {
+                double t = m[i][j];
+                for (int p = 0; p < j; p++) {
+                    t -= m[i][p] * m[j][p];
+                }
+                m[i][j] = t / ljj;
+            }
+        }
+        double[] y = new double[n];
+        for (int i = 0; i < n; i++) {
+            double t = d[i];
+            for (int p = 0; p < i; p++) {
+                t -= m[i][p] * y[p];
+            }
+            y[i] = t / m[i][i];
+        }
+        double[] x = new double[n];
+        for (int i = n - 1; i >= 0; i--) {
+            double t = y[i];
+            for (int p = i + 1; p < n; p++) {
+                t -= m[p][i] * x[p];
+            }
+            x[i] = t / m[i][i];
+        }
+        return x;
+    }
+}

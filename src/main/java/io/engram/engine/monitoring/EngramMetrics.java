@@ -175,4 +175,14 @@ public final class EngramMetrics implements MeterBinder, PipelineMeters {
     public double processedCount() {
         return processed.count();
     }
+
+    /** Mean time of the frame stage per frame so far (decode, CNN or pose model, tracking), in ms; NaN before the first. */
+    public double encodeMeanMillis() {
+        return encode == null || encode.count() == 0 ? Double.NaN : encode.mean(java.util.concurrent.TimeUnit.MILLISECONDS);
+    }
+
+    /** Mean time of one model step (one stream's record) so far, in ms; NaN before the first. */
+    public double stepMeanMillis() {
+        return step.count() == 0 ? Double.NaN : step.mean(java.util.concurrent.TimeUnit.MILLISECONDS);
+    }
 }

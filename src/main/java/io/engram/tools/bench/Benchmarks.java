@@ -12,14 +12,14 @@ import java.util.List;
 /**
  * The benchmark of each pipeline type, and its report; {@code engram bench} runs the one of its
  * pipeline file: {@link VideoFigures} for a video-activity pipeline, {@link SensorFigures} for a
- * sensor one. Stateless.
+ * sensor one, {@link PersonFigures} for a person-activity one. Stateless.
  */
 public final class Benchmarks {
     private Benchmarks() {}
 
     /** What the benchmarks take; each uses its own. */
     public record Options(int records, int streams, int rounds, int frames, int latencySeconds, Path clipDir, int window,
-            List<Integer> memoryStreams) {}
+            List<Integer> memoryStreams, Path peopleClip, List<Integer> cameras, double cameraFps) {}
 
     /**
      * Runs the pipeline's benchmark, prints its report, and returns its figures by key (e.g.
@@ -29,11 +29,14 @@ public final class Benchmarks {
         if (spec.kind() == VideoActivityPipeline.INSTANCE) {
             return VideoFigures.run(spec, o, out, progress);
         }
+        if (spec.kind() == io.engram.engine.pipeline.pose.PoseActivityPipeline.INSTANCE) {
+            return PersonFigures.run(spec, o, out, progress);
+        }
         if (spec.kind() == AnomalyPipeline.INSTANCE && spec.settings(AnomalyPipeline.INSTANCE).format() == ForecastSettings.Format.JSON) {
             return SensorFigures.run(spec, o, out, progress);
         }
         throw new ConfigException("No benchmark for pipeline " + spec.file() + " (type " + spec.kind().type()
-                + "). Fix: benchmark topology/sensor-anomaly.yaml or topology/video-activity.yaml (--video).");
+                + "). Fix: benchmark topology/sensor-anomaly.yaml, topology/video-activity.yaml or topology/person-activity.yaml (--video).");
     }
 
     /** The median rate of the passes named {@code name} after the first (a warm-up), or of the only one. */

@@ -21,6 +21,10 @@ import picocli.CommandLine.Option;
             "video-activity (--video): frames/s of the encoder alone and of decode + CNN + GRU without Kafka; then",
             "for each layout (fused, split) and profile (live, throughput): the pipeline's frames/s, and",
             "frame-timestamp-to-prediction latency (p50, p99, p999) at 50% and 90% of that maximum, after a warm-up.",
+            "person-activity (--video runs it after video-activity; --people alone): the pose model's ms per frame and",
+            "people per frame on a real clip (--people-clip), the pipeline's frames/s for one camera, and live latency",
+            "(capture time to each person's prediction, p50 and p99) at --camera-fps per camera for --cameras cameras,",
+            "with the pose stage's ms per frame and the GRU's ms per person from the pipeline's meters.",
             "A benchmark, not a test: the numbers depend on the machine.",
             "",
             "engram bench pose --clips DIR: clip-level accuracy of the person-activity pipeline on labelled clips (see its --help)."})
@@ -46,8 +50,22 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--config", description = "Pipeline definition (default: topology/sensor-anomaly.yaml, or with --video topology/video-activity.yaml).")
     Path config;
 
-    @Option(names = "--video", description = "Shorthand for --config topology/video-activity.yaml.")
+    @Option(names = "--video", description = "The video pipelines: topology/video-activity.yaml, then topology/person-activity.yaml.")
     boolean video;
+
+    @Option(names = "--people", description = "Shorthand for --config topology/person-activity.yaml.")
+    boolean people;
+
+    @Option(names = "--people-clip", defaultValue = "ingest/samples/people/hall.mp4",
+            description = "Person activity: the clip of people whose frames are sent, looped (default: ${DEFAULT-VALUE}).")
+    Path peopleClip;
+
+    @Option(names = "--cameras", split = ",", paramLabel = "N[,N...]", defaultValue = "1,2,4",
+            description = "Person activity: camera counts of the live latency passes (default: ${DEFAULT-VALUE}).")
+    List<Integer> cameras;
+
+    @Option(names = "--camera-fps", defaultValue = "10", description = "Person activity: frames/s per camera in the live passes (default: ${DEFAULT-VALUE}).")
+    double cameraFps;
 
     @Option(names = "--frames", defaultValue = "20000", description = "Video: frames for the throughput passes (default: ${DEFAULT-VALUE}).")
     int frames;
@@ -61,11 +79,25 @@ public final class BenchCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        Path file = config != null ? config : Path.of(video ? "topology/video-activity.yaml" : "topology/sensor-anomaly.yaml");
-        PipelineSpec spec = Pipelines.load(InstallPaths.resolve(file));
+        List<Path> files = new java.util.ArrayList<>();
+        if (config != null) {
+            files.add(config);
+        } else if (people) {
+            files.add(Path.of("topology/person-activity.yaml"));
+        } else if (video) {
+            files.add(Path.of("topology/video-activity.yaml"));
+            files.add(Path.of("topology/person-activity.yaml"));
+        } else {
+            files.add(Path.of("topology/sensor-anomaly.yaml"));
+        }
         Benchmarks.Options o = new Benchmarks.Options(records, streams, rounds, frames, latencySeconds,
-                InstallPaths.resolve(Path.of("models/activity/clip")), window, memoryStreams.stream().filter(n -> n > 0).toList());
-        java.util.Map<String, Double> figures = Benchmarks.run(spec, o, System.out, System.err);
+                InstallPaths.resolve(Path.of("models/activity/clip")), window, memoryStreams.stream().filter(n -> n > 0).toList(),
+                InstallPaths.resolve(peopleClip), cameras, cameraFps);
+        java.util.Map<String, Double> figures = new java.util.LinkedHashMap<>();
+        for (Path file : files) {
+            PipelineSpec spec = Pipelines.load(InstallPaths.resolve(file));
+            figures.putAll(Benchmarks.run(spec, o, System.out, System.err));
+        }
         if (json != null) {
             new com.fasterxml.jackson.databind.ObjectMapper().enable(com.fasterxml.jackson.databind.SerializationFeature.INDENT_OUTPUT)
                     .writeValue(json.toFile(), figures);

@@ -97,12 +97,13 @@ sensor = dashboard("engram-sensor", "Engram: sensor anomaly detection", "sensor.
           legend="{{pipeline}} {{reason}}"),
 ])
 
-video = dashboard("engram-video", "Engram: video", "video.*", [
+video = dashboard("engram-video", "Engram: video", "(video|person).*", [
     row("Frames"),
     panel("Frames processed / s", f'sum by (pipeline) (rate(engram_records_processed_total{{{P}}}[$__rate_interval]))'),
-    panel("Frame encode time (decode + CNN)", quantiles("engram_frame_encode_seconds"), unit="s"),
+    panel("Frame stage time (decode + CNN, or decode + pose + tracking)", quantiles("engram_frame_encode_seconds"), unit="s"),
     panel("Model step time", quantiles("engram_model_step_seconds"), unit="s"),
     panel("Activity changes / min", f'60 * sum by (pipeline) (rate(engram_activity_changes_total{{{P}}}[$__rate_interval]))'),
+    panel("Falls (person activity)", f'sum by (pipeline) (increase(engram_falls_total{{{P}}}[$__rate_interval]))'),
     row("Input and state"),
     dead,
     lag,

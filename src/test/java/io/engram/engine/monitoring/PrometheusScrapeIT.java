@@ -147,7 +147,7 @@ class PrometheusScrapeIT {
                 ruleExprs.add(r.path("type").asText().equals("alerting") ? withoutThresholds(expr) : expr);
             }));
             assertTrue(names.containsAll(java.util.List.of("EngramTargetDown", "EngramNotRunning", "EngramStalled", "EngramLagGrowing",
-                    "EngramDeadLetters", "EngramProcessingErrors", "EngramAnomalyStorm", "EngramSlowModelStep", "engram:lag:max")), names.toString());
+                    "EngramDeadLetters", "EngramProcessingErrors", "EngramAnomalyStorm", "EngramSlowModelStep", "EngramPersonFell", "engram:lag:max")), names.toString());
 
             // Every dashboard panel's query and every rule's expression returns data from the running pipeline.
             java.util.Map<String, String> queries = new java.util.LinkedHashMap<>();

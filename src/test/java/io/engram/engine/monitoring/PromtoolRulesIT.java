@@ -46,7 +46,7 @@ class PromtoolRulesIT {
             alerts++;
             assertTrue(tests.contains("alertname: " + m.group(1)), m.group(1) + " has a promtool test");
         }
-        assertEquals(8, alerts, "alerts in monitoring/alerts.yml");
+        assertEquals(9, alerts, "alerts in monitoring/alerts.yml");
     }
 
     @Test

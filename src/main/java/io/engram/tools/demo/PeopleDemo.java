@@ -100,15 +100,7 @@ public final class PeopleDemo implements AutoCloseable {
         VideoReplay.Options opts = VideoReplay.Options.of(config.topics().name(PoseActivityPipeline.FRAMES), camera)
                 .withEncoding(FrameEncoder.Settings.jpeg()).withFps(fps).withRealtime(true).withLoop(true).withKeepGoing(running::get);
         try (FrameSource src = FrameSources.open(clip.toString(), SourceOptions.defaults())) {
-            VideoReplay.send(src, opts, producer, new VideoReplay.ProgressListener() {
-                private long last;
-
-                @Override
-                public void progress(long read, long handed) {
-                    sent.addAndGet(handed - last);
-                    last = handed;
-                }
-            });
+            VideoDemo.play(src, opts, producer, sent, running);
         } catch (RuntimeException e) {
             if (running.get()) {
                 System.err.println("engram demo: camera " + camera + " stopped: " + e.getMessage());

@@ -144,6 +144,21 @@ public final class VideoDemo implements AutoCloseable {
         VideoReplay.Options opts = VideoReplay.Options.of(config.topics().name(VideoActivityPipeline.FRAMES), c.id())
                 .withEncoding(FrameEncoder.Settings.png()).withRealtime(true).withLoop(true).withKeepGoing(running::get);
         try (ImageDirectorySource src = new ImageDirectorySource(c.dir(), fps)) {
+            play(src, opts, producer, sent, running);
+        } catch (RuntimeException e) {
+            if (running.get()) {
+                System.err.println("engram demo: camera " + c.id() + " stopped: " + e.getMessage());
+            }
+        }
+    }
+
+    /**
+     * Sends a demo camera's frames until the source ends or {@code running} turns false, adding each
+     * frame handed to the producer to {@code sent}; a failure while running is said on stderr.
+     */
+    static void play(io.engram.tools.ingest.video.FrameSource src, VideoReplay.Options opts, KafkaProducer<byte[], byte[]> producer,
+            AtomicLong sent, AtomicBoolean running) {
+        try {
             VideoReplay.send(src, opts, producer, new VideoReplay.ProgressListener() {
                 private long last;
 
@@ -155,7 +170,7 @@ public final class VideoDemo implements AutoCloseable {
             });
         } catch (RuntimeException e) {
             if (running.get()) {
-                System.err.println("engram demo: camera " + c.id() + " stopped: " + e.getMessage());
+                System.err.println("engram demo: camera " + opts.cameraId() + " stopped: " + e.getMessage());
             }
         }
     }

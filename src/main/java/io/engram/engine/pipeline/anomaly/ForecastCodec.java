@@ -10,7 +10,7 @@ import org.apache.kafka.common.errors.SerializationException;
  * Binary layout of {@link ForecastState} behind the common state header (big-endian):
  *
  * <pre>
- * byte    payload version (4)
+ * byte    payload version (5)
  * int     channels C
  * C x double mean, C x double var, C x double forecast
  * double  shortAvg, longMean, longVar
@@ -26,11 +26,14 @@ import org.apache.kafka.common.errors.SerializationException;
  *   C x double stuckLast, C x long stuckRun, C x long stuckMaxRun
  * </pre>
  *
- *  * byte    joint statistics present (0 | 1); if 1 (streams of several values, see ForecastState#jointShort):
+ * byte    joint statistics present (0 | 1); if 1 (streams of several values, see ForecastState#jointShort):
  *   C x double jointShort, C x double jointMean, C(C+1)/2 x double jointCov, long jointCount,
- *   double jointDistMean, jointDistVar, long jointDistCount
+ *   long jointDistCount, 96 x double jointHist
  * </pre>
  *
+ * Payload version 4 is version 5 with {@code double jointDistMean, jointDistVar, long jointDistCount}
+ * (the log distance's mean and variance) in place of {@code long jointDistCount, 96 x double jointHist}:
+ * it is read with the joint channel's mean and covariance, and its distance statistics start afresh.
  * Payload version 3 is version 4 without the joint statistics' byte and fields: it is read without
  * them (the joint channel starts afresh on a stream of several values, the rest continues).
  * Payload version 2 is version 3 without the per-value runs' byte and fields: it is read without
@@ -49,7 +52,7 @@ import org.apache.kafka.common.errors.SerializationException;
  */
 public final class ForecastCodec extends VersionedPayloadCodec<ForecastState> {
     public ForecastCodec() {
-        super("forecast", (byte) 4);
+        super("forecast", (byte) 5);
     }
 
     @Override
@@ -61,7 +64,7 @@ public final class ForecastCodec extends VersionedPayloadCodec<ForecastState> {
 
     /** Bytes of the joint channel's statistics of a stream of {@code c} values. */
     static int jointSize(int c) {
-        return 16 * c + 8 * (c * (c + 1) / 2) + 32;
+        return 16 * c + 8 * (c * (c + 1) / 2) + 16 + 8 * JointChannel.BINS;
     }
 
     private static int memorySize(ForecastState.Memory m) {
@@ -110,7 +113,8 @@ public final class ForecastCodec extends VersionedPayloadCodec<ForecastState> {
             StateSerde.putDoubles(b, f.jointShort);
             StateSerde.putDoubles(b, f.jointMean);
             StateSerde.putDoubles(b, f.jointCov);
-            b.putLong(f.jointCount).putDouble(f.jointDistMean).putDouble(f.jointDistVar).putLong(f.jointDistCount);
+            b.putLong(f.jointCount).putLong(f.jointDistCount);
+            StateSerde.putDoubles(b, f.jointHist);
         }
     }
 
@@ -125,7 +129,7 @@ public final class ForecastCodec extends VersionedPayloadCodec<ForecastState> {
 
     @Override
     protected ForecastState readBody(ByteBuffer b) {
-        return readBody((byte) 4, b);
+        return readBody((byte) 5, b);
     }
 
     @Override
@@ -147,9 +151,17 @@ public final class ForecastCodec extends VersionedPayloadCodec<ForecastState> {
             f.jointMean = StateSerde.doubles(b, c);
             f.jointCov = StateSerde.doubles(b, c * (c + 1) / 2);
             f.jointCount = b.getLong();
-            f.jointDistMean = b.getDouble();
-            f.jointDistVar = b.getDouble();
-            f.jointDistCount = b.getLong();
+            if (version >= 5) {
+                f.jointDistCount = b.getLong();
+                f.jointHist = StateSerde.doubles(b, JointChannel.BINS);
+            } else {
+                // The log distance's mean and variance: the distance statistics start afresh.
+                b.getDouble();
+                b.getDouble();
+                b.getLong();
+                f.jointDistCount = 0;
+                f.jointHist = new double[JointChannel.BINS];
+            }
         }
         return f;
     }

@@ -56,9 +56,12 @@ public final class ForecastState implements io.engram.engine.state.StateSummary 
     double[] jointMean;
     double[] jointCov;
     long jointCount;
-    /** Joint channel: long-run mean and variance of the log distance, and the records they have seen. */
-    double jointDistMean;
-    double jointDistVar;
+    /**
+     * Joint channel: the stream's own distribution of the distance, a histogram of its log (weights
+     * summing to 1 once it has seen a record, {@link JointChannel#BINS} bins; null until the channel
+     * first sees the stream), and the records it has seen.
+     */
+    double[] jointHist;
     long jointDistCount;
     /** Joint channel, for the record being scored only (not stored): the component contributing most to the distance, or -1. */
     int jointTop = -1;
@@ -162,8 +165,7 @@ public final class ForecastState implements io.engram.engine.state.StateSummary 
                 && java.util.Arrays.equals(stuckMaxRun, s.stuckMaxRun)
                 && java.util.Arrays.equals(jointShort, s.jointShort) && java.util.Arrays.equals(jointMean, s.jointMean)
                 && java.util.Arrays.equals(jointCov, s.jointCov) && jointCount == s.jointCount
-                && Double.compare(jointDistMean, s.jointDistMean) == 0 && Double.compare(jointDistVar, s.jointDistVar) == 0
-                && jointDistCount == s.jointDistCount;
+                && java.util.Arrays.equals(jointHist, s.jointHist) && jointDistCount == s.jointDistCount;
     }
 
     @Override

@@ -12,19 +12,30 @@ package io.engram.engine.pipeline.anomaly;
  * {@code d' S^-1 d} against the long-run covariance {@code S} of the average (both with the weight
  * {@code max(1/(n+1), scoring.long_alpha)}, as the level channel's), shrunk toward its diagonal by
  * {@code scoring.joint.shrinkage} so that it stays invertible while young or with collinear values.
- * How rare that distance is, is judged against the stream's own history of it: the log distance
- * against its long-run mean and spread, a Gaussian upper tail (a stream whose values never vary
- * together in the usual way, or whose distance is heavy-tailed, sets its own scale). Its log tail is
- * weighted by {@code scoring.joint.weight}. Reason {@code joint:<component>}, the component with the
- * largest share {@code d_c (S^-1 d)_c} of the distance.
+ * How rare that distance is, is judged against the stream's own distribution of it, not a fitted
+ * shape: a histogram of the log distance ({@link #BINS} bins of {@link #BIN_WIDTH}, with the same long-run
+ * weight), whose upper {@link #TAIL} gives a threshold {@code u} (its 95th percentile) and beyond it an
+ * exponential tail with the mean excess {@code b} over {@code u} (peaks over threshold):
+ * {@code log P = log 0.05 - (distance - u) / b} above {@code u}, 0 below. On stationary values this
+ * tail is calibrated (a reading beyond P happens with probability P), so the weight
+ * {@code scoring.joint.weight} w sets the channel's false-alarm rate: a reading reaches the alert
+ * threshold (one in a million) with probability {@code 10^(-6 / w)}, 0.66% at the default 2.75. Reason
+ * {@code joint:<component>}, the component with the largest share {@code d_c (S^-1 d)_c} of the distance.
  *
  * <p>Speaks only for streams of at least two values: on a one-value stream it returns 0 and keeps
  * no state. Its slice: {@link ForecastState#jointShort} and the fields after it, 16 bytes a value,
- * 8 per covariance entry (C(C+1)/2 of them) and 32, started at the first scored reading. The
+ * 8 per covariance entry (C(C+1)/2 of them) and 16 + 8 x {@link #BINS}, started at the first scored reading. The
  * distance speaks once the covariance and then the distance's statistics have each seen
  * {@link AnomalyScorer#STARTUP_STEPS} records.
  */
 final class JointChannel implements ScoreChannel {
+    /** Bins of the histogram of the log distance, and their width (natural log): e^-3 to e^9, the end bins open. */
+    static final int BINS = 96;
+    static final double BIN_WIDTH = 0.125;
+    static final double BIN_FROM = -3.0;
+    /** The upper tail beyond the threshold u: 5% of the distances. */
+    static final double TAIL = 0.05;
+
     private final ScoringConfig config;
 
     JointChannel(ScoringConfig config) {
@@ -80,15 +91,17 @@ final class JointChannel implements ScoreChannel {
                     s.jointTop = c;
                 }
             }
-            double g = Math.log(Math.max(d2, 0.0) + Double.MIN_NORMAL);
+            double x = Math.max(d2, 0.0);
             if (s.jointDistCount > AnomalyScorer.STARTUP_STEPS) {
-                double std = Math.max(Math.sqrt(s.jointDistVar), AnomalyScorer.LEVEL_MIN_REL_STD);
-                logTail = Math.min(0.0, AnomalyScorer.logUpperTail((g - s.jointDistMean) / std));
+                logTail = logTail(s.jointHist, x);
             }
             double a = Math.max(1.0 / (s.jointDistCount + 1), config.longAlpha());
-            double gd = g - s.jointDistMean;
-            s.jointDistMean += a * gd;
-            s.jointDistVar = (1 - a) * (s.jointDistVar + a * gd * gd);
+            int bin = (int) Math.floor((Math.log(x + Double.MIN_NORMAL) - BIN_FROM) / BIN_WIDTH);
+            bin = Math.max(0, Math.min(BINS - 1, bin));
+            for (int b = 0; b < BINS; b++) {
+                s.jointHist[b] *= 1 - a;
+            }
+            s.jointHist[bin] += a;
             s.jointDistCount++;
         }
         // Learn after judging: the long-run mean and covariance of the short average.
@@ -113,9 +126,33 @@ final class JointChannel implements ScoreChannel {
         s.jointMean = values.clone();
         s.jointCov = new double[n * (n + 1) / 2];
         s.jointCount = 0;
-        s.jointDistMean = 0;
-        s.jointDistVar = 0;
+        s.jointHist = new double[BINS];
         s.jointDistCount = 0;
+    }
+
+    /**
+     * log P(distance > x) by the histogram {@code h} of the log distance: 0 up to its upper
+     * {@link #TAIL} quantile u, beyond it {@code log TAIL - (x - u) / b}, b the mean excess over u
+     * (each bin's mass at its centre, the part of u's bin above u at the middle of that part).
+     */
+    static double logTail(double[] h, double x) {
+        double acc = 0.0;
+        int k = BINS - 1;
+        while (k > 0 && acc + h[k] < TAIL) {
+            acc += h[k];
+            k--;
+        }
+        double frac = h[k] > 0 ? Math.min(1.0, (TAIL - acc) / h[k]) : 0.0;
+        double u = Math.exp(BIN_FROM + (k + 1 - frac) * BIN_WIDTH);
+        if (!(x > u)) {
+            return 0.0;
+        }
+        double excess = (TAIL - acc) * (Math.exp(BIN_FROM + (k + 1 - frac / 2) * BIN_WIDTH) - u);
+        for (int j = k + 1; j < BINS; j++) {
+            excess += h[j] * (Math.exp(BIN_FROM + (j + 0.5) * BIN_WIDTH) - u);
+        }
+        double b = Math.max(excess / TAIL, Double.MIN_NORMAL);
+        return Math.log(TAIL) - (x - u) / b;
     }
 
     /**

@@ -144,7 +144,7 @@ public record ScoringConfig(
     public static final Routine ROUTINE_DEFAULTS = new Routine(2, 30, 16);
     public static final Shape SHAPE_DEFAULTS = new Shape(1000, 200, 2, 2, 0.0, 4);
     public static final Stuck STUCK_DEFAULTS = new Stuck(1.5, 20);
-    public static final Joint JOINT_DEFAULTS = new Joint(5.0, 0.5);
+    public static final Joint JOINT_DEFAULTS = new Joint(2.75, 0.5);
 
     public static final ScoringConfig DEFAULTS = new ScoringConfig(0.2, 0.001, 300, 0.5, 20, 20.0, 0.8,
             EnumSet.allOf(Channel.class), SEASONAL_DEFAULTS, ROUTINE_DEFAULTS, SHAPE_DEFAULTS, STUCK_DEFAULTS, JOINT_DEFAULTS);

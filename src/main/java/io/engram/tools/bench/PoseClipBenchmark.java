@@ -66,9 +66,27 @@ public final class PoseClipBenchmark {
     }
 
     public static Result run(PipelineSpec base, List<Path> clips, int threads, PrintStream progress) throws Exception {
+        return run(base, clips, threads, null, progress);
+    }
+
+    /**
+     * As {@link #run(PipelineSpec, List, int, PrintStream)}; when {@code dump} is not null the pipeline
+     * also writes its keypoints topic ({@code pose.write_keypoints}), and every person's keypoint record
+     * (the 51 values the keypoint model is fed) and every prediction is written to {@code dump} as JSON
+     * lines: {@code {"type":"kp","camera","track","seq","ts","kp":[51]}} and
+     * {@code {"type":"pred","camera","track","seq","step","label","probs":{..}}}, so that the model can be
+     * replayed offline (models/pose-activity/biisc_eval.py).
+     */
+    public static Result run(PipelineSpec base, List<Path> clips, int threads, Path dump, PrintStream progress) throws Exception {
         long t0 = System.nanoTime();
         String id = "engram-pose-bench-" + UUID.randomUUID();
         PipelineSpec spec = base.withApplicationId(id).withMetricsPort(0).withThreads(threads);
+        if (dump != null) {
+            PoseActivityPipeline.Settings ps = spec.settings(PoseActivityPipeline.INSTANCE);
+            spec = spec.withSettings(ps.withLayout(ps.layout(), true));
+        }
+        String keypoints = spec.topics().name(PoseActivityPipeline.KEYPOINTS);
+        java.io.BufferedWriter dumpOut = dump == null ? null : Files.newBufferedWriter(dump, StandardCharsets.UTF_8);
         String frames = spec.topics().name(PoseActivityPipeline.FRAMES);
         String predictions = spec.topics().name(PoseHead.PREDICTIONS);
         Map<String, Integer> sent = new LinkedHashMap<>();
@@ -150,7 +168,24 @@ public final class PoseClipBenchmark {
                             t.add(n.get("track").asLong(), n.get("label").asText());
                             predictionCount++;
                         }
+                        if (dumpOut != null) {
+                            Map<String, Object> row = new LinkedHashMap<>();
+                            row.put("type", "pred");
+                            row.put("camera", n.get("camera").asText());
+                            row.put("track", n.get("track").asLong());
+                            row.put("seq", n.get("frame_seq").asLong());
+                            row.put("step", n.get("step").asLong());
+                            row.put("label", n.get("label").asText());
+                            row.put("probs", n.get("probabilities"));
+                            dumpOut.write(json.writeValueAsString(row));
+                            dumpOut.newLine();
+                        }
                     }
+                }
+                if (dumpOut != null) {
+                    dumpKeypoints(bootstrap, keypoints, spec.topics().partitions(), json, dumpOut);
+                    dumpOut.close();
+                    progress.println("  keypoints and predictions written to " + dump);
                 }
             }
         }
@@ -160,6 +195,37 @@ public final class PoseClipBenchmark {
         }
         long total = sent.values().stream().mapToLong(Integer::longValue).sum();
         return new Result(scored, total, predictionCount, (System.nanoTime() - t0) / 1e9);
+    }
+
+    /** Every record of the keypoints topic (key camera/track, a 51-float feature record) as a JSON line. */
+    private static void dumpKeypoints(String bootstrap, String topic, int partitions, ObjectMapper json, java.io.BufferedWriter w)
+            throws Exception {
+        io.engram.engine.pipeline.video.FeatureRecordSerde serde = new io.engram.engine.pipeline.video.FeatureRecordSerde();
+        try (KafkaConsumer<String, byte[]> in = KafkaClients.outputReader(bootstrap, "pose-bench-kp-" + UUID.randomUUID(), Map.of())) {
+            List<TopicPartition> parts = new ArrayList<>();
+            for (int p = 0; p < partitions; p++) {
+                parts.add(new TopicPartition(topic, p));
+            }
+            in.assign(parts);
+            in.seekToBeginning(parts);
+            Map<TopicPartition, Long> ends = in.endOffsets(parts);
+            while (parts.stream().anyMatch(tp -> in.position(tp) < ends.get(tp))) {
+                for (ConsumerRecord<String, byte[]> rec : in.poll(Duration.ofMillis(500))) {
+                    String key = rec.key();
+                    int slash = key.lastIndexOf('/');
+                    io.engram.engine.pipeline.video.FeatureRecord f = serde.deserialize(topic, rec.value());
+                    Map<String, Object> row = new LinkedHashMap<>();
+                    row.put("type", "kp");
+                    row.put("camera", key.substring(0, slash));
+                    row.put("track", Long.parseLong(key.substring(slash + 1)));
+                    row.put("seq", f.sequence());
+                    row.put("ts", rec.timestamp());
+                    row.put("kp", f.values());
+                    w.write(json.writeValueAsString(row));
+                    w.newLine();
+                }
+            }
+        }
     }
 
     /** The report: matrices, accuracies and intervals, overall and per side. */

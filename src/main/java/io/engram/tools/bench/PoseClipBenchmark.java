@@ -197,6 +197,19 @@ public final class PoseClipBenchmark {
         return new Result(scored, total, predictionCount, (System.nanoTime() - t0) / 1e9);
     }
 
+    /** One keypoints-topic record (key camera/track; the camera may itself contain '/') as a dump row. */
+    static Map<String, Object> keypointRow(String key, long timestamp, io.engram.engine.pipeline.video.FeatureRecord f) {
+        int slash = key.lastIndexOf('/');
+        Map<String, Object> row = new LinkedHashMap<>();
+        row.put("type", "kp");
+        row.put("camera", key.substring(0, slash));
+        row.put("track", Long.parseLong(key.substring(slash + 1)));
+        row.put("seq", f.sequence());
+        row.put("ts", timestamp);
+        row.put("kp", f.values());
+        return row;
+    }
+
     /** Every record of the keypoints topic (key camera/track, a 51-float feature record) as a JSON line. */
     private static void dumpKeypoints(String bootstrap, String topic, int partitions, ObjectMapper json, java.io.BufferedWriter w)
             throws Exception {
@@ -211,17 +224,7 @@ public final class PoseClipBenchmark {
             Map<TopicPartition, Long> ends = in.endOffsets(parts);
             while (parts.stream().anyMatch(tp -> in.position(tp) < ends.get(tp))) {
                 for (ConsumerRecord<String, byte[]> rec : in.poll(Duration.ofMillis(500))) {
-                    String key = rec.key();
-                    int slash = key.lastIndexOf('/');
-                    io.engram.engine.pipeline.video.FeatureRecord f = serde.deserialize(topic, rec.value());
-                    Map<String, Object> row = new LinkedHashMap<>();
-                    row.put("type", "kp");
-                    row.put("camera", key.substring(0, slash));
-                    row.put("track", Long.parseLong(key.substring(slash + 1)));
-                    row.put("seq", f.sequence());
-                    row.put("ts", rec.timestamp());
-                    row.put("kp", f.values());
-                    w.write(json.writeValueAsString(row));
+                    w.write(json.writeValueAsString(keypointRow(rec.key(), rec.timestamp(), serde.deserialize(topic, rec.value()))));
                     w.newLine();
                 }
             }
@@ -254,8 +257,8 @@ public final class PoseClipBenchmark {
         out.println("  thresholds chosen: " + loso.thresholdBySubject());
         out.print(wv.table());
         double[] ba = wv.balancedAccuracy();
-        out.printf(Locale.ROOT, "  accuracy %s; balanced accuracy %.1f%% [%.1f, %.1f]; wave recall %s; other recall %s%n", wv.accuracy(),
-                100 * ba[0], 100 * ba[1], 100 * ba[2], wv.positiveRecall(), wv.negativeRecall());
+        out.printf(Locale.ROOT, "  accuracy %s; balanced accuracy %.1f%% [%.1f, %.1f]; wave recall %s; other recall %s; F1 (wave) %.3f%n",
+                wv.accuracy(), 100 * ba[0], 100 * ba[1], 100 * ba[2], wv.positiveRecall(), wv.negativeRecall(), f1(wv));
         Map<String, Object> wj = matrix(wv);
         wj.put("thresholds_by_subject", loso.thresholdBySubject());
         j.put("wave_loso", wj);
@@ -280,8 +283,8 @@ public final class PoseClipBenchmark {
             }
             BinaryConfusion a = PoseClipScores.standWalk(s);
             BinaryConfusion w = PoseClipScores.wave(s, loso.thresholdBySubject());
-            out.printf(Locale.ROOT, "  %s: stand/walk accuracy %s; wave/other accuracy %s, balanced %.1f%%%n", side, a.accuracy(),
-                    w.accuracy(), 100 * w.balancedAccuracy()[0]);
+            out.printf(Locale.ROOT, "  %s: stand/walk accuracy %s; wave/other accuracy %s, balanced %.1f%%, F1 (wave) %.3f%n", side,
+                    a.accuracy(), w.accuracy(), 100 * w.balancedAccuracy()[0], f1(w));
             sides.put(side, Map.of("stand_walk", matrix(a), "wave_loso", matrix(w)));
         }
         j.put("per_side", sides);
@@ -314,7 +317,14 @@ public final class PoseClipBenchmark {
         m.put("negative_recall", interval(c.negativeRecall()));
         double[] ba = c.balancedAccuracy();
         m.put("balanced_accuracy", List.of(ba[0], ba[1], ba[2]));
+        m.put("f1", f1(c));
         return m;
+    }
+
+    /** F1 of the positive class: 2 TP / (2 TP + FP + FN); 0 when there is no positive at all. */
+    static double f1(BinaryConfusion c) {
+        long d = 2L * c.tp() + c.fp() + c.fn();
+        return d == 0 ? 0 : 2.0 * c.tp() / d;
     }
 
     private static List<Double> interval(BinaryConfusion.Interval i) {

@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """Train, export and document Engram's keypoint activity model (keypoint-gru).
 
-    /usr/bin/python3 models/pose-activity/train.py [--seed 42] [--steps N] [--minutes M]
+    /usr/bin/python3 models/pose-activity/train.py [--seed 42] [--minutes M] [--mine-stand] [--compose] [--compare ONNX] [--out DIR]
+
+Without options: the released 1.0.0. --mine-stand --compose: the candidate 1.1 of MODEL_CARD.md (not shipped).
 
 A GRU over one tracked person's pose keypoints, stepped once per frame (docs/model-contract.md,
 "Sequence classifiers"). Per frame the ONNX step model takes the keypoints exactly as the pose

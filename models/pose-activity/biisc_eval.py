@@ -2,21 +2,23 @@
 """Replay a BIISC keypoint dump through the keypoint model and score clips as `engram bench pose` does.
 
     ./engram bench pose --clips ../shared/biisc/videos --threads 2 --keypoints-out /work/biisc-kp/dump.jsonl
-    /usr/bin/python3 models/pose-activity/biisc_eval.py /work/biisc-kp/dump.jsonl [--onnx models/pose-activity/keypoint-gru.onnx]
+    /usr/bin/python3 models/pose-activity/biisc_eval.py /work/biisc-kp/dump.jsonl [--onnx models/pose-activity/keypoint-gru.onnx] [--diagnose]
 
 The dump (JSON lines, never committed: BIISC is research use only) holds every person's keypoint
 record as the pipeline fed it to the model and every prediction the pipeline made. This script
 
-1. checks the replay: steps the ONNX model (onnxruntime if installed, else the torch model rebuilt from
-   the .onnx weights is not attempted: use --torch CHECKPOINT) over each track's records in frame order
-   from zero state and compares its top label with the pipeline's (sanity: should agree on ~100 %);
+1. checks the replay: steps the PyTorch model of train.py, with the weights read from the .onnx (GRU
+   gates reordered), over each track's records in frame order from zero state, and compares it with the
+   pipeline's predictions (1.0.0: the same top label on every frame, probabilities within ~1e-6);
 2. scores clips with the Java rule (person = the longest track; walking when walk + run frames > stand
    frames; waving when the wave share > a threshold chosen leave-one-subject-out), and with the
    alternative rules below, each with 95 % Wilson intervals, overall and per side.
 
 Rules (clip level, over the person's frames):
-  count:   walk + run top-label frames > stand frames (the shipped Java rule)
+  count:   walk + run top-label frames > stand frames (the bench's rule)
   meanp:   mean p(walk) + p(run) > mean p(stand)
+  walk-share LOSO: walking when the share of walk + run (count: top labels; meanp: mean probability)
+           is over a threshold chosen leave-one-subject-out on accuracy
 Waving: share of wave top-labels (count) or mean p(wave) (meanp) > threshold chosen leave-one-subject-out
 (on balanced accuracy, thresholds 0.00..0.95 step 0.05, as PoseClipScores; for meanp 0.00..0.95 step 0.01).
 """

@@ -169,7 +169,7 @@ def up_axis(world):
     return a, float(np.sign(d[a]))
 
 
-def project(world, rng, width, height):
+def project(world, rng, width, height, yaw=None):
     """Projects world points [T,17,3] (cm) through a random perspective camera.
 
     The camera looks at the motion's mean hip position from a random yaw, a random distance
@@ -184,7 +184,8 @@ def project(world, rng, width, height):
     W[..., 2] -= ground
     hips = W[:, 11:13].mean((0, 1))
     extent = np.ptp(W[:, 11:13].mean(1)[:, :2], axis=0).max()           # how far the person travels (m)
-    yaw = rng.uniform(0, 2 * np.pi)
+    if yaw is None:
+        yaw = rng.uniform(0, 2 * np.pi)
     f = rng.uniform(0.6, 1.6) * width                                   # focal length, pixels
     body_frac = rng.uniform(0.15, 0.8)                                  # person's height / frame height
     dist = max(f * 1.7 / (body_frac * height), extent * 0.6 + 1.0)
@@ -260,12 +261,21 @@ def pose_noise(px, vis, rng, width, height, level=1.0):
     return out
 
 
-def cmu_stream(world, fps_in, rng, level=1.0):
-    """One camera's view of a mocap trial at a random frame rate (10..30 fps): [T,17,3] float32."""
+def heading(world):
+    """The direction (radians, in project()'s ground-plane axes) in which the hips travel over the trial."""
+    ua, _ = up_axis(world)
+    others = [a for a in range(3) if a != ua]
+    d = world[-1, 11:13].mean(0)[others] - world[0, 11:13].mean(0)[others]
+    return float(np.arctan2(d[1], d[0]))
+
+
+def cmu_stream(world, fps_in, rng, level=1.0, yaw=None):
+    """One camera's view of a mocap trial at a random frame rate (10..30 fps): [T,17,3] float32.
+    yaw: the camera's direction from the person (None: any)."""
     fps = float(rng.uniform(10, 30))
     w = resample(world, fps_in, fps, rng)
     width, height = [(640, 480), (1280, 720), (1920, 1080), (480, 640), (320, 240)][rng.integers(5)]
-    px, vis = project(w, rng, width, height)
+    px, vis = project(w, rng, width, height, yaw)
     return pose_noise(px, vis, rng, width, height, level), fps
 
 

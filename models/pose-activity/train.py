@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """Train, export and document Engram's keypoint activity model (keypoint-gru).
 
-    /usr/bin/python3 models/pose-activity/train.py [--seed 42] [--steps N] [--minutes M]
+    /usr/bin/python3 models/pose-activity/train.py [--seed 42] [--minutes M] [--mine-stand] [--compose] [--compare ONNX] [--out DIR]
+
+Without options: the released 1.0.0. --mine-stand --compose: the candidate 1.1 of MODEL_CARD.md (not shipped).
 
 A GRU over one tracked person's pose keypoints, stepped once per frame (docs/model-contract.md,
 "Sequence classifiers"). Per frame the ONNX step model takes the keypoints exactly as the pose
@@ -59,6 +61,10 @@ HELD_SUBJECTS = (3, 6)       # CMU subjects held out whole
 HELD_FRACTION = 0.25         # last quarter of every pose-keypoints class block
 CMU_VIEWS_TRAIN = 14         # random cameras per training trial
 CMU_VIEWS_EVAL = 4
+# Tried on BIISC and left off (they did not make frontal walkers 'walk' and cost side-view accuracy; MODEL_CARD.md):
+NOISE_LEVEL = None           # e.g. (0.25, 1.0): per CMU view, a random factor on kpdata.pose_noise's level (None: 1)
+CMU_VIEWS_AHEAD = 0          # extra views of each training walk with the camera ahead of or behind the walker (+-30 deg):
+                             # walking toward / away from the camera, where only the scale changes
 STREAM_T, N_STREAMS, BATCH = 160, 2400, 32
 LR, LR_MIN = 4e-3, 2e-4
 SKIP_AFTER_CHANGE = 3
@@ -161,7 +167,52 @@ class KeypointStep(nn.Module):
 # =====================================================================================
 # Data
 # =====================================================================================
-def load_sources(seed):
+STILL_SPEED = 0.25           # m/s: a CMU 'other' frame is standing when its hips move slower (over 1 s) ...
+STILL_UPRIGHT = 0.85         # ... and the hips are at least this share of the trial's standing hip height
+STILL_MIN_S = 1.5            # a standing run must last this long (s) to be used
+
+
+def still_runs(world, fps):
+    """Runs [(start, end)] of frames of a CMU trial where the person stands in place (upright, hips
+    nearly still): the trial's other frames stay 'other'. Real motion (arms, head, weight shifts)."""
+    ua, us = K.up_axis(world)
+    hz = us * world[:, 11:13, ua].mean(1) / 100.0                           # hip height, m (up to an offset)
+    ground = np.percentile(us * world[:, 15:17, ua].min(1) / 100.0, 2)
+    h = hz - ground
+    upright = h >= STILL_UPRIGHT * np.percentile(h, 90)
+    others = [a for a in range(3) if a != ua]
+    hip = world[:, 11:13][:, :, others].mean(1) / 100.0                    # horizontal hip position, m
+    w = max(1, int(round(fps * 0.5)))
+    spd = np.zeros(len(world))
+    for t in range(len(world)):
+        a, b = max(0, t - w), min(len(world) - 1, t + w)
+        spd[t] = np.linalg.norm(hip[b] - hip[a]) / max((b - a) / fps, 1e-6)
+    still = upright & (spd < STILL_SPEED)
+    runs, t = [], 0
+    while t < len(still):
+        if still[t]:
+            e = t
+            while e < len(still) and still[e]:
+                e += 1
+            if e - t >= STILL_MIN_S * fps:
+                runs.append((t, e))
+            t = e
+        else:
+            t += 1
+    return runs
+
+
+def split_still(world, runs, min_len):
+    """The complement of runs, as runs of at least min_len frames."""
+    out, t = [], 0
+    for a, b in runs + [(len(world), len(world))]:
+        if a - t >= min_len:
+            out.append((t, a))
+        t = b
+    return out
+
+
+def load_sources(seed, mine_stand=False):
     """Pools of (label, kp [T,17,3], source, fps_or_None) for training and held-out evaluation."""
     rng = np.random.default_rng([seed, 1])
     train, held = [], []
@@ -173,9 +224,22 @@ def load_sources(seed):
         key = f"{s:02d}_{t:02d}"
         counts["cmu"][key] = {"desc": desc, "label": lab, "frames": int(len(world)), "fps": round(fps, 2),
                               "held_out": is_held}
-        for v in range(CMU_VIEWS_EVAL if is_held else CMU_VIEWS_TRAIN):
-            kp, vfps = K.cmu_stream(world, fps, rng)
-            (held if is_held else train).append((lab, kp, f"cmu:{key}", vfps))
+        parts = [(lab, world)]
+        if mine_stand and lab == "other" and s != 1:   # the standing-in-place stretches of 'other' trials are 'stand' (any camera);
+            # subject 1 is playground climbing (sitting on bars looks 'upright' to still_runs): not mined
+            runs = still_runs(world, fps)
+            parts = [("stand", world[a:b]) for a, b in runs] + [("other", world[a:b]) for a, b in split_still(world, runs, int(fps))]
+            counts["cmu"][key]["stand_frames"] = int(sum(b - a for a, b in runs))
+        for plab, pw in parts:
+            for v in range(CMU_VIEWS_EVAL if is_held else CMU_VIEWS_TRAIN):
+                kp, vfps = K.cmu_stream(pw, fps, rng, level=float(rng.uniform(*NOISE_LEVEL)) if NOISE_LEVEL else 1.0)
+                (held if is_held else train).append((plab, kp, f"cmu:{key}", vfps))
+            if plab in ("walk", "run") and CMU_VIEWS_AHEAD:
+                hd = K.heading(pw)
+                for v in range(2 if is_held else CMU_VIEWS_AHEAD):
+                    yaw = hd + (np.pi if v % 2 else 0.0) + rng.uniform(-np.pi / 6, np.pi / 6)
+                    kp, vfps = K.cmu_stream(pw, fps, rng, level=float(rng.uniform(*NOISE_LEVEL)) if NOISE_LEVEL else 1.0, yaw=yaw)
+                    (held if is_held else train).append((plab, kp, f"cmu:{key}", vfps))
     a, la = K.read_pose_keypoints("stand-walk-wave-squat.csv")
     b, lb = K.read_pose_keypoints("stand-walk-operate-fall.csv")
     assert np.array_equal(a[:1466], b[:1466]) and la[:1466] == ["stand"] * 744 + ["walk"] * 722
@@ -252,14 +316,20 @@ def synth_lying(stand_kp, rng, T):
     return kp
 
 
+CMU_FIRST = {}               # e.g. {"stand": 0.7, "walk": 0.7}: odds of a CMU segment rather than pose-keypoints' (else even)
+
+
 def sample_segment(pool_by_label, lab, n, rng, stand_train):
     """A segment of the label with n frames (or fewer if its source is shorter)."""
     if lab == "fall_lying" and rng.random() < 0.3:
         return augment_pk(synth_lying(stand_train, rng, n), rng)[:n], "synthetic:lying"
     items = pool_by_label[lab]
-    # sources: pose-keypoints and CMU weighted equally where both exist
+    # sources: pose-keypoints and CMU, weighted by CMU_FIRST (else equally) where both exist
     kinds = sorted({src.split(":")[0] for _, _, src, _ in items})
-    kind = kinds[rng.integers(len(kinds))]
+    if len(kinds) == 2 and lab in CMU_FIRST:
+        kind = "cmu" if rng.random() < CMU_FIRST[lab] else "pk"
+    else:
+        kind = kinds[rng.integers(len(kinds))]
     cand = [it for it in items if it[2].startswith(kind)]
     _, kp, src, fps = cand[rng.integers(len(cand))]
     if kind == "pk":
@@ -275,13 +345,52 @@ def sample_segment(pool_by_label, lab, n, rng, stand_train):
     return seg[s:s + m], src
 
 
-def make_streams(pool, rng, n, T):
+ARMS = [7, 8, 9, 10]          # elbows, wrists (COCO-17): what an arm donor gives a composite
+P_COMPOSE = 0.6              # share of stand / walk segments whose arms come from another sequence
+WAVE_MIX = 0.5               # a composite with waving arms: target = (1 - WAVE_MIX) x body's label + WAVE_MIX x wave
+
+
+def _torso(kp):
+    """Per frame shoulder mid-point [T,2], torso length [T] (0 where shoulders or hips are not seen)."""
+    s = kp[..., 2] > 0
+    ok = s[:, 5] & s[:, 6] & s[:, 11] & s[:, 12]
+    sho = kp[:, 5:7, :2].mean(1)
+    hip = kp[:, 11:13, :2].mean(1)
+    return kp[:, 5:7, :2], np.where(ok, np.linalg.norm(sho - hip, axis=1), 0.0)
+
+
+def compose_arms(body, donor, rng):
+    """The arms (elbows, wrists) of donor moved onto body: each arm point relative to its side's
+    shoulder in torso lengths, placed at body's shoulder scaled by body's torso. Donor time-warped to
+    body's length. Frames where either torso is unknown keep body's arms missed (score 0)."""
+    T = len(body)
+    d = donor[np.round(np.linspace(0, len(donor) - 1, T)).astype(int)]
+    if rng.random() < 0.5:
+        d = flip_lr(d)
+    bs, bt = _torso(body)
+    ds, dt = _torso(d)
+    ok = (bt > 0) & (dt > 0)
+    out = body.copy()
+    for j, side in ((7, 0), (9, 0), (8, 1), (10, 1)):
+        seen = ok & (d[:, j, 2] > 0) & (body[:, 5 + side, 2] > 0)
+        rel = (d[:, j, :2] - ds[:, side]) / np.maximum(dt, 1e-6)[:, None]
+        xy = bs[:, side] + rel * bt[:, None]
+        out[:, j, :2] = np.where(seen[:, None], xy, 0.0)
+        sc = body[:, j, 2] if body[:, j, 2].max() > 0 else np.full(T, 0.6, np.float32)
+        out[:, j, 2] = np.where(seen, np.maximum(sc, SEEN_SCORE), 0.0)
+    return out
+
+
+def make_streams(pool, rng, n, T, compose=True):
     by = {l: [] for l in LABELS}
     for it in pool:
         by[it[0]].append(it)
     stand_train = np.concatenate([it[1] for it in pool if it[2] == "pk:stand"])
+    donors = {"wave": [it for it in pool if it[0] == "wave"],
+              "arms": [it for it in pool if it[0] == "other" or it[2] in ("pk:stand", "pk:walk")]}
     X = np.zeros((n, T, IN), dtype=np.float32)
     Y = np.zeros((n, T), dtype=np.int64)
+    P = np.zeros((n, T, NCLS), dtype=np.float32)           # soft targets
     M = np.zeros((n, T), dtype=np.float32)
     used = {}
     for i in range(n):
@@ -296,13 +405,31 @@ def make_streams(pool, rng, n, T):
             m = len(seg)
             if m < 8 and t + m < T:
                 continue
+            target = np.eye(NCLS, dtype=np.float32)[L[lab]]
+            if compose and lab in ("stand", "walk") and rng.random() < P_COMPOSE:
+                kind = "wave" if rng.random() < 1 / 3 else "arms"
+                _, dkp, dsrc, _ = donors[kind][rng.integers(len(donors[kind]))]
+                if dsrc.startswith("pk:"):
+                    dm = min(len(dkp), int(m * rng.uniform(0.6, 1.6)) + 2)
+                    ds0 = rng.integers(0, len(dkp) - dm + 1)
+                    dkp = dkp[ds0:ds0 + dm]
+                else:
+                    dm = min(len(dkp), m)
+                    ds0 = rng.integers(0, len(dkp) - dm + 1)
+                    dkp = dkp[ds0:ds0 + dm]
+                seg = compose_arms(seg, dkp, rng)
+                if kind == "wave":
+                    target = (1 - WAVE_MIX) * target + WAVE_MIX * np.eye(NCLS, dtype=np.float32)[L["wave"]]
+                src = src + "+arms"
             X[i, t:t + m] = seg.reshape(m, IN)
             Y[i, t:t + m] = L[lab]
+            P[i, t:t + m] = target
             M[i, t + SKIP_AFTER_CHANGE:t + m] = 1.0
-            used[src.split(":")[0]] = used.get(src.split(":")[0], 0) + m
+            k = src.split(":")[0] + ("+arms" if src.endswith("+arms") else "")
+            used[k] = used.get(k, 0) + m
             t += m
             prev = lab
-    return X, Y, M, used
+    return X, Y, P, M, used
 
 
 # =====================================================================================
@@ -422,13 +549,18 @@ def main():
     ap.add_argument("--minutes", type=float, default=20.0, help="wall-clock cap on the training loop (a safety net: 12 epochs take 3-5 min)")
     ap.add_argument("--streams", type=int, default=N_STREAMS)
     ap.add_argument("--out", default=HERE)
+    ap.add_argument("--mine-stand", action="store_true",
+                    help="candidate 1.1 data: the standing-in-place stretches of CMU 'other' trials become real 'stand' from any camera")
+    ap.add_argument("--compose", action="store_true",
+                    help="candidate 1.1 data: arm composites (another sequence's arms on stand / walk bodies; waving arms -> soft walk|stand + wave)")
+    ap.add_argument("--compare", metavar="ONNX", help="also evaluate this keypoint-gru .onnx (e.g. the previous release) on the same held-out pool")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
     t0 = time.time()
 
-    train_pool, held, counts = load_sources(args.seed)
-    X, Y, M, used = make_streams(train_pool, np.random.default_rng([args.seed, 2]), args.streams, STREAM_T)
+    train_pool, held, counts = load_sources(args.seed, mine_stand=args.mine_stand)
+    X, Y, P, M, used = make_streams(train_pool, np.random.default_rng([args.seed, 2]), args.streams, STREAM_T, compose=args.compose)
     share = np.bincount(Y.ravel(), minlength=NCLS) / Y.size
     t_data = time.time() - t0
     print(f"data {t_data:.0f}s: {len(train_pool)} train items, {len(held)} held-out; frames by source {used}", flush=True)
@@ -442,6 +574,7 @@ def main():
             Fx.append(model.features(torch.from_numpy(X[i:i + 256]).transpose(0, 1))[0])
         Fx = torch.cat(Fx, 1)                                          # [T, N, 88]
     Yt, Mt = torch.from_numpy(Y).T, torch.from_numpy(M).T
+    Pt = torch.from_numpy(P).transpose(0, 1) if args.compose else None
     groups = len(X) // BATCH
     steps_total = args.epochs * groups
     opt = torch.optim.Adam(model.parameters(), lr=LR)
@@ -459,7 +592,10 @@ def main():
             bi = torch.from_numpy(perm[g * BATCH:(g + 1) * BATCH])
             out, _ = model.rnn(model.drop(Fx[:, bi]))
             logits = model.head(out)
-            ce = F.cross_entropy(logits.reshape(-1, NCLS), Yt[:, bi].reshape(-1), reduction="none")
+            if Pt is None:
+                ce = F.cross_entropy(logits.reshape(-1, NCLS), Yt[:, bi].reshape(-1), reduction="none")
+            else:                                                                     # soft targets (composites)
+                ce = -(Pt[:, bi].reshape(-1, NCLS) * F.log_softmax(logits.reshape(-1, NCLS), -1)).sum(-1)
             m = Mt[:, bi].reshape(-1)
             loss = (ce * m).sum() / m.sum()
             opt.zero_grad()
@@ -485,6 +621,12 @@ def main():
     for l, row in zip(LABELS, ev["confusion"]):
         print(f"  {l:>10} {row}", flush=True)
     print(json.dumps(ev["per_source"]), flush=True)
+
+    compared = None
+    if args.compare:
+        import biisc_eval
+        compared = {"onnx": os.path.basename(args.compare), "heldout": evaluate(biisc_eval.load_model(args.compare), held)}
+        print("compared", args.compare, json.dumps(compared["heldout"]["per_class_recall"]), json.dumps(compared["heldout"]["per_source"]), flush=True)
 
     # ---- export + checks -------------------------------------------------------------------
     os.makedirs(os.path.join(args.out, "golden"), exist_ok=True)
@@ -538,7 +680,7 @@ def main():
                   "lr": LR, "lr_min": LR_MIN, "epochs": args.epochs, "steps_done": step, "steps_planned": steps_total,
                   "stopped_by_time_cap": stopped, "skip_after_change": SKIP_AFTER_CHANGE, "eval_skip": EVAL_SKIP},
         "data_seconds": round(t_data, 1), "total_seconds": round(time.time() - t0, 1),
-        "heldout": ev, "history": history, "onnx": onnx_info, "checks": checks,
+        "heldout": ev, "compared": compared, "history": history, "onnx": onnx_info, "checks": checks,
     }
     with open(os.path.join(args.out, "train-report.json"), "w") as fh:
         json.dump(report, fh, indent=1)

@@ -169,8 +169,8 @@ def main():
     assert d_fwd <= 1e-5, f"the forward model read back from keypoint-gru.onnx differs from its goldens: {d_fwd}"
 
     train_pool, held, _ = kg.load_sources(args.seed)
-    Xtr, Ytr, _, _ = kg.make_streams(train_pool, np.random.default_rng([args.seed, 44]), N_TRAIN, STREAM_T)
-    Xva, Yva, _, _ = kg.make_streams(held, np.random.default_rng([args.seed, 55]), N_VAL, STREAM_T)
+    Xtr, Ytr, _, _, _ = kg.make_streams(train_pool, np.random.default_rng([args.seed, 44]), N_TRAIN, STREAM_T)
+    Xva, Yva, _, _, _ = kg.make_streams(held, np.random.default_rng([args.seed, 55]), N_VAL, STREAM_T)
     Htr, _ = forward_states(fwd, Xtr)
     Hva, Lva = forward_states(fwd, Xva)
     t_data = time.time() - t0

@@ -66,9 +66,27 @@ public final class PoseClipBenchmark {
     }
 
     public static Result run(PipelineSpec base, List<Path> clips, int threads, PrintStream progress) throws Exception {
+        return run(base, clips, threads, null, progress);
+    }
+
+    /**
+     * As {@link #run(PipelineSpec, List, int, PrintStream)}; when {@code dump} is not null the pipeline
+     * also writes its keypoints topic ({@code pose.write_keypoints}), and every person's keypoint record
+     * (the 51 values the keypoint model is fed) and every prediction is written to {@code dump} as JSON
+     * lines: {@code {"type":"kp","camera","track","seq","ts","kp":[51]}} and
+     * {@code {"type":"pred","camera","track","seq","step","label","probs":{..}}}, so that the model can be
+     * replayed offline (models/pose-activity/biisc_eval.py).
+     */
+    public static Result run(PipelineSpec base, List<Path> clips, int threads, Path dump, PrintStream progress) throws Exception {
         long t0 = System.nanoTime();
         String id = "engram-pose-bench-" + UUID.randomUUID();
         PipelineSpec spec = base.withApplicationId(id).withMetricsPort(0).withThreads(threads);
+        if (dump != null) {
+            PoseActivityPipeline.Settings ps = spec.settings(PoseActivityPipeline.INSTANCE);
+            spec = spec.withSettings(ps.withLayout(ps.layout(), true));
+        }
+        String keypoints = spec.topics().name(PoseActivityPipeline.KEYPOINTS);
+        java.io.BufferedWriter dumpOut = dump == null ? null : Files.newBufferedWriter(dump, StandardCharsets.UTF_8);
         String frames = spec.topics().name(PoseActivityPipeline.FRAMES);
         String predictions = spec.topics().name(PoseHead.PREDICTIONS);
         Map<String, Integer> sent = new LinkedHashMap<>();
@@ -150,7 +168,24 @@ public final class PoseClipBenchmark {
                             t.add(n.get("track").asLong(), n.get("label").asText());
                             predictionCount++;
                         }
+                        if (dumpOut != null) {
+                            Map<String, Object> row = new LinkedHashMap<>();
+                            row.put("type", "pred");
+                            row.put("camera", n.get("camera").asText());
+                            row.put("track", n.get("track").asLong());
+                            row.put("seq", n.get("frame_seq").asLong());
+                            row.put("step", n.get("step").asLong());
+                            row.put("label", n.get("label").asText());
+                            row.put("probs", n.get("probabilities"));
+                            dumpOut.write(json.writeValueAsString(row));
+                            dumpOut.newLine();
+                        }
                     }
+                }
+                if (dumpOut != null) {
+                    dumpKeypoints(bootstrap, keypoints, spec.topics().partitions(), json, dumpOut);
+                    dumpOut.close();
+                    progress.println("  keypoints and predictions written to " + dump);
                 }
             }
         }
@@ -160,6 +195,40 @@ public final class PoseClipBenchmark {
         }
         long total = sent.values().stream().mapToLong(Integer::longValue).sum();
         return new Result(scored, total, predictionCount, (System.nanoTime() - t0) / 1e9);
+    }
+
+    /** One keypoints-topic record (key camera/track; the camera may itself contain '/') as a dump row. */
+    static Map<String, Object> keypointRow(String key, long timestamp, io.engram.engine.pipeline.video.FeatureRecord f) {
+        int slash = key.lastIndexOf('/');
+        Map<String, Object> row = new LinkedHashMap<>();
+        row.put("type", "kp");
+        row.put("camera", key.substring(0, slash));
+        row.put("track", Long.parseLong(key.substring(slash + 1)));
+        row.put("seq", f.sequence());
+        row.put("ts", timestamp);
+        row.put("kp", f.values());
+        return row;
+    }
+
+    /** Every record of the keypoints topic (key camera/track, a 51-float feature record) as a JSON line. */
+    private static void dumpKeypoints(String bootstrap, String topic, int partitions, ObjectMapper json, java.io.BufferedWriter w)
+            throws Exception {
+        io.engram.engine.pipeline.video.FeatureRecordSerde serde = new io.engram.engine.pipeline.video.FeatureRecordSerde();
+        try (KafkaConsumer<String, byte[]> in = KafkaClients.outputReader(bootstrap, "pose-bench-kp-" + UUID.randomUUID(), Map.of())) {
+            List<TopicPartition> parts = new ArrayList<>();
+            for (int p = 0; p < partitions; p++) {
+                parts.add(new TopicPartition(topic, p));
+            }
+            in.assign(parts);
+            in.seekToBeginning(parts);
+            Map<TopicPartition, Long> ends = in.endOffsets(parts);
+            while (parts.stream().anyMatch(tp -> in.position(tp) < ends.get(tp))) {
+                for (ConsumerRecord<String, byte[]> rec : in.poll(Duration.ofMillis(500))) {
+                    w.write(json.writeValueAsString(keypointRow(rec.key(), rec.timestamp(), serde.deserialize(topic, rec.value()))));
+                    w.newLine();
+                }
+            }
+        }
     }
 
     /** The report: matrices, accuracies and intervals, overall and per side. */
@@ -188,8 +257,8 @@ public final class PoseClipBenchmark {
         out.println("  thresholds chosen: " + loso.thresholdBySubject());
         out.print(wv.table());
         double[] ba = wv.balancedAccuracy();
-        out.printf(Locale.ROOT, "  accuracy %s; balanced accuracy %.1f%% [%.1f, %.1f]; wave recall %s; other recall %s%n", wv.accuracy(),
-                100 * ba[0], 100 * ba[1], 100 * ba[2], wv.positiveRecall(), wv.negativeRecall());
+        out.printf(Locale.ROOT, "  accuracy %s; balanced accuracy %.1f%% [%.1f, %.1f]; wave recall %s; other recall %s; F1 (wave) %.3f%n",
+                wv.accuracy(), 100 * ba[0], 100 * ba[1], 100 * ba[2], wv.positiveRecall(), wv.negativeRecall(), f1(wv));
         Map<String, Object> wj = matrix(wv);
         wj.put("thresholds_by_subject", loso.thresholdBySubject());
         j.put("wave_loso", wj);
@@ -214,8 +283,8 @@ public final class PoseClipBenchmark {
             }
             BinaryConfusion a = PoseClipScores.standWalk(s);
             BinaryConfusion w = PoseClipScores.wave(s, loso.thresholdBySubject());
-            out.printf(Locale.ROOT, "  %s: stand/walk accuracy %s; wave/other accuracy %s, balanced %.1f%%%n", side, a.accuracy(),
-                    w.accuracy(), 100 * w.balancedAccuracy()[0]);
+            out.printf(Locale.ROOT, "  %s: stand/walk accuracy %s; wave/other accuracy %s, balanced %.1f%%, F1 (wave) %.3f%n", side,
+                    a.accuracy(), w.accuracy(), 100 * w.balancedAccuracy()[0], f1(w));
             sides.put(side, Map.of("stand_walk", matrix(a), "wave_loso", matrix(w)));
         }
         j.put("per_side", sides);
@@ -248,7 +317,14 @@ public final class PoseClipBenchmark {
         m.put("negative_recall", interval(c.negativeRecall()));
         double[] ba = c.balancedAccuracy();
         m.put("balanced_accuracy", List.of(ba[0], ba[1], ba[2]));
+        m.put("f1", f1(c));
         return m;
+    }
+
+    /** F1 of the positive class: 2 TP / (2 TP + FP + FN); 0 when there is no positive at all. */
+    static double f1(BinaryConfusion c) {
+        long d = 2L * c.tp() + c.fp() + c.fn();
+        return d == 0 ? 0 : 2.0 * c.tp() / d;
     }
 
     private static List<Double> interval(BinaryConfusion.Interval i) {

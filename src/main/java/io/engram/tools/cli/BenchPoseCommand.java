@@ -47,6 +47,11 @@ public final class BenchPoseCommand implements Callable<Integer> {
     @Option(names = "--out", paramLabel = "FILE", description = "Also write the figures and each clip's counts as JSON.")
     Path out;
 
+    @Option(names = "--keypoints-out", paramLabel = "FILE",
+            description = {"Also write every person's keypoints as the keypoint model is fed them, and every prediction, as JSON lines",
+                "(turns on pose.write_keypoints; for replaying the model offline: models/pose-activity/biisc_eval.py)."})
+    Path keypointsOut;
+
     @Override
     public Integer call() throws Exception {
         if (!Files.isDirectory(clips)) {
@@ -62,7 +67,7 @@ public final class BenchPoseCommand implements Callable<Integer> {
             throw new ConfigException("no clips in " + clips + (side != null ? " from side " + side : ""));
         }
         System.err.printf("engram bench pose: %d clips from %s, %d thread(s)%n", list.size(), clips, threads);
-        PoseClipBenchmark.Result r = PoseClipBenchmark.run(spec, list, threads, System.err);
+        PoseClipBenchmark.Result r = PoseClipBenchmark.run(spec, list, threads, keypointsOut, System.err);
         Map<String, Object> figures = PoseClipBenchmark.report(r, System.out);
         if (out != null) {
             new com.fasterxml.jackson.databind.ObjectMapper().enable(com.fasterxml.jackson.databind.SerializationFeature.INDENT_OUTPUT)

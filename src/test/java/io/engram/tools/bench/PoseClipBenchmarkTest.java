@@ -31,4 +31,25 @@ class PoseClipBenchmarkTest {
         assertEquals(List.of("S001_M_CALL_STD_FCE.avi", "S001_M_WAVE_STD_FCE.avi", "S002_M_CALL_STD_FCE.avi", "S002_M_WAVE_STD_FCE.avi"),
                 four.stream().map(p -> p.getFileName().toString()).toList());
     }
+
+    @Test
+    void f1OfThePositiveClass() {
+        assertEquals(2.0 * 6 / (12 + 3 + 4), PoseClipBenchmark.f1(new BinaryConfusion("wave", "other", 6, 4, 3, 50)), 1e-12);
+        assertEquals(0.0, PoseClipBenchmark.f1(new BinaryConfusion("wave", "other", 0, 0, 0, 5)));
+    }
+
+    @Test
+    void keypointDumpRowSplitsTheKeyAtTheLastSlash() throws Exception {
+        float[] kp = new float[51];
+        kp[2] = 0.5f;
+        var row = PoseClipBenchmark.keypointRow("site/cam-1/7", 1234L,
+                new io.engram.engine.pipeline.video.FeatureRecord("movenet-multipose-lightning@1.0.0", 42L, kp));
+        assertEquals("kp", row.get("type"));
+        assertEquals("site/cam-1", row.get("camera"));
+        assertEquals(7L, row.get("track"));
+        assertEquals(42L, row.get("seq"));
+        assertEquals(1234L, row.get("ts"));
+        String line = new com.fasterxml.jackson.databind.ObjectMapper().writeValueAsString(row);
+        assertEquals(true, line.startsWith("{\"type\":\"kp\",\"camera\":\"site/cam-1\",\"track\":7,\"seq\":42,\"ts\":1234,\"kp\":[0.0,0.0,0.5,"), line);
+    }
 }

@@ -3,7 +3,7 @@
 
     /usr/bin/python3 models/pose-activity/train.py [--seed 42] [--minutes M] [--mine-stand] [--compose] [--compare ONNX] [--out DIR]
 
-Without options: the released 1.0.0. --mine-stand --compose: the candidate 1.1 of MODEL_CARD.md (not shipped).
+Without options: the released 1.1.0 (with --mine-stand --compose, on by default). --no-mine-stand --no-compose: 1.0.0.
 
 A GRU over one tracked person's pose keypoints, stepped once per frame (docs/model-contract.md,
 "Sequence classifiers"). Per frame the ONNX step model takes the keypoints exactly as the pose
@@ -44,7 +44,7 @@ sys.path.insert(0, HERE)
 import kpdata as K  # noqa: E402
 
 MODEL_ID = "keypoint-gru"
-VERSION = "1.0.0"
+VERSION = "1.1.0"  # 1.0.0 with --no-mine-stand --no-compose
 LABELS = ["stand", "walk", "run", "wave", "sit_squat", "fall_lying", "other"]
 NCLS = len(LABELS)
 L = {n: i for i, n in enumerate(LABELS)}
@@ -549,9 +549,9 @@ def main():
     ap.add_argument("--minutes", type=float, default=20.0, help="wall-clock cap on the training loop (a safety net: 12 epochs take 3-5 min)")
     ap.add_argument("--streams", type=int, default=N_STREAMS)
     ap.add_argument("--out", default=HERE)
-    ap.add_argument("--mine-stand", action="store_true",
+    ap.add_argument("--mine-stand", action=argparse.BooleanOptionalAction, default=True,
                     help="candidate 1.1 data: the standing-in-place stretches of CMU 'other' trials become real 'stand' from any camera")
-    ap.add_argument("--compose", action="store_true",
+    ap.add_argument("--compose", action=argparse.BooleanOptionalAction, default=True,
                     help="candidate 1.1 data: arm composites (another sequence's arms on stand / walk bodies; waving arms -> soft walk|stand + wave)")
     ap.add_argument("--compare", metavar="ONNX", help="also evaluate this keypoint-gru .onnx (e.g. the previous release) on the same held-out pool")
     args = ap.parse_args()
@@ -559,6 +559,9 @@ def main():
     torch.manual_seed(args.seed)
     t0 = time.time()
 
+    global VERSION
+    if not (args.mine_stand and args.compose):
+        VERSION = "1.0.0" if not (args.mine_stand or args.compose) else VERSION + "-variant"
     train_pool, held, counts = load_sources(args.seed, mine_stand=args.mine_stand)
     X, Y, P, M, used = make_streams(train_pool, np.random.default_rng([args.seed, 2]), args.streams, STREAM_T, compose=args.compose)
     share = np.bincount(Y.ravel(), minlength=NCLS) / Y.size

@@ -63,6 +63,8 @@ public final class SensorBenchmark {
     public record Result(List<Pass> passes, int window, double rmsFull, double rmsAll, double readingStd, long compared) {}
 
     public static final String NO_MODEL = "no-model";
+    /** The model call removed and the scorer cut to its forecast channel: what the pipeline costs without the model and the channels. */
+    public static final String BARE = "bare";
     public static final String MODEL = "model";
     public static final String WINDOWED = "windowed";
 
@@ -83,12 +85,14 @@ public final class SensorBenchmark {
             String lastModel = null;
             String lastWindowed = null;
             for (int round = 0; round < rounds; round++) {
-                for (String name : windowed ? List.of(NO_MODEL, MODEL, WINDOWED) : List.of(NO_MODEL, MODEL)) {
+                for (String name : windowed ? List.of(BARE, NO_MODEL, MODEL, WINDOWED) : List.of(BARE, NO_MODEL, MODEL)) {
                     String suffix = "-" + name + "-" + round;
                     PipelineSpec cfg = base.withApplicationId("engram-bench" + suffix)
                             .withMetricsPort(0)
                             .withTopics(base.topics().withSuffix(suffix).with(AnomalyPipeline.INPUT, input));
-                    if (name.equals(WINDOWED)) {
+                    if (name.equals(BARE)) {
+                        cfg = forecastChannelOnly(cfg);
+                    } else if (name.equals(WINDOWED)) {
                         cfg = WindowedBaseline.of(cfg, windowModel, window);
                         lastWindowed = cfg.topics().name(ForecastHead.PREDICTIONS);
                     } else if (name.equals(MODEL)) {
@@ -96,7 +100,8 @@ public final class SensorBenchmark {
                     }
                     Path state = Files.createTempDirectory("engram-bench-");
                     try (PipelineRunner r = PipelineRunner.start(cfg, bootstrap, state, new SimpleMeterRegistry(),
-                            name.equals(NO_MODEL) ? PipelineRunner.StartOptions.DEFAULTS.withoutModel() : PipelineRunner.StartOptions.DEFAULTS)) {
+                            name.equals(NO_MODEL) || name.equals(BARE) ? PipelineRunner.StartOptions.DEFAULTS.withoutModel()
+                                    : PipelineRunner.StartOptions.DEFAULTS)) {
                         long deadline = System.nanoTime() + Duration.ofMinutes(20).toNanos();
                         while (r.metrics().processedCount() < 1 && System.nanoTime() < deadline) {
                             Thread.sleep(1);
@@ -121,6 +126,18 @@ public final class SensorBenchmark {
             }
             return compare(bootstrap, passes, window, lastModel, lastWindowed, records);
         }
+    }
+
+    /** {@code cfg} with every scoring channel but the forecast one turned off (the scorer's least work). */
+    static PipelineSpec forecastChannelOnly(PipelineSpec cfg) {
+        io.engram.engine.pipeline.anomaly.ForecastSettings fs = (io.engram.engine.pipeline.anomaly.ForecastSettings) cfg.settings();
+        io.engram.engine.pipeline.anomaly.ScoringConfig sc = fs.scoring();
+        for (io.engram.engine.pipeline.anomaly.ScoringConfig.Channel c : io.engram.engine.pipeline.anomaly.ScoringConfig.Channel.values()) {
+            if (c != io.engram.engine.pipeline.anomaly.ScoringConfig.Channel.FORECAST && sc.channels().contains(c)) {
+                sc = sc.without(c);
+            }
+        }
+        return cfg.withSettings(fs.withScoring(sc));
     }
 
     /** Reads both pipelines' forecasts back and compares them per stream and event time. */

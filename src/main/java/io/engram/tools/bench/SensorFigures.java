@@ -65,9 +65,33 @@ final class SensorFigures {
                 + " (medians of the rounds after the first, clocks from the first record)%n", model, base, model / base);
         figures.put("sensor.records_per_s", model);
         figures.put("sensor.no_model_records_per_s", base);
+        costs(Benchmarks.median(passes, SensorBenchmark.BARE), base, model);
         if (res.window() > 0) {
             windowed(res, model);
         }
+    }
+
+    /**
+     * The cost of each part per record, from the three pipelines' rates (bare: no model call, the
+     * forecast channel only; no-model: the channels too; model: the released pipeline), against the
+     * 0.8 ratio's budget for the model call.
+     */
+    private void costs(double bare, double noModel, double model) {
+        double frame = 1e6 / bare;
+        double channels = 1e6 / noModel - frame;
+        double call = 1e6 / model - 1e6 / noModel;
+        double budget = 0.25 * 1e6 / noModel; // 1 / (0.8 r) - 1 / r
+        out.printf(Locale.ROOT, "cost per record: Kafka, exactly-once, state store, serdes and the forecast channel %.1f us (%,.0f records/s);"
+                + " the other scoring channels %.1f us; the model call %.1f us%n", frame, bare, channels, call);
+        out.printf(Locale.ROOT, "the 0.8 ratio leaves the model call %.1f us per record: %s%n", budget, call <= budget ? "met"
+                : String.format(Locale.ROOT, "missed by %.1f us (ONNX Runtime alone: %.2f us per step at batch 1, %.3f us per key at batch 256)",
+                        call - budget, figures.getOrDefault("sensor.ort_batch1_us", Double.NaN),
+                        figures.getOrDefault("sensor.ort_batch256_us_per_key", Double.NaN)));
+        figures.put("sensor.bare_records_per_s", bare);
+        figures.put("sensor.cost_frame_us", frame);
+        figures.put("sensor.cost_channels_us", channels);
+        figures.put("sensor.cost_model_call_us", call);
+        figures.put("sensor.model_call_budget_us", budget);
     }
 
     private void windowed(SensorBenchmark.Result res, double model) {

@@ -22,4 +22,13 @@ class BenchmarksTest {
         assertEquals(9_000, Benchmarks.median(passes.subList(0, 1), "no-model"), "one round: that one");
         assertTrue(Double.isNaN(Benchmarks.median(passes, "windowed")));
     }
+
+    @Test
+    void theBarePassKeepsOnlyTheForecastChannelOfTheShippedFile() {
+        var spec = io.engram.engine.runtime.Pipelines.load(java.nio.file.Path.of("topology/sensor-anomaly.yaml"));
+        var shipped = ((io.engram.engine.pipeline.anomaly.ForecastSettings) spec.settings()).scoring().channels();
+        assertTrue(shipped.size() > 1, "the shipped file has channels beyond the forecast: " + shipped);
+        var bare = ((io.engram.engine.pipeline.anomaly.ForecastSettings) SensorBenchmark.forecastChannelOnly(spec).settings()).scoring();
+        assertEquals(java.util.EnumSet.of(io.engram.engine.pipeline.anomaly.ScoringConfig.Channel.FORECAST), bare.channels());
+    }
 }

@@ -120,29 +120,10 @@ def parse(cam):
 
 
 def load_model(path):
-    """The torch model of train.py with the weights of a keypoint-gru .onnx (gates reordered)."""
-    import onnx
-    import torch
-    from onnx import numpy_helper
+    """The torch model of train.py with the weights of a keypoint-gru .onnx (gates reordered): train_refiner's reader."""
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-    import train as kg
-    m = onnx.load(path)
-    init = {i.name: numpy_helper.to_array(i) for i in m.graph.initializer}
-    g = [n for n in m.graph.node if n.op_type == "GRU"][0]
-    W, R, B = (init[g.input[i]][0] for i in (1, 2, 3))
-    H = R.shape[1]
-
-    def torch_order(a):
-        return np.concatenate([a[H:2 * H], a[0:H], a[2 * H:3 * H]], axis=0)
-    f = kg.KeypointGRU()
-    with torch.no_grad():
-        f.rnn.weight_ih_l0.copy_(torch.from_numpy(torch_order(W)))
-        f.rnn.weight_hh_l0.copy_(torch.from_numpy(torch_order(R)))
-        f.rnn.bias_ih_l0.copy_(torch.from_numpy(torch_order(B[:3 * H])))
-        f.rnn.bias_hh_l0.copy_(torch.from_numpy(torch_order(B[3 * H:])))
-        f.head.weight.copy_(torch.from_numpy(init["head.weight"]))
-        f.head.bias.copy_(torch.from_numpy(init["head.bias"]))
-    return f.eval()
+    import train_refiner
+    return train_refiner.load_forward(path)
 
 
 def run_model(model, tracks):

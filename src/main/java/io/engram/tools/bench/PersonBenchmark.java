@@ -6,6 +6,7 @@ import io.engram.engine.model.PoseEstimator;
 import io.engram.engine.pipeline.pose.PoseActivityPipeline;
 import io.engram.engine.pipeline.pose.PoseHead;
 import io.engram.engine.pipeline.video.FrameEncodeProcessor;
+import io.engram.engine.pipeline.video.FramePreprocessor;
 import io.engram.engine.runtime.PipelineRunner;
 import io.engram.tools.broker.EmbeddedKafka;
 import io.engram.tools.ingest.video.CapturedFrame;
@@ -28,7 +29,6 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.UUID;
 import javax.imageio.ImageIO;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
@@ -178,19 +178,20 @@ public final class PersonBenchmark {
                     p.send(frame(topic, "cam-" + cam, jpeg, seq, System.currentTimeMillis()));
                     sent++;
                 }
-                collect(c.poll(Duration.ofMillis(1)), measuredFrom, latencies);
+                VideoBenchmark.collect(c.poll(Duration.ofMillis(1)), measuredFrom, latencies);
             }
             secondsSent = (System.nanoTime() - start) / 1e9;
             long drain = System.nanoTime() + Duration.ofSeconds(5).toNanos();
             while (System.nanoTime() < drain) {
-                collect(c.poll(Duration.ofMillis(50)), measuredFrom, latencies);
+                VideoBenchmark.collect(c.poll(Duration.ofMillis(50)), measuredFrom, latencies);
             }
             poseMs = r.metrics().encodeMeanMillis();
             stepMs = r.metrics().stepMeanMillis();
             people = r.metrics().processedCount() / Math.max(1, r.metrics().encodedCount());
         }
         double[] l = latencies.stream().mapToDouble(Double::doubleValue).sorted().toArray();
-        return new Live(cameras, fps, sent / secondsSent, pct(l, 0.50), pct(l, 0.99), l.length, poseMs, stepMs, people);
+        return new Live(cameras, fps, sent / secondsSent, VideoBenchmark.pct(l, 0.50), VideoBenchmark.pct(l, 0.99), l.length, poseMs, stepMs,
+                people);
     }
 
     private static PipelineSpec isolated(PipelineSpec base, String what) {
@@ -198,24 +199,9 @@ public final class PersonBenchmark {
         return base.withApplicationId(id).withMetricsPort(0).withTopics(base.topics().withSuffix("-" + what + "-" + UUID.randomUUID()));
     }
 
-    private static void collect(Iterable<ConsumerRecord<String, byte[]>> records, long measuredFrom, List<Double> out) {
-        for (ConsumerRecord<String, byte[]> rec : records) {
-            if (rec.timestamp() >= measuredFrom) {
-                out.add((double) (System.currentTimeMillis() - rec.timestamp()));
-            }
-        }
-    }
-
-    static double pct(double[] sorted, double q) {
-        if (sorted.length == 0) {
-            return Double.NaN;
-        }
-        return sorted[Math.min(sorted.length - 1, (int) Math.floor(q * sorted.length))];
-    }
-
     private static ProducerRecord<String, byte[]> frame(String topic, String camera, byte[] jpeg, long seq, long ts) {
         RecordHeaders h = new RecordHeaders();
-        h.add(FrameEncodeProcessor.H_CONTENT_TYPE, "image/jpeg".getBytes(StandardCharsets.UTF_8));
+        h.add(FrameEncodeProcessor.H_CONTENT_TYPE, FramePreprocessor.JPEG.getBytes(StandardCharsets.UTF_8));
         h.add(FrameEncodeProcessor.H_SEQ, Long.toString(seq).getBytes(StandardCharsets.UTF_8));
         return new ProducerRecord<>(topic, null, ts, camera, jpeg, h);
     }

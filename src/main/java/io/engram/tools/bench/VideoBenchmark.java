@@ -303,7 +303,8 @@ public final class VideoBenchmark {
         return new Latency(load, rate, pct(l, 0.50), pct(l, 0.99), pct(l, 0.999), l.length);
     }
 
-    private static void collect(Iterable<ConsumerRecord<String, byte[]>> records, long measuredFrom, List<Double> out) {
+    /** Adds the latency (now minus the record's timestamp, its frame's capture time) of each record stamped at or after {@code measuredFrom}. */
+    static void collect(Iterable<ConsumerRecord<String, byte[]>> records, long measuredFrom, List<Double> out) {
         for (ConsumerRecord<String, byte[]> rec : records) {
             if (rec.timestamp() >= measuredFrom) {
                 out.add((double) (System.currentTimeMillis() - rec.timestamp()));
@@ -311,7 +312,8 @@ public final class VideoBenchmark {
         }
     }
 
-    private static double pct(double[] sorted, double q) {
+    /** The {@code q} quantile of {@code sorted} (the sample at floor(q n)); NaN for none. */
+    static double pct(double[] sorted, double q) {
         if (sorted.length == 0) {
             return Double.NaN;
         }

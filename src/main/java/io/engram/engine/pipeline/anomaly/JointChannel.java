@@ -38,6 +38,32 @@ final class JointChannel implements ScoreChannel {
 
     private final ScoringConfig config;
 
+    /**
+     * Per-thread working arrays, so that a record allocates nothing: the channel is one instance for
+     * every stream and stream thread, and a record's arrays die with the record.
+     */
+    private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
+
+    /** The departure, the matrix (row-major n x n) and its diagonal, and the two triangular solves' vectors, for up to n values. */
+    private static final class Scratch {
+        double[] d = new double[0];
+        double[] m = new double[0];
+        double[] diag = new double[0];
+        double[] y = new double[0];
+        double[] x = new double[0];
+
+        Scratch sized(int n) {
+            if (d.length < n) {
+                d = new double[n];
+                m = new double[n * n];
+                diag = new double[n];
+                y = new double[n];
+                x = new double[n];
+            }
+            return this;
+        }
+    }
+
     JointChannel(ScoringConfig config) {
         this.config = config;
     }
@@ -73,14 +99,15 @@ final class JointChannel implements ScoreChannel {
             start(s, values);
             return 0.0;
         }
-        double[] d = new double[n];
+        Scratch sc = SCRATCH.get().sized(n);
+        double[] d = sc.d;
         for (int c = 0; c < n; c++) {
             s.jointShort[c] += config.shortAlpha() * (values[c] - s.jointShort[c]);
             d[c] = s.jointShort[c] - s.jointMean[c];
         }
         double logTail = 0.0;
         if (s.jointCount > AnomalyScorer.STARTUP_STEPS) {
-            double[] solved = solve(s, d);
+            double[] solved = solve(s, n, sc);
             double d2 = 0;
             double top = Double.NEGATIVE_INFINITY;
             for (int c = 0; c < n; c++) {
@@ -160,11 +187,11 @@ final class JointChannel implements ScoreChannel {
      * at {@link AnomalyScorer#LEVEL_MIN_REL_STD} of its level (squared) and that floor added on the
      * diagonal, by Cholesky; a covariance that is still not positive definite falls back to its diagonal.
      */
-    private double[] solve(ForecastState s, double[] d) {
-        int n = d.length;
+    private double[] solve(ForecastState s, int n, Scratch sc) {
+        double[] d = sc.d;
+        double[] m = sc.m; // row-major n x n
+        double[] diag = sc.diag;
         double l = config.joint().shrinkage();
-        double[][] m = new double[n][n];
-        double[] diag = new double[n];
         int k = 0;
         for (int i = 0; i < n; i++) {
             for (int j = i; j < n; j++) {
@@ -172,51 +199,50 @@ final class JointChannel implements ScoreChannel {
                 if (i == j) {
                     double f = AnomalyScorer.LEVEL_MIN_REL_STD * Math.max(1.0, Math.abs(s.jointMean[i]));
                     diag[i] = Math.max(v, f * f) + f * f;
-                    m[i][i] = diag[i];
+                    m[i * n + i] = diag[i];
                 } else {
-                    m[i][j] = (1 - l) * v;
-                    m[j][i] = m[i][j];
+                    m[i * n + j] = (1 - l) * v;
+                    m[j * n + i] = m[i * n + j];
                 }
             }
         }
+        double[] x = sc.x;
         // Cholesky: m = L L', L in the lower triangle of m.
         for (int j = 0; j < n; j++) {
-            double sum = m[j][j];
+            double sum = m[j * n + j];
             for (int p = 0; p < j; p++) {
-                sum -= m[j][p] * m[j][p];
+                sum -= m[j * n + p] * m[j * n + p];
             }
             if (!(sum > 0)) {
-                double[] out = new double[n];
                 for (int c = 0; c < n; c++) {
-                    out[c] = d[c] / diag[c];
+                    x[c] = d[c] / diag[c];
                 }
-                return out;
+                return x;
             }
             double ljj = Math.sqrt(sum);
-            m[j][j] = ljj;
+            m[j * n + j] = ljj;
             for (int i = j + 1; i < n; i++) {
-                double t = m[i][j];
+                double t = m[i * n + j];
                 for (int p = 0; p < j; p++) {
-                    t -= m[i][p] * m[j][p];
+                    t -= m[i * n + p] * m[j * n + p];
                 }
-                m[i][j] = t / ljj;
+                m[i * n + j] = t / ljj;
             }
         }
-        double[] y = new double[n];
+        double[] y = sc.y;
         for (int i = 0; i < n; i++) {
             double t = d[i];
             for (int p = 0; p < i; p++) {
-                t -= m[i][p] * y[p];
+                t -= m[i * n + p] * y[p];
             }
-            y[i] = t / m[i][i];
+            y[i] = t / m[i * n + i];
         }
-        double[] x = new double[n];
         for (int i = n - 1; i >= 0; i--) {
             double t = y[i];
             for (int p = i + 1; p < n; p++) {
-                t -= m[p][i] * x[p];
+                t -= m[p * n + i] * x[p];
             }
-            x[i] = t / m[i][i];
+            x[i] = t / m[i * n + i];
         }
         return x;
     }

@@ -90,7 +90,7 @@ public final class NabReplay {
                 produce(bootstrap, cfg.topics().name(AnomalyPipeline.INPUT), streams, values > 1);
                 Map<String, String[]> reasons = new HashMap<>();
                 Map<String, double[]> scores = collect(bootstrap, cfg.topics().name(ForecastHead.PREDICTIONS), streams, rows, progress,
-                        reasons);
+                        reasons, () -> stopped(runner), () -> inputProgress(bootstrap, cfg.topics().name(AnomalyPipeline.INPUT), cfg.applicationId()));
                 write(outDir, streams, scores, reasons, values > 1);
             }
         } finally {
@@ -120,6 +120,8 @@ public final class NabReplay {
         io.engram.engine.pipeline.anomaly.VectorReadingSerde serde = new io.engram.engine.pipeline.anomaly.VectorReadingSerde();
         Map<String, Object> p = Map.of(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true, ProducerConfig.LINGER_MS_CONFIG, 20,
                 ProducerConfig.BATCH_SIZE_CONFIG, 256 * 1024);
+        java.util.concurrent.atomic.AtomicLong failed = new java.util.concurrent.atomic.AtomicLong();
+        java.util.concurrent.atomic.AtomicReference<Exception> firstFailure = new java.util.concurrent.atomic.AtomicReference<>();
         try (KafkaProducer<String, byte[]> producer = io.engram.tools.kafka.KafkaClients.keyedProducer(bootstrap, p)) {
             for (var e : streams.entrySet()) {
                 List<String> names = e.getValue().valueNames();
@@ -128,15 +130,42 @@ public final class NabReplay {
                             ? String.format(Locale.ROOT, "{\"ts\":%d,\"values\":[%s]}", row.ts(), Double.toString(row.values()[0]))
                                     .getBytes(StandardCharsets.UTF_8)
                             : serde.serialize(topic, new io.engram.engine.pipeline.anomaly.VectorReading(row.ts(), row.values(), names));
-                    producer.send(new ProducerRecord<>(topic, null, row.ts(), e.getKey(), value));
+                    producer.send(new ProducerRecord<>(topic, null, row.ts(), e.getKey(), value), (meta, error) -> {
+                        if (error != null) {
+                            failed.incrementAndGet();
+                            firstFailure.compareAndSet(null, error);
+                        }
+                    });
                 }
             }
             producer.flush();
         }
+        if (failed.get() > 0) {
+            // A lost input row would leave its prediction missing and the collector waiting: say so now.
+            throw new IllegalStateException("NAB replay: " + failed.get() + " input rows were not written to " + topic + ": "
+                    + firstFailure.get(), firstFailure.get());
+        }
     }
 
+    /** Why the pipeline no longer processes (its state and failure), or null while it runs. */
+    static String stopped(PipelineRunner runner) {
+        org.apache.kafka.streams.KafkaStreams.State s = runner.streams().state();
+        if (s.isRunningOrRebalancing() || s == org.apache.kafka.streams.KafkaStreams.State.CREATED) {
+            return null;
+        }
+        String why = runner.failure();
+        return "the pipeline is " + s + (why == null ? "" : ": " + why);
+    }
+
+    /**
+     * Reads predictions until every row has one. It fails at once, with the cause, when the pipeline
+     * stops on its own ({@code stopped} returns non-null), and after 3 minutes without a prediction
+     * otherwise, naming the pipeline's state and how far the reader got in each partition (against
+     * the committed end), so that a stall in a build log can be told from a crash.
+     */
     private static Map<String, double[]> collect(String bootstrap, String topic, Map<String, SensorCsv.Result> streams, long total,
-            PrintStream progress, Map<String, String[]> reasons) {
+            PrintStream progress, Map<String, String[]> reasons, java.util.function.Supplier<String> stopped,
+            java.util.function.Supplier<String> input) {
         Map<String, double[]> scores = new HashMap<>();
         streams.forEach((k, v) -> scores.put(k, new double[3 * v.rows().size()]));
         streams.forEach((k, v) -> reasons.put(k, new String[v.rows().size()]));
@@ -151,8 +180,14 @@ public final class NabReplay {
             while (got < total) {
                 var batch = c.poll(Duration.ofMillis(500));
                 if (batch.isEmpty()) {
+                    String why = stopped.get();
+                    if (why != null) {
+                        throw new IllegalStateException("NAB replay: " + got + " of " + total + " predictions, and " + why);
+                    }
                     if (System.nanoTime() - idleSince > Duration.ofMinutes(3).toNanos()) {
-                        throw new IllegalStateException("NAB replay stalled: " + got + " of " + total + " predictions after 3 idle minutes");
+                        throw new IllegalStateException("NAB replay stalled: " + got + " of " + total
+                                + " predictions after 3 idle minutes, the pipeline still running; " + input.get()
+                                + "; predictions read/committed end per partition: " + positions(c));
                     }
                     continue;
                 }
@@ -186,6 +221,37 @@ public final class NabReplay {
             }
         }
         return scores;
+    }
+
+    /** How many input records the topic holds and how many of them the pipeline has committed as consumed. */
+    static String inputProgress(String bootstrap, String topic, String group) {
+        try (org.apache.kafka.clients.admin.Admin admin = io.engram.tools.kafka.KafkaClients.admin(bootstrap)) {
+            var parts = admin.describeTopics(List.of(topic)).allTopicNames().get(30, java.util.concurrent.TimeUnit.SECONDS).get(topic)
+                    .partitions().stream().map(pi -> new org.apache.kafka.common.TopicPartition(topic, pi.partition())).toList();
+            Map<org.apache.kafka.common.TopicPartition, org.apache.kafka.clients.admin.OffsetSpec> latest = new HashMap<>();
+            parts.forEach(tp -> latest.put(tp, org.apache.kafka.clients.admin.OffsetSpec.latest()));
+            long end = admin.listOffsets(latest).all().get(30, java.util.concurrent.TimeUnit.SECONDS).values().stream()
+                    .mapToLong(org.apache.kafka.clients.admin.ListOffsetsResult.ListOffsetsResultInfo::offset).sum();
+            long consumed = admin.listConsumerGroupOffsets(group).partitionsToOffsetAndMetadata().get(30, java.util.concurrent.TimeUnit.SECONDS)
+                    .entrySet().stream().filter(e -> e.getKey().topic().equals(topic) && e.getValue() != null)
+                    .mapToLong(e -> e.getValue().offset()).sum();
+            return "input " + topic + " holds " + end + " records, " + consumed + " consumed and committed by the pipeline";
+        } catch (Exception e) {
+            return "input progress unknown (" + e + ")";
+        }
+    }
+
+    /** {@code partition=position/end} for each assigned partition (the end as a read_committed reader sees it). */
+    private static String positions(KafkaConsumer<String, byte[]> c) {
+        try {
+            var ends = c.endOffsets(c.assignment(), Duration.ofSeconds(10));
+            StringBuilder b = new StringBuilder();
+            new java.util.TreeMap<>(ends.entrySet().stream().collect(java.util.stream.Collectors.toMap(e -> e.getKey().partition(),
+                    e -> c.position(e.getKey(), Duration.ofSeconds(10)) + "/" + e.getValue()))).forEach((p, v) -> b.append(' ').append(p).append('=').append(v));
+            return b.toString().trim();
+        } catch (RuntimeException e) {
+            return "unknown (" + e + ")";
+        }
     }
 
     /**

@@ -156,6 +156,10 @@ public final class EmbeddedKafka implements AutoCloseable {
         p.put("num.partitions", "1");
         p.put("auto.create.topics.enable", "false");
         p.put("group.initial.rebalance.delay.ms", "0");
+        // A process killed mid-transaction leaves it open, and read_committed readers of its
+        // outputs wait, until the transaction times out (Kafka Streams: 10 s) and the coordinator's
+        // next sweep aborts it. The sweep's default period is another 10 s; on a dev broker, 1 s.
+        p.put("transaction.abort.timed.out.transaction.cleanup.interval.ms", "1000");
         p.put("log.cleaner.dedupe.buffer.size", String.valueOf(2 << 20));
         p.put("log.cleaner.threads", "1");
         p.put("num.network.threads", "2");

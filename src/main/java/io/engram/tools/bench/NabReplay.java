@@ -90,7 +90,8 @@ public final class NabReplay {
                 produce(bootstrap, cfg.topics().name(AnomalyPipeline.INPUT), streams, values > 1);
                 Map<String, String[]> reasons = new HashMap<>();
                 Map<String, double[]> scores = collect(bootstrap, cfg.topics().name(ForecastHead.PREDICTIONS), streams, rows, progress,
-                        reasons, () -> stopped(runner), () -> inputProgress(bootstrap, cfg.topics().name(AnomalyPipeline.INPUT), cfg.applicationId()));
+                        reasons, () -> stopped(runner), () -> inputProgress(bootstrap, cfg.topics().name(AnomalyPipeline.INPUT), cfg.applicationId())
+                                + "; " + offsetsSum(bootstrap, cfg.topics().deadLetter()) + " offsets on " + cfg.topics().deadLetter());
                 write(outDir, streams, scores, reasons, values > 1);
             }
         } finally {
@@ -226,18 +227,32 @@ public final class NabReplay {
     /** How many input records the topic holds and how many of them the pipeline has committed as consumed. */
     static String inputProgress(String bootstrap, String topic, String group) {
         try (org.apache.kafka.clients.admin.Admin admin = io.engram.tools.kafka.KafkaClients.admin(bootstrap)) {
-            var parts = admin.describeTopics(List.of(topic)).allTopicNames().get(30, java.util.concurrent.TimeUnit.SECONDS).get(topic)
-                    .partitions().stream().map(pi -> new org.apache.kafka.common.TopicPartition(topic, pi.partition())).toList();
-            Map<org.apache.kafka.common.TopicPartition, org.apache.kafka.clients.admin.OffsetSpec> latest = new HashMap<>();
-            parts.forEach(tp -> latest.put(tp, org.apache.kafka.clients.admin.OffsetSpec.latest()));
-            long end = admin.listOffsets(latest).all().get(30, java.util.concurrent.TimeUnit.SECONDS).values().stream()
-                    .mapToLong(org.apache.kafka.clients.admin.ListOffsetsResult.ListOffsetsResultInfo::offset).sum();
+            long end = endOffsets(admin, topic);
             long consumed = admin.listConsumerGroupOffsets(group).partitionsToOffsetAndMetadata().get(30, java.util.concurrent.TimeUnit.SECONDS)
                     .entrySet().stream().filter(e -> e.getKey().topic().equals(topic) && e.getValue() != null)
                     .mapToLong(e -> e.getValue().offset()).sum();
             return "input " + topic + " holds " + end + " records, " + consumed + " consumed and committed by the pipeline";
         } catch (Exception e) {
             return "input progress unknown (" + e + ")";
+        }
+    }
+
+    /** The sum of the end offsets of {@code topic}'s partitions (records, and transaction markers where written in transactions). */
+    private static long endOffsets(org.apache.kafka.clients.admin.Admin admin, String topic) throws Exception {
+        var parts = admin.describeTopics(List.of(topic)).allTopicNames().get(30, java.util.concurrent.TimeUnit.SECONDS).get(topic)
+                .partitions().stream().map(pi -> new org.apache.kafka.common.TopicPartition(topic, pi.partition())).toList();
+        Map<org.apache.kafka.common.TopicPartition, org.apache.kafka.clients.admin.OffsetSpec> latest = new HashMap<>();
+        parts.forEach(tp -> latest.put(tp, org.apache.kafka.clients.admin.OffsetSpec.latest()));
+        return admin.listOffsets(latest).all().get(30, java.util.concurrent.TimeUnit.SECONDS).values().stream()
+                .mapToLong(org.apache.kafka.clients.admin.ListOffsetsResult.ListOffsetsResultInfo::offset).sum();
+    }
+
+    /** {@link #endOffsets} of {@code topic} as text: dead letters, which get no prediction, show in a stall's message. */
+    static String offsetsSum(String bootstrap, String topic) {
+        try (org.apache.kafka.clients.admin.Admin admin = io.engram.tools.kafka.KafkaClients.admin(bootstrap)) {
+            return String.valueOf(endOffsets(admin, topic));
+        } catch (Exception e) {
+            return "unknown (" + e + ")";
         }
     }
 

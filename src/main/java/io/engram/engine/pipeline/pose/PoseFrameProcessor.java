@@ -8,10 +8,9 @@ import io.engram.engine.model.PoseEstimator;
 import io.engram.engine.monitoring.PipelineMeters;
 import io.engram.engine.pipeline.video.FeatureRecord;
 import io.engram.engine.pipeline.video.FeatureRecordSerde;
-import io.engram.engine.pipeline.video.FrameEncodeProcessor;
+import io.engram.engine.pipeline.video.FrameIntake;
 import io.engram.engine.pipeline.video.FramePreprocessor;
 import io.engram.engine.pipeline.video.FrameStage;
-import io.engram.engine.step.InputChecks;
 import java.awt.image.BufferedImage;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -97,14 +96,12 @@ public final class PoseFrameProcessor implements Processor<String, byte[], Strin
 
     @Override
     public void process(Record<String, byte[]> record) {
-        String camera = InputChecks.key(record, "frame has no key; the key must be the camera id");
+        String camera = FrameIntake.camera(record);
         if (camera.getBytes(StandardCharsets.UTF_8).length > InputKeyDeserializer.MAX_KEY_BYTES - TRACK_KEY_BYTES) {
             throw new BadInputException(Reason.TOO_LARGE, "camera id of " + camera.getBytes(StandardCharsets.UTF_8).length
                     + " bytes leaves no room for a track id in the " + InputKeyDeserializer.MAX_KEY_BYTES + "-byte key limit");
         }
-        String control = InputChecks.control(record, null);
-        if (control != null) {
-            InputChecks.requireReset(control, "camera " + camera);
+        if (FrameIntake.isReset(record, camera)) {
             PersonTracks t = load(camera);
             List<Long> ids = new ArrayList<>();
             for (PersonTracks.Track tr : t.tracks) {
@@ -118,25 +115,9 @@ public final class PoseFrameProcessor implements Processor<String, byte[], Strin
             }
             return;
         }
-        byte[] bytes = record.value();
-        if (bytes == null || bytes.length == 0) {
-            throw new BadInputException(Reason.EMPTY_FRAME, "camera " + camera + " sent a frame with no bytes");
-        }
-        if (bytes.length > maxFrameBytes) {
-            throw new BadInputException(Reason.TOO_LARGE, "camera " + camera + " sent a frame of " + bytes.length
-                    + " bytes, over pose.max_frame_bytes " + maxFrameBytes);
-        }
-        long seq = -1;
-        String s = header(record, FrameEncodeProcessor.H_SEQ);
-        if (s != null) {
-            try {
-                seq = Long.parseLong(s.trim());
-            } catch (NumberFormatException e) {
-                throw new BadInputException(Reason.BAD_FIELD, "header seq '" + s + "' is not a number");
-            }
-        }
+        FrameIntake.Frame frame = FrameIntake.frame(record, camera, maxFrameBytes, "pose.max_frame_bytes");
         long t0 = System.nanoTime();
-        BufferedImage img = FramePreprocessor.decode(bytes, header(record, FrameEncodeProcessor.H_CONTENT_TYPE), last, maxPixels);
+        BufferedImage img = FramePreprocessor.decode(frame.bytes(), frame.contentType(), last, maxPixels);
         last = img;
         if (runner == null) {
             runner = pose.newRunner();
@@ -152,7 +133,7 @@ public final class PoseFrameProcessor implements Processor<String, byte[], Strin
         float h = img.getHeight();
         for (PersonTracker.Seen p : seen) {
             float[] kp = normalised(p.person(), w, h);
-            forward(new Record<>(key(camera, p.trackId()), serde.serialize(null, new FeatureRecord(poseRef, seq, kp)), record.timestamp(),
+            forward(new Record<>(key(camera, p.trackId()), serde.serialize(null, new FeatureRecord(poseRef, frame.seq(), kp)), record.timestamp(),
                     new RecordHeaders(record.headers().toArray())));
         }
     }
@@ -171,11 +152,6 @@ public final class PoseFrameProcessor implements Processor<String, byte[], Strin
     private PersonTracks load(String camera) {
         byte[] b = tracks.get(camera);
         return b == null ? new PersonTracks() : PersonTracks.fromBytes(b);
-    }
-
-    private static String header(Record<String, byte[]> r, String name) {
-        var hd = r.headers() == null ? null : r.headers().lastHeader(name);
-        return hd == null || hd.value() == null ? null : new String(hd.value(), StandardCharsets.UTF_8);
     }
 
     private void forward(Record<String, byte[]> r) {

@@ -4,11 +4,7 @@ import io.engram.engine.errors.BadInputException;
 import io.engram.engine.errors.BadInputException.Reason;
 import io.engram.engine.model.EncoderModel;
 import io.engram.engine.monitoring.PipelineMeters;
-import io.engram.engine.step.InputChecks;
 import java.awt.image.BufferedImage;
-import java.nio.charset.StandardCharsets;
-import org.apache.kafka.common.header.Header;
-import org.apache.kafka.common.header.Headers;
 import org.apache.kafka.streams.processor.api.Processor;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
 import org.apache.kafka.streams.processor.api.Record;
@@ -82,18 +78,10 @@ public final class FrameEncodeProcessor implements Processor<String, byte[], Str
         this.batch = encoder.newBatch(1);
     }
 
-    static String header(Headers headers, String name) {
-        Header h = headers == null ? null : headers.lastHeader(name);
-        return h == null || h.value() == null ? null : new String(h.value(), StandardCharsets.UTF_8);
-    }
-
     @Override
     public void process(Record<String, byte[]> record) {
-        String camera = InputChecks.key(record, "frame has no key; the key must be the camera id");
-        // Frames have no in-value control form: a frame's bytes are an image, never a command.
-        String control = InputChecks.control(record, null);
-        if (control != null) {
-            InputChecks.requireReset(control, "camera " + camera);
+        String camera = FrameIntake.camera(record);
+        if (FrameIntake.isReset(record, camera)) {
             // A reset also forgets the camera's frame size, so a camera can change resolution. The
             // command goes on to the classifier stage as an empty feature record with its headers.
             shapes.delete(camera);
@@ -102,27 +90,11 @@ public final class FrameEncodeProcessor implements Processor<String, byte[], Str
                     record.headers()));
             return;
         }
-        byte[] bytes = record.value();
-        if (bytes == null || bytes.length == 0) {
-            throw new BadInputException(Reason.EMPTY_FRAME, "camera " + camera + " sent a frame with no bytes");
-        }
-        if (bytes.length > maxFrameBytes) {
-            throw new BadInputException(Reason.TOO_LARGE, "camera " + camera + " sent a frame of " + bytes.length
-                    + " bytes, over encoder.max_frame_bytes " + maxFrameBytes);
-        }
         // Every check that can refuse the frame comes before the camera's frame size is stored:
         // a refused first frame must not fix the size its good frames are held to.
-        long seq = -1;
-        String s = header(record.headers(), H_SEQ);
-        if (s != null) {
-            try {
-                seq = Long.parseLong(s.trim());
-            } catch (NumberFormatException e) {
-                throw new BadInputException(Reason.BAD_FIELD, "header seq '" + s + "' is not a number");
-            }
-        }
+        FrameIntake.Frame frame = FrameIntake.frame(record, camera, maxFrameBytes, "encoder.max_frame_bytes");
         long t0 = System.nanoTime();
-        BufferedImage img = pre.decode(bytes, header(record.headers(), H_CONTENT_TYPE), last);
+        BufferedImage img = pre.decode(frame.bytes(), frame.contentType(), last);
         last = img;
         long shape = ((long) img.getWidth() << 32) | img.getHeight();
         // The store is the source of truth (restored with the task); this task's memory saves a store
@@ -143,7 +115,7 @@ public final class FrameEncodeProcessor implements Processor<String, byte[], Str
         pre.toInput(img, pixels);
         batch.encode(pixels, features);
         metrics.frameEncoded(System.nanoTime() - t0);
-        forward(new Record<>(camera, serde.serialize(null, new FeatureRecord(encoderRef, seq, features)), record.timestamp(),
+        forward(new Record<>(camera, serde.serialize(null, new FeatureRecord(encoderRef, frame.seq(), features)), record.timestamp(),
                 record.headers()));
     }
 

@@ -38,24 +38,16 @@ public final class EncoderModel implements AutoCloseable {
         OrtEnvironment env = OrtEnvironment.getEnvironment();
         OrtSession session = Sessions.open(manifest.onnxFile(), intraOpThreads, "Model file " + manifest.onnxFile() + " (manifest "
                 + manifest.manifestPath() + ")", "re-export the encoder with its training script (see the model card), or restore the file.");
-        EncoderModel m = new EncoderModel(manifest, env, session);
-        try {
-            m.check();
-        } catch (RuntimeException e) {
-            m.close();
-            throw e;
-        }
-        return m;
+        return Sessions.checked(new EncoderModel(manifest, env, session), EncoderModel::check);
     }
 
     private void check() {
         try {
             Map<String, NodeInfo> in = session.getInputInfo();
             Map<String, NodeInfo> out = session.getOutputInfo();
-            NodeInfo i = in.get(manifest.input().name());
-            NodeInfo o = out.get(manifest.output().name());
-            if (i == null || o == null || !(i.getInfo() instanceof TensorInfo ti) || ti.getShape().length != 4
-                    || !(o.getInfo() instanceof TensorInfo to) || to.getShape().length != 2) {
+            TensorInfo ti = Sessions.tensor(in, manifest.input().name());
+            TensorInfo to = Sessions.tensor(out, manifest.output().name());
+            if (ti == null || to == null || ti.getShape().length != 4 || to.getShape().length != 2) {
                 throw new ConfigException("Encoder " + manifest.onnxFile() + " does not match its manifest " + manifest.manifestPath()
                         + ": expected input '" + manifest.input().name() + "' [B,C,H,W] and output '" + manifest.output().name()
                         + "' [B,F]; the graph has inputs " + in.keySet() + " and outputs " + out.keySet() + ". Fix the manifest or re-export.");

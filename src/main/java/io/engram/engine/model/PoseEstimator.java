@@ -44,24 +44,16 @@ public final class PoseEstimator implements AutoCloseable {
         OrtEnvironment env = OrtEnvironment.getEnvironment();
         OrtSession session = Sessions.open(manifest.onnxFile(), intraOpThreads, "Model file " + manifest.onnxFile() + " (manifest "
                 + manifest.manifestPath() + ")", "rebuild it with models/pose/convert.sh (see models/pose/MODEL_CARD.md), or restore the file.");
-        PoseEstimator m = new PoseEstimator(manifest, spec, env, session);
-        try {
-            m.check();
-        } catch (RuntimeException e) {
-            m.close();
-            throw e;
-        }
-        return m;
+        return Sessions.checked(new PoseEstimator(manifest, spec, env, session), PoseEstimator::check);
     }
 
     private void check() {
         try {
             Map<String, NodeInfo> in = session.getInputInfo();
             Map<String, NodeInfo> out = session.getOutputInfo();
-            NodeInfo i = in.get(manifest.input().name());
-            NodeInfo o = out.get(manifest.output().name());
-            if (i == null || o == null || !(i.getInfo() instanceof TensorInfo ti) || ti.getShape().length != 4
-                    || ti.type != OnnxJavaType.INT32 || !(o.getInfo() instanceof TensorInfo to) || to.getShape().length != 3
+            TensorInfo ti = Sessions.tensor(in, manifest.input().name());
+            TensorInfo to = Sessions.tensor(out, manifest.output().name());
+            if (ti == null || to == null || ti.getShape().length != 4 || ti.type != OnnxJavaType.INT32 || to.getShape().length != 3
                     || to.type != OnnxJavaType.FLOAT) {
                 throw new ConfigException("Pose model " + manifest.onnxFile() + " does not match its manifest " + manifest.manifestPath()
                         + ": expected int32 input '" + manifest.input().name() + "' [1,H,W,3] and float output '" + manifest.output().name()

@@ -30,6 +30,31 @@ final class Sessions {
         }
     }
 
+    /**
+     * {@code model}, just made over a session it owns, once {@code check} accepts it (its graph
+     * matches its manifest); when the check throws, the model is closed (its session with it) and
+     * the error goes on.
+     */
+    static <M extends AutoCloseable> M checked(M model, java.util.function.Consumer<M> check) {
+        try {
+            check.accept(model);
+            return model;
+        } catch (RuntimeException e) {
+            try {
+                model.close();
+            } catch (Exception closing) {
+                e.addSuppressed(closing);
+            }
+            throw e;
+        }
+    }
+
+    /** The tensor info of node {@code name} among {@code nodes} (a session's inputs or outputs), or null when it has none or it is no tensor. */
+    static ai.onnxruntime.TensorInfo tensor(java.util.Map<String, ai.onnxruntime.NodeInfo> nodes, String name) {
+        ai.onnxruntime.NodeInfo n = nodes.get(name);
+        return n != null && n.getInfo() instanceof ai.onnxruntime.TensorInfo t ? t : null;
+    }
+
     /** A direct, native-order buffer of {@code n} floats: what a tensor over reused memory needs. */
     static java.nio.FloatBuffer floats(int n) {
         return java.nio.ByteBuffer.allocateDirect(n * Float.BYTES).order(java.nio.ByteOrder.nativeOrder()).asFloatBuffer();

@@ -52,10 +52,11 @@ import org.junit.jupiter.api.Test;
  * The one state format: every head's state round-trips through {@link StateSerde}, bad bytes are
  * {@link SerializationException}s, and states written by the releases before it (the sensor
  * pipeline's format 1, the classifier's formats 1 and 2; the person pipeline's payload version 2)
- * still restore. The old states are fixed
- * bytes in {@code src/test/resources/state-fixtures/}, written by that release's own serdes
- * (commit 69e7752; the generator is kept beside them), with the outputs that release gave after
- * restoring them: the upgraded pipeline must give the same outputs, byte for byte.
+ * still restore. The old states are fixed bytes in {@code src/test/resources/state-fixtures/},
+ * written by that release's own serdes (commit 69e7752; the person's payload version 2 and a camera's
+ * refinement window at 729611f, before the refinement was shared; each generator is kept beside its
+ * fixture), with the outputs that release gave after restoring them: the upgraded pipeline must give
+ * the same outputs, byte for byte.
  */
 class StateFormatTest {
     static final Path FIXTURES = Path.of("src/test/resources/state-fixtures");

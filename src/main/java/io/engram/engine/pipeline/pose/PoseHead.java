@@ -23,8 +23,7 @@ import org.apache.kafka.streams.processor.api.Record;
  * activity after each frame on the predictions topic (top label and every class probability); a
  * change of activity on the events topic, once a new top label has held {@code eventMinFrames}
  * frames in a row (the {@link ChangeRule}, the video pipeline's: a one-frame flicker is no event);
- * and a fall on the
- * falls topic: the top label goes from an upright one ({@value #UPRIGHT_LABELS}) to
+ * and a fall on the falls topic: the top label goes from an upright one ({@value #UPRIGHT_LABELS}) to
  * {@value #FALL_LABEL} and stays there {@code fallFrames} frames in a row, the first of them at most
  * {@code withinFrames} frames after the last upright frame (a fall may pass through a few frames of
  * another label; lying down after sitting for a minute is not a fall). One event per fall: the

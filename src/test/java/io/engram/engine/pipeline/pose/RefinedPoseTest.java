@@ -11,6 +11,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.engram.engine.config.PipelineSpec;
 import io.engram.engine.errors.ConfigException;
+import io.engram.engine.kafka.TopicRole;
 import io.engram.engine.pipeline.video.FeatureRecord;
 import io.engram.engine.pipeline.video.FeatureRecordSerde;
 import io.engram.engine.runtime.Pipelines;
@@ -46,6 +47,8 @@ class RefinedPoseTest {
     static final String CAMERA = "cam-1";
     static final String PERSON = CAMERA + "/1";
     static final String POSE_MODEL = "movenet-multipose-lightning@1.0.0";
+    /** The live outputs, which refinement leaves as they are. */
+    static final List<TopicRole> LIVE = List.of(PoseHead.PREDICTIONS, PoseHead.EVENTS, PoseHead.FALLS);
 
     static PipelineSpec spec(Map<String, String> overrides) {
         return Pipelines.load(SHIPPED, overrides);
@@ -150,8 +153,8 @@ class RefinedPoseTest {
             }
             assertEquals(expected, events, "refined events: the change rule over the refined labels");
             assertTrue(expected.size() >= 3, "the sequence changes activity (wave, squat, fall): " + expected);
-            for (PoseHeadRole role : PoseHeadRole.values()) {
-                pd.output(role.role).readValuesToList().forEach(v -> live.add(role + " " + v));
+            for (TopicRole role : LIVE) {
+                pd.output(role).readValuesToList().forEach(v -> live.add(role.key() + " " + v));
             }
         }
         // The live outputs are those of the pipeline without refinement, byte for byte: no "lag" field, and falls on the live labels.
@@ -161,25 +164,14 @@ class RefinedPoseTest {
             for (int i = 0; i < n; i++) {
                 send(in, PERSON, kp[i], i, T0 + 100L * i);
             }
-            for (PoseHeadRole role : PoseHeadRole.values()) {
-                pd.output(role.role).readValuesToList().forEach(v -> without.add(role + " " + v));
+            for (TopicRole role : LIVE) {
+                pd.output(role).readValuesToList().forEach(v -> without.add(role.key() + " " + v));
             }
             assertTrue(pd.output(PoseHead.REFINED).isEmpty());
         }
         assertEquals(without, live);
-        assertEquals(n, live.stream().filter(l -> l.startsWith("PREDICTIONS ")).count());
+        assertEquals(n, live.stream().filter(l -> l.startsWith("predictions ")).count());
         assertFalse(live.stream().anyMatch(l -> l.contains("\"lag\"")), "live records have no lag field");
-    }
-
-    /** The live roles, by name. */
-    enum PoseHeadRole {
-        PREDICTIONS(PoseHead.PREDICTIONS), EVENTS(PoseHead.EVENTS), FALLS(PoseHead.FALLS);
-
-        final io.engram.engine.kafka.TopicRole role;
-
-        PoseHeadRole(io.engram.engine.kafka.TopicRole role) {
-            this.role = role;
-        }
     }
 
     @Test

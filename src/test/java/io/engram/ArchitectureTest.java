@@ -44,7 +44,7 @@ class ArchitectureTest {
             Set.of("kafka"),
             Set.of("config"),
             Set.of("step"),
-            Set.of("pipeline", "pipeline.video", "pipeline.anomaly", "pipeline.activity", "pipeline.pose"),
+            Set.of("pipeline", "pipeline.video", "pipeline.anomaly", "pipeline.activity", "pipeline.pose", "pipeline.refine"),
             Set.of("runtime"));
 
     /** The package's facts, read from its sources. */

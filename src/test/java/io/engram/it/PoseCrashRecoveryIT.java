@@ -42,7 +42,7 @@ import org.junit.jupiter.api.io.TempDir;
  * camera's tracks in a changelogged store, one stream of the core per person): an {@code engram
  * run} process killed with SIGKILL mid-transaction, mid-clip, and restarted gives every output topic
  * (person-activity keyed {@code camera/track}, person-poses, person-events, person-falls,
- * person-state-events, person-dead-letters),
+ * person-activity-refined, person-events-refined, person-state-events, person-dead-letters),
  * read with read_committed, byte for byte as an uninterrupted run: the same people get the same
  * track ids and the same predictions, nothing lost or twice. The input is real people: four
  * cameras, each a view of a real photograph of a crowd (models/pose/golden/frames) moving a pixel
@@ -94,8 +94,9 @@ class PoseCrashRecoveryIT {
 
     /**
      * The reference is itself right: every camera has people, each a key {@code camera/track}, the
-     * same people followed through the clip (a camera's track ids are few, not one per frame), and
-     * every bad frame dead-lettered once with its reason.
+     * same people followed through the clip (a camera's track ids are few, not one per frame), each
+     * person's refined activity once per frame but their last L (refine.lag), and every bad frame
+     * dead-lettered once with its reason.
      */
     static void checkReference(RunOutputs ref) {
         Map<String, List<RunOutputs.Rec>> preds = ref.role(PoseHead.PREDICTIONS);
@@ -112,6 +113,13 @@ class PoseCrashRecoveryIT {
                     .mapToInt(e -> e.getValue().size()).sum();
             assertTrue(t.getValue().size() * 4 <= people, t.getKey() + ": people followed through the clip, not a new track a frame ("
                     + t.getValue().size() + " tracks for " + people + " predictions)");
+        }
+        int lag = Pipelines.load(Path.of("topology/person-activity.yaml")).settings(PoseActivityPipeline.INSTANCE).refine().lag();
+        Map<String, List<RunOutputs.Rec>> refined = ref.role(PoseHead.REFINED);
+        assertTrue(!refined.isEmpty(), "people followed for more than " + lag + " frames have refined records");
+        for (Map.Entry<String, List<RunOutputs.Rec>> e : preds.entrySet()) {
+            int n = refined.getOrDefault(e.getKey(), List.of()).size();
+            assertEquals(Math.max(0, e.getValue().size() - lag), n, e.getKey() + ": one refined record per frame but the last " + lag);
         }
         Map<String, List<String>> reasons = new TreeMap<>();
         ref.role(TopicRole.DEAD_LETTER).forEach((k, recs) -> recs.forEach(r -> reasons.computeIfAbsent(k, x -> new ArrayList<>())

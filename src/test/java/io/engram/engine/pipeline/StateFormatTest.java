@@ -14,21 +14,36 @@ import io.engram.engine.state.StreamState;
 import io.engram.engine.pipeline.activity.ActivityCodec;
 import io.engram.engine.pipeline.activity.ActivityHead;
 import io.engram.engine.pipeline.activity.ActivityState;
+import io.engram.engine.pipeline.activity.VideoActivityPipeline;
 import io.engram.engine.pipeline.anomaly.ForecastCodec;
 import io.engram.engine.pipeline.anomaly.ForecastHead;
 import io.engram.engine.pipeline.anomaly.ForecastState;
+import io.engram.engine.pipeline.pose.PoseActivityPipeline;
+import io.engram.engine.pipeline.pose.PoseCodec;
+import io.engram.engine.pipeline.pose.PoseHead;
+import io.engram.engine.pipeline.pose.PoseState;
 import io.engram.engine.pipeline.video.FeatureRecord;
+import io.engram.engine.pipeline.refine.RefineSettings;
 import io.engram.engine.pipeline.video.FeatureRecordSerde;
+import io.engram.engine.pipeline.video.FrameStage;
+import io.engram.engine.runtime.Pipelines;
 import io.engram.testkit.PipelineDriver;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 import org.apache.kafka.common.errors.SerializationException;
+import org.apache.kafka.common.header.internals.RecordHeaders;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringSerializer;
 import org.apache.kafka.streams.TestInputTopic;
 import org.apache.kafka.streams.TestOutputTopic;
+import org.apache.kafka.streams.test.TestRecord;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.Test;
@@ -36,10 +51,12 @@ import org.junit.jupiter.api.Test;
 /**
  * The one state format: every head's state round-trips through {@link StateSerde}, bad bytes are
  * {@link SerializationException}s, and states written by the releases before it (the sensor
- * pipeline's format 1, the classifier's formats 1 and 2) still restore. The old states are fixed
- * bytes in {@code src/test/resources/state-fixtures/}, written by that release's own serdes
- * (commit 69e7752; the generator is kept beside them), with the outputs that release gave after
- * restoring them: the upgraded pipeline must give the same outputs, byte for byte.
+ * pipeline's format 1, the classifier's formats 1 and 2; the person pipeline's payload version 2)
+ * still restore. The old states are fixed bytes in {@code src/test/resources/state-fixtures/},
+ * written by that release's own serdes (commit 69e7752; the person's payload version 2 and a camera's
+ * refinement window at 729611f, before the refinement was shared; each generator is kept beside its
+ * fixture), with the outputs that release gave after restoring them: the upgraded pipeline must give
+ * the same outputs, byte for byte.
  */
 class StateFormatTest {
     static final Path FIXTURES = Path.of("src/test/resources/state-fixtures");
@@ -129,6 +146,100 @@ class StateFormatTest {
             }
             assertEquals(strings(f.get("predictions")), preds.readValuesToList(), "the same predictions as the old release, byte for byte");
             assertEquals(strings(f.get("events")), events.readValuesToList());
+            assertTrue(pd.deadLetters().isEmpty());
+        }
+    }
+
+    /**
+     * A camera's state with a full refinement window, written before the refinement was shared between
+     * the pipelines (activity-state-payload2-window.json, by WindowFixtureGen.java.txt at commit 729611f):
+     * read and written again, the same bytes; restored, the camera goes on with the same live and refined
+     * outputs, byte for byte, and ends in the same state bytes as that release.
+     */
+    @Test
+    void aCameraStateWithARefinementWindowKeepsItsBytesAndItsOutputs() throws Exception {
+        JsonNode f = fixture("activity-state-payload2-window.json");
+        byte[] old = HexFormat.of().parseHex(f.get("state_hex").asText());
+        StateSerde<ActivityState> serde = new StateSerde<>(new ActivityCodec());
+        StreamState<ActivityState> s = serde.deserialize("t", old);
+        assertEquals(f.get("lag").asInt() + 1, s.payload().window().filled());
+        assertArrayEquals(old, serde.serialize("t", s), "ActivityCodec writes the window's bytes as before");
+        var v = Pipelines.load(Path.of(f.get("pipeline").asText()));
+        var settings = v.settings(VideoActivityPipeline.INSTANCE);
+        v = v.withSettings(settings.withLayout(FrameStage.Layout.FUSED, true)
+                .withRefine(new RefineSettings(settings.refine().manifest(), f.get("lag").asInt())));
+        String key = f.get("key").asText();
+        try (PipelineDriver pd = new PipelineDriver(v)) {
+            pd.<ActivityState>store().put(key, s);
+            TestInputTopic<String, byte[]> frames = pd.driver.createInputTopic(pd.spec.topics().name(
+                    VideoActivityPipeline.FRAMES), new StringSerializer(),
+                    new ByteArraySerializer());
+            Path clip = Path.of(f.get("clip").asText());
+            for (int i = f.get("first_frame").asInt(); i < f.get("last_frame").asInt(); i++) {
+                RecordHeaders h = new RecordHeaders();
+                h.add("content-type", "image/png".getBytes(StandardCharsets.UTF_8));
+                h.add("seq", Long.toString(i).getBytes(StandardCharsets.UTF_8));
+                frames.pipeInput(new TestRecord<>(key, Files.readAllBytes(
+                        clip.resolve(String.format("frame-%05d.png", i))), h, f.get("timestamp_base").asLong() + f.get("timestamp_step").asLong() * i));
+            }
+            assertEquals(strings(f.get("predictions")), pd.output(ActivityHead.PREDICTIONS).readValuesToList());
+            assertEquals(strings(f.get("events")), pd.output(ActivityHead.EVENTS).readValuesToList());
+            assertEquals(strings(f.get("refined")), pd.output(ActivityHead.REFINED).readValuesToList());
+            assertEquals(strings(f.get("refined_events")), pd.output(ActivityHead.REFINED_EVENTS).readValuesToList());
+            assertEquals(f.get("state_hex_after").asText(), HexFormat.of().formatHex(serde.serialize("t", pd.<ActivityState>store().get(key))));
+        }
+    }
+
+    /**
+     * A person's state written before the person refiner (PoseCodec payload version 2, pose-state-v2.json,
+     * by PoseFixtureGen.java.txt) restores mid-sequence: the live predictions, events and falls go on as
+     * that release's, byte for byte; the person has no window yet, so refinement starts one and the first
+     * refined record is the restored person's next frame, L frames later. The state is then written as
+     * payload version 3.
+     */
+    @Test
+    void aPersonStateOfPayloadVersion2RestoresAndThePersonGoesOnAsBeforeTheRefiner() throws Exception {
+        JsonNode f = fixture("pose-state-v2.json");
+        byte[] old = HexFormat.of().parseHex(f.get("state_hex").asText());
+        StateSerde<PoseState> serde = new StateSerde<>(new PoseCodec());
+        StreamState<PoseState> s = serde.deserialize("t", old);
+        int first = f.get("first_frame").asInt();
+        assertEquals(first, s.steps());
+        assertTrue(!s.payload().window().present(), "payload version 2 has no window");
+        JsonNode seq = null;
+        for (JsonNode q : JSON.readTree(Path.of(f.get("golden").asText()).toFile()).get("sequences")) {
+            if (q.get("name").asText().equals(f.get("sequence").asText())) {
+                seq = q;
+            }
+        }
+        Map<String, String> overrides = new TreeMap<>();
+        f.get("overrides").fields().forEachRemaining(e -> overrides.put(e.getKey(), e.getValue().asText()));
+        FeatureRecordSerde fs = new FeatureRecordSerde();
+        String key = f.get("key").asText();
+        try (PipelineDriver pd = PipelineDriver.stepFed(Pipelines.load(Path.of(f.get("pipeline").asText()),
+                overrides))) {
+            int lag = pd.spec.settings(PoseActivityPipeline.INSTANCE).refine().lag();
+            pd.<PoseState>store().put(key, s);
+            TestInputTopic<byte[], byte[]> in = pd.stepInput();
+            int n = seq.get("kp").size();
+            for (int i = first; i < n; i++) {
+                float[] v = new float[51];
+                for (int j = 0; j < v.length; j++) {
+                    v[j] = (float) seq.get("kp").get(i).get(j).asDouble();
+                }
+                in.pipeInput(key.getBytes(StandardCharsets.UTF_8), fs.serialize("t", new FeatureRecord("movenet-multipose-lightning@1.0.0", i,
+                        v)), f.get("timestamp_base").asLong() + f.get("timestamp_step").asLong() * i);
+            }
+            assertEquals(strings(f.get("predictions")), pd.output(PoseHead.PREDICTIONS).readValuesToList(),
+                    "the same predictions as the release before, byte for byte");
+            assertEquals(strings(f.get("events")), pd.output(PoseHead.EVENTS).readValuesToList());
+            assertEquals(strings(f.get("falls")), pd.output(PoseHead.FALLS).readValuesToList());
+            assertEquals(1, f.get("falls").size(), "the continuation holds a fall: the fall rule's state came through");
+            List<String> refined = pd.output(PoseHead.REFINED).readValuesToList();
+            assertEquals(n - first - lag, refined.size());
+            assertEquals(first, JSON.readTree(refined.get(0)).get("frame_seq").asLong(), "the window starts at the restored person's next frame");
+            byte[] now = serde.serialize("t", pd.<PoseState>store().get(key));
+            assertEquals(3, now[now.length - new PoseCodec().size(pd.<PoseState>store().get(key).payload())], "written as payload version 3");
             assertTrue(pd.deadLetters().isEmpty());
         }
     }

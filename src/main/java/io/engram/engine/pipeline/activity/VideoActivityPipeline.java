@@ -14,6 +14,8 @@ import io.engram.engine.model.EncoderModel;
 import io.engram.engine.model.ModelManifest;
 import io.engram.engine.model.RefinerModel;
 import io.engram.engine.model.StepSession;
+import io.engram.engine.pipeline.refine.RefineSettings;
+import io.engram.engine.pipeline.refine.Refinement;
 import io.engram.engine.pipeline.video.FrameStage;
 import java.nio.file.Path;
 import java.util.List;
@@ -37,7 +39,8 @@ import org.apache.kafka.streams.Topology;
  *
  * With a {@code refine:} section the head also writes each frame's activity again, {@code lag}
  * frames later, with look-ahead, to {@code refined} (and its changes to {@code refined_events}): see
- * {@link ActivityHead}.
+ * {@link ActivityHead} and {@link Refinement}; the section is read by {@link RefineSettings}, as the
+ * person pipeline's is.
  *
  * Own YAML sections: {@code encoder} (with {@code layout} and {@code write_features}), {@code events},
  * {@code refine}; and {@code state.shape_store}.
@@ -50,7 +53,6 @@ public final class VideoActivityPipeline extends AbstractPipelineKind<VideoActiv
     public static final TopicRole FEATURES = new TopicRole("features");
     public static final VideoActivityPipeline INSTANCE = new VideoActivityPipeline();
 
-    /** The kind's own settings. */
     /**
      * The kind's own settings.
      *
@@ -58,13 +60,13 @@ public final class VideoActivityPipeline extends AbstractPipelineKind<VideoActiv
      *     features topic (the split layout always does: it is the join)
      */
     public record Settings(Path encoderManifest, int maxFrameBytes, long maxPixels, String shapeStore, int eventMinFrames,
-            FrameStage.Layout layout, boolean writeFeatures, Refine refine) {
+            FrameStage.Layout layout, boolean writeFeatures, RefineSettings refine) {
         public Settings withLayout(FrameStage.Layout l, boolean write) {
             return new Settings(encoderManifest, maxFrameBytes, maxPixels, shapeStore, eventMinFrames, l, write, refine);
         }
 
         /** The same settings with refinement {@code r} (null: off). */
-        public Settings withRefine(Refine r) {
+        public Settings withRefine(RefineSettings r) {
             return new Settings(encoderManifest, maxFrameBytes, maxPixels, shapeStore, eventMinFrames, layout, writeFeatures, r);
         }
 
@@ -74,13 +76,9 @@ public final class VideoActivityPipeline extends AbstractPipelineKind<VideoActiv
         }
     }
 
-    /**
-     * Fixed-lag bidirectional refinement ({@code refine:}): the refiner's manifest and the lag L.
-     */
-    public record Refine(Path manifest, int lag) {}
-
     private VideoActivityPipeline() {
-        super(TYPE, FEATURES, "activity-rnn-state", 9465, Set.of("encoder", "events", "refine"), Map.of("state", Set.of("shape_store")),
+        super(TYPE, FEATURES, "activity-rnn-state", 9465, Set.of("encoder", "events", RefineSettings.SECTION),
+                Map.of("state", Set.of("shape_store")),
                 topic(FRAMES, "video-frames"),
                 topic(FEATURES, "frame-features"),
                 topic(ActivityHead.PREDICTIONS, "activity-predictions"),
@@ -105,32 +103,7 @@ public final class VideoActivityPipeline extends AbstractPipelineKind<VideoActiv
         FrameStage.Layout layout = FrameStage.Layout.valueOf(v.choice(e, "layout", "fused", List.of("fused", "split"))
                 .toUpperCase(java.util.Locale.ROOT));
         boolean write = v.bool(e, "write_features", true);
-        JsonNode rf = v.section(root, "refine");
-        v.known(rf, "refine.", Set.of("enabled", "manifest", "lag"));
-        Refine refine = null;
-        if (root.hasNonNull("refine") && v.bool(rf, "enabled", true)) { // refinement is on when the file has the section
-            Path m = v.file().getParent().resolve(v.text(rf, "manifest", null)).normalize();
-            refine = new Refine(m, (int) v.integer(rf, "lag", 8, 0, 1024));
-        }
-        return new Settings(encoder, maxBytes, maxPixels, shapeStore, minFrames, layout, write, refine);
-    }
-
-    /** A refiner must be the one trained on this classifier, for this lag, with its labels. */
-    private static void checkRefiner(PipelineSpec spec, ModelManifest classifier, ModelManifest refiner, int lag) {
-        ModelManifest.Refine r = refiner.refine();
-        if (!r.forwardModel().equals(classifier.id()) || !r.forwardVersion().equals(classifier.version())) {
-            throw new ConfigException("Pipeline " + spec.file() + ": refiner " + refiner.manifestPath() + " was trained on classifier "
-                    + r.forwardModel() + "@" + r.forwardVersion() + " but the pipeline's classifier is " + classifier.id() + "@"
-                    + classifier.version() + ". Fix: retrain the refiner (its model card says how) or point refine.manifest at its pair.");
-        }
-        if (!refiner.labels().equals(classifier.labels()) || refiner.input().size() != classifier.input().size()) {
-            throw new ConfigException("Pipeline " + spec.file() + ": refiner " + refiner.manifestPath()
-                    + " has other labels or inputs than classifier " + classifier.manifestPath() + ". Fix: pair models trained together.");
-        }
-        if (lag > r.maxLag()) {
-            throw new ConfigException("Pipeline " + spec.file() + ": refine.lag " + lag + " is over the refiner's max_lag " + r.maxLag()
-                    + " (" + refiner.manifestPath() + "), the longest look-ahead it was trained for. Fix: lower refine.lag.");
-        }
+        return new Settings(encoder, maxBytes, maxPixels, shapeStore, minFrames, layout, write, RefineSettings.read(v, root));
     }
 
     @Override
@@ -150,7 +123,7 @@ public final class VideoActivityPipeline extends AbstractPipelineKind<VideoActiv
         boolean refined = s.refine() != null;
         return spec.topics().names().keySet().stream().map(TopicRole::new)
                 .filter(r -> features || !r.equals(FEATURES))
-                .filter(r -> refined || !(r.equals(ActivityHead.REFINED) || r.equals(ActivityHead.REFINED_EVENTS)))
+                .filter(r -> refined || !Refinement.isRefinedRole(r))
                 .toList();
     }
 
@@ -199,16 +172,10 @@ public final class VideoActivityPipeline extends AbstractPipelineKind<VideoActiv
         String step = StepTopology.stepNode(spec.stateStore());
         String encode = FrameStage.add(topology, t.name(FRAMES), s.featuresWritten() ? t.name(FEATURES) : null, fused ? step : null,
                 encoder, s.maxPixels(), s.shapeStore(), s.maxFrameBytes(), meters);
-        RefinerModel refiner = null;
-        if (s.refine() != null) {
-            refiner = RefinerModel.load(ModelManifest.load(s.refine().manifest()));
-            loaded.add(refiner);
-            checkRefiner(spec, classifier, refiner.manifest(), s.refine().lag());
-        }
-        RefinerModel r = refiner;
+        RefinerModel refiner = RefineSettings.load(s.refine(), spec, classifier, loaded);
         int lag = s.refine() == null ? 0 : s.refine().lag();
         StepTopology.addStep(topology, spec, classifier, model, meters,
-                ActivityHead.type(classifier, s.eventMinFrames(), meters, r, lag), fused ? encode : null);
+                ActivityHead.type(classifier, s.eventMinFrames(), meters, refiner, lag), fused ? encode : null);
         return topology;
     }
 }

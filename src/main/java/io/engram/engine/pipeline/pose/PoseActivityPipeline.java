@@ -10,8 +10,11 @@ import io.engram.engine.kafka.PipelineTopics;
 import io.engram.engine.kafka.TopicRole;
 import io.engram.engine.model.ModelManifest;
 import io.engram.engine.model.PoseEstimator;
+import io.engram.engine.model.RefinerModel;
 import io.engram.engine.model.StepSession;
 import io.engram.engine.monitoring.PipelineMeters;
+import io.engram.engine.pipeline.refine.RefineSettings;
+import io.engram.engine.pipeline.refine.Refinement;
 import io.engram.engine.pipeline.video.FrameStage;
 import io.engram.engine.step.StepTopology;
 import java.nio.file.Path;
@@ -30,13 +33,19 @@ import org.apache.kafka.streams.Topology;
  * fused: frames --> pose-estimate [tracks store] --> &lt;store&gt;-step [store] --> predictions (one per person and frame)
  *                     \--> keypoints (person-poses)             |--> events (changes)
  *                                                              |--> falls
+ *                                                              |--> refined, refined_events (with refine:)
  *                                                              \--> state_events (resets, expiries: ended tracks)
  * split: frames --> pose-estimate [tracks store] --> keypoints
- *        keypoints --> &lt;store&gt;-step [store] --> predictions, events, falls, state_events
+ *        keypoints --> &lt;store&gt;-step [store] --> predictions, events, falls, refined, refined_events, state_events
  * </pre>
  *
+ * With a {@code refine:} section (read by {@link RefineSettings}, as the video pipeline's) the head
+ * also writes each person's activity again, {@code lag} frames later, with look-ahead, to
+ * {@code refined}, and its changes to {@code refined_events}: see {@link PoseHead} and
+ * {@link Refinement}. Falls stay on the live labels.
+ *
  * Own YAML sections: {@code pose} (with {@code layout} and {@code write_keypoints}), {@code tracking},
- * {@code events}, {@code falls}; and {@code state.tracks_store}.
+ * {@code events}, {@code falls}, {@code refine}; and {@code state.tracks_store}.
  */
 public final class PoseActivityPipeline extends AbstractPipelineKind<PoseActivityPipeline.Settings> {
     public static final String TYPE = "person-activity";
@@ -50,13 +59,20 @@ public final class PoseActivityPipeline extends AbstractPipelineKind<PoseActivit
      * The kind's own settings.
      *
      * @param writeKeypoints whether the fused layout also writes the per-person records to the keypoints topic
+     * @param refine fixed-lag refinement ({@code refine:}, read as the video pipeline's), or null for none
      */
     public record Settings(Path poseManifest, float minPersonScore, int maxFrameBytes, long maxPixels, FrameStage.Layout layout,
             boolean writeKeypoints, PersonTracker.Settings tracking, String tracksStore, int eventMinFrames, int fallFrames,
-            int fallWithinFrames) {
+            int fallWithinFrames, RefineSettings refine) {
         public Settings withLayout(FrameStage.Layout l, boolean write) {
             return new Settings(poseManifest, minPersonScore, maxFrameBytes, maxPixels, l, write, tracking, tracksStore, eventMinFrames,
-                    fallFrames, fallWithinFrames);
+                    fallFrames, fallWithinFrames, refine);
+        }
+
+        /** The same settings with refinement {@code r} (null: off). */
+        public Settings withRefine(RefineSettings r) {
+            return new Settings(poseManifest, minPersonScore, maxFrameBytes, maxPixels, layout, writeKeypoints, tracking, tracksStore,
+                    eventMinFrames, fallFrames, fallWithinFrames, r);
         }
 
         public boolean keypointsWritten() {
@@ -65,13 +81,15 @@ public final class PoseActivityPipeline extends AbstractPipelineKind<PoseActivit
     }
 
     private PoseActivityPipeline() {
-        super(TYPE, KEYPOINTS, "person-rnn-state", 9467, Set.of("pose", "tracking", "events", "falls"),
+        super(TYPE, KEYPOINTS, "person-rnn-state", 9467, Set.of("pose", "tracking", "events", "falls", RefineSettings.SECTION),
                 Map.of("state", Set.of("tracks_store")),
                 topic(FRAMES, "video-frames"),
                 topic(KEYPOINTS, "person-poses"),
                 topic(PoseHead.PREDICTIONS, "person-activity"),
                 topic(PoseHead.EVENTS, "person-events"),
                 topic(PoseHead.FALLS, "person-falls"),
+                topic(PoseHead.REFINED, "person-activity-refined"),
+                topic(PoseHead.REFINED_EVENTS, "person-events-refined"),
                 topic(TopicRole.DEAD_LETTER, "person-dead-letters"),
                 topic(TopicRole.STATE_EVENTS, "person-state-events"));
     }
@@ -112,7 +130,8 @@ public final class PoseActivityPipeline extends AbstractPipelineKind<PoseActivit
         int frames = (int) v.integer(f, "frames", 3, 1, 10_000);
         int within = (int) v.integer(f, "within_frames", 10, 0, 10_000);
         String store = v.text(v.section(root, "state"), "tracks_store", "person-camera-tracks");
-        return new Settings(pose, (float) minScore, maxBytes, maxPixels, layout, write, tracking, store, eventMin, frames, within);
+        return new Settings(pose, (float) minScore, maxBytes, maxPixels, layout, write, tracking, store, eventMin, frames, within,
+                RefineSettings.read(v, root));
     }
 
     @Override
@@ -127,8 +146,13 @@ public final class PoseActivityPipeline extends AbstractPipelineKind<PoseActivit
 
     @Override
     public List<TopicRole> usedRoles(PipelineSpec spec) {
-        boolean kp = spec.settings(this).keypointsWritten();
-        return spec.topics().names().keySet().stream().map(TopicRole::new).filter(r -> kp || !r.equals(KEYPOINTS)).toList();
+        Settings s = spec.settings(this);
+        boolean kp = s.keypointsWritten();
+        boolean refined = s.refine() != null;
+        return spec.topics().names().keySet().stream().map(TopicRole::new)
+                .filter(r -> kp || !r.equals(KEYPOINTS))
+                .filter(r -> refined || !Refinement.isRefinedRole(r))
+                .toList();
     }
 
     @Override
@@ -154,8 +178,11 @@ public final class PoseActivityPipeline extends AbstractPipelineKind<PoseActivit
             String step = StepTopology.stepNode(spec.stateStore());
             String estimate = PoseStage.add(topology, t.name(FRAMES), s.keypointsWritten() ? t.name(KEYPOINTS) : null, fused ? step : null,
                     pose, new PersonTracker(s.tracking()), s.tracksStore(), s.minPersonScore(), s.maxFrameBytes(), s.maxPixels(), meters);
+            RefinerModel refiner = RefineSettings.load(s.refine(), spec, classifier, loaded);
+            int lag = s.refine() == null ? 0 : s.refine().lag();
             StepTopology.addStep(topology, spec, classifier, model, meters,
-                    PoseHead.type(classifier, s.eventMinFrames(), s.fallFrames(), s.fallWithinFrames(), meters), fused ? estimate : null);
+                    PoseHead.type(classifier, s.eventMinFrames(), s.fallFrames(), s.fallWithinFrames(), meters, refiner, lag),
+                    fused ? estimate : null);
             return new BuiltPipeline(topology, loaded);
         } catch (RuntimeException e) {
             BuiltPipeline.closeAll(loaded);

@@ -1,45 +1,57 @@
 package io.engram.engine.pipeline.pose;
 
+import io.engram.engine.pipeline.refine.Labels;
+import io.engram.engine.pipeline.refine.RefineWindow;
 import io.engram.engine.state.VersionedPayloadCodec;
 import java.nio.ByteBuffer;
 
 /**
  * Binary layout of {@link PoseState} behind the common state header (big-endian): byte payload
- * version (2); long last sequence; int last label; int run; int announced label; int upright
- * label; int frames since upright; int fall run. Version 1 (before the events topic) had no
- * announced label and stays readable: it reads as none announced, so the person's current
- * activity is announced once at their next frame.
+ * version (3); long last sequence; int last label; int run; int announced label (the live
+ * {@link Labels}); int upright label; int frames since upright; int fall run; then the refinement's
+ * window as {@link RefineWindow} writes it (int lag, 0 = none and nothing more follows; else the
+ * window's frames and the refined labels: the video pipeline's {@code ActivityCodec} writes the same).
+ *
+ * <p>Older payloads stay readable, so that a changelog restores after an upgrade: version 2 (before
+ * the person refiner) is version 3 without the window, read as a person with no window (refinement
+ * starts a new one at their next frame); version 1 (before the events topic) also had no announced
+ * label: it reads as none announced, so the person's current activity is announced once at their
+ * next frame.
  */
 public final class PoseCodec extends VersionedPayloadCodec<PoseState> {
     public PoseCodec() {
-        super("pose-activity", (byte) 2);
+        super("pose-activity", (byte) 3);
     }
 
     @Override
     protected int bodySize(PoseState p) {
-        return 8 + 6 * 4;
+        return 8 + Labels.BYTES + 3 * 4 + p.window.size();
     }
 
     @Override
     protected void writeBody(PoseState p, ByteBuffer b) {
-        b.putLong(p.lastSequence).putInt(p.lastLabel).putInt(p.run).putInt(p.announced).putInt(p.upright).putInt(p.sinceUpright).putInt(p.fallRun);
+        b.putLong(p.lastSequence);
+        p.live.write(b);
+        b.putInt(p.upright).putInt(p.sinceUpright).putInt(p.fallRun);
+        p.window.write(b);
     }
 
     @Override
     protected PoseState readBody(ByteBuffer b) {
-        return readBody((byte) 2, b);
+        return readBody((byte) 3, b);
     }
 
     @Override
     protected PoseState readBody(byte version, ByteBuffer b) {
         PoseState p = new PoseState();
         p.lastSequence = b.getLong();
-        p.lastLabel = b.getInt();
-        p.run = b.getInt();
-        p.announced = version >= 2 ? b.getInt() : -1;
+        p.live = version >= 2 ? Labels.read(b) : new Labels(b.getInt(), b.getInt(), -1);
         p.upright = b.getInt();
         p.sinceUpright = b.getInt();
         p.fallRun = b.getInt();
+        if (version >= 3) {
+            p.window = RefineWindow.read(b, kind());
+        }
         return p;
     }
 

@@ -3,8 +3,11 @@ package io.engram.engine.pipeline.pose;
 import io.engram.engine.errors.ConfigException;
 import io.engram.engine.kafka.TopicRole;
 import io.engram.engine.model.ModelManifest;
+import io.engram.engine.model.RefinerModel;
 import io.engram.engine.monitoring.PipelineMeters;
 import io.engram.engine.pipeline.activity.Probabilities;
+import io.engram.engine.pipeline.refine.ChangeRule;
+import io.engram.engine.pipeline.refine.Refinement;
 import io.engram.engine.pipeline.video.FeatureInput;
 import io.engram.engine.pipeline.video.FeatureRecord;
 import io.engram.engine.state.StreamState;
@@ -19,35 +22,59 @@ import org.apache.kafka.streams.processor.api.Record;
  * The head of the person activity pipeline: per person (stream key {@code camera/track}), the
  * activity after each frame on the predictions topic (top label and every class probability); a
  * change of activity on the events topic, once a new top label has held {@code eventMinFrames}
- * frames in a row (the video pipeline's rule: a one-frame flicker is no event); and a fall on the
- * falls topic: the top label goes from an upright one ({@value #UPRIGHT_LABELS}) to
+ * frames in a row (the {@link ChangeRule}, the video pipeline's: a one-frame flicker is no event);
+ * and a fall on the falls topic: the top label goes from an upright one ({@value #UPRIGHT_LABELS}) to
  * {@value #FALL_LABEL} and stays there {@code fallFrames} frames in a row, the first of them at most
  * {@code withinFrames} frames after the last upright frame (a fall may pass through a few frames of
  * another label; lying down after sitting for a minute is not a fall). One event per fall: the
  * person must be upright again before the next. All of it is in the payload ({@link PoseState}),
  * so it survives restarts and moves with the stream. Its input is the pose stage's per-person
  * record ({@link PoseFrameProcessor}), decoded as a feature record of the model's input size.
+ *
+ * <p>With a refiner ({@code refine:} in the pipeline file), it also runs fixed-lag refinement
+ * ({@link Refinement}, the video pipeline's) over each person's window of keypoints, kept in the
+ * payload: the refined activity of the frame L frames back goes to the refined topic, and its
+ * changes, by the same change rule, to the refined events topic. The fall rule stays on the live
+ * labels: a fall must page someone at once, not L frames later. A state reset (control record,
+ * gap, model change, an ended track's expiry) discards the window: the frames in it get no refined
+ * record.
+ *
+ * <p>One instance per task; owns its {@link Refinement} (the refiner's native buffers), released by
+ * {@link #close()}.
  */
 public final class PoseHead implements Head<FeatureRecord, PoseState> {
     public static final TopicRole PREDICTIONS = new TopicRole("predictions");
     public static final TopicRole EVENTS = new TopicRole("events");
     public static final TopicRole FALLS = new TopicRole("falls");
+    public static final TopicRole REFINED = Refinement.REFINED;
+    public static final TopicRole REFINED_EVENTS = Refinement.REFINED_EVENTS;
     public static final String UPRIGHT_LABELS = "stand, walk, run, wave";
     public static final String FALL_LABEL = "fall_lying";
     static final Set<String> UPRIGHT = Set.of("stand", "walk", "run", "wave");
     static final PoseCodec CODEC = new PoseCodec();
 
     private final ModelManifest manifest;
-    private final int eventMinFrames;
+    private final ChangeRule rule;
     private final int fallFrames;
     private final int withinFrames;
     private final PipelineMeters meters;
     private final boolean[] upright;
     private final int fall;
+    /** Null without a refiner. */
+    private final Refinement refinement;
 
     public PoseHead(ModelManifest manifest, int eventMinFrames, int fallFrames, int withinFrames, PipelineMeters meters) {
+        this(manifest, eventMinFrames, fallFrames, withinFrames, meters, null, 0);
+    }
+
+    /**
+     * @param refiner the fixed-lag refiner, shared and owned by the caller, or null for none
+     * @param lag L: the refined label of a frame is known L frames later
+     */
+    public PoseHead(ModelManifest manifest, int eventMinFrames, int fallFrames, int withinFrames, PipelineMeters meters,
+            RefinerModel refiner, int lag) {
         this.manifest = manifest;
-        this.eventMinFrames = eventMinFrames;
+        this.rule = new ChangeRule(eventMinFrames);
         this.fallFrames = fallFrames;
         this.withinFrames = withinFrames;
         this.meters = meters;
@@ -57,18 +84,30 @@ public final class PoseHead implements Head<FeatureRecord, PoseState> {
         for (int i = 0; i < labels.size(); i++) {
             upright[i] = UPRIGHT.contains(labels.get(i));
         }
+        this.refinement = refiner == null ? null : new Refinement(manifest, refiner, lag, rule);
     }
 
-    /** The head type: one head per task. Refuses a model without the labels the fall rule reads. */
+    /** The head type without refinement: one head per task. */
     public static HeadType<FeatureRecord, PoseState> type(ModelManifest manifest, int eventMinFrames, int fallFrames, int withinFrames,
             PipelineMeters meters) {
+        return type(manifest, eventMinFrames, fallFrames, withinFrames, meters, null, 0);
+    }
+
+    /**
+     * The head type: one head per task made with these arguments; with a refiner (shared, owned by
+     * the caller) it also writes the refined roles. Refuses a model without the labels the fall rule
+     * reads.
+     */
+    public static HeadType<FeatureRecord, PoseState> type(ModelManifest manifest, int eventMinFrames, int fallFrames, int withinFrames,
+            PipelineMeters meters, RefinerModel refiner, int lag) {
         if (!manifest.labels().contains(FALL_LABEL) || manifest.labels().stream().noneMatch(UPRIGHT::contains)) {
             throw new ConfigException("Model " + manifest.manifestPath() + " has labels " + manifest.labels() + "; the pose activity head"
                     + " needs '" + FALL_LABEL + "' and at least one of " + UPRIGHT_LABELS + ". Fix: point model.manifest at a pose"
                     + " activity classifier (models/pose-activity/keypoint-gru.yaml).");
         }
-        return HeadType.of(CODEC, List.of(PREDICTIONS, EVENTS, FALLS),
-                () -> new PoseHead(manifest, eventMinFrames, fallFrames, withinFrames, meters));
+        List<TopicRole> roles = refiner == null ? List.of(PREDICTIONS, EVENTS, FALLS)
+                : List.of(PREDICTIONS, EVENTS, FALLS, REFINED, REFINED_EVENTS);
+        return HeadType.of(CODEC, roles, () -> new PoseHead(manifest, eventMinFrames, fallFrames, withinFrames, meters, refiner, lag));
     }
 
     @Override
@@ -89,7 +128,7 @@ public final class PoseHead implements Head<FeatureRecord, PoseState> {
 
     @Override
     public boolean fits(PoseState payload, ModelManifest model) {
-        return payload.lastLabel < model.labels().size() && payload.upright < model.labels().size();
+        return payload.live.last() < model.labels().size() && payload.upright < model.labels().size();
     }
 
     @Override
@@ -100,20 +139,10 @@ public final class PoseHead implements Head<FeatureRecord, PoseState> {
     @Override
     public void output(String person, FeatureRecord f, long t, StreamState<PoseState> s, float[] probs, long step, Outputs out) {
         PoseState p = s.payload();
-        int best = 0;
-        for (int i = 1; i < probs.length; i++) {
-            if (probs[i] > probs[best]) {
-                best = i;
-            }
-        }
+        int best = ChangeRule.top(probs);
         p.lastSequence = f.sequence();
-        p.run = best == p.lastLabel ? p.run + 1 : 1;
-        p.lastLabel = best;
-        int announcedBefore = p.announced;
-        boolean announce = best != p.announced && p.run >= eventMinFrames;
-        if (announce) {
-            p.announced = best;
-        }
+        int announcedBefore = p.live.announced();
+        boolean announce = rule.next(p.live, best);
         int sep = person.lastIndexOf(PoseFrameProcessor.SEPARATOR);
         String camera = sep < 0 ? person : person.substring(0, sep);
         long track = -1;
@@ -126,17 +155,40 @@ public final class PoseHead implements Head<FeatureRecord, PoseState> {
         }
         List<String> labels = manifest.labels();
         out.add(PREDICTIONS, new PosePrediction(person, camera, track, t, f.sequence(), step, labels.get(best), probs[best],
-                new Probabilities(labels, probs.clone()), f.encoder(), s.modelId(), s.modelVersion()));
+                new Probabilities(labels, probs.clone()), f.encoder(), s.modelId(), s.modelVersion(), null));
         if (announce) {
             meters.activityChange();
             out.add(EVENTS, new PersonEvent(person, camera, track, t, f.sequence(), step, labels.get(best), probs[best],
-                    announcedBefore < 0 ? null : labels.get(announcedBefore), p.run, s.modelId(), s.modelVersion()));
+                    announcedBefore < 0 ? null : labels.get(announcedBefore), p.live.run(), s.modelId(), s.modelVersion(), null));
         }
+        // The fall rule reads the live label: a fall pages at once, never L frames late.
         int previous = fell(p, best);
         if (previous >= 0) {
             meters.fall();
             out.add(FALLS, new PersonEvent(person, camera, track, t, f.sequence(), step, FALL_LABEL, probs[best], labels.get(previous),
-                    fallFrames, s.modelId(), s.modelVersion()));
+                    fallFrames, s.modelId(), s.modelVersion(), null));
+        }
+        if (refinement == null) {
+            return;
+        }
+        Refinement.Refined r = refinement.add(p.window, f.values(), s.hidden(), f.sequence(), t, step);
+        if (r == null) {
+            return;
+        }
+        int lag = refinement.lag();
+        String refined = labels.get(r.label());
+        out.add(REFINED, new PosePrediction(person, camera, track, r.time(), r.seq(), r.step(), refined, r.probability(),
+                new Probabilities(labels, r.probs()), f.encoder(), s.modelId(), s.modelVersion(), lag));
+        if (r.changed()) {
+            out.add(REFINED_EVENTS, new PersonEvent(person, camera, track, r.time(), r.seq(), r.step(), refined, r.probability(),
+                    r.previous() < 0 ? null : labels.get(r.previous()), p.window.labels().run(), s.modelId(), s.modelVersion(), lag));
+        }
+    }
+
+    @Override
+    public void close() {
+        if (refinement != null) {
+            refinement.close();
         }
     }
 

@@ -44,7 +44,7 @@ class RefinedActivityTest {
     static PipelineSpec spec(int lag, FrameStage.Layout layout) {
         PipelineSpec s = Pipelines.load(Path.of("topology/video-activity.yaml"));
         VideoActivityPipeline.Settings v = s.settings(VideoActivityPipeline.INSTANCE);
-        return s.withSettings(v.withLayout(layout, true).withRefine(new VideoActivityPipeline.Refine(v.refine().manifest(), lag)));
+        return s.withSettings(v.withLayout(layout, true).withRefine(new io.engram.engine.pipeline.refine.RefineSettings(v.refine().manifest(), lag)));
     }
 
     static void send(TestInputTopic<String, byte[]> frames, String camera, int i, long seq, long ts) throws Exception {
@@ -135,7 +135,7 @@ class RefinedActivityTest {
                     "frames 6-9 were in the window at the reset: discarded; after it, a new window fills first");
             assertEquals(List.of(0L, 1L, 2L, 3L, 4L, 5L, 0L, 1L, 2L, 3L, 4L, 5L), steps);
             ActivityState a = pd.<ActivityState>store().get("cam-1").payload();
-            assertEquals(lag + 1, a.filled);
+            assertEquals(lag + 1, a.window().filled());
             assertTrue(a.hasWindow());
         }
     }
@@ -153,7 +153,7 @@ class RefinedActivityTest {
             StreamState<ActivityState> s = pd.<ActivityState>store().get("cam-1");
             StreamState<ActivityState> back = serde.deserialize("t", serde.serialize("t", s));
             assertEquals(s.payload(), back.payload(), "every window field written and read back");
-            assertEquals(4, back.payload().filled);
+            assertEquals(4, back.payload().window().filled());
         }
     }
 
@@ -178,8 +178,8 @@ class RefinedActivityTest {
                         s, probs, i, new io.engram.engine.step.Outputs());
 
             }
-            assertEquals(3, s.payload().filled);
-            assertTrue(s.payload().refinedLabel >= 0, "refined after the close too");
+            assertEquals(3, s.payload().window().filled());
+            assertTrue(s.payload().window().labels().last() >= 0, "refined after the close too");
             head.close();
             head.close(); // idempotent
         }

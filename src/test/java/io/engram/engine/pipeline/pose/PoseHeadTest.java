@@ -8,6 +8,7 @@ import io.engram.engine.errors.BadInputException;
 import io.engram.engine.errors.ConfigException;
 import io.engram.engine.model.ModelManifest;
 import io.engram.engine.monitoring.PipelineMeters;
+import io.engram.engine.pipeline.refine.Labels;
 import io.engram.engine.pipeline.video.FeatureRecord;
 import io.engram.engine.state.StateSerde;
 import io.engram.engine.state.StreamState;
@@ -145,18 +146,56 @@ class PoseHeadTest {
     void thePayloadsBytesAreTheDocumentedLayout() {
         PoseState p = new PoseState();
         p.lastSequence = 0x0102030405060708L;
-        p.lastLabel = 5;
-        p.run = 2;
-        p.announced = 4;
+        p.live = new Labels(5, 2, 4);
         p.upright = 1;
         p.sinceUpright = 3;
         p.fallRun = 2;
         StreamState<PoseState> s = new StreamState<>(MODEL.id(), MODEL.version(), MODEL.stateCompat(), 9, 1_000, new float[MODEL.stateFloats()], p);
         byte[] b = new StateSerde<>(new PoseCodec()).serialize("t", s);
-        String tail = java.util.HexFormat.of().formatHex(b, b.length - 33, b.length);
-        // payload version 2; long last sequence; int last label, run, announced, upright, since upright, fall run (docs/topics.md)
-        assertEquals("02" + "0102030405060708" + "00000005" + "00000002" + "00000004" + "00000001" + "00000003" + "00000002", tail);
+        String tail = java.util.HexFormat.of().formatHex(b, b.length - 37, b.length);
+        // payload version 3; long last sequence; int last label, run, announced, upright, since upright, fall run; int lag 0: no
+        // window (docs/topics.md)
+        assertEquals("03" + "0102030405060708" + "00000005" + "00000002" + "00000004" + "00000001" + "00000003" + "00000002"
+                + "00000000", tail);
         assertEquals(p, new StateSerde<>(new PoseCodec()).deserialize("t", b).payload());
+    }
+
+    /** A version 3 payload with a window, written by hand from the documented layout: read, then written back to the same bytes. */
+    @Test
+    void aPayloadWithAWindowIsTheDocumentedLayout() {
+        String hex = "03" + "0000000000000007" + "00000001" + "00000004" + "00000001" + "00000000" + "00000002" + "00000000"
+                // window: lag 2, filled 2, F 2, H 1; before (F floats: 0.5, 0.25)
+                + "00000002" + "00000002" + "00000002" + "00000001" + "3f000000" + "3e800000"
+                // frame 6: seq, time, x (1.0, 2.0), h (-1.0); frame 7: seq, time, x (3.0, 4.0), h (0.5)
+                + "0000000000000006" + "00000000000003e8" + "3f800000" + "40000000" + "bf800000"
+                + "0000000000000007" + "00000000000007d0" + "40400000" + "40800000" + "3f000000"
+                // the refined labels: last 1, run 2, announced -1
+                + "00000001" + "00000002" + "ffffffff";
+        byte[] bytes = java.util.HexFormat.of().parseHex(hex);
+        PoseCodec codec = new PoseCodec();
+        PoseState p = codec.read(java.nio.ByteBuffer.wrap(bytes));
+        assertEquals(7, p.lastSequence);
+        assertEquals(new Labels(1, 4, 1), p.live);
+        assertEquals(2, p.window.lag());
+        assertEquals(2, p.window.filled());
+        assertEquals(new Labels(1, 2, -1), p.window.labels());
+        java.nio.ByteBuffer out = java.nio.ByteBuffer.allocate(codec.size(p));
+        codec.write(p, out);
+        assertEquals(hex, java.util.HexFormat.of().formatHex(out.array()));
+    }
+
+    @Test
+    void aVersion2PayloadFromBeforeTheRefinerStaysReadableWithNoWindow() {
+        // Payload version 2 (before the person refiner): version 3 without the window.
+        byte[] v2 = java.util.HexFormat.of().parseHex("02" + "0102030405060708" + "00000005" + "00000002" + "00000004" + "00000001"
+                + "00000003" + "00000002");
+        PoseState p = new PoseCodec().read(java.nio.ByteBuffer.wrap(v2));
+        assertEquals(0x0102030405060708L, p.lastSequence);
+        assertEquals(new Labels(5, 2, 4), p.live);
+        assertEquals(1, p.upright);
+        assertEquals(3, p.sinceUpright);
+        assertEquals(2, p.fallRun);
+        assertTrue(!p.window.present(), "no window: refinement starts one at the person's next frame");
     }
 
     @Test
@@ -166,12 +205,13 @@ class PoseHeadTest {
                 + "00000002");
         PoseState p = new PoseCodec().read(java.nio.ByteBuffer.wrap(v1));
         assertEquals(0x0102030405060708L, p.lastSequence);
-        assertEquals(5, p.lastLabel);
-        assertEquals(2, p.run);
-        assertEquals(-1, p.announced);
+        assertEquals(5, p.live.last());
+        assertEquals(2, p.live.run());
+        assertEquals(-1, p.live.announced());
         assertEquals(1, p.upright);
         assertEquals(3, p.sinceUpright);
         assertEquals(2, p.fallRun);
+        assertTrue(!p.window.present());
     }
 
     @Test
@@ -195,7 +235,7 @@ class PoseHeadTest {
         // stand from frame 0, announced at 2; walk 4-5 and the stand at 6 flicker; walk from 7, announced at 9; wave at 12 flickers
         assertEquals(List.of("2:null->stand", "9:stand->walk"), events);
         StreamState<PoseState> back = new StateSerde<>(new PoseCodec()).deserialize("t", new StateSerde<>(new PoseCodec()).serialize("t", s));
-        assertEquals(1, back.payload().announced, "walk announced, kept in the payload");
+        assertEquals(1, back.payload().live.announced(), "walk announced, kept in the payload");
     }
 
     @Test

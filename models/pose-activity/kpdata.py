@@ -123,8 +123,32 @@ _BODY = {"left_shoulder": "CC_Base_L_Upperarm", "right_shoulder": "CC_Base_R_Upp
 _FACE = {"nose": (4.5, 10.5, 0.0), "left_ear": (7.0, 0.0, 7.5), "right_ear": (7.0, 0.0, -7.5)}
 
 
+# Where a COCO pose model puts shoulders and hips, against the skeleton's joints: real 2D keypoints
+# (pose-keypoints' standing and walking people) have a longer torso for their legs than the CC_Base
+# joints (ankle-to-hip height / torso 1.48 against 1.72) and narrower shoulders (shoulder width /
+# torso 0.39 against 0.55, seen from ahead). COCO_CONVENTION moves the joints, in 3D, to match them:
+# shoulders up along the torso by SHO_UP x the torso and toward each other to SHO_WIDTH of their
+# width, hips down along the torso by HIP_DOWN x the torso, the face points up with the shoulders (the
+# nose stays as high above the shoulders as in pose-keypoints). Off (False): the joints as they are (1.1.0).
+COCO_CONVENTION = False
+SHO_UP, HIP_DOWN, SHO_WIDTH = 0.08, 0.05, 0.8
+
+
+def coco_convention(out):
+    """out [F,17,3] world keypoints -> shoulders and hips moved as COCO_CONVENTION says (a copy)."""
+    out = out.copy()
+    sho, hip = out[:, 5:7].mean(1), out[:, 11:13].mean(1)
+    up = sho - hip                                             # [F,3], one torso length
+    smid = sho[:, None]
+    out[:, 5:7] = smid + SHO_WIDTH * (out[:, 5:7] - smid) + SHO_UP * up[:, None]
+    out[:, 0:5] = out[:, 0:5] + SHO_UP * up[:, None]
+    out[:, 11:13] = out[:, 11:13] - HIP_DOWN * up[:, None]
+    return out
+
+
 def cmu_coco17(path):
-    """Returns (world keypoints [F, 17, 3] in cm, with the first (T-pose) frame dropped, fps)."""
+    """Returns (world keypoints [F, 17, 3] in cm, with the first (T-pose) frame dropped, fps).
+    With COCO_CONVENTION, shoulders and hips where a COCO pose model puts them (coco_convention)."""
     names, parents, offsets, channels, motion, ft = read_bvh(path)
     pos, rot = forward_kinematics(names, parents, offsets, channels, motion)
     ix = {n: k for k, n in enumerate(names)}
@@ -137,7 +161,7 @@ def cmu_coco17(path):
             out[:, k] = pos[:, ix["CC_Base_L_Eye" if n == "left_eye" else "CC_Base_R_Eye"]]
         else:
             out[:, k] = pos[:, fb] + np.einsum("fij,j->fi", rot[:, fb], np.array(_FACE[n]))
-    return out[1:], 1.0 / ft
+    return (coco_convention(out[1:]) if COCO_CONVENTION else out[1:]), 1.0 / ft
 
 
 def cmu_trials():
@@ -169,12 +193,16 @@ def up_axis(world):
     return a, float(np.sign(d[a]))
 
 
-def project(world, rng, width, height, yaw=None):
+INSTALLED_H = (2.2, 3.5)     # an installed camera's height (m): above the people, pitched down at them
+
+
+def project(world, rng, width, height, yaw=None, installed=False):
     """Projects world points [T,17,3] (cm) through a random perspective camera.
 
     The camera looks at the motion's mean hip position from a random yaw, a random distance
     (so that the person is 15..80% of the frame height), a random height (0.5..2.5 m) and a
-    random focal length; it is static for the whole sequence. Returns pixel coords [T,17,2] and
+    random focal length; it is static for the whole sequence. installed: the camera's height is drawn from
+    INSTALLED_H instead (a camera on a wall or ceiling, looking down at the person). Returns pixel coords [T,17,2] and
     a visibility mask [T,17] (in front of the camera and inside the frame)."""
     ua, us = up_axis(world)
     others = [a for a in range(3) if a != ua]
@@ -189,7 +217,7 @@ def project(world, rng, width, height, yaw=None):
     f = rng.uniform(0.6, 1.6) * width                                   # focal length, pixels
     body_frac = rng.uniform(0.15, 0.8)                                  # person's height / frame height
     dist = max(f * 1.7 / (body_frac * height), extent * 0.6 + 1.0)
-    cam_h = rng.uniform(0.5, 2.5)
+    cam_h = rng.uniform(*INSTALLED_H) if installed else rng.uniform(0.5, 2.5)
     target = np.array([hips[0], hips[1], rng.uniform(0.6, 1.2)])
     cam = target + np.array([np.cos(yaw) * dist, np.sin(yaw) * dist, 0.0])
     cam[2] = cam_h
@@ -269,13 +297,13 @@ def heading(world):
     return float(np.arctan2(d[1], d[0]))
 
 
-def cmu_stream(world, fps_in, rng, level=1.0, yaw=None):
+def cmu_stream(world, fps_in, rng, level=1.0, yaw=None, installed=False):
     """One camera's view of a mocap trial at a random frame rate (10..30 fps): [T,17,3] float32.
-    yaw: the camera's direction from the person (None: any)."""
+    yaw: the camera's direction from the person (None: any); installed: a high camera (project())."""
     fps = float(rng.uniform(10, 30))
     w = resample(world, fps_in, fps, rng)
     width, height = [(640, 480), (1280, 720), (1920, 1080), (480, 640), (320, 240)][rng.integers(5)]
-    px, vis = project(w, rng, width, height, yaw)
+    px, vis = project(w, rng, width, height, yaw, installed)
     return pose_noise(px, vis, rng, width, height, level), fps
 
 

@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
 """Train, export and document Engram's keypoint activity model (keypoint-gru).
 
-    /usr/bin/python3 models/pose-activity/train.py [--seed 42] [--minutes M] [--mine-stand] [--compose] [--compare ONNX] [--out DIR]
+    /usr/bin/python3 models/pose-activity/train.py [--seed 42] [--minutes M] [--mine-stand] [--compose] [--standardise] [--leg-atten] [--compare ONNX] [--out DIR]
 
-Without options: the released 1.1.0 (with --mine-stand --compose, on by default). --no-mine-stand --no-compose: 1.0.0.
+Without options: the released 1.2.0 (--mine-stand --compose --standardise --leg-atten, all on by default).
+--no-standardise --no-leg-atten: 1.1.0; with --no-mine-stand --no-compose as well: 1.0.0.
 
 A GRU over one tracked person's pose keypoints, stepped once per frame (docs/model-contract.md,
 "Sequence classifiers"). Per frame the ONNX step model takes the keypoints exactly as the pose
@@ -15,14 +16,18 @@ stage gives them, normalised only by the frame size: kp [N, 51] = 17 COCO keypoi
   length, shoulder-mid to hip-mid, with a floor of 0.35 x the seen points' extent and of 0.02;
 - features: normalised positions (34), score x seen (17), velocities = normalised positions minus
   the previous frame's, where the point is seen in both (34), the centre's velocity in torso units
-  (2) and the log change of the scale (1): 88 in all;
+  (2) and the log change of the scale (1): 88 in all (1.2.0: trained with every feature scaled to unit
+  std over the training frames, the scale then folded into the GRU's input weights: the exported
+  graph's features are 1.1.0's);
 - the previous frame (normalised positions, seen flags, centre, log scale, a seen flag: 55 floats)
   is the second state pair prev -> prev_out; a frame with no seen point keeps the previous one;
   on the first frame (prev = 0, whose seen flag is 0) the velocities are 0.
 
 Data (see MODEL_CARD.md): ../shared/mocap-cmu (real 3D motion capture, projected through random
 virtual cameras with the pose model's kind of noise, 10..30 fps), ../shared/pose-keypoints (real
-2D OpenPose keypoints), and synthetic 'lying' only (standing poses of pose-keypoints laid down).
+2D OpenPose keypoints), and synthetic 'lying' only (standing poses of pose-keypoints laid down);
+1.2.0 also scales the knees' and ankles' swing about the hips in half of the walk / run segments
+(--leg-atten, modified real motion, reported as '+legs' in the frames by source).
 Held out: whole CMU subjects (HELD_SUBJECTS) and the last quarter of every pose-keypoints class.
 
 Writes keypoint-gru.onnx, keypoint-gru.yaml, golden/keypoint-gru.json, train-report.json.
@@ -44,7 +49,7 @@ sys.path.insert(0, HERE)
 import kpdata as K  # noqa: E402
 
 MODEL_ID = "keypoint-gru"
-VERSION = "1.1.0"  # 1.0.0 with --no-mine-stand --no-compose
+VERSION = "1.2.0"  # 1.1.0 with --no-standardise --no-leg-atten; 1.0.0 with those and --no-mine-stand --no-compose
 LABELS = ["stand", "walk", "run", "wave", "sit_squat", "fall_lying", "other"]
 NCLS = len(LABELS)
 L = {n: i for i, n in enumerate(LABELS)}
@@ -134,6 +139,14 @@ class KeypointGRU(nn.Module):
         self.rnn = nn.GRU(FEAT, HIDDEN)
         self.head = nn.Linear(HIDDEN, NCLS)
         self.drop = nn.Dropout(0.1)
+        self.register_buffer("in_scale", torch.ones(FEAT))    # --standardise: 1 / the features' std while training; folded into the GRU
+
+    def fold_scale(self):
+        """Folds in_scale into the GRU's input weights (W_ih x diag(in_scale)) and sets it to 1: the
+        same function, with the features (and the exported graph's normalisation) as in 1.1.0."""
+        with torch.no_grad():
+            self.rnn.weight_ih_l0.mul_(self.in_scale[None, :])
+            self.in_scale.fill_(1.0)
 
     def features(self, kp, prev=None):
         """kp [T,B,51] -> features [T,B,88], last prev."""
@@ -147,7 +160,7 @@ class KeypointGRU(nn.Module):
 
     def forward(self, kp, h=None, prev=None):      # [T,B,51] -> logits [T,B,C], h_n, prev
         f, prev = self.features(kp, prev)
-        out, hn = self.rnn(self.drop(f), h)
+        out, hn = self.rnn(self.drop(f * self.in_scale), h)
         return self.head(out), hn, prev
 
 
@@ -212,9 +225,11 @@ def split_still(world, runs, min_len):
     return out
 
 
-def load_sources(seed, mine_stand=False):
-    """Pools of (label, kp [T,17,3], source, fps_or_None) for training and held-out evaluation."""
+def load_sources(seed, mine_stand=False, installed=0.0):
+    """Pools of (label, kp [T,17,3], source, fps_or_None) for training and held-out evaluation.
+    installed: share of the CMU views from a high camera (kpdata.INSTALLED_H), drawn with their own rng."""
     rng = np.random.default_rng([seed, 1])
+    irng = np.random.default_rng([seed, 6])
     train, held = [], []
     counts = {"cmu": {}, "pose_keypoints": {}}
     for s, t, desc, path in K.cmu_trials():
@@ -232,13 +247,15 @@ def load_sources(seed, mine_stand=False):
             counts["cmu"][key]["stand_frames"] = int(sum(b - a for a, b in runs))
         for plab, pw in parts:
             for v in range(CMU_VIEWS_EVAL if is_held else CMU_VIEWS_TRAIN):
-                kp, vfps = K.cmu_stream(pw, fps, rng, level=float(rng.uniform(*NOISE_LEVEL)) if NOISE_LEVEL else 1.0)
+                kp, vfps = K.cmu_stream(pw, fps, rng, level=float(rng.uniform(*NOISE_LEVEL)) if NOISE_LEVEL else 1.0,
+                                        installed=bool(installed) and irng.random() < installed)
                 (held if is_held else train).append((plab, kp, f"cmu:{key}", vfps))
             if plab in ("walk", "run") and CMU_VIEWS_AHEAD:
                 hd = K.heading(pw)
                 for v in range(2 if is_held else CMU_VIEWS_AHEAD):
                     yaw = hd + (np.pi if v % 2 else 0.0) + rng.uniform(-np.pi / 6, np.pi / 6)
-                    kp, vfps = K.cmu_stream(pw, fps, rng, level=float(rng.uniform(*NOISE_LEVEL)) if NOISE_LEVEL else 1.0, yaw=yaw)
+                    kp, vfps = K.cmu_stream(pw, fps, rng, level=float(rng.uniform(*NOISE_LEVEL)) if NOISE_LEVEL else 1.0, yaw=yaw,
+                                            installed=bool(installed) and irng.random() < installed)
                     (held if is_held else train).append((plab, kp, f"cmu:{key}", vfps))
     a, la = K.read_pose_keypoints("stand-walk-wave-squat.csv")
     b, lb = K.read_pose_keypoints("stand-walk-operate-fall.csv")
@@ -345,6 +362,32 @@ def sample_segment(pool_by_label, lab, n, rng, stand_train):
     return seg[s:s + m], src
 
 
+LEGS = [13, 14, 15, 16]       # knees, ankles (COCO-17)
+LEG_ATTEN = (0.5, 0.15, 1.0)  # --leg-atten: share of walk / run segments whose legs' swing is scaled, factor range
+
+
+def attenuate_legs(seg, rng, lo, hi):
+    """The knees' and ankles' motion relative to the hips scaled by one random factor in [lo, hi):
+    each point, in torso lengths from the hip mid-point, is pulled toward its mean over the segment;
+    the body's travel (hips, torso, arms, head) is unchanged. A walker coming toward a camera (or a
+    short-legged, slow, low-resolution one) swings its legs little in the image but still travels:
+    walking must then be read from the travel too. Frames where the hips, shoulders or the point are
+    not seen keep the point as it was."""
+    _, tor = _torso(seg)
+    hip = seg[:, 11:13, :2].mean(1)
+    out = seg.copy()
+    a = rng.uniform(lo, hi)
+    for j in LEGS:
+        ok = (tor > 0) & (seg[:, j, 2] > 0)
+        if ok.sum() < 2:
+            continue
+        rel = (seg[:, j, :2] - hip) / np.maximum(tor, 1e-6)[:, None]
+        mean = rel[ok].mean(0)
+        xy = hip + (mean + a * (rel - mean)) * tor[:, None]
+        out[:, j, :2] = np.where(ok[:, None], xy, seg[:, j, :2])
+    return out
+
+
 ARMS = [7, 8, 9, 10]          # elbows, wrists (COCO-17): what an arm donor gives a composite
 P_COMPOSE = 0.6              # share of stand / walk segments whose arms come from another sequence
 WAVE_MIX = 0.5               # a composite with waving arms: target = (1 - WAVE_MIX) x body's label + WAVE_MIX x wave
@@ -381,7 +424,7 @@ def compose_arms(body, donor, rng):
     return out
 
 
-def make_streams(pool, rng, n, T, compose=True):
+def make_streams(pool, rng, n, T, compose=True, leg_atten=False, arng=None):
     by = {l: [] for l in LABELS}
     for it in pool:
         by[it[0]].append(it)
@@ -406,6 +449,9 @@ def make_streams(pool, rng, n, T, compose=True):
             if m < 8 and t + m < T:
                 continue
             target = np.eye(NCLS, dtype=np.float32)[L[lab]]
+            if leg_atten and lab in ("walk", "run") and arng.random() < LEG_ATTEN[0]:   # own rng: the other draws stay as in 1.1.0
+                seg = attenuate_legs(seg, arng, LEG_ATTEN[1], LEG_ATTEN[2])
+                src = src + "+legs"
             if compose and lab in ("stand", "walk") and rng.random() < P_COMPOSE:
                 kind = "wave" if rng.random() < 1 / 3 else "arms"
                 _, dkp, dsrc, _ = donors[kind][rng.integers(len(donors[kind]))]
@@ -425,7 +471,7 @@ def make_streams(pool, rng, n, T, compose=True):
             Y[i, t:t + m] = L[lab]
             P[i, t:t + m] = target
             M[i, t + SKIP_AFTER_CHANGE:t + m] = 1.0
-            k = src.split(":")[0] + ("+arms" if src.endswith("+arms") else "")
+            k = src.split(":")[0] + ("+legs" if "+legs" in src else "") + ("+arms" if src.endswith("+arms") else "")
             used[k] = used.get(k, 0) + m
             t += m
             prev = lab
@@ -542,6 +588,7 @@ def golden_sequences(held, seed):
 
 # =====================================================================================
 def main():
+    global CMU_VIEWS_AHEAD
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--seed", type=int, default=42)
     ap.add_argument("--threads", type=int, default=1)
@@ -553,6 +600,14 @@ def main():
                     help="candidate 1.1 data: the standing-in-place stretches of CMU 'other' trials become real 'stand' from any camera")
     ap.add_argument("--compose", action=argparse.BooleanOptionalAction, default=True,
                     help="candidate 1.1 data: arm composites (another sequence's arms on stand / walk bodies; waving arms -> soft walk|stand + wave)")
+    ap.add_argument("--leg-atten", action=argparse.BooleanOptionalAction, default=True,
+                    help="1.2 data: in LEG_ATTEN[0] of walk / run segments the knees' and ankles' swing about the hips is scaled by U(LEG_ATTEN[1:])")
+    ap.add_argument("--coco-joints", action=argparse.BooleanOptionalAction, default=False,
+                    help="tried for 1.2 and left off: CMU shoulders and hips moved where a COCO pose model puts them (kpdata.COCO_CONVENTION)")
+    ap.add_argument("--standardise", action=argparse.BooleanOptionalAction, default=True,
+                    help="1.2 training: the GRU reads every feature scaled to unit std over the training frames (folded into its input weights for export)")
+    ap.add_argument("--installed", type=float, default=0.0, help="tried for 1.2 and left off: share of CMU views from a high, installed camera (kpdata.INSTALLED_H)")
+    ap.add_argument("--views-ahead", type=int, default=CMU_VIEWS_AHEAD, help="tried for 1.1 and 1.2 and left off: extra views of each CMU walk / run from ahead or behind")
     ap.add_argument("--compare", metavar="ONNX", help="also evaluate this keypoint-gru .onnx (e.g. the previous release) on the same held-out pool")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
@@ -560,10 +615,21 @@ def main():
     t0 = time.time()
 
     global VERSION
-    if not (args.mine_stand and args.compose):
-        VERSION = "1.0.0" if not (args.mine_stand or args.compose) else VERSION + "-variant"
-    train_pool, held, counts = load_sources(args.seed, mine_stand=args.mine_stand)
-    X, Y, P, M, used = make_streams(train_pool, np.random.default_rng([args.seed, 2]), args.streams, STREAM_T, compose=args.compose)
+    flags = (args.mine_stand, args.compose, args.standardise, args.leg_atten)
+    extras = args.coco_joints or args.installed or args.views_ahead
+    if flags == (True, True, True, True) and not extras:
+        VERSION = "1.2.0"
+    elif flags == (True, True, False, False) and not extras:
+        VERSION = "1.1.0"
+    elif flags == (False, False, False, False) and not extras:
+        VERSION = "1.0.0"
+    else:
+        VERSION = VERSION + "-variant"
+    CMU_VIEWS_AHEAD = args.views_ahead
+    K.COCO_CONVENTION = args.coco_joints
+    train_pool, held, counts = load_sources(args.seed, mine_stand=args.mine_stand, installed=args.installed)
+    X, Y, P, M, used = make_streams(train_pool, np.random.default_rng([args.seed, 2]), args.streams, STREAM_T, compose=args.compose,
+                                 leg_atten=args.leg_atten, arng=np.random.default_rng([args.seed, 5]))
     share = np.bincount(Y.ravel(), minlength=NCLS) / Y.size
     t_data = time.time() - t0
     print(f"data {t_data:.0f}s: {len(train_pool)} train items, {len(held)} held-out; frames by source {used}", flush=True)
@@ -576,6 +642,12 @@ def main():
         for i in range(0, len(X), 256):
             Fx.append(model.features(torch.from_numpy(X[i:i + 256]).transpose(0, 1))[0])
         Fx = torch.cat(Fx, 1)                                          # [T, N, 88]
+    sd = None
+    if args.standardise:          # every feature to unit std over the training frames (motion is ~0.01-0.1, positions ~1)
+        sd = Fx.reshape(-1, FEAT).std(0).clamp(min=1e-3)
+        model.in_scale.copy_(1.0 / sd)
+        Fx = Fx * model.in_scale
+        print("feature std " + " ".join(f"{v:.3g}" for v in sd.tolist()), flush=True)
     Yt, Mt = torch.from_numpy(Y).T, torch.from_numpy(M).T
     Pt = torch.from_numpy(P).transpose(0, 1) if args.compose else None
     groups = len(X) // BATCH
@@ -619,6 +691,7 @@ def main():
         if stopped:
             break
     model.eval()
+    model.fold_scale()
     ev = evaluate(model, held)
     print(json.dumps(ev["per_class_recall"]), flush=True)
     for l, row in zip(LABELS, ev["confusion"]):
@@ -676,10 +749,12 @@ def main():
         "labels": LABELS,
         "data": {"sources": counts, "held_cmu_subjects": list(HELD_SUBJECTS), "held_pk_fraction": HELD_FRACTION,
                  "cmu_views_train": CMU_VIEWS_TRAIN, "cmu_views_heldout": CMU_VIEWS_EVAL,
+                 "leg_atten": {"share": LEG_ATTEN[0], "factor": list(LEG_ATTEN[1:])} if args.leg_atten else None,
                  "train_streams": len(X), "stream_frames": STREAM_T, "train_frames_by_source": used,
                  "train_label_share": {l: round(float(s), 4) for l, s in zip(LABELS, share)},
                  "heldout_items": len(held)},
-        "hyper": {"hidden": HIDDEN, "features": FEAT, "prev": PREV, "seen_score": SEEN_SCORE, "batch": BATCH,
+        "hyper": {"hidden": HIDDEN, "features": FEAT,
+                  "standardise_feature_std": None if sd is None else [round(float(v), 5) for v in sd], "prev": PREV, "seen_score": SEEN_SCORE, "batch": BATCH,
                   "lr": LR, "lr_min": LR_MIN, "epochs": args.epochs, "steps_done": step, "steps_planned": steps_total,
                   "stopped_by_time_cap": stopped, "skip_after_change": SKIP_AFTER_CHANGE, "eval_skip": EVAL_SKIP},
         "data_seconds": round(t_data, 1), "total_seconds": round(time.time() - t0, 1),

@@ -45,7 +45,7 @@ sys.path.insert(0, HERE)
 import train as kg  # noqa: E402
 
 MODEL_ID = "keypoint-refiner"
-VERSION = "1.1.0"
+VERSION = "1.2.0"  # paired with keypoint-gru 1.2.0 (forward_version in its manifest)
 HB = 48
 MAX_LAG = 16
 LAGS = [0, 2, 4, 8, 16]

@@ -535,6 +535,16 @@ def export_onnx(model, path):
                   "opset": [(o.domain, o.version) for o in m.opset_import]}
 
 
+def state_compat():
+    """The manifest's state_compat: which weights may adopt a stream's stored state. A hidden state
+    means something only to the weights that wrote it (or to weights fine-tuned from them), so every
+    retraining from scratch gets a token of its own, and a model upgrade resets each person's state
+    (announced as model-changed) instead of carrying another network's state on. 1.0.0 and 1.1.0
+    shared v1 (kept, so that they rebuild byte for byte); 1.2.0 is v2."""
+    lineage = "v1" if VERSION in ("1.0.0", "1.1.0") else "v2" if VERSION == "1.2.0" else VERSION
+    return f"keypoint-gru-h{HIDDEN}-p{PREV}-{lineage}"
+
+
 def write_manifest(path, seed):
     text = (
         f"id: {MODEL_ID}\n"
@@ -549,7 +559,7 @@ def write_manifest(path, seed):
         f"  - {{input: h, output: h_out, size: {HIDDEN}}}          # the GRU's hidden state\n"
         f"  - {{input: prev, output: prev_out, size: {PREV}}}   # the previous frame's normalised keypoints, seen flags, centre, log scale, seen\n"
         "preprocessing: {type: none}\n"
-        f"state_compat: \"keypoint-gru-h{HIDDEN}-p{PREV}-v1\"\n"
+        f"state_compat: \"{state_compat()}\"\n"
         f"training: {{script: train.py, seed: {seed}}}\n"
     )
     with open(path, "w") as fh:

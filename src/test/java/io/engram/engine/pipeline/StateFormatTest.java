@@ -2,6 +2,7 @@ package io.engram.engine.pipeline;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -9,6 +10,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.engram.engine.state.PayloadCodec;
+import io.engram.engine.state.StateEvent;
 import io.engram.engine.state.StateSerde;
 import io.engram.engine.state.StreamState;
 import io.engram.engine.pipeline.activity.ActivityCodec;
@@ -241,6 +243,30 @@ class StateFormatTest {
             byte[] now = serde.serialize("t", pd.<PoseState>store().get(key));
             assertEquals(3, now[now.length - new PoseCodec().size(pd.<PoseState>store().get(key).payload())], "written as payload version 3");
             assertTrue(pd.deadLetters().isEmpty());
+        }
+    }
+
+    /**
+     * The same person's state under today's model: keypoint-gru 1.2.0 was trained afresh and
+     * declares a state_compat of its own, so 1.1.0's hidden state is not carried into other
+     * weights. The person starts again at step 0, and the reset is announced as model-changed.
+     */
+    @Test
+    void aPersonStateOfTheModelBeforeIsResetAndAnnouncedUnderTodaysModel() throws Exception {
+        JsonNode f = fixture("pose-state-v2.json");
+        StreamState<PoseState> s = new StateSerde<>(new PoseCodec()).deserialize("t", HexFormat.of().parseHex(f.get("state_hex").asText()));
+        String key = f.get("key").asText();
+        try (PipelineDriver pd = PipelineDriver.stepFed(Pipelines.load(Path.of(f.get("pipeline").asText())))) {
+            assertNotEquals(s.stateCompat(), pd.manifest.stateCompat(), "today's model declares another state_compat");
+            pd.<PoseState>store().put(key, s);
+            pd.stepInput().pipeInput(key.getBytes(StandardCharsets.UTF_8), new FeatureRecordSerde().serialize("t",
+                    new FeatureRecord("movenet-multipose-lightning@1.0.0", 30, new float[51])), 1_700_000_003_000L);
+            List<String> preds = pd.output(PoseHead.PREDICTIONS).readValuesToList();
+            assertEquals(1, preds.size());
+            assertEquals(0, JSON.readTree(preds.get(0)).get("step").asLong(), "the person starts afresh");
+            List<String> events = pd.stateEvents().readValuesToList();
+            assertEquals(1, events.size());
+            assertEquals(StateEvent.MODEL_CHANGED, JSON.readTree(events.get(0)).get("reason").asText());
         }
     }
 

@@ -122,7 +122,20 @@ def parse(cam):
 def load_model(path):
     """The torch model of train.py with the weights of a keypoint-gru .onnx (gates reordered): train_refiner's reader."""
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import onnx
+    import train as kg
     import train_refiner
+    m = onnx.load(path)
+    prev = [vi for vi in m.graph.input if vi.name == "prev"][0].type.tensor_type.shape.dim[1].dim_value
+    decay = None
+    if prev == 55 + kg.TRAVEL_N:               # --travel: the decay from the .onnx's metadata (train.py writes it)
+        meta = {p.key: p.value for p in m.metadata_props}
+        decay = float(meta.get("travel_decay", 0.8))
+    elif prev != 55:
+        raise SystemExit(f"{path}: prev size {prev} is neither 55 nor {55 + kg.TRAVEL_N}")
+    kg.configure_travel(decay)
+    if decay is not None:
+        print(f"{path}: prev {prev}: --travel, decay {decay}")
     return train_refiner.load_forward(path)
 
 

@@ -30,6 +30,11 @@ virtual cameras with the pose model's kind of noise, 10..30 fps), ../shared/pose
 (--leg-atten, modified real motion, reported as '+legs' in the frames by source).
 Held out: whole CMU subjects (HELD_SUBJECTS) and the last quarter of every pose-keypoints class.
 
+--travel [--travel-decay D] (experiment, i19-travel; off by default, the released layout unchanged): EMAs
+(decay D per frame, from 0) of the centre velocity (2), its magnitude (1), the log scale change (1) and the
+knees' / ankles' mean |velocity| (1) are computed in the graph, carried in prev (55 -> 60; the decay is in the
+.onnx's metadata, key travel_decay, which biisc_eval.py reads) and appended to the features (88 -> 93).
+
 Writes keypoint-gru.onnx, keypoint-gru.yaml, golden/keypoint-gru.json, train-report.json.
 """
 import argparse
@@ -57,6 +62,12 @@ KP = 17
 IN = KP * 3                  # 51
 FEAT = 34 + 17 + 34 + 2 + 1  # 88
 PREV = 34 + 17 + 2 + 1 + 1   # 55
+# --travel (experiment, i19-travel): longer-horizon travel features computed in the graph and carried in prev:
+# exponential moving averages (decay TRAVEL_DECAY per frame, starting at 0) of the centre's velocity in torso
+# lengths (2), of its magnitude (1), of the log scale change (1) and of the knees' and ankles' mean absolute
+# velocity (1); appended to the features (FEAT 93) and to prev (PREV 60). None: off (the released layout).
+TRAVEL_DECAY = None
+TRAVEL_N = 5
 HIDDEN = 64
 OPSET = 17
 SEEN_SCORE = 0.15
@@ -76,6 +87,15 @@ SKIP_AFTER_CHANGE = 3
 EVAL_SKIP = 8                # evaluation scores frames >= 8 after a stream's start / label change
 
 
+def configure_travel(decay):
+    """Sets the module's layout: decay None = the released 88 features / 55 prev; else --travel."""
+    global TRAVEL_DECAY, FEAT, PREV
+    TRAVEL_DECAY = None if decay is None else float(decay)
+    extra = 0 if decay is None else TRAVEL_N
+    FEAT = 34 + 17 + 34 + 2 + 1 + extra
+    PREV = 34 + 17 + 2 + 1 + 1 + extra
+
+
 def cmu_label(subject, trial, desc):
     d = desc.lower()
     if d.startswith("walk") or d in ("slow walk", "brisk walk"):
@@ -93,7 +113,12 @@ PK_LABEL = {"stand": "stand", "walk": "walk", "wave": "wave", "squat": "sit_squa
 # In-graph normalisation + model
 # =====================================================================================
 class KeypointFeatures(nn.Module):
-    """kp [B,51], prev [B,55] -> features [B,88], prev_out [B,55] (see the module doc)."""
+    """kp [B,51], prev [B,55] -> features [B,88], prev_out [B,55] (see the module doc);
+    with --travel (TRAVEL_DECAY set when built): prev [B,60] -> features [B,93], prev_out [B,60]."""
+
+    def __init__(self):
+        super().__init__()
+        self.travel = TRAVEL_DECAY
 
     def forward(self, kp, prev):
         k = kp.reshape(-1, KP, 3)
@@ -128,6 +153,19 @@ class KeypointFeatures(nn.Module):
         dsc = ((lsc - p_lsc) * okc).clamp(-1.0, 1.0)
         feats = torch.cat([pos, s * seen, vel, cvel, dsc], 1)
         new = torch.cat([pos, seen, centre, lsc, any_seen], 1)
+        if self.travel is not None:           # EMAs, updated only where the quantity is measured (else carried)
+            d = self.travel
+            e = prev[:, 55:55 + TRAVEL_N]
+            cspd = torch.sqrt((cvel ** 2).sum(1, keepdim=True) + 1e-12) * okc
+            legs = both[:, 13:17]
+            nleg = legs.sum(1, keepdim=True)
+            lvel = vel[:, 26:34].abs().sum(1, keepdim=True) / (2.0 * nleg).clamp(min=1.0)
+            okl = okc * (nleg > 0).to(kp.dtype)
+            x = torch.cat([cvel, cspd, dsc, lvel], 1)
+            ok = torch.cat([okc, okc, okc, okc, okl], 1)
+            e_new = ok * (d * e + (1 - d) * x) + (1 - ok) * e
+            feats = torch.cat([feats, e_new], 1)
+            new = torch.cat([new, e_new], 1)
         prev_out = any_seen * new + (1 - any_seen) * prev
         return feats, prev_out
 
@@ -520,6 +558,9 @@ def export_onnx(model, path):
         if d[1].dim_param:
             d[1].Clear()
             d[1].dim_value = sizes[vi.name]
+    if TRAVEL_DECAY is not None:
+        kv = m.metadata_props.add()
+        kv.key, kv.value = "travel_decay", repr(TRAVEL_DECAY)
     onnx.save(m, path)
     m = onnx.load(path)
     onnx.checker.check_model(m, full_check=True)
@@ -618,6 +659,9 @@ def main():
                     help="1.2 training: the GRU reads every feature scaled to unit std over the training frames (folded into its input weights for export)")
     ap.add_argument("--installed", type=float, default=0.0, help="tried for 1.2 and left off: share of CMU views from a high, installed camera (kpdata.INSTALLED_H)")
     ap.add_argument("--views-ahead", type=int, default=CMU_VIEWS_AHEAD, help="tried for 1.1 and 1.2 and left off: extra views of each CMU walk / run from ahead or behind")
+    ap.add_argument("--travel", action=argparse.BooleanOptionalAction, default=False,
+                    help="experiment (i19-travel): EMAs of the centre velocity, its magnitude, the log scale change and the legs' velocity in the prev state (FEAT 93, PREV 60)")
+    ap.add_argument("--travel-decay", type=float, default=0.8, help="--travel: the EMAs' decay per frame")
     ap.add_argument("--compare", metavar="ONNX", help="also evaluate this keypoint-gru .onnx (e.g. the previous release) on the same held-out pool")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
@@ -626,7 +670,8 @@ def main():
 
     global VERSION
     flags = (args.mine_stand, args.compose, args.standardise, args.leg_atten)
-    extras = args.coco_joints or args.installed or args.views_ahead
+    extras = args.coco_joints or args.installed or args.views_ahead or args.travel
+    configure_travel(args.travel_decay if args.travel else None)
     if flags == (True, True, True, True) and not extras:
         VERSION = "1.2.0"
     elif flags == (True, True, False, False) and not extras:
@@ -739,7 +784,8 @@ def main():
         kp3 = torch.rand(3, IN, generator=g)
         h3 = torch.randn(3, HIDDEN, generator=g) * 0.5
         pv3 = torch.cat([torch.randn(3, 34, generator=g), (torch.rand(3, 17, generator=g) > 0.3).float(),
-                         torch.rand(3, 2, generator=g), torch.randn(3, 1, generator=g) - 1.5, torch.ones(3, 1)], 1)
+                         torch.rand(3, 2, generator=g), torch.randn(3, 1, generator=g) - 1.5, torch.ones(3, 1)]
+                        + ([torch.randn(3, TRAVEL_N, generator=g) * 0.05] if TRAVEL_DECAY is not None else []), 1)
         p3, ho3, po3 = step_mod(kp3, h3, pv3)
     assert all(v <= 1e-5 for v in checks.values()), checks
     golden = {"model_id": MODEL_ID, "version": VERSION, "label_names": LABELS,
@@ -764,7 +810,7 @@ def main():
                  "train_label_share": {l: round(float(s), 4) for l, s in zip(LABELS, share)},
                  "heldout_items": len(held)},
         "hyper": {"hidden": HIDDEN, "features": FEAT,
-                  "standardise_feature_std": None if sd is None else [round(float(v), 5) for v in sd], "prev": PREV, "seen_score": SEEN_SCORE, "batch": BATCH,
+                  "standardise_feature_std": None if sd is None else [round(float(v), 5) for v in sd], "prev": PREV, "travel_decay": TRAVEL_DECAY, "seen_score": SEEN_SCORE, "batch": BATCH,
                   "lr": LR, "lr_min": LR_MIN, "epochs": args.epochs, "steps_done": step, "steps_planned": steps_total,
                   "stopped_by_time_cap": stopped, "skip_after_change": SKIP_AFTER_CHANGE, "eval_skip": EVAL_SKIP},
         "data_seconds": round(t_data, 1), "total_seconds": round(time.time() - t0, 1),

@@ -81,13 +81,7 @@ public final class PeopleDemo implements AutoCloseable {
     public static PeopleDemo start(PipelineSpec config, Path clip, String camera, String bootstrap, Path stateDir, MeterRegistry registry,
             double fps) {
         PipelineRunner runner = PipelineRunner.start(config, bootstrap, stateDir, registry);
-        KafkaProducer<byte[], byte[]> producer;
-        try {
-            producer = VideoReplay.producer(bootstrap);
-        } catch (RuntimeException e) {
-            runner.close();
-            throw e;
-        }
+        KafkaProducer<byte[], byte[]> producer = VideoDemo.framesProducer(bootstrap, runner);
         return new PeopleDemo(config, clip, camera, runner, producer, fps);
     }
 

@@ -115,17 +115,24 @@ public final class VideoDemo implements AutoCloseable {
         return List.copyOf(labels);
     }
 
-    /** Starts the pipeline (it creates its topics) and one looping, real-time feeder per camera. */
-    public static VideoDemo start(PipelineSpec config, List<Camera> cameras, String bootstrap, Path stateDir,
-            MeterRegistry registry, double fps) {
-        PipelineRunner runner = PipelineRunner.start(config, bootstrap, stateDir, registry);
-        KafkaProducer<byte[], byte[]> producer;
+    /**
+     * The producer a demo's cameras send frames with; when it cannot be made, {@code runner} (just
+     * started, owned by the caller until then) is closed before the error goes on.
+     */
+    static KafkaProducer<byte[], byte[]> framesProducer(String bootstrap, PipelineRunner runner) {
         try {
-            producer = VideoReplay.producer(bootstrap);
+            return VideoReplay.producer(bootstrap);
         } catch (RuntimeException e) {
             runner.close();
             throw e;
         }
+    }
+
+    /** Starts the pipeline (it creates its topics) and one looping, real-time feeder per camera. */
+    public static VideoDemo start(PipelineSpec config, List<Camera> cameras, String bootstrap, Path stateDir,
+            MeterRegistry registry, double fps) {
+        PipelineRunner runner = PipelineRunner.start(config, bootstrap, stateDir, registry);
+        KafkaProducer<byte[], byte[]> producer = framesProducer(bootstrap, runner);
         VideoDemo demo = new VideoDemo(config, cameras, runner, producer);
         for (Camera c : cameras) {
             Thread t = new Thread(() -> demo.feed(c, fps), "engram-demo-video-" + c.id());

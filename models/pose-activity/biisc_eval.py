@@ -14,6 +14,10 @@ record as the pipeline fed it to the model and every prediction the pipeline mad
    frames; waving when the wave share > a threshold chosen leave-one-subject-out), and with the
    alternative rules below, each with 95 % Wilson intervals, overall and per side.
 
+The travel gate (the pipeline's `travel:`, Travel.java) is applied to the replay as the pipeline applies it,
+from each keypoint record's time and frame aspect ratio (dumps written before the dump had `aspect`:
+give `--aspect`, for BIISC 480/290 = 1.655); `--travel-min-speed 0` replays the model alone.
+
 Rules (clip level, over the person's frames):
   count:   walk + run top-label frames > stand frames (the bench's rule)
   meanp:   mean p(walk) + p(run) > mean p(stand)
@@ -37,25 +41,78 @@ NAME = re.compile(r"([A-Za-z0-9]+)_([A-Za-z]+)_([A-Za-z]+)_(STD|WLK)_(FCE|LFT|RG
 
 
 def load_dump(path):
-    kp = defaultdict(list)      # (camera, track) -> [(seq, kp51)]
+    kp = defaultdict(list)      # (camera, track) -> [(seq, kp51, ts, aspect)]
     pred = defaultdict(list)    # (camera, track) -> [(seq, label, probs7)]
     with open(path) as fh:
         for line in fh:
             r = json.loads(line)
             key = (r["camera"], int(r["track"]))
             if r["type"] == "kp":
-                kp[key].append((int(r["seq"]), np.asarray(r["kp"], dtype=np.float32)))
+                kp[key].append((int(r["seq"]), np.asarray(r["kp"], dtype=np.float32), int(r.get("ts", 0)), r.get("aspect")))
             else:
                 pred[key].append((int(r["seq"]), r["label"], [r["probs"][l] for l in LABELS]))
-    tracks = {}
+    tracks, meta = {}, {}
     for key, rows in kp.items():
         rows.sort(key=lambda x: x[0])
-        tracks[key] = (np.array([s for s, _ in rows]), np.stack([k for _, k in rows]))
+        tracks[key] = (np.array([r[0] for r in rows]), np.stack([r[1] for r in rows]))
+        meta[key] = (np.array([r[2] for r in rows]), np.array([np.nan if r[3] is None else r[3] for r in rows], dtype=float))
     preds = {}
     for key, rows in pred.items():
         rows.sort(key=lambda x: x[0])
         preds[key] = rows
-    return tracks, preds
+    return tracks, preds, meta
+
+
+# COCO-17 shoulders and hips, as the pipeline's Travel.java
+L_SH, R_SH, L_HIP, R_HIP = 5, 6, 11, 12
+MIN_OBS = 3
+
+
+def travel_speeds(kp, ts, aspect, fov=60.0, tau_ms=1000.0, min_score=0.3):
+    """The pipeline's travel measure (Travel.update), frame by frame: speed in torso lengths per second or nan."""
+    out = np.full(len(kp), np.nan)
+    f = 0.5 / np.tan(np.radians(fov) / 2)
+    st = None
+    for i in range(len(kp)):
+        k, t, a = kp[i].astype(np.float64), int(ts[i]), float(aspect[i])
+        if min(k[3 * j + 2] for j in (L_SH, R_SH, L_HIP, R_HIP)) >= min_score:
+            hx = (k[3 * L_HIP] + k[3 * R_HIP]) / 2 * a
+            hy = (k[3 * L_HIP + 1] + k[3 * R_HIP + 1]) / 2
+            sx = (k[3 * L_SH] + k[3 * R_SH]) / 2 * a
+            sy = (k[3 * L_SH + 1] + k[3 * R_SH + 1]) / 2
+            torso = max(np.hypot(hx - sx, hy - sy), 1e-3)
+            if st is None or t - st["t"] > 2 * tau_ms:
+                st = dict(t=t, hx=hx, hy=hy, last=torso, torso=torso, vx=0.0, vy=0.0, vs=0.0, n=0)
+                continue
+            dt = (t - st["t"]) / 1000.0
+            if dt > 0:
+                w = 1 - np.exp(-dt * 1000.0 / tau_ms)
+                st["vx"] += w * ((hx - st["hx"]) / st["torso"] / dt - st["vx"])
+                st["vy"] += w * ((hy - st["hy"]) / st["torso"] / dt - st["vy"])
+                st["vs"] += w * ((np.log(torso) - np.log(st["last"])) / dt - st["vs"])
+                st["torso"] += w * (torso - st["torso"])
+                st["n"] = min(st["n"] + 1, MIN_OBS)
+            st.update(t=t, hx=hx, hy=hy, last=torso)
+        if st is not None and st["n"] >= MIN_OBS:
+            out[i] = np.hypot(np.hypot(st["vx"], st["vy"]), st["vs"] * f * a / st["torso"])
+    return out
+
+
+def travel_gate(probs, speed, min_speed=0.5):
+    """The pipeline's gate (Travel.gate) on probs [T,7], a copy: travelling moves stand to walk; not travelling, walk and run to stand."""
+    p = probs.copy()
+    for i in range(len(p)):
+        v = speed[i]
+        if np.isnan(v):
+            continue
+        top = int(p[i].argmax())
+        if v >= min_speed and top == 0:
+            p[i, 1] += p[i, 0]
+            p[i, 0] = 0
+        elif v < min_speed and top in (1, 2):
+            p[i, 0] += p[i, 1] + p[i, 2]
+            p[i, 1] = p[i, 2] = 0
+    return p
 
 
 def wilson(k, n, z=1.96):
@@ -273,8 +330,13 @@ def main():
     ap.add_argument("dump")
     ap.add_argument("--onnx", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "keypoint-gru.onnx"))
     ap.add_argument("--diagnose", action="store_true", help="also print the stand/walk numbers by group")
+    ap.add_argument("--travel-min-speed", type=float, default=0.5, help="the travel gate's travel.min_speed (0: off), as the pipeline")
+    ap.add_argument("--fov", type=float, default=60.0, help="travel.field_of_view_deg")
+    ap.add_argument("--tau-ms", type=float, default=1000.0, help="travel.time_constant_ms")
+    ap.add_argument("--aspect", type=float, default=None,
+                    help="frame width / height for dumps written before the dump had it (BIISC: 480/290); default: the dump's, else 1")
     args = ap.parse_args()
-    tracks, preds = load_dump(args.dump)
+    tracks, preds, meta = load_dump(args.dump)
     if args.diagnose:
         diagnose(tracks, {k[0] for k in tracks})
     cams = {k[0] for k in preds} | {k[0] for k in tracks}
@@ -285,6 +347,12 @@ def main():
     print("pipeline's predictions, count rule:")
     score(clip_table(tracks, pipe), cams)
     probs = run_model(load_model(args.onnx), tracks)
+    if args.travel_min_speed > 0:
+        for k in probs:
+            ts, asp = meta[k]
+            asp = np.where(np.isnan(asp), args.aspect if args.aspect else 1.0, asp) if args.aspect is None else np.full(len(ts), args.aspect)
+            probs[k] = travel_gate(probs[k], travel_speeds(tracks[k][1], ts, asp, args.fov, args.tau_ms), args.travel_min_speed)
+        print(f"travel gate on: min_speed {args.travel_min_speed}, field of view {args.fov} deg, time constant {args.tau_ms:.0f} ms")
     agree = sum(int((probs[k].argmax(1) == pipe[k].argmax(1)).sum()) for k in probs if k in pipe)
     n = sum(len(probs[k]) for k in probs if k in pipe)
     diff = max(float(np.abs(probs[k] - pipe[k]).max()) for k in probs if k in pipe and len(pipe[k]) == len(probs[k]))

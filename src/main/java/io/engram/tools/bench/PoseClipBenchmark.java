@@ -197,8 +197,11 @@ public final class PoseClipBenchmark {
         return new Result(scored, total, predictionCount, (System.nanoTime() - t0) / 1e9);
     }
 
-    /** One keypoints-topic record (key camera/track; the camera may itself contain '/') as a dump row. */
-    static Map<String, Object> keypointRow(String key, long timestamp, io.engram.engine.pipeline.video.FeatureRecord f) {
+    /**
+     * One keypoints-topic record (key camera/track; the camera may itself contain '/') as a dump row;
+     * {@code aspect}: the frame's width / height from the record's headers (the travel gate's).
+     */
+    static Map<String, Object> keypointRow(String key, long timestamp, io.engram.engine.pipeline.video.FeatureRecord f, double aspect) {
         int slash = key.lastIndexOf('/');
         Map<String, Object> row = new LinkedHashMap<>();
         row.put("type", "kp");
@@ -207,6 +210,7 @@ public final class PoseClipBenchmark {
         row.put("seq", f.sequence());
         row.put("ts", timestamp);
         row.put("kp", f.values());
+        row.put("aspect", aspect);
         return row;
     }
 
@@ -224,11 +228,18 @@ public final class PoseClipBenchmark {
             Map<TopicPartition, Long> ends = in.endOffsets(parts);
             while (parts.stream().anyMatch(tp -> in.position(tp) < ends.get(tp))) {
                 for (ConsumerRecord<String, byte[]> rec : in.poll(Duration.ofMillis(500))) {
-                    w.write(json.writeValueAsString(keypointRow(rec.key(), rec.timestamp(), serde.deserialize(topic, rec.value()))));
+                    w.write(json.writeValueAsString(keypointRow(rec.key(), rec.timestamp(), serde.deserialize(topic, rec.value()),
+                            io.engram.engine.pipeline.pose.Travel.aspect(header(rec, io.engram.engine.pipeline.pose.PersonRecord.H_FRAME_WIDTH),
+                                    header(rec, io.engram.engine.pipeline.pose.PersonRecord.H_FRAME_HEIGHT)))));
                     w.newLine();
                 }
             }
         }
+    }
+
+    private static String header(ConsumerRecord<String, byte[]> rec, String name) {
+        org.apache.kafka.common.header.Header h = rec.headers().lastHeader(name);
+        return h == null || h.value() == null ? null : new String(h.value(), java.nio.charset.StandardCharsets.UTF_8);
     }
 
     /** The report: matrices, accuracies and intervals, overall and per side. */

@@ -24,6 +24,7 @@ import io.engram.engine.pipeline.pose.PoseActivityPipeline;
 import io.engram.engine.pipeline.pose.PoseCodec;
 import io.engram.engine.pipeline.pose.PoseHead;
 import io.engram.engine.pipeline.pose.PoseState;
+import io.engram.engine.pipeline.pose.Travel;
 import io.engram.engine.pipeline.video.FeatureRecord;
 import io.engram.engine.pipeline.refine.RefineSettings;
 import io.engram.engine.pipeline.video.FeatureRecordSerde;
@@ -197,7 +198,7 @@ class StateFormatTest {
      * by PoseFixtureGen.java.txt) restores mid-sequence: the live predictions, events and falls go on as
      * that release's, byte for byte; the person has no window yet, so refinement starts one and the first
      * refined record is the restored person's next frame, L frames later. The state is then written as
-     * payload version 3.
+     * payload version 4. (The travel gate, which came later, is off here: that release had none.)
      */
     @Test
     void aPersonStateOfPayloadVersion2RestoresAndThePersonGoesOnAsBeforeTheRefiner() throws Exception {
@@ -216,6 +217,7 @@ class StateFormatTest {
         }
         Map<String, String> overrides = new TreeMap<>();
         f.get("overrides").fields().forEachRemaining(e -> overrides.put(e.getKey(), e.getValue().asText()));
+        overrides.put("travel.min_speed", "0"); // that release had no travel gate
         FeatureRecordSerde fs = new FeatureRecordSerde();
         String key = f.get("key").asText();
         try (PipelineDriver pd = PipelineDriver.stepFed(Pipelines.load(Path.of(f.get("pipeline").asText()),
@@ -241,8 +243,96 @@ class StateFormatTest {
             assertEquals(n - first - lag, refined.size());
             assertEquals(first, JSON.readTree(refined.get(0)).get("frame_seq").asLong(), "the window starts at the restored person's next frame");
             byte[] now = serde.serialize("t", pd.<PoseState>store().get(key));
-            assertEquals(3, now[now.length - new PoseCodec().size(pd.<PoseState>store().get(key).payload())], "written as payload version 3");
+            assertEquals(4, now[now.length - new PoseCodec().size(pd.<PoseState>store().get(key).payload())], "written as payload version 4");
             assertTrue(pd.deadLetters().isEmpty());
+        }
+    }
+
+    /**
+     * A person's state written before the travel gate (PoseCodec payload version 3, keypoint-gru
+     * 1.2.0 with a full refinement window: pose-state-v3.json, by PoseFixtureGen3.java.txt) restores
+     * mid-sequence. With the gate off, every output (live, events, falls, refined, refined events)
+     * goes on as that release's, byte for byte, and the final state is that release's, read back from
+     * payload version 4.
+     */
+    @Test
+    void aPersonStateOfPayloadVersion3RestoresAndGoesOnByteForByteWithTravelOff() throws Exception {
+        JsonNode f = fixture("pose-state-v3.json");
+        StateSerde<PoseState> serde = new StateSerde<>(new PoseCodec());
+        StreamState<PoseState> s = serde.deserialize("t", HexFormat.of().parseHex(f.get("state_hex").asText()));
+        assertTrue(s.payload().window().present(), "payload version 3 has the window");
+        Map<String, String> overrides = overrides(f);
+        overrides.put("travel.min_speed", "0");
+        String key = f.get("key").asText();
+        try (PipelineDriver pd = PipelineDriver.stepFed(Pipelines.load(Path.of(f.get("pipeline").asText()), overrides))) {
+            pd.<PoseState>store().put(key, s);
+            feedGolden(pd, f);
+            assertEquals(strings(f.get("predictions")), pd.output(PoseHead.PREDICTIONS).readValuesToList(),
+                    "the same predictions as the release before, byte for byte");
+            assertEquals(strings(f.get("events")), pd.output(PoseHead.EVENTS).readValuesToList());
+            assertEquals(strings(f.get("falls")), pd.output(PoseHead.FALLS).readValuesToList());
+            assertEquals(strings(f.get("refined")), pd.output(PoseHead.REFINED).readValuesToList(), "the window came through");
+            assertEquals(strings(f.get("refined_events")), pd.output(PoseHead.REFINED_EVENTS).readValuesToList());
+            StreamState<PoseState> after = pd.<PoseState>store().get(key);
+            byte[] now = serde.serialize("t", after);
+            assertEquals(4, now[now.length - new PoseCodec().size(after.payload())], "written as payload version 4");
+            assertEquals(serde.deserialize("t", HexFormat.of().parseHex(f.get("state_hex_after").asText())).payload(), after.payload());
+            assertTrue(pd.deadLetters().isEmpty());
+        }
+    }
+
+    /**
+     * The same version 3 state under the shipped file (travel on): the person goes on from their
+     * state (steps continue, the window still refines) and their travel measure starts at the next
+     * frame: until it is measured, the live records are the release before's, byte for byte.
+     */
+    @Test
+    void aPersonStateOfPayloadVersion3GoesOnAndStartsItsTravelMeasure() throws Exception {
+        JsonNode f = fixture("pose-state-v3.json");
+        StateSerde<PoseState> serde = new StateSerde<>(new PoseCodec());
+        StreamState<PoseState> s = serde.deserialize("t", HexFormat.of().parseHex(f.get("state_hex").asText()));
+        String key = f.get("key").asText();
+        try (PipelineDriver pd = PipelineDriver.stepFed(Pipelines.load(Path.of(f.get("pipeline").asText()), overrides(f)))) {
+            assertTrue(pd.spec.settings(PoseActivityPipeline.INSTANCE).travel().on(), "the shipped file has travel on");
+            pd.<PoseState>store().put(key, s);
+            feedGolden(pd, f);
+            List<String> preds = pd.output(PoseHead.PREDICTIONS).readValuesToList();
+            assertEquals(f.get("predictions").size(), preds.size());
+            // the first sighting starts the measure; each later frame is one observation, trusted from the third
+            int measured = Travel.MIN_OBSERVATIONS;
+            assertEquals(strings(f.get("predictions")).subList(0, measured), preds.subList(0, measured));
+            assertTrue(!JSON.readTree(preds.get(measured - 1)).has("speed"));
+            assertTrue(JSON.readTree(preds.get(measured)).has("speed"), "measured from the 4th frame after the restore");
+            assertEquals(f.get("first_frame").asLong(), JSON.readTree(preds.get(0)).get("step").asLong(), "the person's steps go on");
+            assertEquals(f.get("refined").size(), pd.output(PoseHead.REFINED).readValuesToList().size(), "the window came through");
+            assertEquals(Travel.MIN_OBSERVATIONS, pd.<PoseState>store().get(key).payload().travel().observations());
+        }
+    }
+
+    private static Map<String, String> overrides(JsonNode f) {
+        Map<String, String> overrides = new TreeMap<>();
+        f.get("overrides").fields().forEachRemaining(e -> overrides.put(e.getKey(), e.getValue().asText()));
+        return overrides;
+    }
+
+    /** Feeds the fixture's golden sequence from its first frame on, as its generator did. */
+    private static void feedGolden(PipelineDriver pd, JsonNode f) throws Exception {
+        JsonNode seq = null;
+        for (JsonNode q : JSON.readTree(Path.of(f.get("golden").asText()).toFile()).get("sequences")) {
+            if (q.get("name").asText().equals(f.get("sequence").asText())) {
+                seq = q;
+            }
+        }
+        FeatureRecordSerde fs = new FeatureRecordSerde();
+        String key = f.get("key").asText();
+        TestInputTopic<byte[], byte[]> in = pd.stepInput();
+        for (int i = f.get("first_frame").asInt(); i < seq.get("kp").size(); i++) {
+            float[] v = new float[51];
+            for (int j = 0; j < v.length; j++) {
+                v[j] = (float) seq.get("kp").get(i).get(j).asDouble();
+            }
+            in.pipeInput(key.getBytes(StandardCharsets.UTF_8), fs.serialize("t", new FeatureRecord("movenet-multipose-lightning@1.0.0", i, v)),
+                    f.get("timestamp_base").asLong() + f.get("timestamp_step").asLong() * i);
         }
     }
 

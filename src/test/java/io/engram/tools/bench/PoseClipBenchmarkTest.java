@@ -43,12 +43,13 @@ class PoseClipBenchmarkTest {
         float[] kp = new float[51];
         kp[2] = 0.5f;
         var row = PoseClipBenchmark.keypointRow("site/cam-1/7", 1234L,
-                new io.engram.engine.pipeline.video.FeatureRecord("movenet-multipose-lightning@1.0.0", 42L, kp));
+                new io.engram.engine.pipeline.video.FeatureRecord("movenet-multipose-lightning@1.0.0", 42L, kp), 480 / 290.0);
         assertEquals("kp", row.get("type"));
         assertEquals("site/cam-1", row.get("camera"));
         assertEquals(7L, row.get("track"));
         assertEquals(42L, row.get("seq"));
         assertEquals(1234L, row.get("ts"));
+        assertEquals(480 / 290.0, (double) row.get("aspect"), 0.0);
         String line = new com.fasterxml.jackson.databind.ObjectMapper().writeValueAsString(row);
         assertEquals(true, line.startsWith("{\"type\":\"kp\",\"camera\":\"site/cam-1\",\"track\":7,\"seq\":42,\"ts\":1234,\"kp\":[0.0,0.0,0.5,"), line);
     }

@@ -45,7 +45,7 @@ import org.apache.kafka.streams.Topology;
  * {@link Refinement}. Falls stay on the live labels.
  *
  * Own YAML sections: {@code pose} (with {@code layout} and {@code write_keypoints}), {@code tracking},
- * {@code events}, {@code falls}, {@code refine}; and {@code state.tracks_store}.
+ * {@code events}, {@code falls}, {@code travel}, {@code refine}; and {@code state.tracks_store}.
  */
 public final class PoseActivityPipeline extends AbstractPipelineKind<PoseActivityPipeline.Settings> {
     public static final String TYPE = "person-activity";
@@ -60,19 +60,20 @@ public final class PoseActivityPipeline extends AbstractPipelineKind<PoseActivit
      *
      * @param writeKeypoints whether the fused layout also writes the per-person records to the keypoints topic
      * @param refine fixed-lag refinement ({@code refine:}, read as the video pipeline's), or null for none
+     * @param travel the travel gate ({@code travel:}, {@link Travel})
      */
     public record Settings(Path poseManifest, float minPersonScore, int maxFrameBytes, long maxPixels, FrameStage.Layout layout,
             boolean writeKeypoints, PersonTracker.Settings tracking, String tracksStore, int eventMinFrames, int fallFrames,
-            int fallWithinFrames, RefineSettings refine) {
+            int fallWithinFrames, RefineSettings refine, Travel.Settings travel) {
         public Settings withLayout(FrameStage.Layout l, boolean write) {
             return new Settings(poseManifest, minPersonScore, maxFrameBytes, maxPixels, l, write, tracking, tracksStore, eventMinFrames,
-                    fallFrames, fallWithinFrames, refine);
+                    fallFrames, fallWithinFrames, refine, travel);
         }
 
         /** The same settings with refinement {@code r} (null: off). */
         public Settings withRefine(RefineSettings r) {
             return new Settings(poseManifest, minPersonScore, maxFrameBytes, maxPixels, layout, writeKeypoints, tracking, tracksStore,
-                    eventMinFrames, fallFrames, fallWithinFrames, r);
+                    eventMinFrames, fallFrames, fallWithinFrames, r, travel);
         }
 
         public boolean keypointsWritten() {
@@ -81,7 +82,7 @@ public final class PoseActivityPipeline extends AbstractPipelineKind<PoseActivit
     }
 
     private PoseActivityPipeline() {
-        super(TYPE, KEYPOINTS, "person-rnn-state", 9467, Set.of("pose", "tracking", "events", "falls", RefineSettings.SECTION),
+        super(TYPE, KEYPOINTS, "person-rnn-state", 9467, Set.of("pose", "tracking", "events", "falls", "travel", RefineSettings.SECTION),
                 Map.of("state", Set.of("tracks_store")),
                 topic(FRAMES, "video-frames"),
                 topic(KEYPOINTS, "person-poses"),
@@ -130,8 +131,22 @@ public final class PoseActivityPipeline extends AbstractPipelineKind<PoseActivit
         int frames = (int) v.integer(f, "frames", 3, 1, 10_000);
         int within = (int) v.integer(f, "within_frames", 10, 0, 10_000);
         String store = v.text(v.section(root, "state"), "tracks_store", "person-camera-tracks");
+        JsonNode tr = v.section(root, "travel");
+        v.known(tr, "travel.", Set.of("min_speed", "field_of_view_deg", "time_constant_ms"));
+        Travel.Settings td = Travel.Settings.DEFAULT;
+        double minSpeed = v.number(tr, "min_speed", td.minSpeed());
+        if (!(minSpeed >= 0) || minSpeed > 100) {
+            throw v.error("travel.min_speed", "must be between 0 (off) and 100 torso lengths per second, not " + minSpeed);
+        }
+        double fov = v.number(tr, "field_of_view_deg", td.fieldOfViewDeg());
+        if (!(fov >= 10 && fov <= 170)) {
+            throw v.error("travel.field_of_view_deg", "must be between 10 and 170 degrees (the camera's horizontal field of view), not "
+                    + fov);
+        }
+        long tau = v.integer(tr, "time_constant_ms", td.timeConstantMs(), 10, 60_000);
+        Travel.Settings travel = new Travel.Settings(minSpeed, fov, tau, tracking.minKeypointScore());
         return new Settings(pose, (float) minScore, maxBytes, maxPixels, layout, write, tracking, store, eventMin, frames, within,
-                RefineSettings.read(v, root));
+                RefineSettings.read(v, root), travel);
     }
 
     @Override
@@ -181,7 +196,7 @@ public final class PoseActivityPipeline extends AbstractPipelineKind<PoseActivit
             RefinerModel refiner = RefineSettings.load(s.refine(), spec, classifier, loaded);
             int lag = s.refine() == null ? 0 : s.refine().lag();
             StepTopology.addStep(topology, spec, classifier, model, meters,
-                    PoseHead.type(classifier, s.eventMinFrames(), s.fallFrames(), s.fallWithinFrames(), meters, refiner, lag),
+                    PoseHead.type(classifier, s.eventMinFrames(), s.fallFrames(), s.fallWithinFrames(), meters, refiner, lag, s.travel()),
                     fused ? estimate : null);
             return new BuiltPipeline(topology, loaded);
         } catch (RuntimeException e) {

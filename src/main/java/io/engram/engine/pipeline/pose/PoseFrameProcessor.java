@@ -29,7 +29,8 @@ import org.apache.kafka.streams.state.KeyValueStore;
  * camera, so a restart or a task move goes on with the same track ids) and forwards one record per
  * person seen, keyed {@code camera/track} ({@link #key}): a {@link FeatureRecord} in its binary form
  * whose 51 values are the person's 17 keypoints as {@code (x / width, y / height, score)}, the pose
- * model's {@code id@version} as its encoder, the frame's {@code seq}, and the frame's timestamp.
+ * model's {@code id@version} as its encoder, the frame's {@code seq}, and the frame's timestamp; its
+ * headers are the frame's, with the frame's size in pixels as {@code frame-width} and {@code frame-height}.
  * People go out in track id order. A frame with nobody in it forwards nothing.
  *
  * <p>A track that ends (unseen for the tracker's timeout) forwards nothing: its stream's state is
@@ -131,10 +132,18 @@ public final class PoseFrameProcessor implements Processor<String, byte[], Strin
         seen.sort(Comparator.comparingLong(PersonTracker.Seen::trackId));
         float w = img.getWidth();
         float h = img.getHeight();
+        byte[] width = Integer.toString(img.getWidth()).getBytes(StandardCharsets.UTF_8);
+        byte[] height = Integer.toString(img.getHeight()).getBytes(StandardCharsets.UTF_8);
         for (PersonTracker.Seen p : seen) {
             float[] kp = normalised(p.person(), w, h);
+            RecordHeaders headers = new RecordHeaders(record.headers().toArray());
+            // The frame's size: the keypoints are shares of it, and the travel gate needs its aspect ratio.
+            headers.remove(PersonRecord.H_FRAME_WIDTH);
+            headers.remove(PersonRecord.H_FRAME_HEIGHT);
+            headers.add(PersonRecord.H_FRAME_WIDTH, width);
+            headers.add(PersonRecord.H_FRAME_HEIGHT, height);
             forward(new Record<>(key(camera, p.trackId()), serde.serialize(null, new FeatureRecord(poseRef, frame.seq(), kp)), record.timestamp(),
-                    new RecordHeaders(record.headers().toArray())));
+                    headers));
         }
     }
 

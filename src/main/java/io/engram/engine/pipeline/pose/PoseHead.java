@@ -39,10 +39,15 @@ import org.apache.kafka.streams.processor.api.Record;
  * gap, model change, an ended track's expiry) discards the window: the frames in it get no refined
  * record.
  *
+ * <p>With travel on ({@code travel:}, {@link Travel}), the person's speed, measured on their track,
+ * decides between standing and moving before any rule reads the label: the live label, the
+ * refined one (with the speed measured up to the refined record's emission), the events and the
+ * fall rule all see the gated probabilities. The live record carries the speed.
+ *
  * <p>One instance per task; owns its {@link Refinement} (the refiner's native buffers), released by
  * {@link #close()}.
  */
-public final class PoseHead implements Head<FeatureRecord, PoseState> {
+public final class PoseHead implements Head<PersonRecord, PoseState> {
     public static final TopicRole PREDICTIONS = new TopicRole("predictions");
     public static final TopicRole EVENTS = new TopicRole("events");
     public static final TopicRole FALLS = new TopicRole("falls");
@@ -62,17 +67,19 @@ public final class PoseHead implements Head<FeatureRecord, PoseState> {
     private final int fall;
     /** Null without a refiner. */
     private final Refinement refinement;
+    private final Travel travel;
 
     public PoseHead(ModelManifest manifest, int eventMinFrames, int fallFrames, int withinFrames, PipelineMeters meters) {
-        this(manifest, eventMinFrames, fallFrames, withinFrames, meters, null, 0);
+        this(manifest, eventMinFrames, fallFrames, withinFrames, meters, null, 0, Travel.Settings.OFF);
     }
 
     /**
      * @param refiner the fixed-lag refiner, shared and owned by the caller, or null for none
      * @param lag L: the refined label of a frame is known L frames later
+     * @param travel the travel gate's settings ({@link Travel.Settings#OFF}: the model's labels as they are)
      */
     public PoseHead(ModelManifest manifest, int eventMinFrames, int fallFrames, int withinFrames, PipelineMeters meters,
-            RefinerModel refiner, int lag) {
+            RefinerModel refiner, int lag, Travel.Settings travel) {
         this.manifest = manifest;
         this.rule = new ChangeRule(eventMinFrames);
         this.fallFrames = fallFrames;
@@ -85,21 +92,22 @@ public final class PoseHead implements Head<FeatureRecord, PoseState> {
             upright[i] = UPRIGHT.contains(labels.get(i));
         }
         this.refinement = refiner == null ? null : new Refinement(manifest, refiner, lag, rule);
+        this.travel = new Travel(travel, labels);
     }
 
     /** The head type without refinement: one head per task. */
-    public static HeadType<FeatureRecord, PoseState> type(ModelManifest manifest, int eventMinFrames, int fallFrames, int withinFrames,
+    public static HeadType<PersonRecord, PoseState> type(ModelManifest manifest, int eventMinFrames, int fallFrames, int withinFrames,
             PipelineMeters meters) {
-        return type(manifest, eventMinFrames, fallFrames, withinFrames, meters, null, 0);
+        return type(manifest, eventMinFrames, fallFrames, withinFrames, meters, null, 0, Travel.Settings.OFF);
     }
 
     /**
      * The head type: one head per task made with these arguments; with a refiner (shared, owned by
-     * the caller) it also writes the refined roles. Refuses a model without the labels the fall rule
-     * reads.
+     * the caller) it also writes the refined roles; with travel on, the {@link Travel} gate decides
+     * between standing and moving. Refuses a model without the labels the fall rule reads.
      */
-    public static HeadType<FeatureRecord, PoseState> type(ModelManifest manifest, int eventMinFrames, int fallFrames, int withinFrames,
-            PipelineMeters meters, RefinerModel refiner, int lag) {
+    public static HeadType<PersonRecord, PoseState> type(ModelManifest manifest, int eventMinFrames, int fallFrames, int withinFrames,
+            PipelineMeters meters, RefinerModel refiner, int lag, Travel.Settings travel) {
         if (!manifest.labels().contains(FALL_LABEL) || manifest.labels().stream().noneMatch(UPRIGHT::contains)) {
             throw new ConfigException("Model " + manifest.manifestPath() + " has labels " + manifest.labels() + "; the pose activity head"
                     + " needs '" + FALL_LABEL + "' and at least one of " + UPRIGHT_LABELS + ". Fix: point model.manifest at a pose"
@@ -107,17 +115,24 @@ public final class PoseHead implements Head<FeatureRecord, PoseState> {
         }
         List<TopicRole> roles = refiner == null ? List.of(PREDICTIONS, EVENTS, FALLS)
                 : List.of(PREDICTIONS, EVENTS, FALLS, REFINED, REFINED_EVENTS);
-        return HeadType.of(CODEC, roles, () -> new PoseHead(manifest, eventMinFrames, fallFrames, withinFrames, meters, refiner, lag));
+        return HeadType.of(CODEC, roles, () -> new PoseHead(manifest, eventMinFrames, fallFrames, withinFrames, meters, refiner, lag,
+                travel));
     }
 
     @Override
-    public FeatureRecord decode(String key, Record<String, byte[]> record) {
-        return FeatureInput.decode(record.value(), manifest);
+    public PersonRecord decode(String key, Record<String, byte[]> record) {
+        return new PersonRecord(FeatureInput.decode(record.value(), manifest), Travel.aspect(header(record, PersonRecord.H_FRAME_WIDTH),
+                header(record, PersonRecord.H_FRAME_HEIGHT)));
+    }
+
+    private static String header(Record<String, byte[]> record, String name) {
+        org.apache.kafka.common.header.Header h = record.headers().lastHeader(name);
+        return h == null || h.value() == null ? null : new String(h.value(), java.nio.charset.StandardCharsets.UTF_8);
     }
 
     /** A person's record carries its frame's capture time. */
     @Override
-    public long eventTime(FeatureRecord in, Record<String, byte[]> record) {
+    public long eventTime(PersonRecord in, Record<String, byte[]> record) {
         return record.timestamp();
     }
 
@@ -132,13 +147,21 @@ public final class PoseHead implements Head<FeatureRecord, PoseState> {
     }
 
     @Override
-    public void input(FeatureRecord in, StreamState<PoseState> s, float[] x) {
-        System.arraycopy(in.values(), 0, x, 0, x.length);
+    public void input(PersonRecord in, StreamState<PoseState> s, float[] x) {
+        System.arraycopy(in.features().values(), 0, x, 0, x.length);
     }
 
     @Override
-    public void output(String person, FeatureRecord f, long t, StreamState<PoseState> s, float[] probs, long step, Outputs out) {
+    public void output(String person, PersonRecord in, long t, StreamState<PoseState> s, float[] modelProbs, long step, Outputs out) {
         PoseState p = s.payload();
+        FeatureRecord f = in.features();
+        float[] probs = modelProbs.clone();
+        Double speed = null;
+        if (travel.on()) {
+            double v = travel.update(p.travel, f.values(), t, in.aspect());
+            travel.gate(probs, v);
+            speed = Double.isNaN(v) ? null : v;
+        }
         int best = ChangeRule.top(probs);
         p.lastSequence = f.sequence();
         int announcedBefore = p.live.announced();
@@ -155,7 +178,7 @@ public final class PoseHead implements Head<FeatureRecord, PoseState> {
         }
         List<String> labels = manifest.labels();
         out.add(PREDICTIONS, new PosePrediction(person, camera, track, t, f.sequence(), step, labels.get(best), probs[best],
-                new Probabilities(labels, probs.clone()), f.encoder(), s.modelId(), s.modelVersion(), null));
+                new Probabilities(labels, probs), f.encoder(), s.modelId(), s.modelVersion(), null, speed));
         if (announce) {
             meters.activityChange();
             out.add(EVENTS, new PersonEvent(person, camera, track, t, f.sequence(), step, labels.get(best), probs[best],
@@ -171,14 +194,18 @@ public final class PoseHead implements Head<FeatureRecord, PoseState> {
         if (refinement == null) {
             return;
         }
-        Refinement.Refined r = refinement.add(p.window, f.values(), s.hidden(), f.sequence(), t, step);
+        // The refined frame is L frames back; the travel gate uses the speed measured up to now, which
+        // is centred nearer that frame than the live one (its averages span about a stride).
+        double v = speed == null ? Double.NaN : speed;
+        Refinement.Refined r = refinement.add(p.window, f.values(), s.hidden(), f.sequence(), t, step,
+                travel.on() ? q -> travel.gate(q, v) : null);
         if (r == null) {
             return;
         }
         int lag = refinement.lag();
         String refined = labels.get(r.label());
         out.add(REFINED, new PosePrediction(person, camera, track, r.time(), r.seq(), r.step(), refined, r.probability(),
-                new Probabilities(labels, r.probs()), f.encoder(), s.modelId(), s.modelVersion(), lag));
+                new Probabilities(labels, r.probs()), f.encoder(), s.modelId(), s.modelVersion(), lag, null));
         if (r.changed()) {
             out.add(REFINED_EVENTS, new PersonEvent(person, camera, track, r.time(), r.seq(), r.step(), refined, r.probability(),
                     r.previous() < 0 ? null : labels.get(r.previous()), p.window.labels().run(), s.modelId(), s.modelVersion(), lag));

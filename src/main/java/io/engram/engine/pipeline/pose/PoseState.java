@@ -10,7 +10,9 @@ import io.engram.engine.pipeline.refine.RefineWindow;
  * upright label (stand, walk, run, wave) while armed (-1: disarmed), frames since that upright
  * frame, and frames in a row of {@code fall_lying} since; and, with refinement on, the look-ahead
  * window ({@link RefineWindow}: the person's last frames' keypoints, forward states, sequence
- * numbers and capture times, with the refined labels' own change rule memory). Written by
+ * numbers and capture times, with the refined labels' own change rule memory); and the travel
+ * measure ({@link Travel.State}: last sighting of shoulders and hips, running averages of velocity
+ * and of the change of apparent size). Written by
  * {@link PoseHead} only; binary layout {@link PoseCodec}.
  */
 public final class PoseState implements io.engram.engine.state.StateSummary {
@@ -26,6 +28,8 @@ public final class PoseState implements io.engram.engine.state.StateSummary {
     int fallRun;
     /** The refinement's window (empty when refinement is off, and in a state read from payload version 1 or 2). */
     RefineWindow window = new RefineWindow();
+    /** The travel measure ({@link Travel}); none yet in a state read from payload version 3 or before. */
+    Travel.State travel = new Travel.State();
 
     public Labels live() {
         return live;
@@ -33,6 +37,10 @@ public final class PoseState implements io.engram.engine.state.StateSummary {
 
     public RefineWindow window() {
         return window;
+    }
+
+    public Travel.State travel() {
+        return travel;
     }
 
     @Override
@@ -51,17 +59,17 @@ public final class PoseState implements io.engram.engine.state.StateSummary {
     @Override
     public boolean equals(Object o) {
         return o instanceof PoseState p && p.lastSequence == lastSequence && p.live.equals(live) && p.upright == upright
-                && p.sinceUpright == sinceUpright && p.fallRun == fallRun && p.window.equals(window);
+                && p.sinceUpright == sinceUpright && p.fallRun == fallRun && p.window.equals(window) && p.travel.equals(travel);
     }
 
     @Override
     public int hashCode() {
-        return java.util.Objects.hash(lastSequence, live, upright, sinceUpright, fallRun, window);
+        return java.util.Objects.hash(lastSequence, live, upright, sinceUpright, fallRun, window, travel);
     }
 
     @Override
     public String toString() {
         return "PoseState{seq=" + lastSequence + ", " + live + ", upright=" + upright + ", since=" + sinceUpright + ", fall=" + fallRun
-                + ", " + window + "}";
+                + ", " + window + ", " + travel + "}";
     }
 }

@@ -102,6 +102,16 @@ public final class Refinement implements AutoCloseable {
      * @return the refined frame L back, or null while the window fills
      */
     public Refined add(RefineWindow w, float[] x, float[] hidden, long seq, long time, long step) {
+        return add(w, x, hidden, seq, time, step, null);
+    }
+
+    /**
+     * As {@link #add(RefineWindow, float[], float[], long, long, long)}, with {@code adjust} (or null)
+     * applied to the refined probabilities, in place, before the top label and the change rule read
+     * them: a head's own correction (the person pipeline's travel gate).
+     */
+    public Refined add(RefineWindow w, float[] x, float[] hidden, long seq, long time, long step,
+            java.util.function.Consumer<float[]> adjust) {
         int nf = features;
         if (!w.present() || w.lag != lag || w.features != nf || w.forward != forwardSize) {
             // A new stream, a state from before refinement, or another lag or model in the file: start an empty window.
@@ -130,6 +140,9 @@ public final class Refinement implements AutoCloseable {
             window = refiner.newWindow(lag + 1);
         }
         window.run(newestFirst, w.before, w.hs, 0, probs);
+        if (adjust != null) {
+            adjust.accept(probs);
+        }
         int best = ChangeRule.top(probs);
         int previous = w.labels.announced;
         boolean changed = rule.next(w.labels, best);

@@ -9,6 +9,7 @@ import io.engram.engine.kafka.InputKeyDeserializer;
 import io.engram.engine.model.ModelManifest;
 import io.engram.engine.model.PoseEstimator;
 import io.engram.engine.monitoring.PipelineMeters;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -23,7 +24,8 @@ import org.junit.jupiter.api.Test;
  * The pose stage's processor alone: the camera's tracks are read from the store at every frame,
  * never remembered by the processor, so a task revived by Kafka Streams (closed, then initialised
  * again on a store restored without an aborted transaction's writes) tracks from what the store
- * holds; and a camera id too long to take a track id is refused.
+ * holds; each person's record carries the frame's size; and a camera id too long to take a track
+ * id is refused.
  */
 class PoseFrameProcessorTest {
     static final Path FRAME = Path.of("models/pose/golden/frames/group-480x360.png");
@@ -43,6 +45,10 @@ class PoseFrameProcessorTest {
             p.process(new Record<>("cam-1", png, 1_000L));
             int people = ctx.forwarded().size();
             assertTrue(people >= 2, "people in the group frame: " + people);
+            for (var f : ctx.forwarded()) { // the frame's size, for the travel gate's aspect ratio
+                assertEquals("480", new String(f.record().headers().lastHeader(PersonRecord.H_FRAME_WIDTH).value(), StandardCharsets.UTF_8));
+                assertEquals("360", new String(f.record().headers().lastHeader(PersonRecord.H_FRAME_HEIGHT).value(), StandardCharsets.UTF_8));
+            }
             byte[] first = tracks.get("cam-1");
             p.process(new Record<>("cam-1", png, 1_100L));
             assertEquals(ctx.forwarded().get(0).record().key(), ctx.forwarded().get(people).record().key(), "the same track");

@@ -75,7 +75,8 @@ class PoseHeadTest {
         List<Integer> at = new ArrayList<>();
         for (int i = 0; i < labels.size(); i++) {
             int before = falls.count;
-            head.output("cam-1/7", new FeatureRecord("movenet-multipose-lightning@1.0.0", from + i, new float[51]), 1_000L * (from + i), s,
+            head.output("cam-1/7", new PersonRecord(new FeatureRecord("movenet-multipose-lightning@1.0.0", from + i, new float[51]), 1),
+                    1_000L * (from + i), s,
                     top(labels.get(i)), from + i, new Outputs());
             if (falls.count > before) {
                 at.add(from + i);
@@ -150,20 +151,36 @@ class PoseHeadTest {
         p.upright = 1;
         p.sinceUpright = 3;
         p.fallRun = 2;
+        p.travel.lastTime = 0x1112131415161718L;
+        p.travel.hipX = 1f;
+        p.travel.hipY = 2f;
+        p.travel.lastTorso = 0.5f;
+        p.travel.torso = 0.25f;
+        p.travel.vx = -1f;
+        p.travel.vy = 3f;
+        p.travel.vScale = 4f;
+        p.travel.observations = 3;
         StreamState<PoseState> s = new StreamState<>(MODEL.id(), MODEL.version(), MODEL.stateCompat(), 9, 1_000, new float[MODEL.stateFloats()], p);
         byte[] b = new StateSerde<>(new PoseCodec()).serialize("t", s);
-        String tail = java.util.HexFormat.of().formatHex(b, b.length - 37, b.length);
-        // payload version 3; long last sequence; int last label, run, announced, upright, since upright, fall run; int lag 0: no
+        String tail = java.util.HexFormat.of().formatHex(b, b.length - 77, b.length);
+        // payload version 4; long last sequence; int last label, run, announced, upright, since upright, fall run; the travel
+        // measure: long last time, floats hip x, hip y, last torso, torso, vx, vy, v scale, int observations; int lag 0: no
         // window (docs/topics.md)
-        assertEquals("03" + "0102030405060708" + "00000005" + "00000002" + "00000004" + "00000001" + "00000003" + "00000002"
+        assertEquals("04" + "0102030405060708" + "00000005" + "00000002" + "00000004" + "00000001" + "00000003" + "00000002"
+                + "1112131415161718" + "3f800000" + "40000000" + "3f000000" + "3e800000" + "bf800000" + "40400000" + "40800000" + "00000003"
                 + "00000000", tail);
         assertEquals(p, new StateSerde<>(new PoseCodec()).deserialize("t", b).payload());
     }
 
-    /** A version 3 payload with a window, written by hand from the documented layout: read, then written back to the same bytes. */
+    /**
+     * A version 3 payload with a window (before the travel gate), written by hand from the documented
+     * layout: read as a person with no travel measure yet, then written as version 4, the same bytes
+     * with the travel measure's 40 bytes (none: time -1) before the window.
+     */
     @Test
     void aPayloadWithAWindowIsTheDocumentedLayout() {
-        String hex = "03" + "0000000000000007" + "00000001" + "00000004" + "00000001" + "00000000" + "00000002" + "00000000"
+        String head = "0000000000000007" + "00000001" + "00000004" + "00000001" + "00000000" + "00000002" + "00000000";
+        String hex = "03" + head
                 // window: lag 2, filled 2, F 2, H 1; before (F floats: 0.5, 0.25)
                 + "00000002" + "00000002" + "00000002" + "00000001" + "3f000000" + "3e800000"
                 // frame 6: seq, time, x (1.0, 2.0), h (-1.0); frame 7: seq, time, x (3.0, 4.0), h (0.5)
@@ -179,9 +196,12 @@ class PoseHeadTest {
         assertEquals(2, p.window.lag());
         assertEquals(2, p.window.filled());
         assertEquals(new Labels(1, 2, -1), p.window.labels());
+        assertEquals(new Travel.State(), p.travel, "no travel measure yet");
         java.nio.ByteBuffer out = java.nio.ByteBuffer.allocate(codec.size(p));
         codec.write(p, out);
-        assertEquals(hex, java.util.HexFormat.of().formatHex(out.array()));
+        String none = "ffffffffffffffff" + "00000000".repeat(8);
+        assertEquals("04" + head + none + hex.substring(2 + head.length()), java.util.HexFormat.of().formatHex(out.array()));
+        assertEquals(p, codec.read(java.nio.ByteBuffer.wrap(out.array())));
     }
 
     @Test
@@ -222,7 +242,7 @@ class PoseHeadTest {
         List<String> events = new ArrayList<>();
         for (int i = 0; i < labels.size(); i++) {
             Outputs out = new Outputs();
-            head.output("cam-1/7", new FeatureRecord("movenet-multipose-lightning@1.0.0", i, new float[51]), 1_000L * i, s,
+            head.output("cam-1/7", new PersonRecord(new FeatureRecord("movenet-multipose-lightning@1.0.0", i, new float[51]), 1), 1_000L * i, s,
                     top(labels.get(i)), i, out);
             for (Object o : out.of(PoseHead.EVENTS)) {
                 PersonEvent e = (PersonEvent) o;

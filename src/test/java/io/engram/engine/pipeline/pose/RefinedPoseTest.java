@@ -54,8 +54,9 @@ class RefinedPoseTest {
         return Pipelines.load(SHIPPED, overrides);
     }
 
+    /** The shipped file at {@code lag}, travel gate off: the golden is the models' own output, and the gate is not a model (TravelTest). */
     static PipelineSpec spec(int lag) {
-        return spec(Map.of("refine.lag", Integer.toString(lag)));
+        return spec(Map.of("refine.lag", Integer.toString(lag), "travel.min_speed", "0"));
     }
 
     /** The golden sequence's keypoints, one row a frame. */
@@ -159,7 +160,7 @@ class RefinedPoseTest {
         }
         // The live outputs are those of the pipeline without refinement, byte for byte: no "lag" field, and falls on the live labels.
         List<String> without = new ArrayList<>();
-        try (PipelineDriver pd = PipelineDriver.stepFed(spec(Map.of("refine.enabled", "false")))) {
+        try (PipelineDriver pd = PipelineDriver.stepFed(spec(Map.of("refine.enabled", "false", "travel.min_speed", "0")))) {
             TestInputTopic<byte[], byte[]> in = pd.stepInput();
             for (int i = 0; i < n; i++) {
                 send(in, PERSON, kp[i], i, T0 + 100L * i);
@@ -204,7 +205,7 @@ class RefinedPoseTest {
     }
 
     @Test
-    void thePersonsWindowSurvivesTheStoreRoundTripInPayloadVersion3() throws Exception {
+    void thePersonsWindowAndTravelSurviveTheStoreRoundTripInPayloadVersion4() throws Exception {
         float[][] kp = keypoints();
         StateSerde<PoseState> serde = new StateSerde<>(new PoseCodec());
         try (PipelineDriver pd = PipelineDriver.stepFed(Pipelines.load(SHIPPED))) {
@@ -220,7 +221,8 @@ class RefinedPoseTest {
             assertEquals(s.payload(), back.payload(), "every window field written and read back");
             assertArrayEquals(bytes, serde.serialize("t", back));
             int payload = bytes.length - new PoseCodec().size(s.payload());
-            assertEquals(3, bytes[payload], "payload version 3");
+            assertEquals(4, bytes[payload], "payload version 4");
+            assertTrue(s.payload().travel.observations > 0, "the travel measure is in the payload");
         }
     }
 

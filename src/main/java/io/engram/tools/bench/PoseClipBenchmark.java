@@ -229,17 +229,11 @@ public final class PoseClipBenchmark {
             while (parts.stream().anyMatch(tp -> in.position(tp) < ends.get(tp))) {
                 for (ConsumerRecord<String, byte[]> rec : in.poll(Duration.ofMillis(500))) {
                     w.write(json.writeValueAsString(keypointRow(rec.key(), rec.timestamp(), serde.deserialize(topic, rec.value()),
-                            io.engram.engine.pipeline.pose.Travel.aspect(header(rec, io.engram.engine.pipeline.pose.PersonRecord.H_FRAME_WIDTH),
-                                    header(rec, io.engram.engine.pipeline.pose.PersonRecord.H_FRAME_HEIGHT)))));
+                            io.engram.engine.pipeline.pose.PersonRecord.aspect(rec.headers()))));
                     w.newLine();
                 }
             }
         }
-    }
-
-    private static String header(ConsumerRecord<String, byte[]> rec, String name) {
-        org.apache.kafka.common.header.Header h = rec.headers().lastHeader(name);
-        return h == null || h.value() == null ? null : new String(h.value(), java.nio.charset.StandardCharsets.UTF_8);
     }
 
     /** The report: matrices, accuracies and intervals, overall and per side. */

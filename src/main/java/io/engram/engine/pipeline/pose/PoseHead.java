@@ -121,13 +121,7 @@ public final class PoseHead implements Head<PersonRecord, PoseState> {
 
     @Override
     public PersonRecord decode(String key, Record<String, byte[]> record) {
-        return new PersonRecord(FeatureInput.decode(record.value(), manifest), Travel.aspect(header(record, PersonRecord.H_FRAME_WIDTH),
-                header(record, PersonRecord.H_FRAME_HEIGHT)));
-    }
-
-    private static String header(Record<String, byte[]> record, String name) {
-        org.apache.kafka.common.header.Header h = record.headers().lastHeader(name);
-        return h == null || h.value() == null ? null : new String(h.value(), java.nio.charset.StandardCharsets.UTF_8);
+        return new PersonRecord(FeatureInput.decode(record.value(), manifest), PersonRecord.aspect(record.headers()));
     }
 
     /** A person's record carries its frame's capture time. */

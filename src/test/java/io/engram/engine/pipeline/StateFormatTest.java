@@ -209,31 +209,15 @@ class StateFormatTest {
         int first = f.get("first_frame").asInt();
         assertEquals(first, s.steps());
         assertTrue(!s.payload().window().present(), "payload version 2 has no window");
-        JsonNode seq = null;
-        for (JsonNode q : JSON.readTree(Path.of(f.get("golden").asText()).toFile()).get("sequences")) {
-            if (q.get("name").asText().equals(f.get("sequence").asText())) {
-                seq = q;
-            }
-        }
-        Map<String, String> overrides = new TreeMap<>();
-        f.get("overrides").fields().forEachRemaining(e -> overrides.put(e.getKey(), e.getValue().asText()));
+        int n = golden(f).get("kp").size();
+        Map<String, String> overrides = overrides(f);
         overrides.put("travel.min_speed", "0"); // that release had no travel gate
-        FeatureRecordSerde fs = new FeatureRecordSerde();
         String key = f.get("key").asText();
         try (PipelineDriver pd = PipelineDriver.stepFed(Pipelines.load(Path.of(f.get("pipeline").asText()),
                 overrides))) {
             int lag = pd.spec.settings(PoseActivityPipeline.INSTANCE).refine().lag();
             pd.<PoseState>store().put(key, s);
-            TestInputTopic<byte[], byte[]> in = pd.stepInput();
-            int n = seq.get("kp").size();
-            for (int i = first; i < n; i++) {
-                float[] v = new float[51];
-                for (int j = 0; j < v.length; j++) {
-                    v[j] = (float) seq.get("kp").get(i).get(j).asDouble();
-                }
-                in.pipeInput(key.getBytes(StandardCharsets.UTF_8), fs.serialize("t", new FeatureRecord("movenet-multipose-lightning@1.0.0", i,
-                        v)), f.get("timestamp_base").asLong() + f.get("timestamp_step").asLong() * i);
-            }
+            feedGolden(pd, f);
             assertEquals(strings(f.get("predictions")), pd.output(PoseHead.PREDICTIONS).readValuesToList(),
                     "the same predictions as the release before, byte for byte");
             assertEquals(strings(f.get("events")), pd.output(PoseHead.EVENTS).readValuesToList());
@@ -315,14 +299,19 @@ class StateFormatTest {
         return overrides;
     }
 
-    /** Feeds the fixture's golden sequence from its first frame on, as its generator did. */
-    private static void feedGolden(PipelineDriver pd, JsonNode f) throws Exception {
-        JsonNode seq = null;
+    /** The fixture's golden sequence. */
+    private static JsonNode golden(JsonNode f) throws Exception {
         for (JsonNode q : JSON.readTree(Path.of(f.get("golden").asText()).toFile()).get("sequences")) {
             if (q.get("name").asText().equals(f.get("sequence").asText())) {
-                seq = q;
+                return q;
             }
         }
+        throw new AssertionError("no sequence " + f.get("sequence") + " in " + f.get("golden"));
+    }
+
+    /** Feeds the fixture's golden sequence from its first frame on, as its generator did. */
+    private static void feedGolden(PipelineDriver pd, JsonNode f) throws Exception {
+        JsonNode seq = golden(f);
         FeatureRecordSerde fs = new FeatureRecordSerde();
         String key = f.get("key").asText();
         TestInputTopic<byte[], byte[]> in = pd.stepInput();

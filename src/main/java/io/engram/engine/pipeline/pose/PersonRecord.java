@@ -1,6 +1,7 @@
 package io.engram.engine.pipeline.pose;
 
 import io.engram.engine.pipeline.video.FeatureRecord;
+import io.engram.engine.pipeline.video.FrameIntake;
 
 /**
  * One person's record as the pose activity head reads it: the keypoints (a {@link FeatureRecord} of
@@ -15,11 +16,6 @@ public record PersonRecord(FeatureRecord features, double aspect) {
 
     /** The frame's aspect ratio from a person record's headers ({@link Travel#aspect}: 1 when they are missing or bad). */
     public static double aspect(org.apache.kafka.common.header.Headers headers) {
-        return Travel.aspect(text(headers, H_FRAME_WIDTH), text(headers, H_FRAME_HEIGHT));
-    }
-
-    private static String text(org.apache.kafka.common.header.Headers headers, String name) {
-        org.apache.kafka.common.header.Header h = headers.lastHeader(name);
-        return h == null || h.value() == null ? null : new String(h.value(), java.nio.charset.StandardCharsets.UTF_8);
+        return Travel.aspect(FrameIntake.header(headers, H_FRAME_WIDTH), FrameIntake.header(headers, H_FRAME_HEIGHT));
     }
 }

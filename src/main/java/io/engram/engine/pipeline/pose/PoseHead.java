@@ -68,6 +68,10 @@ public final class PoseHead implements Head<PersonRecord, PoseState> {
     /** Null without a refiner. */
     private final Refinement refinement;
     private final Travel travel;
+    /** The speed the refined probabilities are gated with: this frame's, set before each refinement (one head per task, one thread). */
+    private double refinedSpeed = Double.NaN;
+    /** The travel gate on the refined probabilities, made once (no per-record allocation); null with travel off. */
+    private final java.util.function.Consumer<float[]> gateRefined;
 
     public PoseHead(ModelManifest manifest, int eventMinFrames, int fallFrames, int withinFrames, PipelineMeters meters) {
         this(manifest, eventMinFrames, fallFrames, withinFrames, meters, null, 0, Travel.Settings.OFF);
@@ -93,6 +97,7 @@ public final class PoseHead implements Head<PersonRecord, PoseState> {
         }
         this.refinement = refiner == null ? null : new Refinement(manifest, refiner, lag, rule);
         this.travel = new Travel(travel, labels);
+        this.gateRefined = this.travel.on() ? q -> this.travel.gate(q, refinedSpeed) : null;
     }
 
     /** The head type without refinement: one head per task. */
@@ -150,11 +155,10 @@ public final class PoseHead implements Head<PersonRecord, PoseState> {
         PoseState p = s.payload();
         FeatureRecord f = in.features();
         float[] probs = modelProbs.clone();
-        Double speed = null;
+        double speed = Double.NaN;
         if (travel.on()) {
-            double v = travel.update(p.travel, f.values(), t, in.aspect());
-            travel.gate(probs, v);
-            speed = Double.isNaN(v) ? null : v;
+            speed = travel.update(p.travel, f.values(), t, in.aspect());
+            travel.gate(probs, speed);
         }
         int best = ChangeRule.top(probs);
         p.lastSequence = f.sequence();
@@ -172,7 +176,8 @@ public final class PoseHead implements Head<PersonRecord, PoseState> {
         }
         List<String> labels = manifest.labels();
         out.add(PREDICTIONS, new PosePrediction(person, camera, track, t, f.sequence(), step, labels.get(best), probs[best],
-                new Probabilities(labels, probs), f.encoder(), s.modelId(), s.modelVersion(), null, speed));
+                new Probabilities(labels, probs), f.encoder(), s.modelId(), s.modelVersion(), null,
+                Double.isNaN(speed) ? null : speed));
         if (announce) {
             meters.activityChange();
             out.add(EVENTS, new PersonEvent(person, camera, track, t, f.sequence(), step, labels.get(best), probs[best],
@@ -190,9 +195,8 @@ public final class PoseHead implements Head<PersonRecord, PoseState> {
         }
         // The refined frame is L frames back; the travel gate uses the speed measured up to now, which
         // is centred nearer that frame than the live one (its averages span about a stride).
-        double v = speed == null ? Double.NaN : speed;
-        Refinement.Refined r = refinement.add(p.window, f.values(), s.hidden(), f.sequence(), t, step,
-                travel.on() ? q -> travel.gate(q, v) : null);
+        refinedSpeed = speed;
+        Refinement.Refined r = refinement.add(p.window, f.values(), s.hidden(), f.sequence(), t, step, gateRefined);
         if (r == null) {
             return;
         }

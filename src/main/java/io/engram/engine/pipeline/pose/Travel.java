@@ -33,8 +33,8 @@ import java.util.Objects;
  * <p>Coordinates: the person's keypoints come as shares of the frame's width and height; x is
  * multiplied by the frame's aspect ratio (width / height, from the record's {@code frame-width}
  * and {@code frame-height} headers, which the pose stage sets; 1 when absent) so that both axes are
- * in frame heights. The state ({@link State}) is the head's, in the person's payload. Stateless
- * itself and shared by a task's heads.
+ * in frame heights. The state ({@link State}) is the head's, in the person's payload; a Travel
+ * itself holds only its settings (immutable; each head makes its own).
  */
 public final class Travel {
     /** COCO-17 indices of the shoulders and hips (the pose model's keypoint order; the classifier takes 17 x 3 values). */

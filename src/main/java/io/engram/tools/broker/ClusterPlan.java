@@ -24,12 +24,12 @@ record ClusterPlan(Path root, String clusterId, List<Path> dirs, List<Properties
         if (n < 1) {
             throw new IllegalArgumentException("a cluster needs at least one node, not " + n);
         }
-        List<Integer> brokerPorts = new ArrayList<>();
-        List<Integer> controllerPorts = new ArrayList<>();
+        // All 2n ports chosen at once, so no two listeners of the cluster can be given the same port.
+        List<Integer> ports = EmbeddedKafka.freePorts(2 * n, List.of());
+        List<Integer> brokerPorts = ports.subList(0, n);
+        List<Integer> controllerPorts = ports.subList(n, 2 * n);
         StringJoiner voters = new StringJoiner(",");
         for (int i = 0; i < n; i++) {
-            brokerPorts.add(EmbeddedKafka.freePort());
-            controllerPorts.add(EmbeddedKafka.freePort());
             voters.add((i + 1) + "@localhost:" + controllerPorts.get(i));
         }
         String clusterId = Uuid.randomUuid().toString();

@@ -6,6 +6,7 @@ import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
@@ -92,8 +93,12 @@ public final class EmbeddedKafka implements AutoCloseable {
         try {
             Path dir = temporary ? Files.createTempDirectory("engram-kafka-") : dataDir.toAbsolutePath();
             Files.createDirectories(dir);
-            int brokerPort = port == 0 ? freePort() : port;
-            int controllerPort = freePort();
+            // Chosen together, and never the broker's own port: two free ports picked one after the other can be
+            // the same one (the first socket is closed before the second is opened), and Kafka refuses two listeners
+            // on one port.
+            List<Integer> ports = freePorts(port == 0 ? 2 : 1, port == 0 ? List.of() : List.of(port));
+            int brokerPort = port == 0 ? ports.get(0) : port;
+            int controllerPort = ports.get(ports.size() - 1);
             String listener = secured != null ? "SASL_SSL" : "PLAINTEXT";
             Properties p = nodeProperties(1, "1@localhost:" + controllerPort, listener, brokerPort, controllerPort, dir, 1);
             Map<String, String> client = Map.of();
@@ -263,10 +268,29 @@ public final class EmbeddedKafka implements AutoCloseable {
         return props.getProperty("cluster.id");
     }
 
-    static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0)) {
-            s.setReuseAddress(true);
-            return s.getLocalPort();
+    /**
+     * {@code n} distinct free ports, none of them in {@code avoid}. Every socket stays bound until all {@code n} are
+     * chosen, so the kernel cannot hand out one port twice; then all are closed for the nodes to bind. (Another
+     * process may still take one in between; that is the usual free-port race, not a clash inside one plan.)
+     */
+    static List<Integer> freePorts(int n, Collection<Integer> avoid) throws IOException {
+        List<ServerSocket> held = new ArrayList<>();
+        List<Integer> ports = new ArrayList<>();
+        try {
+            while (ports.size() < n) {
+                ServerSocket s = new ServerSocket(0);
+                held.add(s);
+                s.setReuseAddress(true);
+                int p = s.getLocalPort();
+                if (!avoid.contains(p) && !ports.contains(p)) {
+                    ports.add(p);
+                }
+            }
+            return List.copyOf(ports);
+        } finally {
+            for (ServerSocket s : held) {
+                s.close();
+            }
         }
     }
 

@@ -81,7 +81,6 @@ class PrometheusScrapeIT {
         PipelineSpec cfg = base.withApplicationId("it-prometheus").withTopics(base.topics().withSuffix("-prom").withPartitions(1));
         PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         JvmMeters.bindTo(registry);
-        int promPort = freePort();
         Process prometheus = null;
         try (EmbeddedKafka kafka = EmbeddedKafka.start();
                 PipelineRunner runner = PipelineRunner.start(cfg, kafka.bootstrapServers(), tmp.resolve("state"), registry);
@@ -95,6 +94,9 @@ class PrometheusScrapeIT {
                     "p".getBytes(StandardCharsets.UTF_8), "garbage".getBytes(StandardCharsets.UTF_8)));
             producer.flush();
 
+            // Picked only now, with the broker and the metrics server already bound: a port picked and released
+            // earlier could be handed to one of them, and Prometheus would then fail to listen.
+            int promPort = freePort();
             Path config = tmp.resolve("prometheus.yml");
             Files.writeString(config, "global: {scrape_interval: 1s, evaluation_interval: 1s}\n"
                     + "rule_files: ['" + Path.of("monitoring/alerts.yml").toAbsolutePath() + "']\n"

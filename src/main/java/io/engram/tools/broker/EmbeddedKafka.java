@@ -96,9 +96,9 @@ public final class EmbeddedKafka implements AutoCloseable {
             // Chosen together, and never the broker's own port: two free ports picked one after the other can be
             // the same one (the first socket is closed before the second is opened), and Kafka refuses two listeners
             // on one port.
-            List<Integer> ports = freePorts(port == 0 ? 2 : 1, port == 0 ? List.of() : List.of(port));
+            List<Integer> ports = freePorts(2, List.of(port));
             int brokerPort = port == 0 ? ports.get(0) : port;
-            int controllerPort = ports.get(ports.size() - 1);
+            int controllerPort = ports.get(1);
             String listener = secured != null ? "SASL_SSL" : "PLAINTEXT";
             Properties p = nodeProperties(1, "1@localhost:" + controllerPort, listener, brokerPort, controllerPort, dir, 1);
             Map<String, String> client = Map.of();
@@ -280,7 +280,6 @@ public final class EmbeddedKafka implements AutoCloseable {
             while (ports.size() < n) {
                 ServerSocket s = new ServerSocket(0);
                 held.add(s);
-                s.setReuseAddress(true);
                 int p = s.getLocalPort();
                 if (!avoid.contains(p) && !ports.contains(p)) {
                     ports.add(p);

@@ -12,7 +12,6 @@ import io.engram.engine.config.PipelineSpec;
 import io.engram.tools.broker.EmbeddedKafka;
 import io.engram.engine.runtime.PipelineRunner;
 import io.engram.engine.runtime.Pipelines;
-import io.engram.tools.kafka.KafkaClients;
 import io.engram.tools.harness.EngramProcess;
 import io.engram.tools.harness.Feeder;
 import io.engram.tools.harness.RunOutputs;
@@ -69,7 +68,7 @@ class TwoClusterKillIT {
     /** An uninterrupted in-process run of the whole input on {@code bootstrap} with {@code state}; its outputs. */
     static RunOutputs uninterrupted(String bootstrap, PipelineSpec spec, Path state) throws Exception {
         try (PipelineRunner runner = PipelineRunner.start(spec, bootstrap, state, new SimpleMeterRegistry());
-                Feeder feeder = new Feeder(KafkaClients.producer(bootstrap), input(spec.topics().name(AnomalyPipeline.INPUT)), 500, 0)) {
+                Feeder feeder = new Feeder(bootstrap, input(spec.topics().name(AnomalyPipeline.INPUT)), 500, 0)) {
             assertTrue(runner.awaitRunning(Duration.ofSeconds(60)));
             feeder.allow(feeder.size());
             return settled(bootstrap, spec);
@@ -101,7 +100,7 @@ class TwoClusterKillIT {
             try (EmbeddedKafka b = EmbeddedKafka.start()) {
                 String bootstrap = b.bootstrapServers();
                 EngramProcess first = EngramProcess.start("b-" + round, yaml, bootstrap, state, dir.resolve("b-" + round + ".log"), Map.of());
-                try (Feeder feeder = new Feeder(KafkaClients.producer(bootstrap), input(spec.topics().name(AnomalyPipeline.INPUT)), 50, 20)) {
+                try (Feeder feeder = new Feeder(bootstrap, input(spec.topics().name(AnomalyPipeline.INPUT)), 50, 20)) {
                     first.awaitRunning(Duration.ofSeconds(90));
                     feeder.allow(feeder.size());
                     TopicReader.readCommitted(bootstrap, spec.topics().name(ForecastHead.PREDICTIONS), STREAMS * READINGS / 3, Duration.ofSeconds(120));

@@ -54,7 +54,7 @@ public final class CrashScenario implements AutoCloseable {
         this.input = h.input.records(topics);
         this.outputTopics = CrashHarness.roles(topics, this.input, false).stream().map(topics::name).toList();
         h.createTopics(topics);
-        this.feeder = new Feeder(KafkaClients.producer(h.broker.bootstrap()), this.input, h.chunk, h.pauseMs);
+        this.feeder = new Feeder(h.broker.bootstrap(), this.input, h.chunk, h.pauseMs);
     }
 
     public int size() {

@@ -1,23 +1,42 @@
 package io.engram.tools.harness;
 
+import io.engram.tools.kafka.KafkaClients;
 import java.time.Duration;
 import java.util.List;
+import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.KafkaException;
+import org.apache.kafka.common.errors.ApplicationRecoverableException;
+import org.apache.kafka.common.errors.InterruptException;
+import org.apache.kafka.common.errors.TimeoutException;
 
 /**
  * Sends a list of records in order from a thread of its own, a chunk every {@code pauseMs} at most,
  * up to a limit that the test raises ({@link #allow}): records keep flowing while processes are
- * killed and started. Each chunk is flushed, so {@link #sent()} counts acknowledged records;
- * through a broker outage the flush waits and the idempotent producer ({@link KafkaClients#producer})
- * retries. Owns the producer.
+ * killed and started. Each chunk is one transaction, so {@link #sent()} counts committed records.
+ *
+ * <p>Why transactions: the input must hold each record exactly once, or a test of Engram's
+ * exactly-once output would be testing its input. An idempotent producer alone does not promise
+ * that across a broker outage: a batch the broker wrote but never acknowledged can be sent again
+ * under a bumped producer epoch, and then it is in the log twice (a CI run once saw a whole chunk
+ * doubled this way). A chunk's transaction commits once or not at all; one that fails is aborted,
+ * invisible to the pipelines' read_committed consumers, and sent again. Through an outage the
+ * commit waits ({@link KafkaClients#transactionalProducer}).
+ *
+ * <p>Owns its producer (renewed, under the same transactional id, after an error that needs it).
  */
 public final class Feeder implements AutoCloseable {
+    /** Attempts at one chunk before the feeder gives up and reports the failure. */
+    static final int ATTEMPTS = 5;
     private final int chunk;
     private final long normalPauseMs;
     private volatile long pauseMs;
-    private final KafkaProducer<byte[], byte[]> producer;
+    private final String bootstrap;
+    private final String transactionalId = "engram-feeder-" + UUID.randomUUID();
+    /** Used by the feeder's thread only, and by {@link #close} after that thread has ended. */
+    private volatile KafkaProducer<byte[], byte[]> producer;
     private final List<ProducerRecord<byte[], byte[]>> records;
     private final Thread thread;
     private int limit;
@@ -26,12 +45,13 @@ public final class Feeder implements AutoCloseable {
     private volatile Throwable failure;
 
     /**
-     * @param chunk records per chunk
+     * @param bootstrap the cluster the records go to
+     * @param chunk records per chunk, and per transaction
      * @param pauseMs the usual time from one chunk's start to the next's ({@link #normalPace()}); a chunk
-     *     whose flush takes longer is followed by the next at once
+     *     whose commit takes longer is followed by the next at once
      */
-    public Feeder(KafkaProducer<byte[], byte[]> producer, List<ProducerRecord<byte[], byte[]>> records, int chunk, long pauseMs) {
-        this.producer = producer;
+    public Feeder(String bootstrap, List<ProducerRecord<byte[], byte[]>> records, int chunk, long pauseMs) {
+        this.bootstrap = bootstrap;
         this.records = records;
         this.chunk = chunk;
         this.normalPauseMs = pauseMs;
@@ -61,7 +81,7 @@ public final class Feeder implements AutoCloseable {
         notifyAll();
     }
 
-    /** Records acknowledged by the broker so far. */
+    /** Records committed so far. */
     public synchronized int sent() {
         return sent;
     }
@@ -108,6 +128,7 @@ public final class Feeder implements AutoCloseable {
 
     private void run() {
         try {
+            startProducer();
             while (!closed) {
                 int from;
                 int to;
@@ -122,15 +143,12 @@ public final class Feeder implements AutoCloseable {
                     return;
                 }
                 long chunkStart = System.nanoTime();
-                for (int i = from; i < to; i++) {
-                    producer.send(records.get(i));
-                }
-                producer.flush();
+                sendChunk(from, to);
                 synchronized (this) {
                     sent = to;
                     notifyAll();
                 }
-                // A chunk every pauseMs: the time its flush took counts, so that a cluster's slower
+                // A chunk every pauseMs: the time its commit took counts, so that a cluster's slower
                 // acknowledgements (acks=all on three brokers) do not lower the rate below chunk/pauseMs.
                 long left = pauseMs - (System.nanoTime() - chunkStart) / 1_000_000;
                 if (left > 0) {
@@ -147,6 +165,52 @@ public final class Feeder implements AutoCloseable {
         }
     }
 
+    /** Records {@code [from, to)} in one committed transaction, or an exception once {@link #ATTEMPTS} have failed. */
+    private void sendChunk(int from, int to) {
+        for (int attempt = 1; ; attempt++) {
+            try {
+                producer.beginTransaction();
+                for (int i = from; i < to; i++) {
+                    producer.send(records.get(i));
+                }
+                producer.commitTransaction();
+                return;
+            } catch (InterruptException e) {
+                throw e; // closed
+            } catch (TimeoutException e) {
+                // Not committed within max.block.ms (minutes): the outcome is unknown, so sending the
+                // chunk again could double it. Report it instead.
+                throw new KafkaException("the transaction of records " + from + " to " + (to - 1)
+                        + " did not commit in time; its outcome is unknown, so it is not sent again", e);
+            } catch (KafkaException e) {
+                // Any other error: the transaction did not commit. Abort it, and when the producer
+                // cannot (fenced, for one: the coordinator timed the transaction out through an outage),
+                // start a new producer under the same id, which aborts it; then send the chunk again.
+                if (attempt >= ATTEMPTS) {
+                    throw new KafkaException("records " + from + " to " + (to - 1) + " failed to commit " + attempt + " times", e);
+                }
+                if (e instanceof ApplicationRecoverableException || !aborted()) {
+                    producer.close(Duration.ZERO);
+                    startProducer();
+                }
+            }
+        }
+    }
+
+    private boolean aborted() {
+        try {
+            producer.abortTransaction();
+            return true;
+        } catch (KafkaException e) {
+            return false;
+        }
+    }
+
+    private void startProducer() {
+        producer = KafkaClients.transactionalProducer(bootstrap, transactionalId);
+        producer.initTransactions();
+    }
+
     @Override
     public void close() throws InterruptedException {
         closed = true;
@@ -155,6 +219,8 @@ public final class Feeder implements AutoCloseable {
         }
         thread.interrupt();
         thread.join(10_000);
-        producer.close(Duration.ofSeconds(5));
+        if (producer != null) {
+            producer.close(Duration.ofSeconds(5));
+        }
     }
 }

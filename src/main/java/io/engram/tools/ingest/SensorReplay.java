@@ -45,9 +45,11 @@ public final class SensorReplay {
     public record Summary(long sent, Duration elapsed, boolean stopped) {}
 
     /**
-     * A producer for replays: idempotent with {@code acks=all}, so that retries never duplicate or
-     * reorder a stream's readings (the pipeline steps its recurrent state once per record, so a
-     * duplicate is a wrong step, not just a repeated line); {@code linger.ms=5} to batch fast replays.
+     * A producer for replays: idempotent with {@code acks=all}, so that ordinary retries neither
+     * duplicate nor reorder a stream's readings (the pipeline steps its recurrent state once per record,
+     * so a duplicate is a wrong step, not just a repeated line; a broker outage can still, rarely, double
+     * a batch in flight: {@link io.engram.tools.kafka.KafkaClients#producer(String)});
+     * {@code linger.ms=5} to batch fast replays.
      * The caller closes it.
      */
     public static KafkaProducer<byte[], byte[]> producer(String bootstrap) {

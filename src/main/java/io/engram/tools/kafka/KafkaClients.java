@@ -45,9 +45,10 @@ public final class KafkaClients {
 
     /**
      * The producer of the ingest commands ({@code engram ingest sensors|video}) and the demo's cameras:
-     * idempotent with {@code acks=all}, so that retries never duplicate or reorder a stream's records
-     * (the pipelines step their recurrent state once per record, so a duplicate is a wrong step, not
-     * just a repeated line); {@code linger.ms=5} to batch fast replays.
+     * idempotent with {@code acks=all}, so that ordinary retries neither duplicate nor reorder a
+     * stream's records (the pipelines step their recurrent state once per record, so a duplicate is a
+     * wrong step, not just a repeated line); {@code linger.ms=5} to batch fast replays. A batch in
+     * flight when a broker goes down can still, rarely, be written twice (docs/deploy.md, "Durability").
      *
      * @param clientId names the command in the broker's logs and quotas
      * @param extra settings of the caller's own, e.g. compression
@@ -119,9 +120,27 @@ public final class KafkaClients {
 
     /**
      * An idempotent producer with {@code acks=all} that keeps retrying through a broker outage of a
-     * few minutes (idempotence keeps the retries free of duplicates).
+     * few minutes. Idempotence keeps ordinary retries free of duplicates, but not every one: a batch
+     * the broker wrote and never acknowledged, before it went down, can be written again under a
+     * bumped producer epoch. Where every record must be in the log once, use
+     * {@link #transactionalProducer}.
      */
     public static KafkaProducer<byte[], byte[]> producer(String bootstrap) {
+        return new KafkaProducer<>(outageProof(bootstrap), new ByteArraySerializer(), new ByteArraySerializer());
+    }
+
+    /**
+     * {@link #producer(String)} with {@code transactionalId}: what it sends between
+     * {@code beginTransaction} and {@code commitTransaction} is in the log once, or, aborted, is
+     * skipped by read_committed readers. The caller calls {@code initTransactions} first.
+     */
+    public static KafkaProducer<byte[], byte[]> transactionalProducer(String bootstrap, String transactionalId) {
+        Properties p = outageProof(bootstrap);
+        p.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, transactionalId);
+        return new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer());
+    }
+
+    private static Properties outageProof(String bootstrap) {
         Properties p = new Properties();
         p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
         p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
@@ -130,7 +149,7 @@ public final class KafkaClients {
         p.put(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, 10_000);
         p.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, 300_000);
         p.put(ProducerConfig.RECONNECT_BACKOFF_MAX_MS_CONFIG, 500);
-        return new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer());
+        return p;
     }
 
     /** A consumer without a group (partitions are assigned by hand), from the earliest offset, without commits. */

@@ -1,7 +1,6 @@
 package io.engram.tools.soak;
 
 import io.engram.tools.harness.Feeder;
-import io.engram.tools.kafka.KafkaClients;
 import io.engram.tools.soak.Soak.Injected;
 import java.util.List;
 import java.util.stream.Collectors;
@@ -59,7 +58,7 @@ final class IngestUnderFaults {
         for (SoakLane l : setup.lanes()) {
             double rate = l.rate(setup.o());
             int chunk = (int) Math.max(1, Math.round(rate / 5));
-            l.feeder = new Feeder(KafkaClients.producer(bootstrap()), l.input.records(), chunk, 200);
+            l.feeder = new Feeder(bootstrap(), l.input.records(), chunk, 200);
             l.feeder.allow(l.input.records().size());
         }
     }

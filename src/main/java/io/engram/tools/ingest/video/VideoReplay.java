@@ -230,7 +230,7 @@ public final class VideoReplay {
 
     /**
      * A producer for frames: idempotent with {@code acks=all} (no duplicated or reordered frames on
-     * retries), {@code linger.ms=5}, no compression (JPEG and PNG are compressed already). The caller closes it.
+     * ordinary retries; a broker outage can still, rarely, double a batch in flight), {@code linger.ms=5}, no compression (JPEG and PNG are compressed already). The caller closes it.
      *
      * @throws ConfigException when the bootstrap address is malformed
      */
